@@ -1,0 +1,194 @@
+//! The wait-queue engine: the [`WaitQueue`] trait and its backends.
+//!
+//! Every primitive in this crate keeps its *condition* (permits, a stored
+//! notification, ...) in its own atomics and parks waiting tasks in a
+//! [`WaitQueue`]. The queue knows nothing about the condition. The two meet
+//! through one protocol, the *event count* (Dekker-style) handshake:
+//!
+//! ```text
+//!   waiter                                notifier
+//!   ------                                --------
+//!   queue.register(node, waker)           change the condition (atomic RMW)
+//!   fence(SeqCst)                         fence(SeqCst)
+//!   re-check the condition                queue.notify_one()
+//!   if unmet: return Pending
+//! ```
+//!
+//! The two `SeqCst` fences order "register, then re-check" against "change,
+//! then look for waiters": either the waiter's re-check sees the change, or the
+//! notifier's look at the queue sees the registered waiter. A kernel futex is
+//! the same shape (`register` snapshots the futex word, `notify` bumps it), so
+//! one trait fits list-based queues and futex-based ones alike.
+//!
+//! | backend | what it is | allocation per wait | wake order |
+//! |---|---|---|---|
+//! | [`MutexVecDeque`] | `std::sync::Mutex<VecDeque<..>>` (the baseline) | amortised `VecDeque` growth | FIFO |
+//! | [`Intrusive`] | intrusive doubly-linked list, nodes pinned in the futures | none | FIFO |
+//!
+//! [`DefaultBackend`] names the one the primitives use when none is chosen.
+
+use std::{
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+mod intrusive;
+mod mutex_vecdeque;
+
+pub use self::{
+    intrusive::{Intrusive, IntrusiveWaiter},
+    mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
+};
+
+/// The backend every primitive uses unless another is named with
+/// `with_backend`: [`Intrusive`], the zero-allocation FIFO list.
+pub type DefaultBackend = Intrusive;
+
+/// A queue of parked tasks, the engine under every primitive of this crate.
+///
+/// A queue holds *waiters*: per-wait nodes of type [`WaitQueue::Waiter`] that
+/// live inside the waiting future (pinned there, so a queue may link them
+/// intrusively). A waiter is in one of three states:
+///
+/// * **idle**: not known to the queue (the state after
+///   [`new_waiter`](WaitQueue::new_waiter), after `poll_wait` returned
+///   `Ready`, and after `cancel`);
+/// * **waiting**: registered, not yet selected by a notify;
+/// * **notified**: selected by a notify, which the owner has not yet observed.
+///
+/// # Safety
+///
+/// Implementors promise all of the following; the primitives rely on each one
+/// for memory safety or for the absence of lost wakeups.
+///
+/// 1. **Selection is exact.** `notify_one` and `notify_last` move at most one
+///    waiting waiter to notified and return `true` iff they did; `notify_all`
+///    moves every waiter that was waiting when it was called (and no waiter
+///    registered after it started) and returns how many. A notified waiter is
+///    never selected again until it is registered anew. `notify_one` selects
+///    in registration order (FIFO) unless the backend's docs say otherwise.
+/// 2. **Notified is sticky.** Once a waiter is notified, the next `poll_wait`
+///    returns `Ready` and the next `cancel` returns `true`; either one returns
+///    the waiter to idle. `cancel` on a waiting waiter returns `false` and
+///    leaves the queue as if the waiter had never registered. `cancel` on an
+///    idle waiter returns `false`.
+/// 3. **Wake-up.** When a notify selects a waiter, it wakes the waker most
+///    recently given to `register` or `poll_wait` for that waiter, after the
+///    waiter is marked notified.
+/// 4. **Ordering.** Everything the caller did before a notify call
+///    happens-before the `Ready` that observes its selection. A caller that
+///    issues `fence(SeqCst)` after `register` and before re-checking its
+///    condition, and a notifier that issues `fence(SeqCst)` after changing the
+///    condition and before calling `notify_*`, never both miss each other.
+/// 5. **No user code under locks.** Wakers are woken and dropped outside any
+///    lock the queue holds, so a waker that re-enters the queue (or the
+///    primitive around it) from `wake` or `Drop` cannot deadlock.
+/// 6. **No access after idle.** Once a waiter is idle (by `Ready` or by
+///    `cancel`), the queue never touches its memory again, so the owner may
+///    drop it.
+///
+/// Callers of the `unsafe` methods promise what their `# Safety` sections say:
+/// a waiter is used with one queue only, and is idle (cancelled or observed
+/// `Ready`) before it is moved out of its pin or dropped.
+pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
+    /// The per-wait node, stored (pinned) in each waiting future.
+    type Waiter: Send + Sync;
+
+    /// An empty queue, usable in `const` and `static` items.
+    #[cfg(not(loom))]
+    #[allow(clippy::declare_interior_mutable_const)]
+    const NEW: Self;
+
+    /// Creates an empty queue.
+    fn new() -> Self;
+
+    /// Creates an idle waiter.
+    fn new_waiter() -> Self::Waiter;
+
+    /// Registers an idle `waiter` at the tail of the queue, to be woken through
+    /// `waker`. The waiter becomes waiting.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is idle, is only ever used with this queue, and stays pinned
+    /// until it is idle again.
+    unsafe fn register(&self, waiter: Pin<&Self::Waiter>, waker: &Waker);
+
+    /// Polls a registered waiter: `Ready` once it has been notified (it is then
+    /// idle again), otherwise stores `cx.waker()` (replacing the old one if it
+    /// would not wake the same task) and returns `Pending`.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` was registered with this queue and has not yet been observed
+    /// `Ready` or cancelled.
+    unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// Makes `waiter` idle, unlinking it if it is still waiting. Returns `true`
+    /// if it had been notified and the owner had not observed it: the caller
+    /// then holds a notification it must pass on.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is only ever used with this queue.
+    unsafe fn cancel(&self, waiter: Pin<&Self::Waiter>) -> bool;
+
+    /// Notifies the longest-waiting waiter, if any. Returns whether one was
+    /// notified.
+    fn notify_one(&self) -> bool;
+
+    /// Notifies the most recently registered waiter, if any (LIFO). Backends
+    /// that cannot pick the newest document it and notify some waiter.
+    fn notify_last(&self) -> bool {
+        self.notify_one()
+    }
+
+    /// Notifies every waiter registered before this call. Returns how many.
+    fn notify_all(&self) -> usize;
+}
+
+/// A fixed-size batch of wakers, collected under a lock and woken after it is
+/// released (contract point 5), without allocating.
+pub(crate) struct WakeBatch {
+    wakers: [Option<Waker>; Self::CAPACITY],
+    len: usize,
+}
+
+impl WakeBatch {
+    pub(crate) const CAPACITY: usize = 32;
+
+    pub(crate) const fn new() -> Self {
+        Self {
+            wakers: [const { None }; Self::CAPACITY],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.len == Self::CAPACITY
+    }
+
+    /// Adds a waker. Panics if the batch is full; check [`is_full`](Self::is_full).
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        assert!(!self.is_full(), "WakeBatch overflow");
+        self.wakers[self.len] = waker;
+        self.len += 1;
+    }
+
+    /// Wakes and drops every collected waker. Call with no lock held.
+    pub(crate) fn wake_all(&mut self) {
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        self.len = 0;
+    }
+}
+
+impl Drop for WakeBatch {
+    fn drop(&mut self) {
+        // A panicking waker must not make us forget the others.
+        self.wake_all();
+    }
+}

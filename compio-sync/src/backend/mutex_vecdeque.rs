@@ -1,0 +1,238 @@
+//! [`MutexVecDeque`]: the baseline wait queue, `Mutex<VecDeque<Waker>>`.
+//!
+//! This is the design the crate started from and that the other backends are
+//! measured against: every register, notify and cancel takes one
+//! `std::sync::Mutex`, and wakers sit in a `VecDeque`. Each entry also points
+//! back at its waiter's state word, so a notification is delivered to exactly
+//! one waiter and a cancelled waiter leaves nothing behind (cancel removes its
+//! entry by a linear scan: this backend is the simple baseline, not the fast
+//! one).
+
+use std::{
+    collections::VecDeque,
+    marker::PhantomPinned,
+    pin::Pin,
+    ptr::NonNull,
+    task::{Context, Poll, Waker},
+};
+
+use super::{WaitQueue, WakeBatch};
+use crate::loom::{
+    Mutex,
+    atomic::{AtomicU8, Ordering::*},
+    lock,
+};
+
+/// The baseline backend: a `std::sync::Mutex` around a `VecDeque` of wakers.
+///
+/// FIFO; supports both fairness policies and `notify_last`. Allocates only
+/// when the deque grows.
+pub struct MutexVecDeque {
+    inner: Mutex<Inner>,
+}
+
+/// The per-wait state of a [`MutexVecDeque`] waiter.
+pub struct VecDequeWaiter {
+    /// `IDLE`, `WAITING` (an entry in the deque points here) or `NOTIFIED`.
+    /// Moves to `WAITING`/`NOTIFIED` only under the queue lock.
+    state: AtomicU8,
+    _pin: PhantomPinned,
+}
+
+const IDLE: u8 = 0;
+const WAITING: u8 = 1;
+const NOTIFIED: u8 = 2;
+
+struct Entry {
+    waiter: NonNull<VecDequeWaiter>,
+    waker: Waker,
+    epoch: u64,
+}
+
+struct Inner {
+    queue: VecDeque<Entry>,
+    /// Bumped by every `notify_all`; entries remember it at registration.
+    epoch: u64,
+}
+
+// SAFETY: the pointers in `queue` are only followed under the lock, and point
+// at `Sync` waiters that stay alive while their entry exists (the waiter is
+// cancelled, which removes the entry, before it is dropped).
+unsafe impl Send for Inner {}
+
+impl Inner {
+    fn position(&self, waiter: &VecDequeWaiter) -> Option<usize> {
+        let target = NonNull::from(waiter);
+        self.queue.iter().position(|e| e.waiter == target)
+    }
+
+    /// Marks the entry's waiter notified and returns its waker.
+    fn notify(entry: Entry) -> Waker {
+        // SAFETY: the entry existed under the lock, so its waiter is alive.
+        // Release pairs with the Acquire load in `poll_wait`/`cancel`
+        // (contract point 4). The waiter is not touched afterwards.
+        unsafe { entry.waiter.as_ref().state.store(NOTIFIED, Release) };
+        entry.waker
+    }
+}
+
+impl MutexVecDeque {
+    fn notify_with(&self, pop: impl FnOnce(&mut VecDeque<Entry>) -> Option<Entry>) -> bool {
+        let waker = {
+            let mut inner = lock(&self.inner);
+            match pop(&mut inner.queue) {
+                Some(entry) => Inner::notify(entry),
+                None => return false,
+            }
+        };
+        waker.wake();
+        true
+    }
+}
+
+// SAFETY: an entry exists exactly while its waiter is `WAITING`; notify removes
+// the entry and marks the waiter under one lock, so selection is exact and a
+// notified waiter is never selected twice. Wakers are woken and dropped after
+// the lock is released. Waiters are not touched once their entry is gone.
+unsafe impl WaitQueue for MutexVecDeque {
+    type Waiter = VecDequeWaiter;
+
+    #[cfg(not(loom))]
+    const NEW: Self = Self {
+        inner: Mutex::new(Inner {
+            queue: VecDeque::new(),
+            epoch: 0,
+        }),
+    };
+
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                queue: VecDeque::new(),
+                epoch: 0,
+            }),
+        }
+    }
+
+    fn new_waiter() -> VecDequeWaiter {
+        VecDequeWaiter {
+            state: AtomicU8::new(IDLE),
+            _pin: PhantomPinned,
+        }
+    }
+
+    unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker) {
+        let waker = waker.clone();
+        let mut inner = lock(&self.inner);
+        debug_assert_eq!(waiter.state.load(Relaxed), IDLE, "register: waiter not idle");
+        let epoch = inner.epoch;
+        inner.queue.push_back(Entry {
+            waiter: NonNull::from(waiter.get_ref()),
+            waker,
+            epoch,
+        });
+        waiter.state.store(WAITING, Relaxed);
+    }
+
+    unsafe fn poll_wait(&self, waiter: Pin<&VecDequeWaiter>, cx: &mut Context<'_>) -> Poll<()> {
+        if waiter.state.load(Acquire) == NOTIFIED {
+            waiter.state.store(IDLE, Relaxed);
+            return Poll::Ready(());
+        }
+        let stale = {
+            let mut inner = lock(&self.inner);
+            if waiter.state.load(Acquire) == NOTIFIED {
+                waiter.state.store(IDLE, Relaxed);
+                return Poll::Ready(());
+            }
+            let index = inner
+                .position(&waiter)
+                .expect("poll_wait: waiter not registered");
+            let entry = &mut inner.queue[index];
+            if entry.waker.will_wake(cx.waker()) {
+                None
+            } else {
+                Some(std::mem::replace(&mut entry.waker, cx.waker().clone()))
+            }
+        };
+        drop(stale);
+        Poll::Pending
+    }
+
+    unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> bool {
+        match waiter.state.load(Acquire) {
+            IDLE => return false,
+            NOTIFIED => {
+                waiter.state.store(IDLE, Relaxed);
+                return true;
+            }
+            _ => {}
+        }
+        let entry = {
+            let mut inner = lock(&self.inner);
+            if waiter.state.load(Acquire) == NOTIFIED {
+                waiter.state.store(IDLE, Relaxed);
+                return true;
+            }
+            let index = inner.position(&waiter).expect("cancel: waiter not registered");
+            waiter.state.store(IDLE, Relaxed);
+            inner.queue.remove(index)
+        };
+        drop(entry);
+        false
+    }
+
+    fn notify_one(&self) -> bool {
+        self.notify_with(VecDeque::pop_front)
+    }
+
+    fn notify_last(&self) -> bool {
+        self.notify_with(VecDeque::pop_back)
+    }
+
+    fn notify_all(&self) -> usize {
+        let mut batch = WakeBatch::new();
+        let mut count = 0;
+        let mut inner = lock(&self.inner);
+        let target = inner.epoch;
+        inner.epoch += 1;
+        loop {
+            let mut drained = true;
+            while inner.queue.front().is_some_and(|e| e.epoch <= target) {
+                if batch.is_full() {
+                    drained = false;
+                    break;
+                }
+                let entry = inner.queue.pop_front().expect("front checked above");
+                batch.push(Some(Inner::notify(entry)));
+                count += 1;
+            }
+            drop(inner);
+            batch.wake_all();
+            if drained {
+                return count;
+            }
+            inner = lock(&self.inner);
+        }
+    }
+}
+
+impl Default for MutexVecDeque {
+    fn default() -> Self {
+        <Self as WaitQueue>::new()
+    }
+}
+
+impl std::fmt::Debug for MutexVecDeque {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MutexVecDeque").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VecDequeWaiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VecDequeWaiter")
+            .field("state", &self.state.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}
