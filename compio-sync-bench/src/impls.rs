@@ -36,8 +36,8 @@ impl<B: WaitQueue, const STRICT_FIFO: bool> BenchSemaphore for Ours<B, STRICT_FI
     fn try_acq(&self) -> Option<impl Sized + '_> {
         self.0.try_acquire().ok()
     }
-    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
-        async move { self.0.acquire().await.expect("semaphore closed") }
+    async fn acq(&self) -> impl Sized + '_ {
+        self.0.acquire().await.expect("semaphore closed")
     }
 }
 
@@ -48,8 +48,8 @@ impl BenchSemaphore for tokio::sync::Semaphore {
     fn try_acq(&self) -> Option<impl Sized + '_> {
         self.try_acquire().ok()
     }
-    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
-        async move { self.acquire().await.expect("semaphore closed") }
+    async fn acq(&self) -> impl Sized + '_ {
+        self.acquire().await.expect("semaphore closed")
     }
 }
 
@@ -60,8 +60,8 @@ impl BenchSemaphore for async_lock::Semaphore {
     fn try_acq(&self) -> Option<impl Sized + '_> {
         self.try_acquire()
     }
-    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
-        async move { self.acquire().await }
+    async fn acq(&self) -> impl Sized + '_ {
+        self.acquire().await
     }
 }
 
@@ -72,8 +72,8 @@ impl BenchSemaphore for maitake_sync::Semaphore {
     fn try_acq(&self) -> Option<impl Sized + '_> {
         self.try_acquire(1).ok()
     }
-    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
-        async move { self.acquire(1).await.expect("semaphore closed") }
+    async fn acq(&self) -> impl Sized + '_ {
+        self.acquire(1).await.expect("semaphore closed")
     }
 }
 
@@ -88,8 +88,8 @@ impl<const FAIR: bool> BenchSemaphore for FuturesIntrusive<FAIR> {
     fn try_acq(&self) -> Option<impl Sized + '_> {
         self.0.try_acquire(1)
     }
-    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
-        async move { self.0.acquire(1).await }
+    async fn acq(&self) -> impl Sized + '_ {
+        self.0.acquire(1).await
     }
 }
 

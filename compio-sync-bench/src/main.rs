@@ -143,19 +143,19 @@ fn start_watchdog(limit: Duration) {
 fn main() {
     let options = parse_args();
     let quick = options.quick;
-    let reps = if quick { 3 } else { 7 };
+    let reps = if quick { 7 } else { 11 };
     let sizes = if quick {
         Sizes {
-            uncontended_iters: 200_000,
-            s3_iters_per_task: 300,
-            s4_iters_per_task: 100,
+            uncontended_iters: 1_000_000,
+            s3_iters_per_task: 1_500,
+            s4_ops: 32_000,
             s7_iters_per_task: 100,
         }
     } else {
         Sizes {
-            uncontended_iters: 1_000_000,
-            s3_iters_per_task: 1_500,
-            s4_iters_per_task: 400,
+            uncontended_iters: 3_000_000,
+            s3_iters_per_task: 4_000,
+            s4_ops: 96_000,
             s7_iters_per_task: 300,
         }
     };
@@ -184,13 +184,13 @@ fn main() {
         env!("BENCH_COMPIO_RUNTIME_VERSION"),
     );
     println!(
-        "sizes: S1/S2 {} iters; S3 {}x{}; S4 Tx{}x{} per run; S7 {}x{} and 3x that. \
-         futures-intrusive: fair and unfair; maitake-sync: default (spinlock) Semaphore.",
+        "sizes: S1/S2 {} iters; S3 {} tasks x {}; S4 {} acquires over T x {} tasks; S7 {} tasks x {} and x3 that. \
+         futures-intrusive: fair and unfair; maitake-sync: its default (spinlock) Semaphore.",
         sizes.uncontended_iters,
         scenarios::S3_TASKS,
         sizes.s3_iters_per_task,
+        sizes.s4_ops,
         scenarios::S4_TASKS_PER_THREAD,
-        sizes.s4_iters_per_task,
         scenarios::S3_TASKS,
         sizes.s7_iters_per_task,
     );
@@ -204,15 +204,21 @@ fn main() {
         let n = impls.len();
         let mut samples = vec![Vec::with_capacity(reps); n];
         // S7 counts allocations, which do not need many repeats.
-        let scenario_reps = if scenario == Scenario::S7 { reps.min(3) } else { reps };
+        let scenario_reps = if scenario == Scenario::S7 {
+            reps.min(3)
+        } else {
+            reps
+        };
         // One discarded warm-up pass for the cheap single-runtime scenarios.
         let warmup = matches!(scenario, Scenario::S1 | Scenario::S2 | Scenario::S3);
         for rep in 0..scenario_reps + usize::from(warmup) {
             for k in 0..n {
                 let i = (k + rep) % n;
                 let imp = &impls[i];
-                *running().lock().unwrap() =
-                    Some((format!("{} / {}", scenario.describe(), imp.name), Instant::now()));
+                *running().lock().unwrap() = Some((
+                    format!("{} / {}", scenario.describe(), imp.name),
+                    Instant::now(),
+                ));
                 let sample = (imp.run)(scenario, &sizes);
                 *running().lock().unwrap() = None;
                 if !(warmup && rep == 0) {
@@ -246,12 +252,15 @@ fn main() {
             "s3_tasks": scenarios::S3_TASKS,
             "s3_iters_per_task": sizes.s3_iters_per_task,
             "s4_tasks_per_thread": scenarios::S4_TASKS_PER_THREAD,
-            "s4_iters_per_task": sizes.s4_iters_per_task,
+            "s4_ops": sizes.s4_ops,
             "s7_iters_per_task": sizes.s7_iters_per_task,
         },
         "seconds": elapsed.as_secs_f64(),
     });
-    write(&options.json, &serde_json::to_string_pretty(&report::json(meta, &rows)).unwrap());
+    write(
+        &options.json,
+        &serde_json::to_string_pretty(&report::json(meta, &rows)).unwrap(),
+    );
     let title = format!(
         "compio-sync Semaphore vs peers, on compio {} ({cores} cores, {} mode)",
         env!("BENCH_COMPIO_VERSION"),

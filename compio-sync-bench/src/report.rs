@@ -44,17 +44,29 @@ fn median_of<T: Copy>(samples: &[Sample], get: impl Fn(&Sample) -> Option<T>) ->
 where
     f64: From<T>,
 {
-    let values: Vec<f64> = samples.iter().filter_map(|s| get(s).map(f64::from)).collect();
+    let values: Vec<f64> = samples
+        .iter()
+        .filter_map(|s| get(s).map(f64::from))
+        .collect();
     (!values.is_empty()).then(|| median(values))
 }
 
 impl Row {
     /// Aggregates the repeats of one implementation in one scenario.
-    pub fn aggregate(scenario: Scenario, name: &'static str, ours: bool, samples: &[Sample]) -> Self {
+    pub fn aggregate(
+        scenario: Scenario,
+        name: &'static str,
+        ours: bool,
+        samples: &[Sample],
+    ) -> Self {
         let waits = samples[0].waits.map(|_| Waits {
             p50: median_of(samples, |s| s.waits.map(|w| w.p50 as f64)).unwrap_or(0.0) as u64,
             p99: median_of(samples, |s| s.waits.map(|w| w.p99 as f64)).unwrap_or(0.0) as u64,
-            max: samples.iter().filter_map(|s| s.waits.map(|w| w.max)).max().unwrap_or(0),
+            max: samples
+                .iter()
+                .filter_map(|s| s.waits.map(|w| w.max))
+                .max()
+                .unwrap_or(0),
         });
         Self {
             scenario,
@@ -72,7 +84,10 @@ impl Row {
 
 /// Fills in `ratio` for every row of `rows` (one scenario) against `baseline`.
 pub fn set_ratios(rows: &mut [Row], baseline: &str) {
-    let base = rows.iter().find(|r| r.name == baseline).map(|r| r.ns_per_op);
+    let base = rows
+        .iter()
+        .find(|r| r.name == baseline)
+        .map(|r| r.ns_per_op);
     for row in rows {
         row.ratio = base.map(|b| row.ns_per_op / b);
     }
@@ -97,7 +112,14 @@ const NAME_WIDTH: usize = 30;
 pub fn table_header() -> String {
     format!(
         "  {:<NAME_WIDTH$} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
-        "implementation", "ns/op", "x tokio", "wait p50", "wait p99", "wait max", "allocs/acq", "waited"
+        "implementation",
+        "ns/op",
+        "x tokio",
+        "wait p50",
+        "wait p99",
+        "wait max",
+        "allocs/acq",
+        "waited"
     )
 }
 
@@ -107,12 +129,20 @@ pub fn table_line(row: &Row) -> String {
     let ratio = row.ratio.map_or_else(dash, |r| format!("{r:.2}"));
     let (p50, p99, max) = row.waits.map_or_else(
         || (dash(), dash(), dash()),
-        |w| (human_ns(w.p50 as f64), human_ns(w.p99 as f64), human_ns(w.max as f64)),
+        |w| {
+            (
+                human_ns(w.p50 as f64),
+                human_ns(w.p99 as f64),
+                human_ns(w.max as f64),
+            )
+        },
     );
-    let allocs = row.allocs_per_acquire.map_or_else(dash, |a| format!("{a:.3}"));
+    let allocs = row
+        .allocs_per_acquire
+        .map_or_else(dash, |a| format!("{a:.3}"));
     let waited = row
         .waited_fraction
-        .map_or_else(dash, |f| format!("{:.0}%", f * 100.0));
+        .map_or_else(dash, |f| format!("{:.1}%", f * 100.0));
     format!(
         "  {:<NAME_WIDTH$} {:>10.1} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
         row.name, row.ns_per_op, ratio, p50, p99, max, allocs, waited
@@ -144,7 +174,9 @@ pub fn json(meta: Value, rows: &[Row]) -> Value {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A horizontal bar chart, one panel per scenario: ns/op (S7: allocations
@@ -171,7 +203,11 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
                 r.ns_per_op
             }
         };
-        let unit = if allocs { "allocations per acquire" } else { "ns per operation" };
+        let unit = if allocs {
+            "allocations per acquire"
+        } else {
+            "ns per operation"
+        };
         let base = panel
             .iter()
             .find(|r| r.ratio == Some(1.0))
@@ -190,14 +226,19 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
             let v = value(row);
             let cut = v > cap * 1.0001;
             let len = (v.min(cap) / cap * BAR_AREA).max(1.0);
-            let color = if row.ours { "#2b6cb0" } else { "#a0a0a0" };
+            let color = match (row.ours, row.name.ends_with(" fifo")) {
+                (true, false) => "#2b6cb0",
+                (true, true) => "#7fa7d9",
+                (false, _) => "#a0a0a0",
+            };
             let label = if allocs {
                 format!("{v:.3}")
             } else {
                 format!(
                     "{}{}",
                     human_ns(v),
-                    row.ratio.map_or(String::new(), |r| format!("  ({r:.2}x tokio)"))
+                    row.ratio
+                        .map_or(String::new(), |r| format!("  ({r:.2}x tokio)"))
                 )
             };
             let _ = writeln!(
@@ -237,7 +278,7 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{height:.0}" viewBox="0 0 {WIDTH:.0} {height:.0}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="24" font-size="16" font-weight="bold">{}</text>
-{body}<text x="10" y="{:.0}" font-size="11" fill="#555">blue: compio-sync (backend, policy); grey: peers. Bars cut (white chevron) at 8x tokio. Medians over repeats; lower is better.</text>
+{body}<text x="10" y="{:.0}" font-size="11" fill="#555">dark blue: compio-sync, default policy; light blue: compio-sync strict_fifo; grey: peers. Bars cut (white chevron) at 8x tokio. Medians over repeats; lower is better.</text>
 </svg>
 "##,
         escape(title),

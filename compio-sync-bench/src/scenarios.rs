@@ -79,8 +79,9 @@ pub struct Sizes {
     pub uncontended_iters: usize,
     /// Iterations per task in S3.
     pub s3_iters_per_task: usize,
-    /// Iterations per task in S4.
-    pub s4_iters_per_task: usize,
+    /// Acquires per S4 run, over all threads and tasks (each of the T x 16
+    /// tasks does `s4_ops / (T * 16)`).
+    pub s4_ops: usize,
     /// Iterations per task in the smaller of S7's two runs (the larger does 3x).
     pub s7_iters_per_task: usize,
 }
@@ -121,7 +122,10 @@ pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
                 ..Sample::default()
             }
         }
-        Scenario::S4 { threads, permits } => s4::<S>(threads, permits, sizes.s4_iters_per_task),
+        Scenario::S4 { threads, permits } => {
+            let iters = (sizes.s4_ops / (threads * S4_TASKS_PER_THREAD)).max(1);
+            s4::<S>(threads, permits, iters)
+        }
         Scenario::S7 => s7::<S>(sizes.s7_iters_per_task),
     }
 }
@@ -222,10 +226,15 @@ impl Check {
 /// Checks, around an uncontended loop on a 1-permit semaphore, that a held
 /// permit excludes others and that dropping it gives it back.
 fn check_one_permit<S: BenchSemaphore>(sem: &S, what: &str) {
-    let held = sem.try_acq().unwrap_or_else(|| panic!("{what}: permit not free"));
+    let held = sem
+        .try_acq()
+        .unwrap_or_else(|| panic!("{what}: permit not free"));
     assert!(sem.try_acq().is_none(), "{what}: second permit out of one");
     drop(held);
-    assert!(sem.try_acq().is_some(), "{what}: permit not given back on drop");
+    assert!(
+        sem.try_acq().is_some(),
+        "{what}: permit not given back on drop"
+    );
 }
 
 fn s1<S: BenchSemaphore>(iters: usize) -> Sample {
@@ -412,5 +421,83 @@ fn s7<S: BenchSemaphore>(iters: usize) -> Sample {
         allocs_per_acquire: Some(large.saturating_sub(small) as f64 / extra_acquires as f64),
         waited_fraction: Some(waited as f64 / acquires as f64),
         ..Sample::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::{Future, ready};
+
+    use super::*;
+    use crate::impls;
+
+    /// A "semaphore" that never says no: the checks must catch it.
+    struct Unlimited;
+
+    impl BenchSemaphore for Unlimited {
+        fn with_permits(_: usize) -> Self {
+            Self
+        }
+        fn try_acq(&self) -> Option<impl Sized + '_> {
+            Some(())
+        }
+        fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
+            ready(())
+        }
+    }
+
+    const TINY: Sizes = Sizes {
+        uncontended_iters: 1_000,
+        s3_iters_per_task: 10,
+        s4_ops: 640,
+        s7_iters_per_task: 5,
+    };
+
+    #[test]
+    #[should_panic(expected = "second permit out of one")]
+    fn uncontended_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(Scenario::S1, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn contended_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(Scenario::S3, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn cross_thread_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(
+            Scenario::S4 {
+                threads: 2,
+                permits: 1,
+            },
+            &TINY,
+        );
+    }
+
+    /// Every registered implementation passes every scenario's checks.
+    #[test]
+    fn every_implementation_passes_every_scenario() {
+        for imp in impls::registry() {
+            for scenario in [
+                Scenario::S1,
+                Scenario::S2,
+                Scenario::S3,
+                Scenario::S4 {
+                    threads: 2,
+                    permits: 1,
+                },
+                Scenario::S4 {
+                    threads: 4,
+                    permits: 4,
+                },
+                Scenario::S7,
+            ] {
+                let sample = (imp.run)(scenario, &TINY);
+                assert!(sample.ns_per_op > 0.0, "{} {scenario:?}", imp.name);
+            }
+        }
     }
 }
