@@ -1,5 +1,14 @@
-//! Async synchronization primitives for compio (crate docs: see README).
+//! Async synchronization primitives for [compio], with tokio's API.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backend;
+#[cfg(not(loom))]
+mod blocking;
 pub(crate) mod loom;
+mod semaphore;
+
+#[cfg(not(loom))]
+pub use semaphore::STARVATION_BOUND;
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

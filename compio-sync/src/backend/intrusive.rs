@@ -214,7 +214,11 @@ unsafe impl WaitQueue for Intrusive {
         let waker = waker.clone();
         let node = NonNull::from(waiter.get_ref());
         let mut list = lock(&self.list);
-        debug_assert_eq!(waiter.state.load(Relaxed), IDLE, "register: waiter not idle");
+        debug_assert_eq!(
+            waiter.state.load(Relaxed),
+            IDLE,
+            "register: waiter not idle"
+        );
         // SAFETY: the lock is held; the caller guarantees the waiter is idle
         // (so its waker slot is empty and nobody else references it) and
         // pinned until it is idle again, which requires unlinking it.

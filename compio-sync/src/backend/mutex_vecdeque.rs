@@ -124,7 +124,11 @@ unsafe impl WaitQueue for MutexVecDeque {
     unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker) {
         let waker = waker.clone();
         let mut inner = lock(&self.inner);
-        debug_assert_eq!(waiter.state.load(Relaxed), IDLE, "register: waiter not idle");
+        debug_assert_eq!(
+            waiter.state.load(Relaxed),
+            IDLE,
+            "register: waiter not idle"
+        );
         let epoch = inner.epoch;
         inner.queue.push_back(Entry {
             waiter: NonNull::from(waiter.get_ref()),
@@ -174,7 +178,9 @@ unsafe impl WaitQueue for MutexVecDeque {
                 waiter.state.store(IDLE, Relaxed);
                 return true;
             }
-            let index = inner.position(&waiter).expect("cancel: waiter not registered");
+            let index = inner
+                .position(&waiter)
+                .expect("cancel: waiter not registered");
             waiter.state.store(IDLE, Relaxed);
             inner.queue.remove(index)
         };
