@@ -10,7 +10,7 @@ use std::future::Future;
 use compio_sync::backend::{Intrusive, MutexVecDeque, WaitQueue};
 
 use crate::scenarios::{self, Sample, Scenario, Sizes};
-use crate::stub::Semaphore;
+use compio_sync::Semaphore;
 
 /// What a benchmarked semaphore must offer: build with `permits`, take one
 /// permit without waiting, take one permit asynchronously. A permit (the

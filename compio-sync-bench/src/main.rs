@@ -4,7 +4,8 @@
 //! on the compio runtime (one `compio::runtime::Runtime` per OS thread).
 //!
 //! ```text
-//! cargo run --release -p compio-sync-bench [-- --quick] [--json PATH] [--svg PATH] [--only NAME]
+//! cargo run --release -p compio-sync-bench [-- --quick] [--json PATH] [--svg PATH]
+//!     [--only NAME]... [--scenario ID]...
 //! ```
 //!
 //! # Scenarios
@@ -17,8 +18,8 @@
 //! - **S4** T = 2 and 4 threads, each with its own runtime and 16 tasks running
 //!   the S3 loop on one shared `Arc` semaphore of 1 and of T permits. Besides
 //!   ns/op it reports how long single acquires waited (time around the
-//!   `acquire().await`): the median over repeats of each run's p50 and p99, and
-//!   the max over all repeats. A long max under a barging policy is a starving
+//!   `acquire().await`): the median over repeats of each run's p50, p99 and
+//!   p99.9, and the max over all repeats. A long max under a barging policy is a starving
 //!   waiter.
 //! - **S7** the S3 workload under a counting global allocator: heap allocations
 //!   per acquire, taken as the marginal count between a run and one three times
@@ -50,7 +51,6 @@ mod alloc;
 mod impls;
 mod report;
 mod scenarios;
-mod stub;
 
 use std::{
     path::PathBuf,
@@ -71,12 +71,14 @@ struct Options {
     json: PathBuf,
     svg: PathBuf,
     only: Vec<String>,
+    scenarios: Vec<String>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: compio-sync-bench [--quick] [--json PATH] [--svg PATH] [--only NAME]...\n\
-         --only keeps implementations whose name contains NAME (tokio is always kept)"
+        "usage: compio-sync-bench [--quick] [--json PATH] [--svg PATH] [--only NAME]... [--scenario ID]...\n\
+         --only keeps implementations whose name contains NAME (tokio is always kept)\n\
+         --scenario keeps scenarios whose id starts with ID (S1, S2, S3, S4, S4_t2, S4_t4_p1, S7)"
     );
     std::process::exit(2)
 }
@@ -88,6 +90,7 @@ fn parse_args() -> Options {
         json: target.join("bench-results.json"),
         svg: target.join("bench-results.svg"),
         only: Vec::new(),
+        scenarios: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -96,6 +99,9 @@ fn parse_args() -> Options {
             "--json" => options.json = args.next().unwrap_or_else(|| usage()).into(),
             "--svg" => options.svg = args.next().unwrap_or_else(|| usage()).into(),
             "--only" => options.only.push(args.next().unwrap_or_else(|| usage())),
+            "--scenario" => options
+                .scenarios
+                .push(args.next().unwrap_or_else(|| usage())),
             // `cargo bench`-style harness flags are ignored.
             "--bench" => {}
             _ => usage(),
@@ -166,6 +172,14 @@ fn main() {
         }
     }
     scenarios.push(Scenario::S7);
+    if !options.scenarios.is_empty() {
+        scenarios.retain(|s| {
+            options
+                .scenarios
+                .iter()
+                .any(|id| s.id().starts_with(id.as_str()))
+        });
+    }
 
     let impls: Vec<impls::Impl> = impls::registry()
         .into_iter()
@@ -185,7 +199,8 @@ fn main() {
     );
     println!(
         "sizes: S1/S2 {} iters; S3 {} tasks x {}; S4 {} acquires over T x {} tasks; S7 {} tasks x {} and x3 that. \
-         futures-intrusive: fair and unfair; maitake-sync: its default (spinlock) Semaphore.",
+         futures-intrusive: fair and unfair; maitake-sync: its default (spinlock) Semaphore. \
+         compio-sync default policy: barging, STARVATION_BOUND {:?}.",
         sizes.uncontended_iters,
         scenarios::S3_TASKS,
         sizes.s3_iters_per_task,
@@ -193,6 +208,7 @@ fn main() {
         scenarios::S4_TASKS_PER_THREAD,
         scenarios::S3_TASKS,
         sizes.s7_iters_per_task,
+        compio_sync::STARVATION_BOUND,
     );
     start_watchdog(Duration::from_secs(if quick { 60 } else { 180 }));
 
@@ -247,6 +263,7 @@ fn main() {
         "compio_runtime_version": env!("BENCH_COMPIO_RUNTIME_VERSION"),
         "repeats": reps,
         "baseline": impls::BASELINE,
+        "starvation_bound_us": compio_sync::STARVATION_BOUND.as_micros() as u64,
         "sizes": {
             "uncontended_iters": sizes.uncontended_iters,
             "s3_tasks": scenarios::S3_TASKS,

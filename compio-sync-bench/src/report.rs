@@ -22,7 +22,7 @@ pub struct Row {
     pub ns_per_op: f64,
     /// `ns_per_op` divided by the baseline's, in the same scenario.
     pub ratio: Option<f64>,
-    /// Median p50 and p99 over repeats, and the max over all repeats.
+    /// Median p50, p99 and p99.9 over repeats, and the max over all repeats.
     pub waits: Option<Waits>,
     /// Median allocations per acquire.
     pub allocs_per_acquire: Option<f64>,
@@ -62,6 +62,7 @@ impl Row {
         let waits = samples[0].waits.map(|_| Waits {
             p50: median_of(samples, |s| s.waits.map(|w| w.p50 as f64)).unwrap_or(0.0) as u64,
             p99: median_of(samples, |s| s.waits.map(|w| w.p99 as f64)).unwrap_or(0.0) as u64,
+            p999: median_of(samples, |s| s.waits.map(|w| w.p999 as f64)).unwrap_or(0.0) as u64,
             max: samples
                 .iter()
                 .filter_map(|s| s.waits.map(|w| w.max))
@@ -111,12 +112,13 @@ const NAME_WIDTH: usize = 30;
 /// The header line of the text table.
 pub fn table_header() -> String {
     format!(
-        "  {:<NAME_WIDTH$} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        "  {:<NAME_WIDTH$} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7}",
         "implementation",
         "ns/op",
         "x tokio",
         "wait p50",
         "wait p99",
+        "p99.9",
         "wait max",
         "allocs/acq",
         "waited"
@@ -127,14 +129,11 @@ pub fn table_header() -> String {
 pub fn table_line(row: &Row) -> String {
     let dash = || "-".to_string();
     let ratio = row.ratio.map_or_else(dash, |r| format!("{r:.2}"));
-    let (p50, p99, max) = row.waits.map_or_else(
-        || (dash(), dash(), dash()),
+    let (p50, p99, p999, max) = row.waits.map_or_else(
+        || (dash(), dash(), dash(), dash()),
         |w| {
-            (
-                human_ns(w.p50 as f64),
-                human_ns(w.p99 as f64),
-                human_ns(w.max as f64),
-            )
+            let h = |ns: u64| human_ns(ns as f64);
+            (h(w.p50), h(w.p99), h(w.p999), h(w.max))
         },
     );
     let allocs = row
@@ -144,8 +143,8 @@ pub fn table_line(row: &Row) -> String {
         .waited_fraction
         .map_or_else(dash, |f| format!("{:.1}%", f * 100.0));
     format!(
-        "  {:<NAME_WIDTH$} {:>10.1} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
-        row.name, row.ns_per_op, ratio, p50, p99, max, allocs, waited
+        "  {:<NAME_WIDTH$} {:>10.1} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        row.name, row.ns_per_op, ratio, p50, p99, p999, max, allocs, waited
     )
 }
 
@@ -164,6 +163,7 @@ pub fn json(meta: Value, rows: &[Row]) -> Value {
                 "ratio_to_tokio": r.ratio,
                 "wait_p50_ns": r.waits.map(|w| w.p50),
                 "wait_p99_ns": r.waits.map(|w| w.p99),
+                "wait_p999_ns": r.waits.map(|w| w.p999),
                 "wait_max_ns": r.waits.map(|w| w.max),
                 "allocs_per_acquire": r.allocs_per_acquire,
                 "waited_fraction": r.waited_fraction,

@@ -93,6 +93,8 @@ pub struct Waits {
     pub p50: u64,
     /// 99th percentile.
     pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
     /// Longest.
     pub max: u64,
 }
@@ -399,6 +401,7 @@ fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample
         waits: Some(Waits {
             p50: at(0.50),
             p99: at(0.99),
+            p999: at(0.999),
             max: waits[ops - 1],
         }),
         ..Sample::default()
