@@ -182,7 +182,7 @@ fn escape(text: &str) -> String {
 /// A horizontal bar chart, one panel per scenario: ns/op (S7: allocations
 /// per acquire). Bars longer than 8x the panel's baseline are cut and marked.
 pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
-    const WIDTH: f64 = 980.0;
+    const WIDTH: f64 = 1180.0;
     const LABEL: f64 = 230.0;
     const BAR_AREA: f64 = 560.0;
     const BAR: f64 = 14.0;
@@ -234,12 +234,18 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
             let label = if allocs {
                 format!("{v:.3}")
             } else {
-                format!(
-                    "{}{}",
-                    human_ns(v),
-                    row.ratio
-                        .map_or(String::new(), |r| format!("  ({r:.2}x tokio)"))
-                )
+                let ratio = row
+                    .ratio
+                    .map_or(String::new(), |r| format!("  ({r:.2}x tokio)"));
+                let waits = row.waits.map_or(String::new(), |w| {
+                    format!(
+                        "  wait p99 {} / p99.9 {} / max {}",
+                        human_ns(w.p99 as f64),
+                        human_ns(w.p999 as f64),
+                        human_ns(w.max as f64)
+                    )
+                });
+                format!("{}{ratio}{waits}", human_ns(v))
             };
             let _ = writeln!(
                 body,
