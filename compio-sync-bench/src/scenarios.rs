@@ -1,0 +1,506 @@
+//! The scenarios. Each runs one implementation once, checks that the work was
+//! done (panicking otherwise), and returns what it measured.
+
+use std::{
+    future::{Future, poll_fn},
+    hint::black_box,
+    pin::{Pin, pin},
+    sync::{
+        Arc, Barrier,
+        atomic::{AtomicU64, AtomicUsize, Ordering::*},
+    },
+    task::{Context, Poll},
+    thread,
+    time::{Duration, Instant},
+};
+
+use compio::runtime::{ResumeUnwind, Runtime};
+
+use crate::{alloc, impls::BenchSemaphore};
+
+/// Tasks in S3 and S7 (all on one runtime).
+pub const S3_TASKS: usize = 64;
+/// Tasks per runtime (per thread) in S4.
+pub const S4_TASKS_PER_THREAD: usize = 16;
+
+/// One scenario (with its parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Uncontended `try_acquire` + drop.
+    S1,
+    /// Uncontended `acquire().await` + drop.
+    S2,
+    /// One runtime, 1 permit, [`S3_TASKS`] tasks looping {acquire, yield, release}.
+    S3,
+    /// `threads` threads, each with its own runtime and
+    /// [`S4_TASKS_PER_THREAD`] tasks looping {acquire, yield, release} on one
+    /// shared semaphore of `permits` permits.
+    S4 {
+        /// Threads (runtimes).
+        threads: usize,
+        /// Permits of the shared semaphore.
+        permits: usize,
+    },
+    /// S3 under the counting allocator: heap allocations per acquire.
+    S7,
+}
+
+impl Scenario {
+    /// Short stable id (JSON key).
+    pub fn id(self) -> String {
+        match self {
+            Self::S1 => "S1".into(),
+            Self::S2 => "S2".into(),
+            Self::S3 => "S3".into(),
+            Self::S4 { threads, permits } => format!("S4_t{threads}_p{permits}"),
+            Self::S7 => "S7".into(),
+        }
+    }
+
+    /// Human description.
+    pub fn describe(self) -> String {
+        match self {
+            Self::S1 => "S1 uncontended try_acquire+drop".into(),
+            Self::S2 => "S2 uncontended acquire().await+drop".into(),
+            Self::S3 => format!("S3 1 runtime, 1 permit, {S3_TASKS} tasks"),
+            Self::S4 { threads, permits } => format!(
+                "S4 {threads} threads x {S4_TASKS_PER_THREAD} tasks, {permits} permit{}",
+                if permits == 1 { "" } else { "s" }
+            ),
+            Self::S7 => format!("S7 allocations, 1 permit, {S3_TASKS} tasks"),
+        }
+    }
+}
+
+/// How much work each scenario does per run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Iterations of S1 and S2.
+    pub uncontended_iters: usize,
+    /// Iterations per task in S3.
+    pub s3_iters_per_task: usize,
+    /// Acquires per S4 run, over all threads and tasks (each of the T x 16
+    /// tasks does `s4_ops / (T * 16)`).
+    pub s4_ops: usize,
+    /// Iterations per task in the smaller of S7's two runs (the larger does 3x).
+    pub s7_iters_per_task: usize,
+}
+
+/// Distribution of the time single acquires waited, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Waits {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Longest.
+    pub max: u64,
+}
+
+/// What one run measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sample {
+    /// Wall time per completed acquire/release, in nanoseconds.
+    pub ns_per_op: f64,
+    /// S4: how long single acquires waited.
+    pub waits: Option<Waits>,
+    /// S7: heap allocations per acquire.
+    pub allocs_per_acquire: Option<f64>,
+    /// S7: fraction of acquires that returned `Pending` at least once.
+    pub waited_fraction: Option<f64>,
+}
+
+/// Runs `scenario` once on `S`.
+pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    match scenario {
+        Scenario::S1 => s1::<S>(sizes.uncontended_iters),
+        Scenario::S2 => s2::<S>(sizes.uncontended_iters),
+        Scenario::S3 => {
+            let (elapsed, _) = contended_one_runtime::<S>(sizes.s3_iters_per_task, false);
+            Sample {
+                ns_per_op: per_op(elapsed, S3_TASKS * sizes.s3_iters_per_task),
+                ..Sample::default()
+            }
+        }
+        Scenario::S4 { threads, permits } => {
+            let iters = (sizes.s4_ops / (threads * S4_TASKS_PER_THREAD)).max(1);
+            s4::<S>(threads, permits, iters)
+        }
+        Scenario::S7 => s7::<S>(sizes.s7_iters_per_task),
+    }
+}
+
+/// A compio runtime for one benchmark thread. The cross-thread wake queue is
+/// made larger than the default 64 so that it can never fill up (a full queue
+/// makes `wake()` spin, compio#1044): at most one entry per task is queued.
+pub fn runtime() -> Runtime {
+    Runtime::builder()
+        .sync_queue_size(1024)
+        .build()
+        .expect("cannot build a compio runtime")
+}
+
+fn per_op(elapsed: Duration, ops: usize) -> f64 {
+    elapsed.as_nanos() as f64 / ops as f64
+}
+
+/// Joins compio tasks, resuming any panic of theirs.
+async fn join_all<T>(handles: Vec<compio::runtime::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.resume_unwind().expect("task was cancelled"));
+    }
+    out
+}
+
+/// Returns `Pending` once (waking itself first), so the task goes back through
+/// the executor's run queue.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+fn yield_now() -> YieldNow {
+    YieldNow(false)
+}
+
+/// Counts critical sections and checks that no more than `permits` holders
+/// were ever inside at once.
+struct Check {
+    permits: usize,
+    inside: AtomicUsize,
+    max_inside: AtomicUsize,
+    done: AtomicU64,
+}
+
+impl Check {
+    fn new(permits: usize) -> Self {
+        Self {
+            permits,
+            inside: AtomicUsize::new(0),
+            max_inside: AtomicUsize::new(0),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    fn enter(&self) {
+        let now = self.inside.fetch_add(1, AcqRel) + 1;
+        if now > self.permits {
+            self.max_inside.fetch_max(now, Relaxed);
+        }
+    }
+
+    fn exit(&self) {
+        self.done.fetch_add(1, Relaxed);
+        self.inside.fetch_sub(1, AcqRel);
+    }
+
+    /// Panics unless exactly `expected` critical sections completed, none
+    /// remains open, and at most `permits` were ever open at once.
+    fn verify(&self, expected: usize, what: &str) {
+        let max = self.max_inside.load(Relaxed);
+        assert!(
+            max <= self.permits,
+            "{what}: {max} holders were inside at once with {} permit(s)",
+            self.permits
+        );
+        assert_eq!(self.inside.load(Relaxed), 0, "{what}: a holder never left");
+        assert_eq!(
+            self.done.load(Relaxed),
+            expected as u64,
+            "{what}: wrong number of completed critical sections"
+        );
+    }
+}
+
+/// Checks, around an uncontended loop on a 1-permit semaphore, that a held
+/// permit excludes others and that dropping it gives it back.
+fn check_one_permit<S: BenchSemaphore>(sem: &S, what: &str) {
+    let held = sem
+        .try_acq()
+        .unwrap_or_else(|| panic!("{what}: permit not free"));
+    assert!(sem.try_acq().is_none(), "{what}: second permit out of one");
+    drop(held);
+    assert!(
+        sem.try_acq().is_some(),
+        "{what}: permit not given back on drop"
+    );
+}
+
+fn s1<S: BenchSemaphore>(iters: usize) -> Sample {
+    let sem = S::with_permits(1);
+    let rt = runtime();
+    let elapsed = rt.block_on(async {
+        check_one_permit(&sem, "S1 before");
+        let start = Instant::now();
+        let mut done = 0usize;
+        for _ in 0..iters {
+            let permit = sem.try_acq();
+            assert!(permit.is_some(), "S1: uncontended try_acquire failed");
+            black_box(&permit);
+            drop(permit);
+            done += 1;
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(black_box(done), iters);
+        check_one_permit(&sem, "S1 after");
+        elapsed
+    });
+    Sample {
+        ns_per_op: per_op(elapsed, iters),
+        ..Sample::default()
+    }
+}
+
+fn s2<S: BenchSemaphore>(iters: usize) -> Sample {
+    let sem = S::with_permits(1);
+    let rt = runtime();
+    let elapsed = rt.block_on(async {
+        check_one_permit(&sem, "S2 before");
+        let start = Instant::now();
+        let mut done = 0usize;
+        for _ in 0..iters {
+            let permit = sem.acq().await;
+            black_box(&permit);
+            drop(permit);
+            done += 1;
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(black_box(done), iters);
+        check_one_permit(&sem, "S2 after");
+        elapsed
+    });
+    Sample {
+        ns_per_op: per_op(elapsed, iters),
+        ..Sample::default()
+    }
+}
+
+/// S3 (and S7's workload): one runtime, 1 permit, [`S3_TASKS`] tasks each
+/// doing `iters` rounds of {acquire, yield, release}. Returns the wall time
+/// and, if `probe`, how many acquires returned `Pending` at least once.
+fn contended_one_runtime<S: BenchSemaphore>(iters: usize, probe: bool) -> (Duration, usize) {
+    let sem = Arc::new(S::with_permits(1));
+    let check = Arc::new(Check::new(1));
+    let rt = runtime();
+    let (elapsed, waited) = rt.block_on(async {
+        let start = Instant::now();
+        let handles = (0..S3_TASKS)
+            .map(|_| {
+                let sem = sem.clone();
+                let check = check.clone();
+                compio::runtime::spawn(async move {
+                    let mut waited = 0usize;
+                    for _ in 0..iters {
+                        let permit = if probe {
+                            let mut acquire = pin!(sem.acq());
+                            let mut pended = false;
+                            let permit = poll_fn(|cx| {
+                                let poll = acquire.as_mut().poll(cx);
+                                pended |= poll.is_pending();
+                                poll
+                            })
+                            .await;
+                            waited += usize::from(pended);
+                            permit
+                        } else {
+                            sem.acq().await
+                        };
+                        check.enter();
+                        yield_now().await;
+                        check.exit();
+                        drop(permit);
+                    }
+                    waited
+                })
+            })
+            .collect();
+        let waited: usize = join_all(handles).await.into_iter().sum();
+        (start.elapsed(), waited)
+    });
+    drop(rt);
+    check.verify(S3_TASKS * iters, "one-runtime contended");
+    check_one_permit(&*sem, "one-runtime contended, after");
+    (elapsed, waited)
+}
+
+fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample {
+    let sem = Arc::new(S::with_permits(permits));
+    let check = Arc::new(Check::new(permits));
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let sem = sem.clone();
+            let check = check.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                let rt = runtime();
+                let (end, waits) = rt.block_on(async {
+                    barrier.wait();
+                    let handles = (0..S4_TASKS_PER_THREAD)
+                        .map(|_| {
+                            let sem = sem.clone();
+                            let check = check.clone();
+                            compio::runtime::spawn(async move {
+                                let mut waits = Vec::with_capacity(iters);
+                                for _ in 0..iters {
+                                    let asked = Instant::now();
+                                    let permit = sem.acq().await;
+                                    waits.push(asked.elapsed().as_nanos() as u64);
+                                    check.enter();
+                                    yield_now().await;
+                                    check.exit();
+                                    drop(permit);
+                                }
+                                waits
+                            })
+                        })
+                        .collect();
+                    let waits = join_all(handles).await;
+                    (Instant::now(), waits)
+                });
+                drop(rt);
+                (end, waits)
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    let mut end = start;
+    let mut waits = Vec::with_capacity(threads * S4_TASKS_PER_THREAD * iters);
+    for worker in workers {
+        let (thread_end, thread_waits) = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        end = end.max(thread_end);
+        waits.extend(thread_waits.into_iter().flatten());
+    }
+    let ops = threads * S4_TASKS_PER_THREAD * iters;
+    check.verify(ops, "S4");
+    assert_eq!(waits.len(), ops, "S4: missing wait samples");
+    let held: Vec<_> = (0..permits).map_while(|_| sem.try_acq()).collect();
+    assert_eq!(held.len(), permits, "S4: permits lost");
+    assert!(sem.try_acq().is_none(), "S4: more permits than configured");
+    drop(held);
+    waits.sort_unstable();
+    let at = |q: f64| waits[((ops - 1) as f64 * q).round() as usize];
+    Sample {
+        ns_per_op: per_op(end - start, ops),
+        waits: Some(Waits {
+            p50: at(0.50),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: waits[ops - 1],
+        }),
+        ..Sample::default()
+    }
+}
+
+/// Heap allocations per contended acquire, as the marginal count between two
+/// runs of different length (which cancels the fixed cost of spawning tasks).
+fn s7<S: BenchSemaphore>(iters: usize) -> Sample {
+    let before = alloc::allocations();
+    let (_, _) = contended_one_runtime::<S>(iters, true);
+    let small = alloc::allocations() - before;
+    let before = alloc::allocations();
+    let (elapsed, waited) = contended_one_runtime::<S>(3 * iters, true);
+    let large = alloc::allocations() - before;
+    let extra_acquires = S3_TASKS * 2 * iters;
+    let acquires = S3_TASKS * 3 * iters;
+    Sample {
+        ns_per_op: per_op(elapsed, acquires),
+        allocs_per_acquire: Some(large.saturating_sub(small) as f64 / extra_acquires as f64),
+        waited_fraction: Some(waited as f64 / acquires as f64),
+        ..Sample::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::{Future, ready};
+
+    use super::*;
+    use crate::impls;
+
+    /// A "semaphore" that never says no: the checks must catch it.
+    struct Unlimited;
+
+    impl BenchSemaphore for Unlimited {
+        fn with_permits(_: usize) -> Self {
+            Self
+        }
+        fn try_acq(&self) -> Option<impl Sized + '_> {
+            Some(())
+        }
+        fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
+            ready(())
+        }
+    }
+
+    const TINY: Sizes = Sizes {
+        uncontended_iters: 1_000,
+        s3_iters_per_task: 10,
+        s4_ops: 640,
+        s7_iters_per_task: 5,
+    };
+
+    #[test]
+    #[should_panic(expected = "second permit out of one")]
+    fn uncontended_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(Scenario::S1, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn contended_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(Scenario::S3, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn cross_thread_check_catches_an_unlimited_semaphore() {
+        run::<Unlimited>(
+            Scenario::S4 {
+                threads: 2,
+                permits: 1,
+            },
+            &TINY,
+        );
+    }
+
+    /// Every registered implementation passes every scenario's checks.
+    #[test]
+    fn every_implementation_passes_every_scenario() {
+        for imp in impls::registry() {
+            for scenario in [
+                Scenario::S1,
+                Scenario::S2,
+                Scenario::S3,
+                Scenario::S4 {
+                    threads: 2,
+                    permits: 1,
+                },
+                Scenario::S4 {
+                    threads: 4,
+                    permits: 4,
+                },
+                Scenario::S7,
+            ] {
+                let sample = (imp.run)(scenario, &TINY);
+                assert!(sample.ns_per_op > 0.0, "{} {scenario:?}", imp.name);
+            }
+        }
+    }
+}
