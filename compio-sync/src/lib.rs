@@ -27,7 +27,7 @@
 //! cross-thread wake, per operation (1.2-5.4 µs on the 2-vCPU machines we
 //! measure on). By default this crate lets a task that finds free permits
 //! take them (*barging*, 40-250 ns there), and bounds starvation instead: a
-//! waiter passed over for longer than [`STARVATION_BOUND`], or an
+//! waiter that has waited longer than [`STARVATION_BOUND`], or an
 //! `acquire_many(n)` at the head of the queue, gets released permits handed
 //! to it directly. For tokio's exact order, build the primitive with
 //! `.strict_fifo()`:

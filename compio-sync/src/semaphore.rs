@@ -17,7 +17,7 @@
 //!   others wait. This keeps a hot permit on the thread that uses it (about
 //!   40-250 ns per contended operation across two threads, against 1.2-5.4 µs
 //!   for strict handoff on the machines we measured). To bound starvation, a
-//!   woken waiter that still finds no permits and has been passed over for
+//!   woken waiter that still finds no permits and has waited for
 //!   longer than [`STARVATION_BOUND`], or that needs more than one permit
 //!   (`acquire_many(n > 1)` at the head of the queue), becomes the *priority
 //!   waiter*: it sets `PRIORITY`, which closes the barging fast path; every
@@ -45,12 +45,15 @@ use crate::{
     loom::atomic::{AtomicUsize, Ordering::*, fence},
 };
 
-/// How long a waiter may be passed over by barging tasks before permits are
-/// handed to it directly (default policy).
+/// How long a waiter may wait while barging tasks take the permits before
+/// permits are handed to it directly (default policy).
 ///
-/// Measured from the first time the waiter is woken and finds the permits
-/// already taken. Past the bound, the waiter closes the fast path and every
-/// release goes to it until it is served.
+/// Measured from when the waiter first queued. A waiter that is woken, finds
+/// the permits taken, and has waited this long becomes the *priority waiter*:
+/// it closes the fast path and every release goes to it until it is served.
+/// Waiters are woken in queue order, one wake-up in flight at a time, so a
+/// waiter deep in a long queue can wait longer than the bound before its turn
+/// to be woken comes; from then on, nobody barges past it.
 #[cfg(not(loom))]
 pub const STARVATION_BOUND: std::time::Duration = std::time::Duration::from_micros(500);
 
@@ -74,7 +77,7 @@ const ONE_WAITER: usize = 2;
 /// API and semantics follow [`tokio::sync::Semaphore`], with one deliberate
 /// difference: by default the semaphore is **not** strictly fair. A task that
 /// finds free permits takes them even if others wait (*barging*), which is
-/// much faster under cross-thread contention; a waiter passed over for longer
+/// much faster under cross-thread contention; a waiter that has waited longer
 /// than [`STARVATION_BOUND`], or one that needs several permits, gets the
 /// permits handed to it directly. Call [`strict_fifo`](Self::strict_fifo) for
 /// tokio's exact first-in, first-out order.
@@ -885,9 +888,9 @@ struct AcquireState {
     /// Permits collected so far as the priority waiter.
     held: usize,
     phase: Phase,
-    /// When this waiter was first woken and found the permits taken.
+    /// When this waiter first queued (set on the slow path only).
     #[cfg(not(loom))]
-    passed_over_since: Option<std::time::Instant>,
+    waiting_since: Option<std::time::Instant>,
 }
 
 type Step = Poll<Result<(), AcquireError>>;
@@ -901,7 +904,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 held: 0,
                 phase: Phase::Start,
                 #[cfg(not(loom))]
-                passed_over_since: None,
+                waiting_since: None,
             },
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
@@ -921,14 +924,20 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
 }
 
 impl AcquireState {
-    /// Records a failed wake-up; says whether the starvation bound is passed.
+    /// Notes that this waiter starts (or resumes) waiting.
+    fn queued(&mut self) {
+        #[cfg(not(loom))]
+        self.waiting_since
+            .get_or_insert_with(std::time::Instant::now);
+    }
+
+    /// Called when a woken waiter finds the permits taken: says whether it
+    /// has waited past the starvation bound.
     fn passed_over(&mut self) -> bool {
         #[cfg(not(loom))]
         {
-            let since = *self
-                .passed_over_since
-                .get_or_insert_with(std::time::Instant::now);
-            since.elapsed() >= STARVATION_BOUND
+            self.waiting_since
+                .is_some_and(|since| since.elapsed() >= STARVATION_BOUND)
         }
         // Loom has no clock: the first failed wake-up passes the bound, which
         // makes the priority path reachable in the models.
@@ -993,6 +1002,7 @@ impl AcquireState {
         unsafe { sem.queue.register(waiter, cx.waker()) };
         sem.enqueue();
         self.phase = Phase::Queued;
+        self.queued();
         // SeqCst: orders the registration (and count) before the re-check,
         // against `wake_next`'s (change; fence; look for waiters).
         fence(SeqCst);
