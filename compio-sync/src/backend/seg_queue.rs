@@ -38,11 +38,14 @@
 //!
 //! A stream of cancelled waits (`timeout(acquire)` that always expires) leaves
 //! stale handles behind with nobody popping them. `stale` counts them; when a
-//! cancellation finds them to outnumber the live handles (and to exceed
-//! [`PURGE_MIN`]), it purges if the consumer lock is free: it pops
-//! up to the queue's length, drops stale handles and moves live ones, in
-//! order, to `front`. The queue therefore holds at most
-//! `max(2 × live, PURGE_MIN)` handles plus registrations in flight.
+//! cancellation finds at least `PURGE_MIN` (32) of them and more stale than
+//! live handles, it purges: it pops up to the queue's length, drops stale
+//! handles and moves live ones, in order, to `front`. It only `try_lock`s the
+//! consumer lock (a consumer at work pops stale handles too) until the stale
+//! handles reach `4 × max(live, PURGE_MIN)`; from there it waits for the lock.
+//! Without concurrent cancellations the queue holds at most
+//! `max(2 × live, PURGE_MIN + live)` handles; with them, at most
+//! `4 × max(live, PURGE_MIN) + live` plus one per cancelling thread.
 
 use std::{
     collections::VecDeque,
@@ -56,10 +59,6 @@ use crate::loom::{
     Arc, AtomicWaker, ParkingMutex,
     atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::*},
 };
-
-/// Stale handles tolerated before a cancellation purges them (see the module
-/// docs on bounded growth).
-const PURGE_MIN: usize = 32;
 
 /// A wait queue of reference-counted waiter handles in a lock-free
 /// `crossbeam_queue::SegQueue`.
@@ -137,6 +136,11 @@ impl SegQueueWaiter {
 }
 
 impl SegQueue {
+    /// Stale handles tolerated before a cancellation purges them (see the
+    /// module docs on bounded growth).
+    #[doc(hidden)]
+    pub const PURGE_MIN: usize = 32;
+
     /// The number of handles in the queue, stale ones included, plus
     /// registrations in flight. For tests of the growth bound.
     #[doc(hidden)]
@@ -167,6 +171,26 @@ impl SegQueue {
                 self.stale.fetch_sub(1, Relaxed);
                 None
             }
+        }
+    }
+
+    /// Purges if stale handles outnumber live ones (see the module docs).
+    fn maybe_purge(&self) {
+        let stale = self.stale.load(Relaxed);
+        let live = self.len.load(Relaxed).saturating_sub(stale);
+        if stale < Self::PURGE_MIN || stale <= live {
+            return;
+        }
+        let front = if stale >= 4 * live.max(Self::PURGE_MIN) {
+            // Far over: wait for the lock (no user code runs under it).
+            Some(self.consumer.lock())
+        } else {
+            // A busy lock means a consumer is popping, stale handles
+            // included; the next cancellation tries again.
+            self.consumer.try_lock()
+        };
+        if let Some(mut front) = front {
+            self.purge(&mut front);
         }
     }
 
@@ -297,14 +321,7 @@ unsafe impl WaitQueue for SegQueue {
         drop(handle.waker.take());
         drop(handle);
         if !notified {
-            let stale = self.stale.load(Relaxed);
-            if stale >= PURGE_MIN && stale * 2 > self.len.load(Relaxed) {
-                // A busy lock means a consumer is popping, stale handles
-                // included; the next cancellation tries again.
-                if let Some(mut front) = self.consumer.try_lock() {
-                    self.purge(&mut front);
-                }
-            }
+            self.maybe_purge();
         }
         notified
     }
