@@ -138,7 +138,10 @@ mod cases {
         assert_eq!(poll(&queue, waiter.as_ref(), &second_waker), Poll::Pending);
         assert!(queue.notify_one());
         assert_eq!((first.count(), second.count()), (0, 1));
-        assert_eq!(poll(&queue, waiter.as_ref(), &second_waker), Poll::Ready(()));
+        assert_eq!(
+            poll(&queue, waiter.as_ref(), &second_waker),
+            Poll::Ready(())
+        );
     }
 
     pub fn cancel_after_notify_returns_true_and_can_pass_it_on<B: WaitQueue>() {
@@ -154,10 +157,16 @@ mod cases {
         // The owner drops its notified future: cancel reports the notification
         // and the primitive passes it to the next waiter.
         assert!(cancel(&queue, first.as_ref()));
-        assert!(!cancel(&queue, first.as_ref()), "cancel made the waiter idle");
+        assert!(
+            !cancel(&queue, first.as_ref()),
+            "cancel made the waiter idle"
+        );
         assert!(queue.notify_one());
         assert_eq!(second_counter.count(), 1);
-        assert_eq!(poll(&queue, second.as_ref(), &second_waker), Poll::Ready(()));
+        assert_eq!(
+            poll(&queue, second.as_ref(), &second_waker),
+            Poll::Ready(())
+        );
     }
 
     pub fn cancel_while_waiting_returns_false_and_leaves_nothing<B: WaitQueue>() {
@@ -348,7 +357,11 @@ mod cases {
         //    waiter from inside `poll_wait`).
         register(&*queue, waiter.as_ref(), &reentrant());
         if poll(&*queue, waiter.as_ref(), &plain).is_pending() {
-            assert_eq!(counter.count(), 1, "the re-entrant notify woke the new waker");
+            assert_eq!(
+                counter.count(),
+                1,
+                "the re-entrant notify woke the new waker"
+            );
             assert_eq!(poll(&*queue, waiter.as_ref(), &plain), Poll::Ready(()));
         }
         assert_eq!(drops.load(SeqCst), 1);

@@ -233,7 +233,11 @@ impl ParkingLotHybrid {
     /// `Some(true)` if it did, `Some(false)` if the list was empty, and `None`
     /// if `slot_first` is set and the slot holds a waiting waiter (which is
     /// older than every listed one, so `notify_one` must take it instead).
-    fn notify_listed(&self, pop: fn(&mut VecDeque<Entry>) -> Option<Entry>, slot_first: bool) -> Option<bool> {
+    fn notify_listed(
+        &self,
+        pop: fn(&mut VecDeque<Entry>) -> Option<Entry>,
+        slot_first: bool,
+    ) -> Option<bool> {
         let waker = {
             let mut list = self.list.lock();
             if slot_first && self.state.load(Acquire) & SLOT_MASK == SLOT_WAITING {
@@ -297,7 +301,11 @@ unsafe impl WaitQueue for ParkingLotHybrid {
     }
 
     unsafe fn register(&self, waiter: Pin<&HybridWaiter>, waker: &Waker) {
-        debug_assert_eq!(waiter.state.load(Relaxed), IDLE, "register: waiter not idle");
+        debug_assert_eq!(
+            waiter.state.load(Relaxed),
+            IDLE,
+            "register: waiter not idle"
+        );
         // Fast path: nobody waits anywhere, take the slot. Acquire: pairs with
         // the previous owner's Release of the slot, so its last use of
         // `slot_waker` happens-before ours.
@@ -495,9 +503,12 @@ impl std::fmt::Debug for HybridWaiter {
 
 impl Drop for HybridWaiter {
     fn drop(&mut self) {
-        debug_assert!(
-            matches!(self.state.load(Relaxed), IDLE | NOTIFIED),
-            "HybridWaiter dropped while registered"
-        );
+        // Not while unwinding: a second panic would abort and hide the first.
+        if !std::thread::panicking() {
+            debug_assert!(
+                matches!(self.state.load(Relaxed), IDLE | NOTIFIED),
+                "HybridWaiter dropped while registered"
+            );
+        }
     }
 }

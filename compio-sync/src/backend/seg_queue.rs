@@ -418,7 +418,10 @@ impl std::fmt::Debug for SegQueueWaiter {
 impl Drop for SegQueueWaiter {
     fn drop(&mut self) {
         let handle = self.take();
-        debug_assert!(handle.is_none(), "SegQueueWaiter dropped while registered");
+        // Not while unwinding: a second panic would abort and hide the first.
+        if !std::thread::panicking() {
+            debug_assert!(handle.is_none(), "SegQueueWaiter dropped while registered");
+        }
         // Release builds: drop our reference; the queue keeps its own.
         drop(handle);
     }
