@@ -254,6 +254,43 @@ fn slot_release_racing_register_and_notify<B: WaitQueue>() {
     });
 }
 
+/// Waiters keep cancelling (timed-out waits) behind a live one while another
+/// waiter registers and a notify runs; for `SegQueue` the second
+/// cancellation purges (its `PURGE_MIN` is 2 under loom), racing both. The
+/// oldest live waiter, `a`, is the one selected, so the purge neither lost
+/// it nor moved it behind `b`.
+fn cancel_storm_racing_notify_selects_the_oldest_live_waiter<B: WaitQueue>() {
+    loom::model(|| {
+        let shared = Shared::<B>::new();
+        let (_, waker) = counting_waker();
+        shared.register(&shared.a, &waker);
+        let notifier = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.queue.notify_one())
+        };
+        let registrar = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (_, waker) = counting_waker();
+                shared.register(&shared.b, &waker);
+            })
+        };
+        for _ in 0..2 {
+            let stale = Box::pin(B::new_waiter());
+            shared.register(&stale, &waker);
+            assert!(!shared.cancel(&stale), "a younger waiter was selected");
+        }
+        registrar.join().unwrap();
+        assert!(notifier.join().unwrap(), "a was waiting");
+        assert!(
+            shared.cancel(&shared.a),
+            "the notify missed the oldest waiter"
+        );
+        assert!(!shared.cancel(&shared.b), "the notify chose b over a");
+        assert!(!shared.queue.notify_one());
+    });
+}
+
 macro_rules! models {
     ($module:ident, $backend:ty) => {
         mod $module {
@@ -282,6 +319,11 @@ macro_rules! models {
             #[test]
             fn slot_to_list_switch_racing_notify() {
                 super::slot_to_list_switch_racing_notify::<B>();
+            }
+
+            #[test]
+            fn cancel_storm_racing_notify_selects_the_oldest_live_waiter() {
+                super::cancel_storm_racing_notify_selects_the_oldest_live_waiter::<B>();
             }
 
             #[test]
