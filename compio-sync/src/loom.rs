@@ -10,11 +10,24 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
-    sync::{Mutex, MutexGuard, atomic},
+    sync::{Arc, Mutex, MutexGuard, atomic},
 };
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::{Mutex, MutexGuard, atomic};
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard, atomic};
+
+// Third-party building blocks of the backends. Each has a stand-in under loom
+// (module `loom_stand_ins` below) with the same method names, so backend code
+// is written once.
+#[cfg(not(loom))]
+pub(crate) use atomic_waker::AtomicWaker;
+#[cfg(not(loom))]
+pub(crate) use crossbeam_queue::SegQueue;
+#[cfg(not(loom))]
+pub(crate) use parking_lot::Mutex as ParkingMutex;
+
+#[cfg(loom)]
+pub(crate) use self::loom_stand_ins::{AtomicWaker, ParkingMutex, SegQueue};
 
 #[cfg(not(loom))]
 pub(crate) use self::std_cell::UnsafeCell;
@@ -39,6 +52,90 @@ mod std_cell {
         #[inline(always)]
         pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
+        }
+    }
+}
+
+/// loom-visible stand-ins for `parking_lot::Mutex`, `atomic_waker::AtomicWaker`
+/// and `crossbeam_queue::SegQueue`.
+///
+/// The real types synchronize through `std` atomics (and `parking_lot` parks
+/// the OS thread), which loom can neither see nor schedule: a real
+/// `parking_lot` lock would deadlock a loom model, and happens-before edges
+/// made inside `AtomicWaker` or `SegQueue` would be invisible to it. Each
+/// stand-in keeps the real type's contract and builds it from loom's own
+/// primitives, so loom explores interleavings *between* calls and sees the
+/// synchronization each call provides. What loom does not explore is the
+/// inside of the real types: an `AtomicWaker` or `SegQueue` operation is one
+/// atomic step in the model. Their own authors test those internals; our
+/// models check how the backends use them.
+#[cfg(loom)]
+mod loom_stand_ins {
+    use std::{collections::VecDeque, task::Waker};
+
+    /// `parking_lot::Mutex`: no poisoning, `lock` returns the guard.
+    #[derive(Debug)]
+    pub(crate) struct ParkingMutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> ParkingMutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+            super::lock(&self.0)
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<loom::sync::MutexGuard<'_, T>> {
+            match self.0.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        }
+    }
+
+    /// `atomic_waker::AtomicWaker` over loom's model of it: a `register`
+    /// racing a `wake` wakes the new waker instead of storing it, exactly the
+    /// outcome the real type allows.
+    #[derive(Debug, Default)]
+    pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
+
+    impl AtomicWaker {
+        pub(crate) fn new() -> Self {
+            Self(loom::future::AtomicWaker::new())
+        }
+
+        pub(crate) fn register(&self, waker: &Waker) {
+            self.0.register_by_ref(waker);
+        }
+
+        pub(crate) fn wake(&self) {
+            self.0.wake();
+        }
+
+        pub(crate) fn take(&self) -> Option<Waker> {
+            self.0.take_waker()
+        }
+    }
+
+    /// `crossbeam_queue::SegQueue`: a linearizable unbounded MPMC FIFO. A
+    /// `push` happens-before the `pop` that returns its value, as in the real
+    /// queue; the loom mutex inside gives each call one atomic step.
+    #[derive(Debug)]
+    pub(crate) struct SegQueue<T>(loom::sync::Mutex<VecDeque<T>>);
+
+    impl<T> SegQueue<T> {
+        pub(crate) fn new() -> Self {
+            Self(loom::sync::Mutex::new(VecDeque::new()))
+        }
+
+        pub(crate) fn push(&self, value: T) {
+            super::lock(&self.0).push_back(value);
+        }
+
+        pub(crate) fn pop(&self) -> Option<T> {
+            super::lock(&self.0).pop_front()
         }
     }
 }

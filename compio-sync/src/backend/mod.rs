@@ -24,6 +24,8 @@
 //! |---|---|---|---|
 //! | [`MutexVecDeque`] | `std::sync::Mutex<VecDeque<..>>` (the baseline) | amortised `VecDeque` growth | FIFO |
 //! | [`Intrusive`] | intrusive doubly-linked list, nodes pinned in the futures | none | FIFO |
+//! | [`ParkingLotHybrid`] | lock-free slot (`AtomicWaker`) for a lone waiter, `parking_lot::Mutex` list for the rest | amortised `VecDeque` growth | FIFO |
+//! | [`SegQueue`] | `Arc` handles in a lock-free `crossbeam_queue::SegQueue`; notifiers take turns on a consumer lock | one `Arc` per wait | FIFO (`notify_last` = `notify_one`) |
 //!
 //! [`DefaultBackend`] names the one the primitives use when none is chosen.
 
@@ -34,10 +36,14 @@ use std::{
 
 mod intrusive;
 mod mutex_vecdeque;
+mod parking_lot_hybrid;
+mod seg_queue;
 
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
+    parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid},
+    seg_queue::{SegQueue, SegQueueWaiter},
 };
 
 /// The backend every primitive uses unless another is named with
