@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use compio_sync::backend::{Intrusive, MutexVecDeque, WaitQueue};
+use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue};
 
 use crate::scenarios::{self, Sample, Scenario, Sizes};
 use compio_sync::Semaphore;
@@ -129,7 +129,7 @@ pub const BASELINE: &str = "tokio";
 
 /// Every implementation, ours first.
 pub fn registry() -> Vec<Impl> {
-    let mut impls = ours![MutexVecDeque, Intrusive];
+    let mut impls = ours![MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive];
     impls.extend([
         entry::<tokio::sync::Semaphore>(BASELINE, false),
         entry::<async_lock::Semaphore>("async-lock", false),

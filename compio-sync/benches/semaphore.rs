@@ -9,7 +9,7 @@ use std::{hint::black_box, sync::Arc};
 
 use compio_sync::{
     Semaphore,
-    backend::{Intrusive, MutexVecDeque, WaitQueue},
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -92,11 +92,17 @@ fn benches(c: &mut Criterion) {
     uncontended::<Intrusive>(c, "intrusive-fifo", true);
     uncontended::<MutexVecDeque>(c, "mutex-vecdeque", false);
     uncontended::<MutexVecDeque>(c, "mutex-vecdeque-fifo", true);
+    uncontended::<ParkingLotHybrid>(c, "parking-lot-hybrid", false);
+    uncontended::<SegQueue>(c, "seg-queue", false);
     tokio_peer(c);
     contended_one_runtime::<Intrusive>(c, "intrusive", false);
     contended_one_runtime::<Intrusive>(c, "intrusive-fifo", true);
     contended_one_runtime::<MutexVecDeque>(c, "mutex-vecdeque", false);
     contended_one_runtime::<MutexVecDeque>(c, "mutex-vecdeque-fifo", true);
+    contended_one_runtime::<ParkingLotHybrid>(c, "parking-lot-hybrid", false);
+    contended_one_runtime::<ParkingLotHybrid>(c, "parking-lot-hybrid-fifo", true);
+    contended_one_runtime::<SegQueue>(c, "seg-queue", false);
+    contended_one_runtime::<SegQueue>(c, "seg-queue-fifo", true);
 }
 
 criterion_group!(semaphore, benches);

@@ -626,12 +626,26 @@ macro_rules! contract_suite {
 }
 
 use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque};
+use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
 
 contract_suite!(intrusive_compio, Intrusive, Compio, strict_fifo);
 contract_suite!(intrusive_futures, Intrusive, Futures, strict_fifo);
 contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio, strict_fifo);
 contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures, strict_fifo);
+contract_suite!(
+    parking_lot_hybrid_compio,
+    ParkingLotHybrid,
+    Compio,
+    strict_fifo
+);
+contract_suite!(
+    parking_lot_hybrid_futures,
+    ParkingLotHybrid,
+    Futures,
+    strict_fifo
+);
+contract_suite!(seg_queue_compio, SegQueue, Compio, strict_fifo);
+contract_suite!(seg_queue_futures, SegQueue, Futures, strict_fifo);
 
 /// `blocking_acquire` refuses to run on a compio runtime's thread.
 #[test]
