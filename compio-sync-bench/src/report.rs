@@ -107,7 +107,7 @@ pub fn human_ns(ns: f64) -> String {
     }
 }
 
-const NAME_WIDTH: usize = 30;
+const NAME_WIDTH: usize = 37;
 
 /// The header line of the text table.
 pub fn table_header() -> String {
