@@ -24,6 +24,7 @@
 //! |---|---|---|---|
 //! | [`MutexVecDeque`] | `std::sync::Mutex<VecDeque<..>>` (the baseline) | amortised `VecDeque` growth | FIFO |
 //! | [`Intrusive`] | intrusive doubly-linked list, nodes pinned in the futures | none | FIFO |
+//! | `IoUringFutex` (Linux, feature `io-uring-futex`) | the intrusive list for selection; waiters park on one futex word via io_uring `FUTEX_WAIT` or `futex(2)`, else on their waker | one compio op per io_uring wait | FIFO |
 //!
 //! [`DefaultBackend`] names the one the primitives use when none is chosen.
 
@@ -33,8 +34,12 @@ use std::{
 };
 
 mod intrusive;
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+mod io_uring_futex;
 mod mutex_vecdeque;
 
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+pub use self::io_uring_futex::{DISABLE_ENV as IO_URING_FUTEX_DISABLE_ENV, FutexWaiter, IoUringFutex, WaitPath};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
