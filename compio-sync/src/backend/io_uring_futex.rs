@@ -136,11 +136,6 @@ use crate::loom::{
     lock,
 };
 
-/// The environment variable that forces the io_uring probe negative when it
-/// is `1` (read once per process, at the first probe). For testing the
-/// fallback path.
-pub const DISABLE_ENV: &str = "COMPIO_SYNC_FUTEX_DISABLE";
-
 /// futex2 size flag (`linux/futex.h`): the futex word is 32 bits wide.
 const FUTEX2_SIZE_U32: u32 = 0x02;
 
@@ -373,9 +368,14 @@ impl List {
 }
 
 impl IoUringFutex {
+    /// The environment variable that forces the io_uring probe negative when
+    /// it is `1`. It is read once per process, when the first wait probes, so
+    /// set it before the process starts waiting. For testing the fallback.
+    pub const DISABLE_ENV: &str = "COMPIO_SYNC_FUTEX_DISABLE";
+
     /// Whether this process can use the io_uring path at all: the kernel
     /// supports `IORING_OP_FUTEX_WAIT` and `IORING_OP_FUTEX_WAKE`,
-    /// [`DISABLE_ENV`] was not `1` at the first probe, and no unexpected op
+    /// [`DISABLE_ENV`](Self::DISABLE_ENV) was not `1` at the first probe, and no unexpected op
     /// error has turned the path off ([`io_uring_error`](Self::io_uring_error)).
     /// A wait takes the path only if it also registers on a compio runtime
     /// whose driver is io_uring.
@@ -419,7 +419,11 @@ impl IoUringFutex {
                 waiter.state.store(IDLE, Relaxed);
                 return;
             }
-            debug_assert_eq!(waiter.state.load(Relaxed), WAITING, "wait_blocking: not registered");
+            debug_assert_eq!(
+                waiter.state.load(Relaxed),
+                WAITING,
+                "wait_blocking: not registered"
+            );
             if waiter.path.load(Relaxed) == VIA_WAKER {
                 waiter.mask.store(list.take_bit(), Relaxed);
             }
@@ -528,7 +532,11 @@ impl IoUringFutex {
                 drop(list);
                 return finish(&waiter, cx);
             }
-            debug_assert_eq!(waiter.state.load(Relaxed), WAITING, "poll_wait: not registered");
+            debug_assert_eq!(
+                waiter.state.load(Relaxed),
+                WAITING,
+                "poll_wait: not registered"
+            );
             if waiter.path.load(Relaxed) != VIA_WAKER {
                 // A notifier that selected this waiter before the switch used
                 // the futex and marked it, and we would have seen the mark.
@@ -675,12 +683,12 @@ fn io_uring_here() -> bool {
 fn probe() -> bool {
     static PROBE: OnceLock<bool> = OnceLock::new();
     *PROBE.get_or_init(|| {
-        if std::env::var_os(DISABLE_ENV).is_some_and(|v| v == "1") {
+        if std::env::var_os(IoUringFutex::DISABLE_ENV).is_some_and(|v| v == "1") {
             return false;
         }
         let mut probe = io_uring::Probe::new();
-        let registered = io_uring::IoUring::new(2)
-            .and_then(|ring| ring.submitter().register_probe(&mut probe));
+        let registered =
+            io_uring::IoUring::new(2).and_then(|ring| ring.submitter().register_probe(&mut probe));
         registered.is_ok()
             && probe.is_supported(io_uring::opcode::FutexWait::CODE)
             && probe.is_supported(io_uring::opcode::FutexWake::CODE)
@@ -737,7 +745,11 @@ unsafe impl WaitQueue for IoUringFutex {
         let node = NonNull::from(waiter.get_ref());
         {
             let mut list = lock(&self.list);
-            debug_assert_eq!(waiter.state.load(Relaxed), IDLE, "register: waiter not idle");
+            debug_assert_eq!(
+                waiter.state.load(Relaxed),
+                IDLE,
+                "register: waiter not idle"
+            );
             if path != VIA_WAKER {
                 waiter.mask.store(list.take_bit(), Relaxed);
             }

@@ -39,7 +39,7 @@ mod io_uring_futex;
 mod mutex_vecdeque;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-pub use self::io_uring_futex::{DISABLE_ENV as IO_URING_FUTEX_DISABLE_ENV, FutexWaiter, IoUringFutex, WaitPath};
+pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
