@@ -22,7 +22,8 @@
 //! with `COMPIO_SYNC_FUTEX_DISABLE=1`. Every configuration runs `REPEATS`
 //! times, interleaved; the table gives the median of the per-run means and
 //! the p50/p99 of all individual round trips. Each run asserts that every
-//! round trip completed.
+//! round trip completed. An argument keeps only the rows whose name contains
+//! it (e.g. `-- "one runtime"`).
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -356,6 +357,10 @@ mod bench {
     type Bench = (&'static str, fn() -> Run);
 
     fn report(rows: &[Bench]) {
+        // An optional argument keeps only the rows whose name contains it.
+        let filter = std::env::args().nth(1).unwrap_or_default();
+        let rows: Vec<Bench> = rows.iter().copied().filter(|(n, _)| n.contains(&filter)).collect();
+        let rows = &rows[..];
         let mut runs: Vec<Vec<Run>> = rows.iter().map(|_| Vec::new()).collect();
         for _ in 0..REPEATS {
             for (i, (_, f)) in rows.iter().enumerate() {

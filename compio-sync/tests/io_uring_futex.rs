@@ -440,6 +440,43 @@ fn notify_before_poll_is_sticky() {
     });
 }
 
+/// Contract point 3: a notify wakes the waker given to `register`, even if
+/// the owner never called `poll_wait` (on the io_uring path the wait is armed
+/// by `register` itself).
+#[test]
+fn notify_wakes_the_register_waker_without_any_poll() {
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    on_both_executors(|| async {
+        let q = IoUringFutex::new();
+        let w = new_waiter();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        // SAFETY: as in `register`.
+        unsafe { q.register(w.as_ref(), &waker) };
+        fence(SeqCst);
+        settle().await;
+        assert_eq!(count.0.load(SeqCst), 0);
+        assert!(q.notify_one());
+        // On the io_uring path the wake arrives as a completion the runtime
+        // must reap; yield until it has.
+        while count.0.load(SeqCst) == 0 {
+            yield_now().await;
+        }
+        assert_eq!(count.0.load(SeqCst), 1);
+        assert!(cancel(&q, w.as_ref()), "notified, never observed");
+        // The re-check-succeeded shape: register, then cancel at once.
+        // SAFETY: as in `register`.
+        unsafe { q.register(w.as_ref(), &waker) };
+        assert!(!cancel(&q, w.as_ref()));
+        assert!(!q.notify_one());
+    });
+}
+
 #[test]
 fn cancel_waiting_returns_false_and_leaves_nothing() {
     on_both_executors(|| async {

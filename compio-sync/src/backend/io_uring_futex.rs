@@ -561,47 +561,89 @@ impl IoUringFutex {
     /// the op failed, or this is not the thread or runtime it belongs to.
     fn poll_via_io_uring(&self, waiter: &FutexWaiter, cx: &mut Context<'_>) -> Option<Poll<()>> {
         let word = self.word.get()?;
+        // Outside a compio runtime nothing drives the op's driver.
+        Runtime::try_with_current(|_| ()).ok()?;
         let mut slot = lock(&waiter.op);
-        let mut fresh = false;
-        loop {
-            if let Some(bound) = slot.inflight.as_mut() {
-                // Polled on a thread other than the op's: we may not touch it
-                // (dropping the slot below leaks it, see `ThreadBound`).
-                let submit = bound.get_mut()?;
-                match Pin::new(submit).poll(cx) {
-                    Poll::Pending => return Some(Poll::Pending),
-                    Poll::Ready(out) => {
-                        slot.inflight = None;
-                        match classify(out.0) {
-                            Completion::Retry if fresh => {
-                                // A just-pushed op never completes on its
-                                // first poll; if it does, yield rather than
-                                // spin.
-                                cx.waker().wake_by_ref();
-                                return Some(Poll::Pending);
-                            }
-                            Completion::Retry => {}
-                            Completion::Fallback => return None,
-                        }
+        if let Some(bound) = slot.inflight.as_mut() {
+            // Polled on a thread other than the op's: we may not touch it
+            // (`reap` leaks it, see `ThreadBound`).
+            let submit = bound.get_mut()?;
+            match Pin::new(submit).poll(cx) {
+                Poll::Pending => return Some(Poll::Pending),
+                Poll::Ready(out) => {
+                    slot.inflight = None;
+                    if let Completion::Fallback = classify(out.0) {
+                        return None;
                     }
                 }
-                // The wait ended (woken, or the word moved): snapshot the word
-                // BEFORE re-checking the state, as in `wait_blocking`.
-                waiter.snapshot.store(word.load(Acquire), Relaxed);
             }
-            if waiter.state.load(Acquire) == NOTIFIED {
-                drop(slot);
-                return Some(finish(waiter, cx));
-            }
-            let op = FutexWaitOp {
-                word: Arc::clone(word),
-                expected: waiter.snapshot.load(Relaxed),
-                mask: waiter.mask.load(Relaxed),
-            };
-            let submit = Runtime::try_with_current(|rt| rt.submit(op)).ok()?;
-            slot.inflight = Some(ThreadBound::new(submit));
-            fresh = true;
+            // The wait ended (woken, or the word moved): snapshot the word
+            // BEFORE re-checking the state, as in `wait_blocking`.
+            waiter.snapshot.store(word.load(Acquire), Relaxed);
         }
+        if waiter.state.load(Acquire) == NOTIFIED {
+            drop(slot);
+            return Some(finish(waiter, cx));
+        }
+        if !submit_wait(&mut slot, word, waiter, cx)? {
+            // Completed on its first poll, which io_uring never does; poll
+            // again rather than spin here.
+            cx.waker().wake_by_ref();
+        }
+        Some(Poll::Pending)
+    }
+
+    /// Moves a just-registered io_uring waiter whose wait could not be armed
+    /// to the waker path, keeping `waker` as the one a notify wakes.
+    fn fall_back_to_waker(&self, waiter: &FutexWaiter, waker: &Waker) {
+        // Cloned before locking: a waker's clone is user code.
+        let waker = waker.clone();
+        let leftover = {
+            let mut list = lock(&self.list);
+            if waiter.state.load(Acquire) == NOTIFIED {
+                // Selected while we tried to arm: the futex wake found no
+                // wait of ours, so nothing has woken `waker` yet.
+                Some(waker)
+            } else {
+                list.release_bit(waiter.mask.load(Relaxed));
+                waiter.path.store(VIA_WAKER, Relaxed);
+                // SAFETY: the lock is held and the waiter is linked.
+                waiter.node.with_mut(|n| unsafe { (*n).waker = Some(waker) });
+                None
+            }
+        };
+        // Woken with the lock released (point 5).
+        if let Some(waker) = leftover {
+            waker.wake();
+        }
+    }
+}
+
+/// Submits a `FUTEX_WAIT` that expects `waiter.snapshot` and polls it once,
+/// which pushes it to the ring and gives it `cx`'s waker. `Some(true)`: in
+/// flight, stored in `slot`. `Some(false)`: it completed on that first poll
+/// (io_uring never does this). `None`: continue on the waker path.
+fn submit_wait(
+    slot: &mut OpSlot,
+    word: &Arc<AtomicU32>,
+    waiter: &FutexWaiter,
+    cx: &mut Context<'_>,
+) -> Option<bool> {
+    let op = FutexWaitOp {
+        word: Arc::clone(word),
+        expected: waiter.snapshot.load(Relaxed),
+        mask: waiter.mask.load(Relaxed),
+    };
+    let mut submit = Runtime::try_with_current(|rt| rt.submit(op)).ok()?;
+    match Pin::new(&mut submit).poll(cx) {
+        Poll::Pending => {
+            slot.inflight = Some(ThreadBound::new(submit));
+            Some(true)
+        }
+        Poll::Ready(out) => match classify(out.0) {
+            Completion::Retry => Some(false),
+            Completion::Fallback => None,
+        },
     }
 }
 
@@ -736,7 +778,7 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     unsafe fn register(&self, waiter: Pin<&FutexWaiter>, waker: &Waker) {
-        let (path, word, waker) = if io_uring_here() {
+        let (path, word, clone) = if io_uring_here() {
             (VIA_IO_URING, Some(self.word()), None)
         } else {
             // Cloned before locking: a waker's clone is user code.
@@ -758,7 +800,7 @@ unsafe impl WaitQueue for IoUringFutex {
             // idle (so its node is unlinked and nobody else references it) and
             // pinned until it is idle again, which requires unlinking it.
             unsafe {
-                waiter.node.with_mut(|n| (*n).waker = waker);
+                waiter.node.with_mut(|n| (*n).waker = clone);
                 list.push_back(node);
             }
             waiter.state.store(WAITING, Relaxed);
@@ -770,6 +812,15 @@ unsafe impl WaitQueue for IoUringFutex {
             // on, which bumps the word after marking us, either makes that
             // wait fail with EAGAIN or wakes it.
             waiter.snapshot.store(word.load(Acquire), Relaxed);
+            // Arm the wait now, for `waker`: a notify must wake the waker given
+            // to `register` even if the owner returns Pending without calling
+            // `poll_wait` (contract point 3). If the caller's re-check then
+            // succeeds, its `cancel` drops the op again.
+            let mut cx = Context::from_waker(waker);
+            let armed = submit_wait(&mut lock(&waiter.op), &word, &waiter, &mut cx);
+            if armed != Some(true) {
+                self.fall_back_to_waker(&waiter, waker);
+            }
         }
     }
 
