@@ -278,7 +278,11 @@ mod bench {
         let op = libc::FUTEX_WAKE | if private { libc::FUTEX_PRIVATE_FLAG } else { 0 };
         // SAFETY: `word` is live and aligned.
         let r = unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), op, 1) };
-        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     /// Waits until `word` moves past `seen` through bare io_uring ops.
@@ -306,34 +310,36 @@ mod bench {
     /// Two tasks on one runtime, bare FUTEX_WAIT ops and futex(2) wakes.
     fn raw_one_runtime(private: bool) -> Run {
         let flags = FUTEX2_SIZE_U32 | if private { FUTEX2_PRIVATE } else { 0 };
-        compio::runtime::Runtime::new().unwrap().block_on(async move {
-            let (a, b) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
-            let echo = compio::runtime::spawn({
-                let (a, b) = (a.clone(), b.clone());
-                async move {
-                    let mut seen = 0;
-                    for _ in 0..LOCAL_ROUNDS {
-                        raw_wait(&b, &mut seen, flags).await;
-                        a.fetch_add(1, Release);
-                        raw_wake(&a, private).unwrap();
+        compio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let (a, b) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+                let echo = compio::runtime::spawn({
+                    let (a, b) = (a.clone(), b.clone());
+                    async move {
+                        let mut seen = 0;
+                        for _ in 0..LOCAL_ROUNDS {
+                            raw_wait(&b, &mut seen, flags).await;
+                            a.fetch_add(1, Release);
+                            raw_wake(&a, private).unwrap();
+                        }
                     }
+                });
+                let mut seen = 0;
+                let mut samples = Vec::with_capacity(LOCAL_ROUNDS);
+                let start = Instant::now();
+                for _ in 0..LOCAL_ROUNDS {
+                    let t = Instant::now();
+                    b.fetch_add(1, Release);
+                    raw_wake(&b, private).unwrap();
+                    raw_wait(&a, &mut seen, flags).await;
+                    samples.push(t.elapsed().as_nanos() as u64);
                 }
-            });
-            let mut seen = 0;
-            let mut samples = Vec::with_capacity(LOCAL_ROUNDS);
-            let start = Instant::now();
-            for _ in 0..LOCAL_ROUNDS {
-                let t = Instant::now();
-                b.fetch_add(1, Release);
-                raw_wake(&b, private).unwrap();
-                raw_wait(&a, &mut seen, flags).await;
-                samples.push(t.elapsed().as_nanos() as u64);
-            }
-            let total = start.elapsed();
-            echo.await.unwrap();
-            assert_eq!(a.load(SeqCst) as usize, LOCAL_ROUNDS);
-            run_from(samples, total)
-        })
+                let total = start.elapsed();
+                echo.await.unwrap();
+                assert_eq!(a.load(SeqCst) as usize, LOCAL_ROUNDS);
+                run_from(samples, total)
+            })
     }
 
     /// Checks that the IoUringFutex rows take the path they claim.
@@ -359,7 +365,11 @@ mod bench {
     fn report(rows: &[Bench]) {
         // An optional argument keeps only the rows whose name contains it.
         let filter = std::env::args().nth(1).unwrap_or_default();
-        let rows: Vec<Bench> = rows.iter().copied().filter(|(n, _)| n.contains(&filter)).collect();
+        let rows: Vec<Bench> = rows
+            .iter()
+            .copied()
+            .filter(|(n, _)| n.contains(&filter))
+            .collect();
         let rows = &rows[..];
         let mut runs: Vec<Vec<Run>> = rows.iter().map(|_| Vec::new()).collect();
         for _ in 0..REPEATS {
@@ -387,8 +397,14 @@ mod bench {
         if child {
             check_path(WaitPath::Waker);
             report(&[
-                ("one runtime: IoUringFutex (waker path)", one_runtime::<IoUringFutex>),
-                ("two runtimes: IoUringFutex (waker path)", two_runtimes::<IoUringFutex>),
+                (
+                    "one runtime: IoUringFutex (waker path)",
+                    one_runtime::<IoUringFutex>,
+                ),
+                (
+                    "two runtimes: IoUringFutex (waker path)",
+                    two_runtimes::<IoUringFutex>,
+                ),
             ]);
             return;
         }
@@ -397,19 +413,36 @@ mod bench {
         println!("|---|---|---|---|");
         report(&[
             ("one runtime: Intrusive", one_runtime::<Intrusive>),
-            ("one runtime: IoUringFutex (io_uring path)", one_runtime::<IoUringFutex>),
-            ("one runtime: raw FUTEX_WAIT, shared key", || raw_one_runtime(false)),
-            ("one runtime: raw FUTEX_WAIT, private key", || raw_one_runtime(true)),
+            (
+                "one runtime: IoUringFutex (io_uring path)",
+                one_runtime::<IoUringFutex>,
+            ),
+            ("one runtime: raw FUTEX_WAIT, shared key", || {
+                raw_one_runtime(false)
+            }),
+            ("one runtime: raw FUTEX_WAIT, private key", || {
+                raw_one_runtime(true)
+            }),
             ("two runtimes: Intrusive", two_runtimes::<Intrusive>),
-            ("two runtimes: IoUringFutex (io_uring path)", two_runtimes::<IoUringFutex>),
+            (
+                "two runtimes: IoUringFutex (io_uring path)",
+                two_runtimes::<IoUringFutex>,
+            ),
             ("two threads: Intrusive (park)", two_threads::<Intrusive>),
-            ("two threads: IoUringFutex (futex(2))", two_threads::<IoUringFutex>),
+            (
+                "two threads: IoUringFutex (futex(2))",
+                two_threads::<IoUringFutex>,
+            ),
         ]);
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .env(IoUringFutex::DISABLE_ENV, "1")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
 }

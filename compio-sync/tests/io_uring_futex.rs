@@ -356,6 +356,29 @@ fn futures_block_on_takes_the_waker_path() {
     });
 }
 
+/// With compio's `polling` feature (the fusion driver), a runtime forced onto
+/// the polling driver must use the waker path, and work.
+#[cfg(feature = "polling")]
+#[test]
+fn polling_driver_takes_the_waker_path() {
+    let mut proactor = compio_driver::ProactorBuilder::new();
+    proactor.driver_type(compio_driver::DriverType::Poll);
+    let rt = compio::runtime::RuntimeBuilder::new()
+        .with_proactor(proactor)
+        .build()
+        .unwrap();
+    assert_eq!(rt.driver_type(), compio_driver::DriverType::Poll);
+    rt.block_on(async {
+        let q = IoUringFutex::new();
+        let w = new_waiter();
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(WaitPath::Waker));
+        assert!(!poll_once(&q, w.as_ref()).await);
+        assert!(q.notify_one());
+        wait(&q, w.as_ref()).await;
+    });
+}
+
 #[test]
 fn tokio_tasks_take_the_waker_path_with_exact_counts() {
     let _guard = hang_guard("tokio_tasks_take_the_waker_path_with_exact_counts");

@@ -1,115 +1,9 @@
 //! [`IoUringFutex`] (Linux): waiters park on a kernel futex word, through
 //! io_uring on a compio runtime and through `futex(2)` on a blocking thread.
 //!
-//! # Design
-//!
-//! **Selection is userspace, the futex is the transport.** Waiters are linked
-//! in a FIFO list (the same intrusive list as [`Intrusive`](super::Intrusive),
-//! nodes pinned inside the waiting futures) and a notifier picks a waiter and
-//! marks it notified under the list lock. That is what makes `notify_one`
-//! exact: it returns `true` only after it has marked a specific waiting waiter,
-//! and that waiter's next `poll_wait` returns `Ready` (or its `cancel` returns
-//! `true`) whatever the kernel does. The kernel futex only carries the
-//! *wake-up*: a woken waiter always re-reads its own state before believing
-//! anything, so a spurious futex wake costs a re-arm, never a lost or a
-//! duplicated notification.
-//!
-//! **One 32-bit futex word per queue, used as an event count.** Every waiter
-//! parked in the kernel waits on the same word. `register` snapshots it before
-//! the caller re-checks its condition; a wait re-snapshots it after every
-//! wake-up *before* re-checking its own state. A notifier that selected a
-//! kernel-parked waiter bumps the word after marking the waiter and then wakes
-//! the word, so a wait armed with a stale snapshot fails with `EAGAIN`
-//! instead of sleeping through the notification (the classic futex
-//! event-count handshake). To keep a `notify_one` from waking every sleeper,
-//! each kernel-parked waiter gets one of the 32 bits of the futex *bitset*
-//! (`FUTEX_WAIT_BITSET`-style mask) and a notify wakes only the bits of the
-//! waiters it selected. With at most 32 kernel-parked waiters per queue no
-//! two share a bit; beyond that a wake also rouses the other holders of the
-//! bit, which re-arm.
-//!
-//! **Stale kernel waits cannot eat a wake.** A cancelled waiter is unlinked
-//! first, so it is never selected; its io_uring wait may stay armed in the
-//! kernel until compio's `AsyncCancel` reaches it. Every wake is issued with
-//! `nr = i32::MAX` (all sleepers with the selected bits), so such a stale
-//! entry can at worst be woken alongside the selected waiter, never instead
-//! of it.
-//!
-//! **Cancel after wake.** [`cancel`](WaitQueue::cancel) is exact: it returns
-//! `true` iff a notifier had marked the waiter and the owner had not yet
-//! observed it, and the caller then passes the notification on (this is the
-//! trait's mechanism for every backend). Whether the kernel had already
-//! delivered the futex wake is irrelevant, because the mark, not the wake, is
-//! the notification.
-//!
-//! # Which path a wait takes
-//!
-//! The path is chosen per wait, when the waiter registers:
-//!
-//! | where `register` runs | path ([`WaitPath`]) | how it sleeps, how it is woken |
-//! |---|---|---|
-//! | a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit`; woken by `futex(FUTEX_WAKE_BITSET)` |
-//! | anywhere else: tokio, `futures::executor`, a plain thread, compio's polling driver, an older kernel, the probe forced negative | [`WaitPath::Waker`] | the task's [`Waker`], exactly as in [`Intrusive`](super::Intrusive) |
-//! | a thread blocked in [`IoUringFutex::wait_blocking`] | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
-//!
-//! All three kinds can wait on one queue at once; the notifier wakes each
-//! selected waiter the way it sleeps. Nothing here panics for lack of a
-//! runtime or of kernel support: the probe decides. Setting the environment
-//! variable `COMPIO_SYNC_FUTEX_DISABLE=1` before the first wait of the process
-//! forces the probe negative (the variable is read once, when the probe runs);
-//! it exists to test the fallback.
-//!
-//! **Errors.** A `FUTEX_WAIT` completion is classified explicitly: success
-//! (woken, possibly for another holder of the bit), `EAGAIN` (the word moved
-//! before the wait was armed) and `EINTR` lead to a re-check and a new wait;
-//! `ECANCELED` (the runtime cancelled the op) moves that one wait to the
-//! waker path; any other error moves the wait to the waker path *and* turns
-//! the io_uring path off for the rest of the process, recording the error
-//! for [`IoUringFutex::io_uring_error`]. No wait is lost either way, because
-//! the switch happens under the list lock and is followed by a re-check.
-//! A failing `futex(FUTEX_WAKE)` would leave a selected waiter asleep, and it
-//! can only fail on invalid arguments, so it panics with a message. A
-//! blocking waiter whose `futex(FUTEX_WAIT)` fails unexpectedly falls back to
-//! parking its thread.
-//!
-//! # Private or shared futex
-//!
-//! The waker and the waiter must use the same kind of key: a `PRIVATE` wake
-//! never wakes a `SHARED` wait and the reverse (checked for every pair of
-//! io_uring `FUTEX_WAIT`, `futex(FUTEX_WAIT_BITSET)` and futex2 `futex_wait`
-//! against `futex(FUTEX_WAKE_BITSET)`, futex2 `futex_wake` and io_uring
-//! `FUTEX_WAKE` in `tests/io_uring_futex.rs`: every same-kind pair wakes,
-//! every mixed pair does not). This backend uses **shared** keys everywhere
-//! (io_uring flags `FUTEX2_SIZE_U32` without `FUTEX2_PRIVATE`; `futex(2)`
-//! without `FUTEX_PRIVATE_FLAG`). Private keys would hash into the per-process
-//! futex hash that Linux 6.16+ installs when a process creates its second
-//! thread, and that switch does not move waits already queued: an io_uring
-//! `PRIVATE` wait armed while the process was still single-threaded stays in
-//! the global hash, and every later `PRIVATE` wake misses it (reproduced on
-//! this machine's 6.18 kernel by `tests/io_uring_futex_single_thread.rs`). A
-//! compio program that waits on its only thread and spawns a thread later
-//! (compio's own blocking pool does) would hang. Shared keys always use the
-//! global hash. See the module-level figures for what they cost.
-//!
-//! # Cost, and when to choose this backend
-//!
-//! Figures from `examples/futex_roundtrip.rs` (2 vCPUs, Linux 6.18, release
-//! build); see the numbers there, they are re-measured with every change.
-//! FIGURES_PLACEHOLDER
-//!
-//! Choose it when plain threads and compio tasks contend on the same
-//! primitive and you want the threads to sleep in the kernel on the same
-//! word as the tasks, or when you want every parked task to be an io_uring
-//! completion (visible to io_uring tooling, no cross-thread waker traffic).
-//! Do not choose it for speed: on one runtime every wait pays an op
-//! submission, a `futex(2)` wake and a completion, several times the cost of
-//! a waker.
-//!
-//! # Fairness
-//!
-//! `notify_one` is strict FIFO (registration order) and `notify_last` is LIFO,
-//! whatever the kernel's own futex wake order, because selection happens in
-//! the list. Both fairness policies are supported.
+//! The design, which path a wait takes when, the private/shared futex answer
+//! and the measured cost are documented on [`IoUringFutex`], so that they
+//! render with the type (this module is private).
 
 use std::{
     io,
@@ -140,7 +34,7 @@ use crate::loom::{
 const FUTEX2_SIZE_U32: u32 = 0x02;
 
 /// io_uring futex flags: a 32-bit word, shared key (no `FUTEX2_PRIVATE`; see
-/// the module docs for why).
+/// the `IoUringFutex` docs for why).
 const URING_FUTEX_FLAGS: u32 = FUTEX2_SIZE_U32;
 
 /// `futex(2)` operations on the same shared key (no `FUTEX_PRIVATE_FLAG`).
@@ -159,7 +53,7 @@ const VIA_WAKER: u8 = 0;
 const VIA_IO_URING: u8 = 1;
 const VIA_SYSCALL: u8 = 2;
 
-/// How a registered [`FutexWaiter`] sleeps and is woken (see the module docs).
+/// How a registered [`FutexWaiter`] sleeps and is woken (see [`IoUringFutex`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitPath {
     /// Woken through its task's [`Waker`] (the userspace fallback).
@@ -172,11 +66,150 @@ pub enum WaitPath {
 
 /// A FIFO wait queue whose waiters park on one kernel futex word: through
 /// io_uring on a compio io_uring runtime, through `futex(2)` on a blocking
-/// thread, and through their [`Waker`] everywhere else.
+/// thread, and through their [`Waker`] everywhere else (Linux only, feature
+/// `io-uring-futex`).
 ///
-/// See the [module docs](self) for the design, the path taken when, and the
-/// measured cost. Supports both fairness policies (`notify_one` is FIFO) and
-/// `notify_last` (LIFO).
+/// # Design
+///
+/// **Selection is userspace, the futex is the transport.** Waiters are linked
+/// in a FIFO list (the same intrusive list as [`Intrusive`](super::Intrusive),
+/// nodes pinned inside the waiting futures) and a notifier picks a waiter and
+/// marks it notified under the list lock. That is what makes `notify_one`
+/// exact: it returns `true` only after it has marked a specific waiting waiter,
+/// and that waiter's next `poll_wait` returns `Ready` (or its `cancel` returns
+/// `true`) whatever the kernel does. The kernel futex only carries the
+/// *wake-up*: a woken waiter always re-reads its own state before believing
+/// anything, so a spurious futex wake costs a re-arm, never a lost or a
+/// duplicated notification.
+///
+/// **One 32-bit futex word per queue, used as an event count.** Every waiter
+/// parked in the kernel waits on the same word. `register` snapshots it before
+/// the caller re-checks its condition and arms the first io_uring wait with
+/// that snapshot (so a notify wakes the waker given to `register` even if the
+/// owner never polls; if the caller's re-check succeeds, its `cancel` drops
+/// the op again); a wait re-snapshots it after every wake-up *before*
+/// re-checking its own state. A notifier that selected a
+/// kernel-parked waiter bumps the word after marking the waiter and then wakes
+/// the word, so a wait armed with a stale snapshot fails with `EAGAIN`
+/// instead of sleeping through the notification (the classic futex
+/// event-count handshake). To keep a `notify_one` from waking every sleeper,
+/// each kernel-parked waiter gets one of the 32 bits of the futex *bitset*
+/// (`FUTEX_WAIT_BITSET`-style mask) and a notify wakes only the bits of the
+/// waiters it selected. With at most 32 kernel-parked waiters per queue no
+/// two share a bit; beyond that a wake also rouses the other holders of the
+/// bit, which re-arm.
+///
+/// **Stale kernel waits cannot eat a wake.** A cancelled waiter is unlinked
+/// first, so it is never selected; its io_uring wait may stay armed in the
+/// kernel until compio's `AsyncCancel` reaches it. Every wake is issued with
+/// `nr = i32::MAX` (all sleepers with the selected bits), so such a stale
+/// entry can at worst be woken alongside the selected waiter, never instead
+/// of it.
+///
+/// **Cancel after wake.** [`cancel`](WaitQueue::cancel) is exact: it returns
+/// `true` iff a notifier had marked the waiter and the owner had not yet
+/// observed it, and the caller then passes the notification on (this is the
+/// trait's mechanism for every backend). Whether the kernel had already
+/// delivered the futex wake is irrelevant, because the mark, not the wake, is
+/// the notification.
+///
+/// # Which path a wait takes
+///
+/// The path is chosen per wait, when the waiter registers:
+///
+/// | where `register` runs | path ([`WaitPath`]) | how it sleeps, how it is woken |
+/// |---|---|---|
+/// | a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
+/// | anywhere else: tokio, `futures::executor`, a plain thread, compio's polling driver, an older kernel, the probe forced negative | [`WaitPath::Waker`] | the task's [`Waker`], exactly as in [`Intrusive`](super::Intrusive) |
+/// | a thread blocked in [`wait_blocking`](Self::wait_blocking) | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
+///
+/// All three kinds can wait on one queue at once; the notifier wakes each
+/// selected waiter the way it sleeps. Nothing here panics for lack of a
+/// runtime or of kernel support: the probe decides. Setting the environment
+/// variable `COMPIO_SYNC_FUTEX_DISABLE=1` before the first wait of the process
+/// forces the probe negative (the variable is read once, when the probe runs);
+/// it exists to test the fallback.
+///
+/// **Errors.** A `FUTEX_WAIT` completion is classified explicitly: success
+/// (woken, possibly for another holder of the bit), `EAGAIN` (the word moved
+/// before the wait was armed) and `EINTR` lead to a re-check and a new wait;
+/// `ECANCELED` (the runtime cancelled the op) moves that one wait to the
+/// waker path; any other error moves the wait to the waker path *and* turns
+/// the io_uring path off for the rest of the process, recording the error
+/// for [`io_uring_error`](Self::io_uring_error). No wait is lost either way, because
+/// the switch happens under the list lock and is followed by a re-check.
+/// A failing `futex(FUTEX_WAKE)` would leave a selected waiter asleep, and it
+/// can only fail on invalid arguments (never seen), so it panics with a
+/// message rather than lose the wake silently. A
+/// blocking waiter whose `futex(FUTEX_WAIT)` fails unexpectedly falls back to
+/// parking its thread.
+///
+/// # Private or shared futex
+///
+/// The waker and the waiter must use the same kind of key: a `PRIVATE` wake
+/// never wakes a `SHARED` wait and the reverse (checked for every pair of
+/// io_uring `FUTEX_WAIT`, `futex(FUTEX_WAIT_BITSET)` and futex2 `futex_wait`
+/// against `futex(FUTEX_WAKE_BITSET)`, futex2 `futex_wake` and io_uring
+/// `FUTEX_WAKE` in `tests/io_uring_futex.rs`: every same-kind pair wakes,
+/// every mixed pair does not). This backend uses **shared** keys everywhere
+/// (io_uring flags `FUTEX2_SIZE_U32` without `FUTEX2_PRIVATE`; `futex(2)`
+/// without `FUTEX_PRIVATE_FLAG`). Private keys would hash into the per-process
+/// futex hash that Linux 6.16+ installs when a process creates its second
+/// thread, and that switch does not move waits already queued: an io_uring
+/// `PRIVATE` wait armed while the process was still single-threaded stays in
+/// the global hash, and every later `PRIVATE` wake misses it (reproduced on
+/// this machine's 6.18 kernel by `tests/io_uring_futex_single_thread.rs`). A
+/// compio program that waits on its only thread and spawns a thread later
+/// (compio's own blocking pool does) would hang. Shared keys always use the
+/// global hash. They cost about 0.2-0.3 µs more per futex operation than
+/// private keys (measured below: 0.7-1.0 µs per round trip of two waits and
+/// two wakes).
+///
+/// # Cost, and when to choose this backend
+///
+/// One round trip is: A notifies B and waits, B wakes and notifies A, A
+/// wakes (flag + `notify_one`, register/fence/re-check/wait, as the
+/// primitives do). Measured with `cargo run --release -p compio-sync
+/// --example futex_roundtrip` on this project's machines (2 vCPUs, Linux
+/// 6.18, other jobs running: load average about 3.5); medians of 5
+/// interleaved runs, in µs:
+///
+/// | round trip | mean | p50 | p99 |
+/// |---|---|---|---|
+/// | one runtime, [`Intrusive`](super::Intrusive) | 0.50 | 0.41 | 0.65 |
+/// | one runtime, `IoUringFutex`, io_uring path | 5.51 | 4.99 | 8.47 |
+/// | one runtime, bare io_uring `FUTEX_WAIT` op, shared key | 5.09 | 4.71 | 7.32 |
+/// | one runtime, bare io_uring `FUTEX_WAIT` op, private key | 4.27 | 4.04 | 6.32 |
+/// | one runtime, `IoUringFutex`, waker path (probe forced negative) | 0.52 | 0.46 | 0.73 |
+/// | two runtimes (two threads), `Intrusive` | 8.35 | 7.50 | 21.60 |
+/// | two runtimes (two threads), `IoUringFutex`, io_uring path | 8.83 | 8.89 | 20.75 |
+/// | two plain threads, `Intrusive` with a thread-parking waker | 5.99 | 5.78 | 10.44 |
+/// | two plain threads, `IoUringFutex::wait_blocking` (futex(2)) | 7.32 | 6.23 | 13.13 |
+///
+/// Three runs gave the same picture: on one runtime the io_uring path costs
+/// 5.5-7.6 µs per round trip against 0.50-0.63 µs for `Intrusive` (9-12
+/// times); the backend adds about 0.4 µs to a bare op; across threads the two
+/// backends are within noise of each other (8-28 µs per round trip, set by
+/// how busy the machine is). Under `strace -c` a round trip on the io_uring
+/// path makes exactly 2 `futex` wakes and about 3.2 `io_uring_enter`s; the
+/// syscalls are the cost, and this VM's syscalls are expensive.
+///
+/// **Choose it** when plain threads and compio tasks contend on the same
+/// primitive and the threads should sleep in the kernel on the same word as
+/// the tasks ([`wait_blocking`](Self::wait_blocking)), or when every parked task
+/// should be an io_uring completion (no cross-thread waker traffic through
+/// compio's bounded wake queue: a notifier on another thread only makes a
+/// `futex(2)` call). **Do not choose it for speed**: on one runtime each wait
+/// pays an op submission, a `futex(2)` wake and a completion, about ten
+/// times a waker; across threads it gains nothing measurable. Outside a
+/// compio io_uring runtime it behaves like [`Intrusive`](super::Intrusive)
+/// (the waker-path rows).
+///
+/// # Fairness
+///
+/// `notify_one` is strict FIFO (registration order) and `notify_last` is LIFO,
+/// whatever the kernel's own futex wake order, because selection happens in
+/// the list. Both fairness policies are supported.
 pub struct IoUringFutex {
     list: Mutex<List>,
     /// The futex word: an event count bumped by every notify that selects a
@@ -399,9 +432,9 @@ impl IoUringFutex {
     ///
     /// This is the blocking counterpart of [`WaitQueue::poll_wait`], for
     /// `blocking_*` entry points: register, `fence(SeqCst)`, re-check the
-    /// condition, then call this instead of polling. It never returns early;
-    /// a thread that must give up waiting uses [`WaitQueue::cancel`] from
-    /// elsewhere only through the primitive (this call does not time out).
+    /// condition, then call this instead of polling. It returns only once the
+    /// waiter is notified; there is no timeout. If `futex(2)` fails in a way
+    /// it should not, the thread parks on a waker instead, so it still wakes.
     ///
     /// # Safety
     ///
@@ -608,7 +641,9 @@ impl IoUringFutex {
                 list.release_bit(waiter.mask.load(Relaxed));
                 waiter.path.store(VIA_WAKER, Relaxed);
                 // SAFETY: the lock is held and the waiter is linked.
-                waiter.node.with_mut(|n| unsafe { (*n).waker = Some(waker) });
+                waiter
+                    .node
+                    .with_mut(|n| unsafe { (*n).waker = Some(waker) });
                 None
             }
         };
