@@ -161,8 +161,8 @@ pub enum WaitPath {
 /// this machine's 6.18 kernel by `tests/io_uring_futex_single_thread.rs`). A
 /// compio program that waits on its only thread and spawns a thread later
 /// (compio's own blocking pool does) would hang. Shared keys always use the
-/// global hash. They cost about 0.2-0.3 µs more per futex operation than
-/// private keys (measured below: 0.7-1.0 µs per round trip of two waits and
+/// global hash. They cost about 0.15-0.35 µs more per futex operation than
+/// private keys (measured below: 0.6-1.4 µs per round trip of two waits and
 /// two wakes).
 ///
 /// # Cost, and when to choose this backend
@@ -171,27 +171,29 @@ pub enum WaitPath {
 /// wakes (flag + `notify_one`, register/fence/re-check/wait, as the
 /// primitives do). Measured with `cargo run --release -p compio-sync
 /// --example futex_roundtrip` on this project's machines (2 vCPUs, Linux
-/// 6.18, other jobs running: load average about 3.5); medians of 5
+/// 6.18, other jobs running: load average about 2.5); medians of 5
 /// interleaved runs, in µs:
 ///
 /// | round trip | mean | p50 | p99 |
 /// |---|---|---|---|
-/// | one runtime, [`Intrusive`](super::Intrusive) | 0.50 | 0.41 | 0.65 |
-/// | one runtime, `IoUringFutex`, io_uring path | 5.51 | 4.99 | 8.47 |
-/// | one runtime, bare io_uring `FUTEX_WAIT` op, shared key | 5.09 | 4.71 | 7.32 |
-/// | one runtime, bare io_uring `FUTEX_WAIT` op, private key | 4.27 | 4.04 | 6.32 |
-/// | one runtime, `IoUringFutex`, waker path (probe forced negative) | 0.52 | 0.46 | 0.73 |
-/// | two runtimes (two threads), `Intrusive` | 8.35 | 7.50 | 21.60 |
-/// | two runtimes (two threads), `IoUringFutex`, io_uring path | 8.83 | 8.89 | 20.75 |
-/// | two plain threads, `Intrusive` with a thread-parking waker | 5.99 | 5.78 | 10.44 |
-/// | two plain threads, `IoUringFutex::wait_blocking` (futex(2)) | 7.32 | 6.23 | 13.13 |
+/// | one runtime, [`Intrusive`](super::Intrusive) | 0.47 | 0.40 | 0.55 |
+/// | one runtime, `IoUringFutex`, io_uring path | 5.24 | 4.95 | 7.60 |
+/// | one runtime, bare io_uring `FUTEX_WAIT` op, shared key | 4.97 | 4.71 | 7.24 |
+/// | one runtime, bare io_uring `FUTEX_WAIT` op, private key | 4.31 | 4.03 | 5.76 |
+/// | one runtime, `IoUringFutex`, waker path (probe forced negative) | 0.48 | 0.42 | 0.51 |
+/// | two runtimes (two threads), `Intrusive` | 8.17 | 7.36 | 22.09 |
+/// | two runtimes (two threads), `IoUringFutex`, io_uring path | 8.68 | 8.86 | 20.18 |
+/// | two runtimes (two threads), `IoUringFutex`, waker path | 8.01 | 7.43 | 18.16 |
+/// | two plain threads, `Intrusive` with a thread-parking waker | 5.60 | 5.06 | 8.68 |
+/// | two plain threads, `IoUringFutex::wait_blocking` (futex(2)) | 5.99 | 5.33 | 9.87 |
 ///
-/// Three runs gave the same picture: on one runtime the io_uring path costs
-/// 5.5-7.6 µs per round trip against 0.50-0.63 µs for `Intrusive` (9-12
-/// times); the backend adds about 0.4 µs to a bare op; across threads the two
+/// Six runs (load average 1.9 to 4.6) gave the same picture: on one runtime
+/// the io_uring path costs 5.2-7.6 µs per round trip against 0.47-0.65 µs for
+/// `Intrusive` (about 11 times); the backend adds 0.2-0.6 µs to a bare op;
+/// shared keys cost 0.6-1.4 µs more than private ones; across threads the
 /// backends are within noise of each other (8-28 µs per round trip, set by
 /// how busy the machine is). Under `strace -c` a round trip on the io_uring
-/// path makes exactly 2 `futex` wakes and about 3.2 `io_uring_enter`s; the
+/// path makes exactly 2 `futex` wakes and about 3.2 `io_uring_enter`s: the
 /// syscalls are the cost, and this VM's syscalls are expensive.
 ///
 /// **Choose it** when plain threads and compio tasks contend on the same
