@@ -1158,3 +1158,38 @@ impl Drop for FutexWaiter {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(errno: i32) -> io::Result<usize> {
+        Err(io::Error::from_raw_os_error(errno))
+    }
+
+    /// Every FUTEX_WAIT outcome has an explicit meaning; only the unexpected
+    /// ones turn the io_uring path off, and the first one is kept.
+    #[test]
+    fn completions_are_classified_and_unexpected_errors_recorded() {
+        assert!(matches!(classify(Ok(0)), Completion::Retry));
+        assert!(matches!(classify(os(libc::EAGAIN)), Completion::Retry));
+        assert!(matches!(classify(os(libc::EINTR)), Completion::Retry));
+        assert!(matches!(
+            classify(os(libc::ECANCELED)),
+            Completion::Fallback
+        ));
+        assert!(
+            IoUringFutex::io_uring_error().is_none(),
+            "ECANCELED is not an error"
+        );
+        assert!(matches!(classify(os(libc::EINVAL)), Completion::Fallback));
+        assert!(matches!(classify(os(libc::EFAULT)), Completion::Fallback));
+        let recorded = IoUringFutex::io_uring_error().expect("EINVAL recorded");
+        assert_eq!(recorded.raw_os_error(), Some(libc::EINVAL));
+        assert!(
+            !IoUringFutex::io_uring_supported(),
+            "the path is off after an error"
+        );
+        assert!(!io_uring_here());
+    }
+}
