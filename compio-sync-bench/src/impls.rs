@@ -7,6 +7,8 @@
 
 use std::future::Future;
 
+#[cfg(target_os = "linux")]
+use compio_sync::backend::IoUringFutex;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue};
 
 use crate::scenarios::{self, Sample, Scenario, Sizes};
@@ -130,6 +132,8 @@ pub const BASELINE: &str = "tokio";
 /// Every implementation, ours first.
 pub fn registry() -> Vec<Impl> {
     let mut impls = ours![MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive];
+    #[cfg(target_os = "linux")]
+    impls.extend(ours![IoUringFutex]);
     impls.extend([
         entry::<tokio::sync::Semaphore>(BASELINE, false),
         entry::<async_lock::Semaphore>("async-lock", false),

@@ -638,3 +638,5 @@ mod seg_queue_growth {
         assert!(!queue.notify_one());
     }
 }
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(io_uring_futex, compio_sync::backend::IoUringFutex, lifo: true);

@@ -646,6 +646,22 @@ contract_suite!(
 );
 contract_suite!(seg_queue_compio, SegQueue, Compio, strict_fifo);
 contract_suite!(seg_queue_futures, SegQueue, Futures, strict_fifo);
+// On compio the io_uring FUTEX_WAIT path, on `futures::executor` the waker
+// fallback; `tests/io_uring_futex.rs` also forces the probe negative.
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_compio,
+    compio_sync::backend::IoUringFutex,
+    Compio,
+    strict_fifo
+);
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_futures,
+    compio_sync::backend::IoUringFutex,
+    Futures,
+    strict_fifo
+);
 
 /// `blocking_acquire` refuses to run on a compio runtime's thread.
 #[test]

@@ -26,6 +26,7 @@
 //! | [`Intrusive`] | intrusive doubly-linked list, nodes pinned in the futures | none | FIFO |
 //! | [`ParkingLotHybrid`] | lock-free slot (`AtomicWaker`) for a lone waiter, `parking_lot::Mutex` list for the rest | amortised `VecDeque` growth | FIFO |
 //! | [`SegQueue`] | `Arc` handles in a lock-free `crossbeam_queue::SegQueue`; notifiers take turns on a consumer lock | one `Arc` per wait | FIFO (`notify_last` = `notify_one`) |
+//! | `IoUringFutex` (Linux, feature `io-uring-futex`) | the intrusive list for selection; waiters park on one futex word via io_uring `FUTEX_WAIT` or `futex(2)`, else on their waker | one compio op per io_uring wait | FIFO |
 //!
 //! [`DefaultBackend`] names the one the primitives use when none is chosen.
 
@@ -35,10 +36,14 @@ use std::{
 };
 
 mod intrusive;
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
+mod io_uring_futex;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
 mod seg_queue;
 
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
+pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
