@@ -9,7 +9,7 @@ use std::{
 };
 
 /// Wakes a parked thread.
-struct ThreadWaker(Thread);
+pub(crate) struct ThreadWaker(pub(crate) Thread);
 
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
@@ -19,6 +19,11 @@ impl Wake for ThreadWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.unpark();
     }
+}
+
+/// A waker that unparks the current thread.
+pub(crate) fn thread_waker() -> Waker {
+    Waker::from(Arc::new(ThreadWaker(thread::current())))
 }
 
 /// Panics if the current thread is running a compio runtime.
@@ -37,7 +42,7 @@ pub(crate) fn assert_not_in_runtime(what: &str) {
 pub(crate) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
     assert_not_in_runtime(what);
     let mut future = pin!(future);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let waker = thread_waker();
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {

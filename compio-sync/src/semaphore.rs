@@ -647,7 +647,9 @@ impl<B: WaitQueue> Semaphore<B> {
     /// ```
     #[cfg(not(loom))]
     pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, AcquireError> {
-        crate::blocking::block_on("Semaphore::blocking_acquire", self.acquire_many(n))
+        let mut acquire = self.acquire_many(n);
+        acquire.st.blocking = true;
+        crate::blocking::block_on("Semaphore::blocking_acquire", acquire)
     }
 
     /// Takes `n` permits if the policy allows it now.
@@ -891,6 +893,9 @@ struct AcquireState {
     /// When this waiter first queued (set on the slow path only).
     #[cfg(not(loom))]
     waiting_since: Option<std::time::Instant>,
+    /// Driven by `blocking_acquire*`: sleep in `WaitQueue::wait_blocking`
+    /// instead of returning `Pending`.
+    blocking: bool,
 }
 
 type Step = Poll<Result<(), AcquireError>>;
@@ -905,6 +910,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 phase: Phase::Start,
                 #[cfg(not(loom))]
                 waiting_since: None,
+                blocking: false,
             },
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
@@ -956,7 +962,7 @@ impl AcquireState {
                 Phase::Start => self.start(sem, waiter, cx),
                 Phase::Queued => {
                     // SAFETY: registered with `sem.queue` in `start`.
-                    if unsafe { sem.queue.poll_wait(waiter, cx) }.is_pending() {
+                    if unsafe { self.wait(&sem.queue, waiter, cx) }.is_pending() {
                         return Poll::Pending;
                     }
                     sem.dequeue();
@@ -965,7 +971,7 @@ impl AcquireState {
                 Phase::Priority => self.collect(sem, waiter, cx),
                 Phase::PriorityQueued => {
                     // SAFETY: registered with `sem.priority` in `collect`.
-                    if unsafe { sem.priority.poll_wait(waiter, cx) }.is_pending() {
+                    if unsafe { self.wait(&sem.priority, waiter, cx) }.is_pending() {
                         return Poll::Pending;
                     }
                     self.phase = Phase::Priority;
@@ -973,10 +979,36 @@ impl AcquireState {
                 }
                 Phase::Done => panic!("`Acquire` polled after completion"),
             };
-            if let Some(step) = step {
-                return step;
+            match step {
+                // A blocking acquire sleeps in the queue's `wait_blocking`
+                // (next loop turn) rather than returning `Pending`.
+                Some(Poll::Pending) if self.blocking => {}
+                Some(step) => return step,
+                None => {}
             }
         }
+    }
+
+    /// Waits in `queue` for a notification: polls it, or, for a blocking
+    /// acquire, sleeps until it comes.
+    ///
+    /// # Safety
+    ///
+    /// As for [`WaitQueue::poll_wait`].
+    unsafe fn wait<B: WaitQueue>(
+        &self,
+        queue: &B,
+        waiter: Pin<&B::Waiter>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        #[cfg(not(loom))]
+        if self.blocking {
+            // SAFETY: forwarded from the caller.
+            unsafe { queue.wait_blocking(waiter) };
+            return Poll::Ready(());
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { queue.poll_wait(waiter, cx) }
     }
 
     fn finish(&mut self, result: Result<(), AcquireError>) -> Option<Step> {

@@ -15,8 +15,8 @@ use std::{
         Arc, OnceLock,
         atomic::{AtomicI32, AtomicU32},
     },
-    task::{Context, Poll, Wake, Waker},
-    thread::{self, Thread, ThreadId},
+    task::{Context, Poll, Waker},
+    thread::{self, ThreadId},
 };
 
 use compio_driver::{DriverType, IourOpCode, OpEntry};
@@ -60,7 +60,7 @@ pub enum WaitPath {
     Waker,
     /// Parked in an io_uring `FUTEX_WAIT` op on its compio runtime.
     IoUring,
-    /// A thread blocked in `futex(2)` ([`IoUringFutex::wait_blocking`]).
+    /// A thread blocked in `futex(2)` ([`WaitQueue::wait_blocking`]).
     Syscall,
 }
 
@@ -121,7 +121,7 @@ pub enum WaitPath {
 /// |---|---|---|
 /// | a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
 /// | anywhere else: tokio, `futures::executor`, a plain thread, compio's polling driver, an older kernel, the probe forced negative | [`WaitPath::Waker`] | the task's [`Waker`], exactly as in [`Intrusive`](super::Intrusive) |
-/// | a thread blocked in [`wait_blocking`](Self::wait_blocking) | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
+/// | a thread blocked in [`wait_blocking`](WaitQueue::wait_blocking) | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
 ///
 /// All three kinds can wait on one queue at once; the notifier wakes each
 /// selected waiter the way it sleeps. Nothing here panics for lack of a
@@ -198,7 +198,7 @@ pub enum WaitPath {
 ///
 /// **Choose it** when plain threads and compio tasks contend on the same
 /// primitive and the threads should sleep in the kernel on the same word as
-/// the tasks ([`wait_blocking`](Self::wait_blocking)), or when every parked task
+/// the tasks ([`wait_blocking`](WaitQueue::wait_blocking)), or when every parked task
 /// should be an io_uring completion (no cross-thread waker traffic through
 /// compio's bounded wake queue: a notifier on another thread only makes a
 /// `futex(2)` call). **Do not choose it for speed**: on one runtime each wait
@@ -442,7 +442,7 @@ impl IoUringFutex {
     ///
     /// As for [`WaitQueue::poll_wait`]: `waiter` was registered with this
     /// queue and has not yet been observed `Ready` or cancelled.
-    pub unsafe fn wait_blocking(&self, waiter: Pin<&FutexWaiter>) {
+    unsafe fn wait_futex_blocking(&self, waiter: Pin<&FutexWaiter>) {
         // An io_uring wait armed by an earlier poll on a runtime is of no use
         // to a blocked thread; cancel it.
         reap(&waiter, None);
@@ -494,7 +494,7 @@ impl IoUringFutex {
         }
     }
 
-    /// Fallback for [`wait_blocking`](Self::wait_blocking) when `futex(2)`
+    /// Fallback for [`wait_blocking`](WaitQueue::wait_blocking) when `futex(2)`
     /// fails unexpectedly: moves the waiter to the waker path with a waker
     /// that unparks this thread, and parks until notified.
     ///
@@ -502,7 +502,7 @@ impl IoUringFutex {
     ///
     /// As for `wait_blocking`.
     unsafe fn park_blocking(&self, waiter: Pin<&FutexWaiter>) {
-        let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+        let waker = crate::blocking::thread_waker();
         let mut cx = Context::from_waker(&waker);
         // SAFETY: forwarded from our caller.
         while unsafe { self.poll_via_waker(waiter, &mut cx) }.is_pending() {
@@ -877,6 +877,13 @@ unsafe impl WaitQueue for IoUringFutex {
         unsafe { self.poll_via_waker(waiter, cx) }
     }
 
+    /// Sleeps in `futex(2)` on the queue's futex word, the same word the
+    /// io_uring waiters of this queue park on.
+    unsafe fn wait_blocking(&self, waiter: Pin<&FutexWaiter>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.wait_futex_blocking(waiter) }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&FutexWaiter>) -> bool {
         match waiter.state.load(Acquire) {
             IDLE => return false,
@@ -1069,19 +1076,6 @@ impl<T> Drop for ThreadBound<T> {
             // SAFETY: dropped once, here, on the owner thread.
             unsafe { ManuallyDrop::drop(&mut self.value) }
         }
-    }
-}
-
-/// Unparks a blocked thread; the waker of [`IoUringFutex::park_blocking`].
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }
 

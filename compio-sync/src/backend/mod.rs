@@ -135,6 +135,28 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     /// `Ready` or cancelled.
     unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<()>;
 
+    /// Blocks the calling thread until `waiter` is notified; the waiter is
+    /// idle on return, as after `poll_wait` returned `Ready`.
+    ///
+    /// For blocking entry points (`blocking_acquire`, ...): register with a
+    /// waker that unparks this thread, `fence(SeqCst)`, re-check the
+    /// condition, then call this instead of polling. The default parks the
+    /// thread between polls; a backend with a better way to sleep (a futex
+    /// shared with the async waiters) overrides it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait).
+    #[cfg(not(loom))]
+    unsafe fn wait_blocking(&self, waiter: Pin<&Self::Waiter>) {
+        let waker = crate::blocking::thread_waker();
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: forwarded from the caller.
+        while unsafe { self.poll_wait(waiter, &mut cx) }.is_pending() {
+            std::thread::park();
+        }
+    }
+
     /// Makes `waiter` idle, unlinking it if it is still waiting. Returns `true`
     /// if it had been notified and the owner had not observed it: the caller
     /// then holds a notification it must pass on.
