@@ -5,8 +5,12 @@ pub mod backend;
 #[cfg(not(loom))]
 mod blocking;
 pub(crate) mod loom;
+mod mutex;
 mod semaphore;
 
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{
