@@ -6,11 +6,13 @@ pub mod backend;
 mod blocking;
 pub(crate) mod loom;
 mod mutex;
+mod notify;
 mod semaphore;
 
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
+pub use notify::{Notified, Notify};
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{
