@@ -4,11 +4,13 @@
 pub mod backend;
 #[cfg(not(loom))]
 mod blocking;
+mod condvar;
 pub(crate) mod loom;
 mod mutex;
 mod notify;
 mod semaphore;
 
+pub use condvar::Condvar;
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
