@@ -421,6 +421,23 @@ impl<T, B: WaitQueue> From<T> for Mutex<T, B> {
 }
 
 /// RAII guard of a locked [`Mutex`]: derefs to the data, unlocks on drop.
+///
+/// `Send` when `T: Send` (it may be held across an `.await` in a spawned
+/// task); `Sync` only when `T` is also `Sync`, since sharing the guard
+/// shares `&T`:
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>(_: &T) {}
+/// let mutex = compio_sync::Mutex::new(std::cell::Cell::new(0));
+/// assert_sync(&mutex.try_lock().unwrap()); // `Cell` is not `Sync`
+/// ```
+///
+/// A `Mutex<T>` with `T: !Send` is not `Sync` (it could move the `T`):
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>(_: &T) {}
+/// assert_sync(&compio_sync::Mutex::new(std::rc::Rc::new(0)));
+/// ```
 #[must_use = "if unused the mutex unlocks at once"]
 pub struct MutexGuard<'a, T: ?Sized, B: WaitQueue = DefaultBackend> {
     lock: &'a Mutex<T, B>,
