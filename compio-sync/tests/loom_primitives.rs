@@ -11,10 +11,15 @@
 //! as a failed assertion.
 #![cfg(loom)]
 
-use std::{pin::pin, sync::Arc, task::Poll};
+use std::{
+    future::Future,
+    pin::pin,
+    sync::Arc,
+    task::{Context, Poll, Waker},
+};
 
 use compio_sync::{
-    Condvar, Mutex, Notify,
+    Condvar, Mutex, Notify, Semaphore,
     backend::{Intrusive, MutexVecDeque, WaitQueue},
 };
 use loom::{cell::UnsafeCell, future::block_on, thread};
@@ -197,6 +202,30 @@ fn lock_racing_unlock_and_cancel<B: WaitQueue>(strict: bool) {
     });
 }
 
+/// Semaphore regression (strict FIFO): a release races the cancellation of
+/// the only queued waiter and a new `acquire`. The releaser's wake-up finds
+/// nobody to notify, while the new waiter, counted just after that, saw the
+/// releaser's wake-up in flight (`PENDING`) and left its wake-up to it. The
+/// releaser must look again before it gives up, or the new waiter sleeps
+/// forever with the permit free.
+fn strict_release_racing_cancel_and_acquire<B: WaitQueue>() {
+    model(|| {
+        let sem = Arc::new(Semaphore::<B>::with_backend(1).strict_fifo());
+        let held = sem.clone().try_acquire_owned().unwrap();
+        // Queue a waiter (one poll), to be cancelled on another thread.
+        let mut queued = Box::pin(sem.clone().acquire_owned());
+        assert!(queued.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        let releaser = thread::spawn(move || drop(held));
+        let canceller = thread::spawn(move || drop(queued));
+        // Acquire once the cancellation is done (joining costs loom no
+        // preemption, so the bad order fits in the default bound).
+        canceller.join().unwrap();
+        drop(block_on(sem.acquire()).unwrap());
+        releaser.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
 macro_rules! loom_suite {
     ($name:ident, $backend:ty) => {
         mod $name {
@@ -226,6 +255,10 @@ macro_rules! loom_suite {
             #[test]
             fn condvar_wait_racing_notify_one() {
                 super::wait_racing_notify_one::<B>();
+            }
+            #[test]
+            fn semaphore_strict_release_racing_cancel_and_acquire() {
+                super::strict_release_racing_cancel_and_acquire::<B>();
             }
             #[test]
             fn mutex_lock_racing_unlock_and_cancel() {
