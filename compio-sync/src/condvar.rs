@@ -422,7 +422,6 @@ impl<B: WaitQueue> fmt::Debug for Condvar<B> {
     }
 }
 
-#[cfg(not(loom))]
 impl<B: WaitQueue> Default for Condvar<B> {
     fn default() -> Self {
         Self::with_backend()

@@ -404,7 +404,6 @@ impl<B: WaitQueue> fmt::Debug for Notify<B> {
     }
 }
 
-#[cfg(not(loom))]
 impl<B: WaitQueue> Default for Notify<B> {
     /// A `Notify` with no permit.
     fn default() -> Self {

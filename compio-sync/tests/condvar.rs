@@ -128,7 +128,10 @@ pub fn wait_dropped_while_relocking_passes_notification_on<B: WaitQueue>() {
         panic!("the second waiter re-locks");
     };
     drop(guard);
-    assert!(m.try_lock().is_ok(), "the cancelled wait left no lock behind");
+    assert!(
+        m.try_lock().is_ok(),
+        "the cancelled wait left no lock behind"
+    );
 }
 
 /// A wait dropped before its first poll drops (unlocks) the guard and
@@ -142,7 +145,10 @@ pub fn unpolled_wait_dropped_unlocks<B: WaitQueue>() {
     let mut w = pin!(cv.wait(m.try_lock().unwrap()));
     assert!(poll_once(w.as_mut(), &waker).is_pending());
     cv.notify_one();
-    assert!(poll_once(w.as_mut(), &waker).is_ready(), "the only waiter got it");
+    assert!(
+        poll_once(w.as_mut(), &waker).is_ready(),
+        "the only waiter got it"
+    );
 }
 
 /// `wait_while` returns at once, without unlocking, when the condition is
@@ -179,14 +185,26 @@ pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>() {
         let mk = || Waker::from(Arc::new(Reenter(cv.clone())));
         {
             let mut w = pin!(cv.wait(m.try_lock().unwrap()));
-            assert!(w.as_mut().poll(&mut Context::from_waker(&mk())).is_pending());
+            assert!(
+                w.as_mut()
+                    .poll(&mut Context::from_waker(&mk()))
+                    .is_pending()
+            );
             // Replacing the stored waker drops the old one.
-            assert!(w.as_mut().poll(&mut Context::from_waker(&mk())).is_pending());
+            assert!(
+                w.as_mut()
+                    .poll(&mut Context::from_waker(&mk()))
+                    .is_pending()
+            );
             cv.notify_one();
             assert!(w.as_mut().poll(&mut Context::from_waker(&mk())).is_ready());
         }
         let mut w = pin!(cv.wait(m.try_lock().unwrap()));
-        assert!(w.as_mut().poll(&mut Context::from_waker(&mk())).is_pending());
+        assert!(
+            w.as_mut()
+                .poll(&mut Context::from_waker(&mk()))
+                .is_pending()
+        );
         // Dropping the wait drops the queued waker.
     });
 }
@@ -196,7 +214,10 @@ pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>() {
 pub fn notify_racing_wait_is_not_lost<B: WaitQueue>() {
     with_watchdog(HANG, || {
         for round in 0..2000 {
-            let pair = Arc::new((Mutex::<_, B>::with_backend(false), Condvar::<B>::with_backend()));
+            let pair = Arc::new((
+                Mutex::<_, B>::with_backend(false),
+                Condvar::<B>::with_backend(),
+            ));
             let guard = pair.0.try_lock().unwrap();
             let notifier = {
                 let pair = pair.clone();
@@ -294,7 +315,10 @@ pub fn notify_all_wakes_1000_waiters_on_two_runtimes<B: WaitQueue, E: Exec>() {
     const PER_THREAD: usize = 500;
     with_watchdog(HANG, || {
         // (go, how many are waiting)
-        let pair = Arc::new((Mutex::<_, B>::with_backend((false, 0usize)), Condvar::<B>::with_backend()));
+        let pair = Arc::new((
+            Mutex::<_, B>::with_backend((false, 0usize)),
+            Condvar::<B>::with_backend(),
+        ));
         let woken = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -350,7 +374,9 @@ pub fn owned_waits_across_threads<B: WaitQueue, E: Exec>() {
                 guard = cv.wait_owned(guard).await;
             }
             drop(guard);
-            let guard = cv.wait_while_owned(m.clone().lock_owned().await, |n| *n < 100).await;
+            let guard = cv
+                .wait_while_owned(m.clone().lock_owned().await, |n| *n < 100)
+                .await;
             assert_eq!(*guard, 100);
         });
         bumper.join().unwrap();

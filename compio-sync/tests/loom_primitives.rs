@@ -214,7 +214,12 @@ fn strict_release_racing_cancel_and_acquire<B: WaitQueue>() {
         let held = sem.clone().try_acquire_owned().unwrap();
         // Queue a waiter (one poll), to be cancelled on another thread.
         let mut queued = Box::pin(sem.clone().acquire_owned());
-        assert!(queued.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        assert!(
+            queued
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
         let releaser = thread::spawn(move || drop(held));
         let canceller = thread::spawn(move || drop(queued));
         // Acquire once the cancellation is done (joining costs loom no

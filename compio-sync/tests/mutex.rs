@@ -10,10 +10,7 @@ use std::{
     cell::Cell,
     panic::{AssertUnwindSafe, catch_unwind},
     pin::pin,
-    sync::{
-        Arc,
-        atomic::Ordering::SeqCst,
-    },
+    sync::{Arc, atomic::Ordering::SeqCst},
     task::Poll,
     thread,
 };
@@ -75,10 +72,18 @@ pub fn lock_granted_then_aborted_passes_lock_on<B: WaitQueue>(strict: bool) {
     assert!(poll_once(a.as_mut(), &waker_a).is_pending());
     assert!(poll_once(b.as_mut(), &waker_b).is_pending());
     drop(guard);
-    assert_eq!(first.wakes.load(SeqCst), 1, "the first waiter is handed the lock");
+    assert_eq!(
+        first.wakes.load(SeqCst),
+        1,
+        "the first waiter is handed the lock"
+    );
     assert_eq!(second.wakes.load(SeqCst), 0);
     drop(a);
-    assert_eq!(second.wakes.load(SeqCst), 1, "the aborted waiter passed it on");
+    assert_eq!(
+        second.wakes.load(SeqCst),
+        1,
+        "the aborted waiter passed it on"
+    );
     let Poll::Ready(mut guard) = poll_once(b.as_mut(), &waker_b) else {
         panic!("the second waiter gets the lock");
     };
@@ -124,7 +129,10 @@ pub fn mapped_guards_hold_the_lock<B: WaitQueue>(strict: bool) {
 
     let guard = m.try_lock().unwrap();
     let guard = MutexGuard::try_map(guard, |t| t.1.get_mut(99)).unwrap_err();
-    assert!(m.try_lock().is_err(), "the returned guard still holds the lock");
+    assert!(
+        m.try_lock().is_err(),
+        "the returned guard still holds the lock"
+    );
     assert!(std::ptr::eq(MutexGuard::mutex(&guard), &m));
     drop(guard);
     assert!(m.try_lock().is_ok());
@@ -284,7 +292,11 @@ pub fn cancellation_storm_leaves_mutex_lockable<B: WaitQueue, E: Exec>(strict: b
             })
             .collect();
         let done: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-        assert_eq!(*m.try_lock().unwrap(), done, "every completed lock counted once");
+        assert_eq!(
+            *m.try_lock().unwrap(),
+            done,
+            "every completed lock counted once"
+        );
     });
 }
 

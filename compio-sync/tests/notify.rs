@@ -117,7 +117,10 @@ pub fn notified_dropped_with_no_one_behind_stores_permit<B: WaitQueue>() {
         assert!(!ready(f.as_mut()));
         n.notify_one();
     }
-    assert!(ready(pin!(n.notified())), "the notification became the permit");
+    assert!(
+        ready(pin!(n.notified())),
+        "the notification became the permit"
+    );
     assert!(!ready(pin!(n.notified())), "only one");
 }
 
@@ -178,7 +181,11 @@ pub fn notify_in_drop_after_wake<B: WaitQueue>() {
         });
         {
             let waker = Waker::from(Arc::new(NotifyOnDrop(n.clone())));
-            assert!(f.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+            assert!(
+                f.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
         }
         // Wakes (and drops) the queued clones of the re-entrant waker.
         n.notify_waiters();
@@ -325,7 +332,10 @@ pub fn notify_one_then_broadcast_then_drop_passes_one_on<B: WaitQueue>() {
     n.notify_one();
     n.notify_waiters();
     drop(f1);
-    assert!(ready(pin!(n.notified())), "the notify_one became the permit");
+    assert!(
+        ready(pin!(n.notified())),
+        "the notify_one became the permit"
+    );
 }
 
 /// `notify_one` then `notify_waiters` on the same waiter, then it is polled:
@@ -469,7 +479,11 @@ pub fn cancelled_waiters_lose_no_notification<B: WaitQueue, E: Exec>() {
             while consumed.load(SeqCst) < i + 1 {
                 thread::yield_now();
             }
-            assert_eq!(consumed.load(SeqCst), i + 1, "one notify_one, one completion");
+            assert_eq!(
+                consumed.load(SeqCst),
+                i + 1,
+                "one notify_one, one completion"
+            );
         }
         stop.store(true, SeqCst);
         // Wake every waiter so the consumers see `stop`.
