@@ -158,6 +158,45 @@ fn wait_racing_notify_one<B: WaitQueue>() {
     });
 }
 
+/// Condvar: a queued wait is dropped on one thread while a notifier sets
+/// the condition and calls `notify_one`, and a second task waits for the
+/// condition. If the notification picked the dropped wait, it is passed on:
+/// the second task always wakes.
+fn dropped_wait_racing_notify_one<B: WaitQueue>() {
+    model(|| {
+        let pair = Arc::new((
+            Mutex::<bool, B>::with_backend(false),
+            Condvar::<B>::with_backend(),
+        ));
+        let mut dropped = Box::pin(pair.1.wait(pair.0.try_lock().unwrap()));
+        assert!(
+            dropped
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        let waiter = {
+            let pair = pair.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    let guard = pair.0.lock().await;
+                    assert!(*pair.1.wait_while(guard, |set| !*set).await);
+                })
+            })
+        };
+        let notifier = {
+            let pair = pair.clone();
+            thread::spawn(move || {
+                *block_on(pair.0.lock()) = true;
+                pair.1.notify_one();
+            })
+        };
+        drop(dropped);
+        waiter.join().unwrap();
+        notifier.join().unwrap();
+    });
+}
+
 /// Mutex: a holder on one thread unlocks while a second thread polls a lock
 /// future once and drops it (cancelled, possibly after being handed the
 /// lock) and the main thread waits for the lock. The main thread always gets
@@ -264,6 +303,10 @@ macro_rules! loom_suite {
             #[test]
             fn semaphore_strict_release_racing_cancel_and_acquire() {
                 super::strict_release_racing_cancel_and_acquire::<B>();
+            }
+            #[test]
+            fn condvar_dropped_wait_racing_notify_one() {
+                super::dropped_wait_racing_notify_one::<B>();
             }
             #[test]
             fn mutex_lock_racing_unlock_and_cancel() {
