@@ -27,8 +27,9 @@
 //!   [`WaitQueue`] tells a waiter only *that* it was notified, not by whom.
 //!   So each `Notified` holds two waiter nodes: one in a `one` queue
 //!   (`notify_one`/`notify_last` pick from it) and one in the `all` queue
-//!   (`notify_waiters` drains it). A notified `one` node is always a
-//!   `notify_one`. Dropping a `Notified` passes on exactly that, and is exact.
+//!   (`notify_waiters` drains it). A notified `one` node always means a
+//!   `notify_one`, so a dropped `Notified` passes on exactly what it should.
+//!   The price is a second registration (one more queue operation) per wait.
 //! * **Stale `one` nodes.** A waiter woken by `notify_waiters` stays in its
 //!   `one` queue until its task runs. A `notify_one` made after the
 //!   `notify_waiters` must not go to it (tokio has already removed it). So
@@ -45,8 +46,8 @@
 //!   that has not run since two `notify_waiters` calls may hold up a
 //!   `notify_one` until its task runs or drops it.
 //!
-//! Notifications passed on by a dropped `Notified` go to the front of the
-//! queue (`notify_one`), even if they came from `notify_last`.
+//! A notification passed on by a dropped `Notified` goes to the longest
+//! waiter (`notify_one`), even if it came from `notify_last`.
 
 use std::{
     fmt,
