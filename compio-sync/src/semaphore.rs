@@ -278,8 +278,15 @@ impl<B: WaitQueue> Semaphore<B> {
     /// ```
     #[must_use]
     pub const fn strict_fifo(mut self) -> Self {
-        self.strict = true;
+        self.set_strict_fifo();
         self
+    }
+
+    /// In-place form of [`strict_fifo`](Self::strict_fifo), for the
+    /// primitives built on a semaphore (their `const` builders cannot move
+    /// the semaphore out of `self`).
+    pub(crate) const fn set_strict_fifo(&mut self) {
+        self.strict = true;
     }
 
     /// Returns `true` if this semaphore uses strict FIFO order.
@@ -681,8 +688,9 @@ impl<B: WaitQueue> Semaphore<B> {
         }
     }
 
-    /// Returns `n` permits and wakes a waiter if needed.
-    fn release(&self, n: usize) {
+    /// Returns `n` permits and wakes a waiter if needed. (Also how a
+    /// [`Mutex`](crate::Mutex) guard unlocks.)
+    pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
@@ -698,41 +706,53 @@ impl<B: WaitQueue> Semaphore<B> {
     /// waiter leaving with permits to spare, a cancelled waiter passing on its
     /// wake-up, the priority waiter stepping down.
     fn wake_next(&self) {
-        // SeqCst: orders the caller's change to `permits` (or `waiters`)
-        // before the loads below, against a waiter's (register; fence;
-        // re-check). Either we see its registration, or it sees our change.
-        fence(SeqCst);
-        let word = self.permits.load(Relaxed);
-        if word & CLOSED == 0 && available(word) == 0 {
-            return;
-        }
-        if word & PRIORITY != 0 {
-            // Released permits are reserved for the priority waiter. If it
-            // has just stepped down, it calls `wake_next` itself after
-            // clearing PRIORITY, and sees our permits: both are RMWs of
-            // `permits`, so its CAS comes after our change.
-            self.priority.notify_one();
-            return;
-        }
-        let mut w = self.waiters.load(Relaxed);
         loop {
-            if w < ONE_WAITER || w & PENDING != 0 {
+            // SeqCst: orders the caller's change to `permits` (or `waiters`)
+            // before the loads below, against a waiter's (register; fence;
+            // re-check). Either we see its registration, or it sees our change.
+            fence(SeqCst);
+            let word = self.permits.load(Relaxed);
+            if word & CLOSED == 0 && available(word) == 0 {
                 return;
             }
-            // Acquire: the registrations counted in `w` happen-before our
-            // `notify_one` (pairs with the AcqRel increment in `enqueue`).
-            match self
-                .waiters
-                .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
-            {
-                Ok(_) => break,
-                Err(actual) => w = actual,
+            if word & PRIORITY != 0 {
+                // Released permits are reserved for the priority waiter. If it
+                // has just stepped down, it calls `wake_next` itself after
+                // clearing PRIORITY, and sees our permits: both are RMWs of
+                // `permits`, so its CAS comes after our change.
+                self.priority.notify_one();
+                return;
             }
-        }
-        if !self.queue.notify_one() {
-            // Every counted waiter has already been woken and will re-check
-            // on its own; nobody carries PENDING.
-            self.clear_pending();
+            let mut w = self.waiters.load(Relaxed);
+            loop {
+                if w < ONE_WAITER || w & PENDING != 0 {
+                    return;
+                }
+                // Acquire: the registrations counted in `w` happen-before our
+                // `notify_one` (pairs with the AcqRel increment in `enqueue`).
+                match self
+                    .waiters
+                    .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => w = actual,
+                }
+            }
+            if self.queue.notify_one() {
+                return;
+            }
+            // Nobody was queued to wake (the waiters we counted have left):
+            // drop PENDING. But a strict FIFO waiter counted after our
+            // `notify_one` saw PENDING set and left its wake-up to us (its
+            // `start` defers to the wake-up in flight), so if anyone is
+            // counted now, look again. Leaving waiters uncount themselves
+            // before they unlink, so whoever is counted now is queued and the
+            // next `notify_one` finds it: this loops only while new waiters
+            // arrive. (Closing wakes everyone anyway.)
+            let left = self.waiters.fetch_and(!PENDING, AcqRel) & !PENDING;
+            if left < ONE_WAITER || word & CLOSED != 0 {
+                return;
+            }
         }
     }
 
@@ -1054,10 +1074,11 @@ impl AcquireState {
             }
         };
         // Completed on the re-check: leave the queue, passing on a wake-up
-        // that may have reached us meanwhile.
+        // that may have reached us meanwhile. Uncount before unlinking, so
+        // that a counted waiter is always queued (`wake_next` relies on it).
+        sem.dequeue();
         // SAFETY: registered with `sem.queue` just above.
         let notified = unsafe { sem.queue.cancel(waiter) };
-        sem.dequeue();
         if notified {
             sem.clear_pending();
             sem.wake_next();
@@ -1150,9 +1171,10 @@ impl AcquireState {
         match self.phase {
             Phase::Start | Phase::Done => {}
             Phase::Queued => {
+                // Uncount before unlinking, as in `start`.
+                sem.dequeue();
                 // SAFETY: registered with `sem.queue`.
                 let notified = unsafe { sem.queue.cancel(waiter) };
-                sem.dequeue();
                 if notified {
                     // We were the wake-up in flight: pass it on.
                     sem.clear_pending();
