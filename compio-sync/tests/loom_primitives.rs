@@ -322,3 +322,5 @@ macro_rules! loom_suite {
 
 loom_suite!(intrusive, Intrusive);
 loom_suite!(mutex_vecdeque, MutexVecDeque);
+loom_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
+loom_suite!(seg_queue, compio_sync::backend::SegQueue);

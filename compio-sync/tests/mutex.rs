@@ -401,12 +401,40 @@ macro_rules! contract_suite {
 }
 
 use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque};
+use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
 
 contract_suite!(intrusive_compio, Intrusive, Compio, strict_fifo);
 contract_suite!(intrusive_futures, Intrusive, Futures, strict_fifo);
 contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio, strict_fifo);
 contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures, strict_fifo);
+contract_suite!(
+    parking_lot_hybrid_compio,
+    ParkingLotHybrid,
+    Compio,
+    strict_fifo
+);
+contract_suite!(
+    parking_lot_hybrid_futures,
+    ParkingLotHybrid,
+    Futures,
+    strict_fifo
+);
+contract_suite!(seg_queue_compio, SegQueue, Compio, strict_fifo);
+contract_suite!(seg_queue_futures, SegQueue, Futures, strict_fifo);
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_compio,
+    compio_sync::backend::IoUringFutex,
+    Compio,
+    strict_fifo
+);
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_futures,
+    compio_sync::backend::IoUringFutex,
+    Futures,
+    strict_fifo
+);
 
 /// `blocking_lock` refuses to run on a compio runtime's thread, with a clear
 /// message, and leaves the mutex unlocked.

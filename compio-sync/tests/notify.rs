@@ -538,8 +538,17 @@ pub fn auto_traits<B: WaitQueue>() {
     send_sync::<Notified<'static, B>>();
 }
 
+/// `contract_suite!(name, Backend, Executor)` instantiates every test;
+/// `no_lifo = "reason"` skips the `notify_last` order test for a backend whose
+/// `notify_last` cannot pick the newest waiter (documented on the backend).
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty) => {
+        contract_suite!(@suite $name, $backend, $exec, []);
+    };
+    ($name:ident, $backend:ty, $exec:ty, no_lifo = $reason:literal) => {
+        contract_suite!(@suite $name, $backend, $exec, [#[ignore = $reason]]);
+    };
+    (@suite $name:ident, $backend:ty, $exec:ty, [$(#[$lifo:meta])*]) => {
         mod $name {
             use super::*;
             type B = $backend;
@@ -577,6 +586,7 @@ macro_rules! contract_suite {
             fn at_most_one_permit_is_stored() {
                 super::at_most_one_permit_is_stored::<B>();
             }
+            $(#[$lifo])*
             #[test]
             fn notify_last_wakes_newest_first() {
                 super::notify_last_wakes_newest_first::<B>();
@@ -654,12 +664,38 @@ macro_rules! contract_suite {
 }
 
 use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque};
+use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
 
 contract_suite!(intrusive_compio, Intrusive, Compio);
 contract_suite!(intrusive_futures, Intrusive, Futures);
 contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio);
 contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures);
+contract_suite!(parking_lot_hybrid_compio, ParkingLotHybrid, Compio);
+contract_suite!(parking_lot_hybrid_futures, ParkingLotHybrid, Futures);
+contract_suite!(
+    seg_queue_compio,
+    SegQueue,
+    Compio,
+    no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
+);
+contract_suite!(
+    seg_queue_futures,
+    SegQueue,
+    Futures,
+    no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
+);
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_compio,
+    compio_sync::backend::IoUringFutex,
+    Compio
+);
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+contract_suite!(
+    io_uring_futex_futures,
+    compio_sync::backend::IoUringFutex,
+    Futures
+);
 
 /// A `static` `Notify` built with `const_new`.
 #[test]
