@@ -13,10 +13,17 @@
 //! | you need | use |
 //! |---|---|
 //! | at most N tasks doing something at once (connection limits, rate limiting, resource pools) | [`Semaphore`] |
-//! | to wait for permits from a plain (non-async) thread | [`Semaphore::blocking_acquire`] |
+//! | exclusive access to data across `.await` points | [`Mutex`] (a 1-permit [`Semaphore`] plus the data) |
+//! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
+//! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
+//! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
-//! Coming on the same engine: `Mutex`, `RwLock`, `Notify`, `Condvar`,
-//! `Barrier`, `OnceCell`, and single-thread `local` variants.
+//! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
+//! `OnceCell`, and single-thread `local` variants.
+//!
+//! A `std::sync::Mutex` (or `parking_lot`'s) is the better choice for data
+//! that is never held across an `.await`: it is cheaper, and the async mutex
+//! only pays off when the critical section itself waits.
 //!
 //! # Porting from `tokio::sync`
 //!
@@ -62,7 +69,8 @@
 //!
 //! Inside a single task, or for data that is only touched by plain threads,
 //! use `std::sync` or `parking_lot`: an async primitive only pays off when the
-//! wait itself must not block the thread.
+//! wait itself must not block the thread. If you need tokio's exact fairness
+//! everywhere, remember `.strict_fifo()` on each primitive.
 //!
 //! [compio]: https://docs.rs/compio
 //! [`tokio::sync`]: https://docs.rs/tokio/latest/tokio/sync/index.html
