@@ -567,9 +567,10 @@ impl NotifiedState {
             Some(waker) => &*self.waker.insert(waker.clone()),
             None => Waker::noop(),
         };
-        // SAFETY: both nodes are idle (`Init`); each is only ever used with
-        // the queue it is registered in here (`one` with the queue of our
-        // generation's parity, which never changes); both stay pinned in the
+        // Both nodes are idle (`Init`); each is only ever used with the queue
+        // it is registered in here (`one` with the queue of our generation's
+        // parity, which never changes).
+        // SAFETY: idle nodes, one queue each (above); both stay pinned in the
         // future, whose `Drop` cancels them while `Waiting`.
         unsafe {
             notify.all.register(all, waker);

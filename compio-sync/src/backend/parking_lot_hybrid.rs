@@ -138,11 +138,11 @@ impl List {
     /// Marks a just-removed entry's waiter notified and returns its waker.
     /// Called under the list lock.
     fn notify(entry: Entry) -> Waker {
-        // SAFETY: the entry was in the list under the lock we hold, so its
-        // waiter is `LISTED` and alive; it is not touched after this store.
         // Release pairs with the owner's Acquire load of `state`, so everything
         // the notifier did before notifying happens-before the owner's `Ready`
         // (contract point 4).
+        // SAFETY: the entry was in the list under the lock we hold, so its
+        // waiter is `LISTED` and alive; it is not touched after this store.
         unsafe { entry.waiter.as_ref().state.store(NOTIFIED, Release) };
         entry.waker
     }
