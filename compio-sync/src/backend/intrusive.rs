@@ -5,7 +5,8 @@
 //! is linked; dropping the future unlinks the node (the primitives call
 //! [`WaitQueue::cancel`] from `Drop`). The list is guarded by a short critical
 //! section on a `std::sync::Mutex`; wakers are woken after it is released.
-//! This is the layout of tokio's and maitake-sync's wait lists.
+//! This is the layout of tokio's and maitake-sync's wait lists. The list
+//! itself is `super::list`, shared with `IoUringFutex`.
 
 use std::{
     pin::Pin,

@@ -786,6 +786,7 @@ unsafe impl WaitQueue for IoUringFutex {
                 waiter.node.state.store(IDLE, Relaxed);
                 return true;
             }
+            // Unlinked without a notification: nobody wakes its bit.
             list.extra.leave(&waiter);
             // SAFETY: still WAITING under the lock, so the waiter is linked
             // into this list (the caller uses it with no other queue).
