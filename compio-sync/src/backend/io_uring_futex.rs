@@ -6,11 +6,11 @@
 //! render with the type (this module is private).
 
 use std::{
+    cell::Cell,
     io,
-    marker::PhantomPinned,
     mem::ManuallyDrop,
     pin::Pin,
-    ptr::{self, NonNull},
+    ptr,
     sync::{
         Arc, OnceLock,
         atomic::{AtomicI32, AtomicU32},
@@ -23,9 +23,12 @@ use compio_driver::{DriverType, IourOpCode, OpEntry};
 use compio_runtime::{Runtime, Submit};
 use io_uring::opcode::FutexWait;
 
-use super::{WaitQueue, WakeBatch};
+use super::{
+    WaitQueue,
+    list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+};
 use crate::loom::{
-    Mutex, UnsafeCell,
+    Mutex,
     atomic::{AtomicU8, Ordering::*},
     lock,
 };
@@ -40,13 +43,6 @@ const URING_FUTEX_FLAGS: u32 = FUTEX2_SIZE_U32;
 /// `futex(2)` operations on the same shared key (no `FUTEX_PRIVATE_FLAG`).
 const SYSCALL_WAIT: libc::c_int = libc::FUTEX_WAIT_BITSET;
 const SYSCALL_WAKE: libc::c_int = libc::FUTEX_WAKE_BITSET;
-
-/// Not linked; the queue holds no pointer to it.
-const IDLE: u8 = 0;
-/// Linked into the list.
-const WAITING: u8 = 1;
-/// Unlinked and marked by a notifier; the owner has not yet observed it.
-const NOTIFIED: u8 = 2;
 
 /// [`WaitPath`] encodings for `FutexWaiter::path`.
 const VIA_WAKER: u8 = 0;
@@ -223,10 +219,9 @@ pub struct IoUringFutex {
 
 /// The per-wait node of an [`IoUringFutex`]; one lives in each waiting future.
 pub struct FutexWaiter {
-    /// `IDLE`, `WAITING` or `NOTIFIED`. Moves to `WAITING` and `NOTIFIED` only
-    /// under the list lock; the owner moves `NOTIFIED` back to `IDLE` (nobody
-    /// else touches a notified node).
-    state: AtomicU8,
+    /// State, links, epoch and waker (see `list::Node`). The waker is `None`
+    /// on the kernel paths.
+    node: Node<Self>,
     /// `VIA_*`: how a notifier must wake this waiter. Written by the owner
     /// under the list lock, read by notifiers under the lock and by the owner
     /// at any time.
@@ -236,61 +231,47 @@ pub struct FutexWaiter {
     mask: AtomicU32,
     /// The futex word value the next kernel wait expects. Owner only.
     snapshot: AtomicU32,
-    /// List links, epoch and waker. Guarded by the list lock; the links are
-    /// meaningful only while `WAITING` (the node is linked exactly then).
-    node: UnsafeCell<Node>,
     /// The in-flight io_uring wait, if any. Owner only (the lock only makes
     /// concurrent misuse of the owner methods sound).
     op: Mutex<OpSlot>,
-    _pin: PhantomPinned,
-}
-
-type Link = Option<NonNull<FutexWaiter>>;
-
-struct Node {
-    prev: Link,
-    next: Link,
-    /// `List::epoch` at registration; lets `notify_all` skip later arrivals.
-    epoch: u64,
-    /// The waker of a `VIA_WAKER` waiter; `None` on the kernel paths.
-    waker: Option<Waker>,
 }
 
 struct OpSlot {
     inflight: Option<ThreadBound<Submit<FutexWaitOp>>>,
 }
 
-struct List {
-    head: Link,
-    tail: Link,
-    /// Bumped by every `notify_all`.
-    epoch: u64,
+/// The waiter list, with the futex bits of its kernel-path waiters.
+type List = list::List<FutexWaiter, Bits>;
+
+/// Which futex bits the linked kernel-path waiters hold. Guarded by the list
+/// lock (it is the list's `extra`).
+struct Bits {
     /// Per futex bit: how many linked kernel-path waiters hold it.
-    bit_users: [u32; 32],
-    /// Bit `i` is set iff `bit_users[i] > 0`.
+    users: [u32; 32],
+    /// Bit `i` is set iff `users[i] > 0`.
     busy: u32,
     /// Next bit to share once all 32 are busy.
     rotor: u32,
 }
 
-// SAFETY: `List` holds pointers to `FutexWaiter`s, which are `Sync`; the
-// pointers are only followed under the list lock.
-unsafe impl Send for List {}
+// SAFETY: `node` returns the `node` field, the same one on every call.
+unsafe impl Linked for FutexWaiter {
+    fn node(&self) -> &Node<Self> {
+        &self.node
+    }
+}
 
-// SAFETY: `node` is only accessed under the lock of the one queue the waiter
-// is registered with (the `WaitQueue` caller contract); `op` is a mutex over
-// `Send` data; everything else is atomic.
+// SAFETY: `node`'s cells are only accessed under the lock of the one queue the
+// waiter is registered with (the `WaitQueue` caller contract); `op` is a mutex
+// over `Send` data; everything else is atomic.
 unsafe impl Send for FutexWaiter {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for FutexWaiter {}
 
-impl List {
+impl Bits {
     const fn new() -> Self {
         Self {
-            head: None,
-            tail: None,
-            epoch: 0,
-            bit_users: [0; 32],
+            users: [0; 32],
             busy: 0,
             rotor: 0,
         }
@@ -298,7 +279,7 @@ impl List {
 
     /// Picks the futex bit for a new kernel-path waiter: a bit no linked
     /// kernel-path waiter holds, if there is one.
-    fn take_bit(&mut self) -> u32 {
+    fn take(&mut self) -> u32 {
         let free = !self.busy;
         let index = if free != 0 {
             free.trailing_zeros()
@@ -306,99 +287,29 @@ impl List {
             self.rotor = (self.rotor + 1) % 32;
             self.rotor
         };
-        self.bit_users[index as usize] += 1;
+        self.users[index as usize] += 1;
         self.busy |= 1 << index;
         1 << index
     }
 
-    fn release_bit(&mut self, mask: u32) {
+    fn release(&mut self, mask: u32) {
         let index = mask.trailing_zeros() as usize;
-        self.bit_users[index] -= 1;
-        if self.bit_users[index] == 0 {
+        self.users[index] -= 1;
+        if self.users[index] == 0 {
             self.busy &= !mask;
         }
     }
 
-    /// Links `node` at the tail.
-    ///
-    /// # Safety
-    ///
-    /// Called under the list lock; `node` is idle, pinned, and stays alive
-    /// until it is unlinked.
-    unsafe fn push_back(&mut self, node: NonNull<FutexWaiter>) {
-        let (prev, epoch) = (self.tail, self.epoch);
-        // SAFETY: the list lock is held, so we own the links of every node.
-        unsafe {
-            (*node.as_ptr()).node.with_mut(|n| {
-                (*n).prev = prev;
-                (*n).next = None;
-                (*n).epoch = epoch;
-            });
-            match self.tail {
-                Some(tail) => (*tail.as_ptr()).node.with_mut(|n| (*n).next = Some(node)),
-                None => self.head = Some(node),
-            }
+    /// Releases the bit of `waiter`, which is leaving the list, and returns
+    /// it: how a notifier wakes the waiter if it is kernel-parked, 0 on the
+    /// waker path (which holds no bit).
+    fn leave(&mut self, waiter: &FutexWaiter) -> u32 {
+        if waiter.path.load(Relaxed) == VIA_WAKER {
+            return 0;
         }
-        self.tail = Some(node);
-    }
-
-    /// Unlinks `node` and releases its futex bit.
-    ///
-    /// # Safety
-    ///
-    /// Called under the list lock; `node` is linked in this list.
-    unsafe fn unlink(&mut self, node: NonNull<FutexWaiter>) {
-        // SAFETY: the lock is held and `node` and its neighbours are linked,
-        // hence alive.
-        unsafe {
-            let waiter = &*node.as_ptr();
-            let (prev, next) = waiter.node.with(|n| ((*n).prev, (*n).next));
-            match prev {
-                Some(prev) => (*prev.as_ptr()).node.with_mut(|n| (*n).next = next),
-                None => self.head = next,
-            }
-            match next {
-                Some(next) => (*next.as_ptr()).node.with_mut(|n| (*n).prev = prev),
-                None => self.tail = prev,
-            }
-            if waiter.path.load(Relaxed) != VIA_WAKER {
-                self.release_bit(waiter.mask.load(Relaxed));
-            }
-        }
-    }
-
-    /// Unlinks `node`, marks it notified and says how to wake it: its waker
-    /// (waker path) or its futex bit (kernel paths, else 0).
-    ///
-    /// # Safety
-    ///
-    /// Called under the list lock; `node` is linked in this list. The caller
-    /// must not touch `node` afterwards: its owner may free it as soon as it
-    /// sees `NOTIFIED`.
-    unsafe fn notify(&mut self, node: NonNull<FutexWaiter>) -> (Option<Waker>, u32) {
-        // SAFETY: guaranteed by the caller.
-        unsafe {
-            self.unlink(node);
-            let waiter = &*node.as_ptr();
-            let waker = waiter.node.with_mut(|n| (*n).waker.take());
-            let mask = match waiter.path.load(Relaxed) {
-                VIA_WAKER => 0,
-                _ => waiter.mask.load(Relaxed),
-            };
-            // Release: pairs with the owner's Acquire load of `state`, so the
-            // notifier's prior writes (the primitive's condition included)
-            // happen-before the owner's `Ready` (contract point 4). It also
-            // precedes, in this thread, the Release bump of the futex word
-            // in `IoUringFutex::wake_word`, which a kernel-path waiter reads
-            // with Acquire before re-checking `state`.
-            waiter.state.store(NOTIFIED, Release);
-            (waker, mask)
-        }
-    }
-
-    fn epoch_of(node: NonNull<FutexWaiter>) -> u64 {
-        // SAFETY: only called under the list lock on a linked node.
-        unsafe { (*node.as_ptr()).node.with(|n| (*n).epoch) }
+        let mask = waiter.mask.load(Relaxed);
+        self.release(mask);
+        mask
     }
 }
 
@@ -449,25 +360,26 @@ impl IoUringFutex {
         let word = self.word();
         let stale = {
             let mut list = lock(&self.list);
-            if waiter.state.load(Acquire) == NOTIFIED {
+            if waiter.node.state.load(Acquire) == NOTIFIED {
                 drop(list);
-                waiter.state.store(IDLE, Relaxed);
+                waiter.node.state.store(IDLE, Relaxed);
                 return;
             }
             debug_assert_eq!(
-                waiter.state.load(Relaxed),
+                waiter.node.state.load(Relaxed),
                 WAITING,
                 "wait_blocking: not registered"
             );
             if waiter.path.load(Relaxed) == VIA_WAKER {
-                waiter.mask.store(list.take_bit(), Relaxed);
+                waiter.mask.store(list.extra.take(), Relaxed);
             }
             // From here on a notifier that selects this waiter bumps the word
             // and wakes it with `futex(2)`; before, it used the waker, and we
             // see its mark under this lock.
             waiter.path.store(VIA_SYSCALL, Relaxed);
-            // SAFETY: the lock is held and the waiter is linked.
-            waiter.node.with_mut(|n| unsafe { (*n).waker.take() })
+            // SAFETY: WAITING under the lock, so the waiter is linked into
+            // this list.
+            unsafe { list.with_waker(&waiter, Option::take) }
         };
         drop(stale);
         let mask = waiter.mask.load(Relaxed);
@@ -478,8 +390,8 @@ impl IoUringFutex {
             // kernel compares against a value the bump has since changed, or
             // the wait is queued before the notifier's wake.
             let seen = word.load(Acquire);
-            if waiter.state.load(Acquire) == NOTIFIED {
-                waiter.state.store(IDLE, Relaxed);
+            if waiter.node.state.load(Acquire) == NOTIFIED {
+                waiter.node.state.store(IDLE, Relaxed);
                 return;
             }
             match sys_futex_wait(&word, seen, mask) {
@@ -516,10 +428,11 @@ impl IoUringFutex {
     }
 
     /// Bumps the futex word and wakes every kernel sleeper holding one of the
-    /// bits in `mask`. Called after the selected waiters were marked.
+    /// bits in `mask`, if any. Called after the selected waiters were marked.
     fn wake_word(&self, mask: u32) {
-        // A kernel-path waiter exists only after it created the word.
-        let Some(word) = self.word.get() else {
+        // No kernel-path waiter was selected, or (then) none ever existed: a
+        // kernel-path waiter creates the word before it takes a bit.
+        let Some(word) = self.word.get().filter(|_| mask != 0) else {
             return;
         };
         // Release: the marks stored before this bump are visible to a waiter
@@ -534,24 +447,16 @@ impl IoUringFutex {
         }
     }
 
-    fn notify_with(&self, pick: impl FnOnce(&List) -> Link) -> bool {
-        let (waker, mask) = {
-            let mut list = lock(&self.list);
-            let Some(node) = pick(&list) else {
-                return false;
-            };
-            // SAFETY: `pick` returned the head or tail, a linked node; we hold
-            // the lock and do not touch the node afterwards.
-            unsafe { list.notify(node) }
-        };
-        // Woken with the lock released (contract point 5).
-        if mask != 0 {
-            self.wake_word(mask);
-        }
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        true
+    /// Notifies the waiter at `end`: through its waker, or by bumping and
+    /// waking the futex word with its bit after the lock is released.
+    fn notify(&self, end: End) -> bool {
+        let mask = Cell::new(0);
+        List::notify(
+            &self.list,
+            end,
+            |bits, waiter| mask.set(bits.leave(waiter)),
+            || self.wake_word(mask.get()),
+        )
     }
 
     /// The waker path of `poll_wait`, also used when a kernel-path wait falls
@@ -563,29 +468,24 @@ impl IoUringFutex {
     unsafe fn poll_via_waker(&self, waiter: Pin<&FutexWaiter>, cx: &mut Context<'_>) -> Poll<()> {
         let stale = {
             let mut list = lock(&self.list);
-            if waiter.state.load(Acquire) == NOTIFIED {
+            if waiter.node.state.load(Acquire) == NOTIFIED {
                 drop(list);
                 return finish(&waiter, cx);
             }
             debug_assert_eq!(
-                waiter.state.load(Relaxed),
+                waiter.node.state.load(Relaxed),
                 WAITING,
                 "poll_wait: not registered"
             );
             if waiter.path.load(Relaxed) != VIA_WAKER {
                 // A notifier that selected this waiter before the switch used
                 // the futex and marked it, and we would have seen the mark.
-                list.release_bit(waiter.mask.load(Relaxed));
+                list.extra.release(waiter.mask.load(Relaxed));
                 waiter.path.store(VIA_WAKER, Relaxed);
             }
-            // SAFETY: the lock is held and the waiter is linked, so its waker
-            // slot is ours to update.
-            waiter.node.with_mut(|n| unsafe {
-                match &(*n).waker {
-                    Some(old) if old.will_wake(cx.waker()) => None,
-                    _ => (*n).waker.replace(cx.waker().clone()),
-                }
-            })
+            // SAFETY: WAITING under the lock, so the waiter is linked into
+            // this list.
+            unsafe { list.update_waker(&waiter, cx.waker()) }
         };
         // The replaced waker is dropped with the lock released (point 5).
         drop(stale);
@@ -616,7 +516,7 @@ impl IoUringFutex {
             // BEFORE re-checking the state, as in `wait_blocking`.
             waiter.snapshot.store(word.load(Acquire), Relaxed);
         }
-        if waiter.state.load(Acquire) == NOTIFIED {
+        if waiter.node.state.load(Acquire) == NOTIFIED {
             drop(slot);
             return Some(finish(waiter, cx));
         }
@@ -635,17 +535,16 @@ impl IoUringFutex {
         let waker = waker.clone();
         let leftover = {
             let mut list = lock(&self.list);
-            if waiter.state.load(Acquire) == NOTIFIED {
+            if waiter.node.state.load(Acquire) == NOTIFIED {
                 // Selected while we tried to arm: the futex wake found no
                 // wait of ours, so nothing has woken `waker` yet.
                 Some(waker)
             } else {
-                list.release_bit(waiter.mask.load(Relaxed));
+                list.extra.release(waiter.mask.load(Relaxed));
                 waiter.path.store(VIA_WAKER, Relaxed);
-                // SAFETY: the lock is held and the waiter is linked.
-                waiter
-                    .node
-                    .with_mut(|n| unsafe { (*n).waker = Some(waker) });
+                // SAFETY: WAITING (registered, not notified) under the lock,
+                // so the waiter is linked into this list.
+                unsafe { list.with_waker(waiter, |slot| *slot = Some(waker)) };
                 None
             }
         };
@@ -688,7 +587,7 @@ fn submit_wait(
 /// makes it idle.
 fn finish(waiter: &FutexWaiter, cx: &mut Context<'_>) -> Poll<()> {
     reap(waiter, Some(cx));
-    waiter.state.store(IDLE, Relaxed);
+    waiter.node.state.store(IDLE, Relaxed);
     Poll::Ready(())
 }
 
@@ -786,31 +685,24 @@ unsafe impl WaitQueue for IoUringFutex {
 
     #[cfg(not(loom))]
     const NEW: Self = Self {
-        list: Mutex::new(List::new()),
+        list: Mutex::new(List::new(Bits::new())),
         word: OnceLock::new(),
     };
 
     fn new() -> Self {
         Self {
-            list: Mutex::new(List::new()),
+            list: Mutex::new(List::new(Bits::new())),
             word: OnceLock::new(),
         }
     }
 
     fn new_waiter() -> FutexWaiter {
         FutexWaiter {
-            state: AtomicU8::new(IDLE),
+            node: Node::new(),
             path: AtomicU8::new(VIA_WAKER),
             mask: AtomicU32::new(0),
             snapshot: AtomicU32::new(0),
-            node: UnsafeCell::new(Node {
-                prev: None,
-                next: None,
-                epoch: 0,
-                waker: None,
-            }),
             op: Mutex::new(OpSlot { inflight: None }),
-            _pin: PhantomPinned,
         }
     }
 
@@ -821,26 +713,16 @@ unsafe impl WaitQueue for IoUringFutex {
             // Cloned before locking: a waker's clone is user code.
             (VIA_WAKER, None, Some(waker.clone()))
         };
-        let node = NonNull::from(waiter.get_ref());
         {
             let mut list = lock(&self.list);
-            debug_assert_eq!(
-                waiter.state.load(Relaxed),
-                IDLE,
-                "register: waiter not idle"
-            );
             if path != VIA_WAKER {
-                waiter.mask.store(list.take_bit(), Relaxed);
+                waiter.mask.store(list.extra.take(), Relaxed);
             }
             waiter.path.store(path, Relaxed);
-            // SAFETY: the lock is held; the caller guarantees the waiter is
-            // idle (so its node is unlinked and nobody else references it) and
-            // pinned until it is idle again, which requires unlinking it.
-            unsafe {
-                waiter.node.with_mut(|n| (*n).waker = clone);
-                list.push_back(node);
-            }
-            waiter.state.store(WAITING, Relaxed);
+            // SAFETY: the caller guarantees the waiter is idle, used with
+            // this queue only, and pinned until it is idle again, which
+            // requires unlinking it.
+            unsafe { list.push_back(waiter, clone) };
         }
         if let Some(word) = word {
             // Snapshot the word now, BEFORE the caller re-checks its condition
@@ -862,8 +744,8 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     unsafe fn poll_wait(&self, waiter: Pin<&FutexWaiter>, cx: &mut Context<'_>) -> Poll<()> {
-        // Acquire: pairs with the Release store in `List::notify`.
-        if waiter.state.load(Acquire) == NOTIFIED {
+        // Acquire: pairs with the Release store in `List::mark`.
+        if waiter.node.state.load(Acquire) == NOTIFIED {
             return finish(&waiter, cx);
         }
         if waiter.path.load(Relaxed) == VIA_IO_URING {
@@ -885,11 +767,11 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     unsafe fn cancel(&self, waiter: Pin<&FutexWaiter>) -> bool {
-        match waiter.state.load(Acquire) {
+        match waiter.node.state.load(Acquire) {
             IDLE => return false,
             NOTIFIED => {
                 reap(&waiter, None);
-                waiter.state.store(IDLE, Relaxed);
+                waiter.node.state.store(IDLE, Relaxed);
                 return true;
             }
             _ => {}
@@ -899,74 +781,45 @@ unsafe impl WaitQueue for IoUringFutex {
         reap(&waiter, None);
         let waker = {
             let mut list = lock(&self.list);
-            if waiter.state.load(Acquire) == NOTIFIED {
+            if waiter.node.state.load(Acquire) == NOTIFIED {
                 drop(list);
-                waiter.state.store(IDLE, Relaxed);
+                waiter.node.state.store(IDLE, Relaxed);
                 return true;
             }
-            // SAFETY: still WAITING under the lock, so the node is linked in
-            // this list (the caller uses it with no other queue).
-            unsafe { list.unlink(NonNull::from(waiter.get_ref())) };
-            waiter.state.store(IDLE, Relaxed);
-            // SAFETY: the lock is held; the node is no longer linked.
-            waiter.node.with_mut(|n| unsafe { (*n).waker.take() })
+            // Unlinked without a notification: nobody wakes its bit.
+            list.extra.leave(&waiter);
+            // SAFETY: still WAITING under the lock, so the waiter is linked
+            // into this list (the caller uses it with no other queue).
+            unsafe { list.remove(&waiter) }
         };
         drop(waker);
         false
     }
 
     fn notify_one(&self) -> bool {
-        self.notify_with(|list| list.head)
+        self.notify(End::Head)
     }
 
     fn notify_last(&self) -> bool {
-        self.notify_with(|list| list.tail)
+        self.notify(End::Tail)
     }
 
     fn notify_all(&self) -> usize {
-        let mut batch = WakeBatch::new();
-        let mut count = 0;
-        let mut list = lock(&self.list);
-        // Nodes registered from here on carry a later epoch and are skipped.
-        let target = list.epoch;
-        list.epoch += 1;
-        loop {
-            let mut drained = true;
-            let mut mask = 0;
-            while let Some(node) = list.head {
-                if List::epoch_of(node) > target {
-                    break;
-                }
-                if batch.is_full() {
-                    drained = false;
-                    break;
-                }
-                // SAFETY: `node` is the head, linked; the lock is held and we
-                // do not touch it again.
-                let (waker, bit) = unsafe { list.notify(node) };
-                mask |= bit;
-                if waker.is_some() {
-                    batch.push(waker);
-                }
-                count += 1;
-            }
-            drop(list);
-            if mask != 0 {
-                self.wake_word(mask);
-            }
-            batch.wake_all();
-            if drained {
-                return count;
-            }
-            list = lock(&self.list);
-        }
+        // The futex bits of the waiters selected under the lock, woken (and
+        // reset) after each batch.
+        let mask = Cell::new(0);
+        List::notify_all(
+            &self.list,
+            |bits, waiter| mask.set(mask.get() | bits.leave(waiter)),
+            || self.wake_word(mask.take()),
+        )
     }
 }
 
 impl FutexWaiter {
     /// How this waiter is parked, or `None` while it is not waiting.
     pub fn path(&self) -> Option<WaitPath> {
-        if self.state.load(Acquire) != WAITING {
+        if self.node.state.load(Acquire) != WAITING {
             return None;
         }
         Some(match self.path.load(Relaxed) {
@@ -1137,19 +990,9 @@ impl std::fmt::Debug for IoUringFutex {
 impl std::fmt::Debug for FutexWaiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FutexWaiter")
-            .field("state", &self.state.load(Relaxed))
+            .field("state", &self.node.state.load(Relaxed))
             .field("path", &self.path())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FutexWaiter {
-    fn drop(&mut self) {
-        debug_assert_ne!(
-            self.state.load(Relaxed),
-            WAITING,
-            "FutexWaiter dropped while linked"
-        );
     }
 }
 

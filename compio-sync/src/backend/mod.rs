@@ -38,6 +38,7 @@ use std::{
 mod intrusive;
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 mod io_uring_futex;
+mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
 mod seg_queue;

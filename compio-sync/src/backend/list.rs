@@ -1,0 +1,354 @@
+//! The intrusive waiter list of [`Intrusive`](super::Intrusive) and
+//! `IoUringFutex`: a doubly-linked FIFO whose nodes live inside the waiting
+//! futures.
+//!
+//! A waiter type embeds a [`Node`] and says where through [`Linked`]. The node
+//! holds everything a notifier touches: the links, the registration epoch that
+//! lets `notify_all` skip later arrivals, the waker, and the `state` the
+//! notifier marks. A [`List`] is only ever reached through its backend's
+//! `Mutex`, so a method that takes `&mut List` runs under the list lock; the
+//! `unsafe` ones add that the node is linked into *this* list, whose lock
+//! guards it. `notify` and `notify_all` take the lock themselves, because
+//! they wake with it released (contract point 5).
+
+use std::{marker::PhantomPinned, pin::Pin, ptr::NonNull, task::Waker};
+
+use super::WakeBatch;
+use crate::loom::{
+    Mutex, UnsafeCell,
+    atomic::{AtomicU8, Ordering::*},
+    lock,
+};
+
+/// Not linked; no list holds a pointer to the node.
+pub(super) const IDLE: u8 = 0;
+/// Linked into the list.
+pub(super) const WAITING: u8 = 1;
+/// Unlinked and marked by a notifier; the owner has not yet observed it.
+pub(super) const NOTIFIED: u8 = 2;
+
+/// The part of a waiter that the list links. `!Unpin`, and so is every waiter
+/// that embeds it.
+pub(super) struct Node<T> {
+    /// `IDLE`, `WAITING` or `NOTIFIED`. Moves to `WAITING` and `NOTIFIED` only
+    /// under the list lock; the owner moves `NOTIFIED` back to `IDLE` (nobody
+    /// else touches a notified node).
+    pub(super) state: AtomicU8,
+    /// Guarded by the lock of the list the node is linked into; the links are
+    /// meaningful only while `WAITING` (the node is linked exactly then).
+    links: UnsafeCell<Links<T>>,
+    _pin: PhantomPinned,
+}
+
+struct Links<T> {
+    prev: Option<NonNull<T>>,
+    next: Option<NonNull<T>>,
+    /// `List::epoch` at registration; lets `notify_all` skip later arrivals.
+    epoch: u64,
+    /// The waker to wake when notified; `None` for a waiter that a backend
+    /// wakes some other way (a futex).
+    waker: Option<Waker>,
+}
+
+/// A waiter type that embeds a [`Node`].
+///
+/// # Safety
+///
+/// `node` returns the same `Node`, a field of `self`, on every call: the list
+/// follows a pointer to the waiter to reach the node it linked.
+pub(super) unsafe trait Linked: Sized {
+    fn node(&self) -> &Node<Self>;
+}
+
+/// Which end of the list a notify takes.
+pub(super) enum End {
+    /// The longest-waiting node (FIFO).
+    Head,
+    /// The most recently linked node (LIFO).
+    Tail,
+}
+
+/// The list. `X` is the backend's own bookkeeping, guarded by the same lock
+/// (`IoUringFutex`'s futex bit table; `()` for `Intrusive`).
+pub(super) struct List<T, X = ()> {
+    head: Option<NonNull<T>>,
+    tail: Option<NonNull<T>>,
+    /// Bumped by every `notify_all`.
+    epoch: u64,
+    pub(super) extra: X,
+}
+
+// SAFETY: `List` holds pointers to linked waiters, which are `Sync`, and only
+// follows them under the list lock; `X` is moved along with it.
+unsafe impl<T: Sync, X: Send> Send for List<T, X> {}
+
+impl<T> Node<T> {
+    pub(super) fn new() -> Self {
+        Self {
+            state: AtomicU8::new(IDLE),
+            links: UnsafeCell::new(Links {
+                prev: None,
+                next: None,
+                epoch: 0,
+                waker: None,
+            }),
+            _pin: PhantomPinned,
+        }
+    }
+
+    /// Reads the links.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock of the list the node is linked into, which
+    /// guards the links.
+    unsafe fn links<R>(&self, f: impl FnOnce(&Links<T>) -> R) -> R {
+        // SAFETY: the lock the caller holds excludes every write.
+        self.links.with(|links| f(unsafe { &*links }))
+    }
+
+    /// Updates the links.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock of the list the node is linked into (or is
+    /// being linked into), which guards the links.
+    unsafe fn links_mut<R>(&self, f: impl FnOnce(&mut Links<T>) -> R) -> R {
+        // SAFETY: the lock the caller holds excludes every other access.
+        self.links.with_mut(|links| f(unsafe { &mut *links }))
+    }
+}
+
+impl<T> Drop for Node<T> {
+    fn drop(&mut self) {
+        debug_assert_ne!(
+            self.state.load(Relaxed),
+            WAITING,
+            "{} dropped while linked",
+            std::any::type_name::<T>()
+        );
+    }
+}
+
+impl<T: Linked, X> List<T, X> {
+    pub(super) const fn new(extra: X) -> Self {
+        Self {
+            head: None,
+            tail: None,
+            epoch: 0,
+            extra,
+        }
+    }
+
+    /// Links `waiter` at the tail, to be woken through `waker`, and marks it
+    /// `WAITING`.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is idle, is only ever linked into this list, and stays pinned
+    /// until it is unlinked.
+    pub(super) unsafe fn push_back(&mut self, waiter: Pin<&T>, waker: Option<Waker>) {
+        let node = waiter.node();
+        debug_assert_eq!(node.state.load(Relaxed), IDLE, "register: waiter not idle");
+        let (prev, epoch) = (self.tail, self.epoch);
+        // SAFETY: we hold the lock (`&mut self`). It guards the links of
+        // `waiter`, which is idle (no other lock or pointer refers to them)
+        // and only ever used with this list, and of the tail, which is linked
+        // and therefore alive. Idle, `waiter` has no waker to drop here.
+        unsafe {
+            node.links_mut(|l| {
+                *l = Links {
+                    prev,
+                    next: None,
+                    epoch,
+                    waker,
+                }
+            });
+            let waiter = NonNull::from(waiter.get_ref());
+            match prev {
+                Some(tail) => tail.as_ref().node().links_mut(|l| l.next = Some(waiter)),
+                None => self.head = Some(waiter),
+            }
+            self.tail = Some(waiter);
+        }
+        node.state.store(WAITING, Relaxed);
+    }
+
+    /// Unlinks a waiting `waiter` (a cancel), makes it `IDLE` and returns its
+    /// waker, to be dropped with the lock released.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is linked into this list.
+    pub(super) unsafe fn remove(&mut self, waiter: &T) -> Option<Waker> {
+        let node = waiter.node();
+        // SAFETY: guaranteed by the caller; we hold the lock (`&mut self`).
+        let waker = unsafe {
+            self.unlink(node);
+            node.links_mut(|l| l.waker.take())
+        };
+        node.state.store(IDLE, Relaxed);
+        waker
+    }
+
+    /// Runs `f` on the waker slot of `waiter`.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is linked into this list.
+    pub(super) unsafe fn with_waker<R>(
+        &mut self,
+        waiter: &T,
+        f: impl FnOnce(&mut Option<Waker>) -> R,
+    ) -> R {
+        // SAFETY: we hold the lock (`&mut self`) of the list `waiter` is
+        // linked into (guaranteed by the caller).
+        unsafe { waiter.node().links_mut(|l| f(&mut l.waker)) }
+    }
+
+    /// Stores `waker` in `waiter` unless the stored one would wake the same
+    /// task; returns the replaced waker, to be dropped with the lock released.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is linked into this list.
+    pub(super) unsafe fn update_waker(&mut self, waiter: &T, waker: &Waker) -> Option<Waker> {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.with_waker(waiter, |slot| match slot {
+                Some(old) if old.will_wake(waker) => None,
+                _ => slot.replace(waker.clone()),
+            })
+        }
+    }
+
+    /// Unlinks `node`.
+    ///
+    /// # Safety
+    ///
+    /// `node` is linked into this list.
+    unsafe fn unlink(&mut self, node: &Node<T>) {
+        // SAFETY: we hold the lock (`&mut self`); `node` and its neighbours
+        // are linked into this list, hence alive and guarded by its lock.
+        unsafe {
+            let (prev, next) = node.links(|l| (l.prev, l.next));
+            match prev {
+                Some(prev) => prev.as_ref().node().links_mut(|l| l.next = next),
+                None => self.head = next,
+            }
+            match next {
+                Some(next) => next.as_ref().node().links_mut(|l| l.prev = prev),
+                None => self.tail = prev,
+            }
+        }
+    }
+
+    /// Unlinks `waiter`, marks it `NOTIFIED` and returns its waker. `select`
+    /// runs first, on the still-linked waiter.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is linked into this list. The caller does not touch it
+    /// afterwards: its owner may free it as soon as it sees `NOTIFIED`.
+    unsafe fn mark(
+        &mut self,
+        waiter: NonNull<T>,
+        select: impl FnOnce(&mut X, &T),
+    ) -> Option<Waker> {
+        // SAFETY: guaranteed by the caller; we hold the lock (`&mut self`).
+        unsafe {
+            let waiter = waiter.as_ref();
+            select(&mut self.extra, waiter);
+            let node = waiter.node();
+            self.unlink(node);
+            let waker = node.links_mut(|l| l.waker.take());
+            // Release: pairs with the owner's Acquire load of `state`, so the
+            // notifier's prior writes (the primitive's condition included)
+            // happen-before the owner's `Ready` (contract point 4). It also
+            // precedes, in this thread, the `unlocked` hook of `notify` and
+            // `notify_all`, where `IoUringFutex` bumps its futex word with
+            // Release; a kernel-path waiter reads the word with Acquire before
+            // re-checking `state`.
+            node.state.store(NOTIFIED, Release);
+            waker
+        }
+    }
+
+    /// Notifies the waiter at `end`, if any; returns whether there was one.
+    ///
+    /// Under the lock, `select` runs on the chosen waiter before it is
+    /// marked, with the backend's bookkeeping. With the lock released,
+    /// `unlocked` runs, then the waiter's waker is woken (contract point 5).
+    pub(super) fn notify(
+        list: &Mutex<Self>,
+        end: End,
+        select: impl FnOnce(&mut X, &T),
+        unlocked: impl FnOnce(),
+    ) -> bool {
+        let waker = {
+            let mut list = lock(list);
+            let picked = match end {
+                End::Head => list.head,
+                End::Tail => list.tail,
+            };
+            let Some(waiter) = picked else {
+                return false;
+            };
+            // SAFETY: the head or tail is linked; we hold the lock and do not
+            // touch the waiter afterwards.
+            unsafe { list.mark(waiter, select) }
+        };
+        // Woken with the lock released (contract point 5).
+        unlocked();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Notifies every waiter linked before the call, and none linked after it
+    /// started; returns how many.
+    ///
+    /// Wakers are collected in a [`WakeBatch`] and woken with the lock
+    /// released whenever it fills, so the lock is taken again for the rest;
+    /// `select` and `unlocked` run as in [`notify`](Self::notify), `unlocked`
+    /// once per batch.
+    pub(super) fn notify_all(
+        list: &Mutex<Self>,
+        mut select: impl FnMut(&mut X, &T),
+        mut unlocked: impl FnMut(),
+    ) -> usize {
+        let mut batch = WakeBatch::new();
+        let mut count = 0;
+        let mut guard = lock(list);
+        // Nodes registered from here on carry a later epoch and are skipped.
+        let target = guard.epoch;
+        guard.epoch += 1;
+        loop {
+            let mut drained = true;
+            while let Some(waiter) = guard.head {
+                // SAFETY: the head is linked, hence alive; we hold the lock.
+                if unsafe { waiter.as_ref().node().links(|l| l.epoch) } > target {
+                    break;
+                }
+                if batch.is_full() {
+                    drained = false;
+                    break;
+                }
+                // SAFETY: the head is linked; we hold the lock and do not
+                // touch it again.
+                if let Some(waker) = unsafe { guard.mark(waiter, &mut select) } {
+                    batch.push(Some(waker));
+                }
+                count += 1;
+            }
+            drop(guard);
+            unlocked();
+            batch.wake_all();
+            if drained {
+                return count;
+            }
+            guard = lock(list);
+        }
+    }
+}
