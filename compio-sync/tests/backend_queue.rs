@@ -3,6 +3,7 @@
 //! Each case in `cases` drives the trait directly (pinned waiters, counting
 //! wakers, no primitive on top) and is instantiated once per backend by
 //! `contract_suite!` at the bottom. A backend-specific section follows it.
+#![cfg(not(loom))] // The loom models of the backends are in `loom_backends.rs`.
 
 use std::{
     pin::{Pin, pin},

@@ -27,7 +27,7 @@ fn main() {
     }
 }
 
-#[cfg(not(all(target_os = "linux", feature = "io-uring-futex")))]
+#[cfg(not(all(target_os = "linux", feature = "io-uring-futex", not(loom))))]
 fn main() {}
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]

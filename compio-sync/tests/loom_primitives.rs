@@ -20,7 +20,7 @@ use std::{
 
 use compio_sync::{
     Condvar, Mutex, Notify, Semaphore,
-    backend::{Intrusive, MutexVecDeque, WaitQueue},
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
 };
 use loom::{cell::UnsafeCell, future::block_on, thread};
 
@@ -322,5 +322,5 @@ macro_rules! loom_suite {
 
 loom_suite!(intrusive, Intrusive);
 loom_suite!(mutex_vecdeque, MutexVecDeque);
-loom_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
-loom_suite!(seg_queue, compio_sync::backend::SegQueue);
+loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
+loom_suite!(seg_queue, SegQueue);
