@@ -71,9 +71,17 @@
 pub mod backend;
 #[cfg(not(loom))]
 mod blocking;
+mod condvar;
 pub(crate) mod loom;
+mod mutex;
+mod notify;
 mod semaphore;
 
+pub use condvar::Condvar;
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
+pub use notify::{Notified, Notify};
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{

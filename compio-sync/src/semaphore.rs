@@ -278,8 +278,15 @@ impl<B: WaitQueue> Semaphore<B> {
     /// ```
     #[must_use]
     pub const fn strict_fifo(mut self) -> Self {
-        self.strict = true;
+        self.set_strict_fifo();
         self
+    }
+
+    /// In-place form of [`strict_fifo`](Self::strict_fifo), for the
+    /// primitives built on a semaphore (their `const` builders cannot move
+    /// the semaphore out of `self`).
+    pub(crate) const fn set_strict_fifo(&mut self) {
+        self.strict = true;
     }
 
     /// Returns `true` if this semaphore uses strict FIFO order.
@@ -681,8 +688,9 @@ impl<B: WaitQueue> Semaphore<B> {
         }
     }
 
-    /// Returns `n` permits and wakes a waiter if needed.
-    fn release(&self, n: usize) {
+    /// Returns `n` permits and wakes a waiter if needed. (Also how a
+    /// [`Mutex`](crate::Mutex) guard unlocks.)
+    pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
