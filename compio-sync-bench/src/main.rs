@@ -189,6 +189,9 @@ fn start_watchdog(limit: Duration) {
                      probable lost wakeup or deadlock. Aborting.",
                     since.elapsed()
                 );
+                if let Some(progress) = scenarios::progress() {
+                    eprintln!("HANG: progress: {progress}");
+                }
                 std::process::exit(3);
             }
         }

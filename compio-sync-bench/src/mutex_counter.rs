@@ -14,7 +14,7 @@ use crate::{
     impls::BenchMutex,
     scenarios::{
         Check, S4_TASKS_PER_THREAD, S6_YIELD_EVERY, Sample, Scenario, Sizes, Span, join_all,
-        per_op, runtime, yield_now,
+        per_op, runtime, set_progress, yield_now,
     },
 };
 
@@ -30,6 +30,7 @@ pub fn run<M: BenchMutex>(scenario: Scenario, sizes: &Sizes) -> Sample {
 fn counter<M: BenchMutex>(threads: usize, iters: usize) -> Sample {
     let mutex = Arc::new(M::create());
     let check = Arc::new(Check::new(1));
+    check.report_progress(threads * S4_TASKS_PER_THREAD * iters);
     let barrier = Arc::new(Barrier::new(threads));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
@@ -74,6 +75,7 @@ fn counter<M: BenchMutex>(threads: usize, iters: usize) -> Sample {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         span.add(start, end);
     }
+    set_progress(None);
     let ops = threads * S4_TASKS_PER_THREAD * iters;
     check.verify(ops, "S6");
     assert_eq!(

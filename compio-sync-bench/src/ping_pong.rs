@@ -14,7 +14,7 @@ use std::{
 
 use crate::{
     impls::BenchNotify,
-    scenarios::{Sample, Scenario, Sizes, Waits, join_all, runtime},
+    scenarios::{Sample, Scenario, Sizes, Waits, join_all, runtime, set_progress},
 };
 
 /// Runs S5 or S5b once on `N`.
@@ -86,6 +86,21 @@ impl<N: BenchNotify> Pair<N> {
         }
     }
 
+    /// Reports the round counters to the watchdog until the next
+    /// `set_progress`.
+    fn report_progress(self: &Arc<Self>, rounds: usize) {
+        let pair = self.clone();
+        set_progress(Some(Box::new(move || {
+            let (sent, echoed) = (pair.sent.load(Acquire), pair.echoed.load(Acquire));
+            let stuck = if sent == echoed {
+                "A waits on pong: B answered, A was not woken"
+            } else {
+                "B waits on ping: A pinged, B has not answered"
+            };
+            format!("of {rounds} rounds, A sent {sent}, B echoed {echoed} ({stuck})")
+        })));
+    }
+
     /// Panics unless both sides completed `rounds` rounds.
     fn verify(&self, rounds: u64, times: &[u64], what: &str) {
         assert_eq!(self.sent.load(Acquire), rounds, "{what}: A did not finish");
@@ -109,6 +124,7 @@ fn sample(rounds: usize, total_ns: u64, mut times: Vec<u64>) -> Sample {
 /// S5: A and B on two threads, each with its own runtime running one task.
 fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
     let pair = Arc::new(Pair::<N>::new());
+    pair.report_progress(rounds);
     let barrier = Arc::new(Barrier::new(2));
     let spawn_side = |serve: bool| {
         let pair = pair.clone();
@@ -139,6 +155,7 @@ fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
         .expect("side A returns its times");
     b.join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    set_progress(None);
     pair.verify(rounds as u64, &times, "S5");
     sample(rounds, total, times)
 }
@@ -146,6 +163,7 @@ fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
 /// S5b: A and B as two tasks on one runtime.
 fn one_runtime<N: BenchNotify>(rounds: usize) -> Sample {
     let pair = Arc::new(Pair::<N>::new());
+    pair.report_progress(rounds);
     let rt = runtime();
     let (total, times) = rt.block_on(async {
         let b = compio::runtime::spawn({
@@ -161,6 +179,7 @@ fn one_runtime<N: BenchNotify>(rounds: usize) -> Sample {
         result
     });
     drop(rt);
+    set_progress(None);
     pair.verify(rounds as u64, &times, "S5b");
     sample(rounds, total, times)
 }

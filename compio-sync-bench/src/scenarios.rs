@@ -244,6 +244,26 @@ impl Span {
     }
 }
 
+/// How far the running scenario has got, for the watchdog's hang report.
+type ProgressFn = Box<dyn Fn() -> String + Send>;
+
+static PROGRESS: std::sync::Mutex<Option<ProgressFn>> = std::sync::Mutex::new(None);
+
+/// Sets (or, with `None`, clears) what the watchdog prints about the running
+/// scenario if it hangs.
+pub fn set_progress(progress: Option<ProgressFn>) {
+    *PROGRESS.lock().unwrap_or_else(|e| e.into_inner()) = progress;
+}
+
+/// The running scenario's progress, if it reports one.
+pub fn progress() -> Option<String> {
+    PROGRESS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|f| f())
+}
+
 /// Nanoseconds per operation.
 pub fn per_op(elapsed: Duration, ops: usize) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
@@ -312,6 +332,19 @@ impl Check {
     pub fn exit(&self) {
         self.done.fetch_add(1, Relaxed);
         self.inside.fetch_sub(1, AcqRel);
+    }
+
+    /// Reports `done` of `expected` critical sections to the watchdog until
+    /// the next `set_progress`.
+    pub fn report_progress(self: &Arc<Self>, expected: usize) {
+        let check = self.clone();
+        set_progress(Some(Box::new(move || {
+            format!(
+                "{} of {expected} critical sections done, {} holder(s) inside",
+                check.done.load(Relaxed),
+                check.inside.load(Relaxed)
+            )
+        })));
     }
 
     /// Panics unless exactly `expected` critical sections completed, none
@@ -446,6 +479,7 @@ fn contended_one_runtime<S: BenchSemaphore>(iters: usize, probe: bool) -> (Durat
 fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample {
     let sem = Arc::new(S::with_permits(permits));
     let check = Arc::new(Check::new(permits));
+    check.report_progress(threads * S4_TASKS_PER_THREAD * iters);
     let barrier = Arc::new(Barrier::new(threads));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
@@ -493,6 +527,7 @@ fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample
         span.add(start, end);
         waits.extend(thread_waits.into_iter().flatten());
     }
+    set_progress(None);
     let ops = threads * S4_TASKS_PER_THREAD * iters;
     check.verify(ops, "S4");
     assert_eq!(waits.len(), ops, "S4: missing wait samples");
