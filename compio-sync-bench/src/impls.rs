@@ -285,21 +285,23 @@ impl<const FAIR: bool> BenchMutex for FuturesIntrusiveMutex<FAIR> {
 }
 
 /// What S8 needs: an unbounded FIFO queue of `u64` behind an async mutex,
-/// whose `pop` sleeps while the queue is empty.
+/// whose consumer sleeps while the queue is empty and then takes everything
+/// queued.
 pub trait BenchCondvar: Send + Sync + 'static {
     /// An empty queue.
     fn create() -> Self;
     /// Appends `item` (under the lock) and wakes one waiting consumer.
     fn push(&self, item: u64) -> impl Future<Output = ()> + '_;
-    /// Removes the oldest item, waiting while the queue is empty.
-    fn pop(&self) -> impl Future<Output = u64> + '_;
+    /// Waits while the queue is empty, then moves every queued item, oldest
+    /// first, to the end of `out` (under one lock).
+    fn pop_all(&self, out: &mut Vec<u64>) -> impl Future<Output = ()>;
     /// The number of queued items, if the mutex is free now.
     fn try_len(&self) -> Option<usize>;
 }
 
 /// `compio_sync::Mutex<VecDeque>` + `compio_sync::Condvar`, both on backend
 /// `B`, default fairness policy: `notify_one` after each push,
-/// `wait_while(guard, |q| q.is_empty())` before each pop.
+/// `wait_while(guard, |q| q.is_empty())`, then drain, on the consumer side.
 pub struct OursCondvar<B: WaitQueue> {
     queue: Mutex<VecDeque<u64>, B>,
     items: Condvar<B>,
@@ -316,12 +318,10 @@ impl<B: WaitQueue> BenchCondvar for OursCondvar<B> {
         self.queue.lock().await.push_back(item);
         self.items.notify_one();
     }
-    async fn pop(&self) -> u64 {
+    async fn pop_all(&self, out: &mut Vec<u64>) {
         let guard = self.queue.lock().await;
         let mut guard = self.items.wait_while(guard, |q| q.is_empty()).await;
-        guard
-            .pop_front()
-            .expect("wait_while returned on an empty queue")
+        out.extend(guard.drain(..));
     }
     fn try_len(&self) -> Option<usize> {
         self.queue.try_lock().ok().map(|q| q.len())
@@ -330,7 +330,7 @@ impl<B: WaitQueue> BenchCondvar for OursCondvar<B> {
 
 /// The tokio reference for S8 (tokio has no condition variable):
 /// `tokio::sync::Mutex<VecDeque>` + `tokio::sync::Notify`. The consumer
-/// pops under the lock and, on an empty queue, unlocks and awaits
+/// drains the queue under the lock and, if it was empty, unlocks and awaits
 /// `notified()`; a push that lands in between leaves `notify_one`'s stored
 /// permit, so no wakeup is lost.
 pub struct TokioMutexNotify {
@@ -349,10 +349,14 @@ impl BenchCondvar for TokioMutexNotify {
         self.queue.lock().await.push_back(item);
         self.items.notify_one();
     }
-    async fn pop(&self) -> u64 {
+    async fn pop_all(&self, out: &mut Vec<u64>) {
         loop {
-            if let Some(item) = self.queue.lock().await.pop_front() {
-                return item;
+            {
+                let mut queue = self.queue.lock().await;
+                if !queue.is_empty() {
+                    out.extend(queue.drain(..));
+                    return;
+                }
             }
             self.items.notified().await;
         }

@@ -31,8 +31,10 @@ pub struct Row {
     pub round_trips: Option<Waits>,
     /// Median allocations per acquire.
     pub allocs_per_acquire: Option<f64>,
-    /// Median fraction of acquires that had to wait.
+    /// Median fraction of acquires (S8: consumer rounds) that had to wait.
     pub waited_fraction: Option<f64>,
+    /// S8: median items the consumer took per round.
+    pub items_per_round: Option<f64>,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -76,6 +78,7 @@ impl Row {
             round_trips: aggregate_waits(samples, |s| s.round_trips),
             allocs_per_acquire: median_of(samples, |s| s.allocs_per_acquire),
             waited_fraction: median_of(samples, |s| s.waited_fraction),
+            items_per_round: median_of(samples, |s| s.items_per_round),
         }
     }
 }
@@ -124,8 +127,9 @@ const NAME_WIDTH: usize = 37;
 
 /// The header line of the text table for `scenario`. In S5/S5b the time
 /// column is the mean round trip and the distribution columns are single
-/// round trips; in S8 the time is per item and "waited" is the share of pops
-/// that returned `Pending` at least once.
+/// round trips; in S8 the time is per item and "waited" is the share of the
+/// consumer's rounds (wait while empty, then drain) that returned `Pending`
+/// at least once.
 pub fn table_header(scenario: Scenario) -> String {
     let (time, p50, p99, max) = match scenario {
         s if s.is_ping_pong() => ("mean rt", "rt p50", "rt p99", "rt max"),
@@ -185,6 +189,7 @@ pub fn json(meta: Value, rows: &[Row]) -> Value {
                 "wait_max_ns": r.waits.map(|w| w.max),
                 "allocs_per_acquire": r.allocs_per_acquire,
                 "waited_fraction": r.waited_fraction,
+                "items_per_round": r.items_per_round,
             })
         })
         .collect();

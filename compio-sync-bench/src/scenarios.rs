@@ -66,7 +66,7 @@ pub enum Scenario {
     },
     /// Condvar producer/consumer: one producer thread pushes into a
     /// `Mutex<VecDeque>` and notifies, one consumer thread waits while the
-    /// queue is empty and pops. Each thread has its own runtime.
+    /// queue is empty and then drains it. Each thread has its own runtime.
     S8,
 }
 
@@ -117,7 +117,7 @@ impl Scenario {
             Self::S6 { threads } => format!(
                 "S6 Mutex counter, {threads} threads x {S4_TASKS_PER_THREAD} tasks, yield in every {S6_YIELD_EVERY}th critical section"
             ),
-            Self::S8 => "S8 Condvar producer/consumer, 2 threads, Mutex<VecDeque>; per item; x tokio = vs tokio Mutex+Notify (tokio has no Condvar)".into(),
+            Self::S8 => "S8 Condvar producer/consumer, 2 threads, Mutex<VecDeque>, consumer drains; per item; x tokio = vs tokio Mutex+Notify (tokio has no Condvar)".into(),
         }
     }
 }
@@ -183,6 +183,8 @@ pub struct Sample {
     pub waits: Option<Waits>,
     /// S5, S5b: how long single round trips took (`ns_per_op` is the mean).
     pub round_trips: Option<Waits>,
+    /// S8: items the consumer took per round (one `wait_while` + drain).
+    pub items_per_round: Option<f64>,
     /// S7: heap allocations per acquire.
     pub allocs_per_acquire: Option<f64>,
     /// S7: fraction of acquires that returned `Pending` at least once.
@@ -680,7 +682,7 @@ mod tests {
         (impls::mutex_entry::<NoLock>("no lock", false).run)(Scenario::S6 { threads: 2 }, &TINY);
     }
 
-    /// A queue that hands out 0 when it is empty instead of waiting.
+    /// A queue whose consumer does not wait while it is empty.
     struct NoWait(std::sync::Mutex<std::collections::VecDeque<u64>>);
 
     impl impls::BenchCondvar for NoWait {
@@ -691,8 +693,9 @@ mod tests {
             self.0.lock().unwrap().push_back(item);
             ready(())
         }
-        fn pop(&self) -> impl Future<Output = u64> + '_ {
-            ready(self.0.lock().unwrap().pop_front().unwrap_or(0))
+        fn pop_all(&self, out: &mut Vec<u64>) -> impl Future<Output = ()> {
+            out.extend(self.0.lock().unwrap().drain(..));
+            ready(())
         }
         fn try_len(&self) -> Option<usize> {
             Some(self.0.lock().unwrap().len())
