@@ -78,8 +78,12 @@
 //! back at the end; the S6 counter equals T x 16 x K exactly; every S5 wake-up
 //! answers the other side's notification of the same round; S8 consumes
 //! exactly 0..M, in order, and leaves the queue empty. A broken implementation
-//! panics rather than looking fast, and a watchdog aborts the run, naming the
-//! implementation, if one hangs.
+//! panics rather than looking fast. A run that does not finish within a
+//! deadline (20 s in quick mode, 60 s in full) is a hang (a lost wakeup or a
+//! deadlock): its row says HANG, with how far it got (e.g. which side of a
+//! ping-pong was left waiting), in the table, the JSON and the SVG; that
+//! implementation is skipped for the rest of the scenario, the benchmark goes
+//! on, and the process exits with status 3 at the end.
 //!
 //! # Reading the table
 //!
@@ -108,14 +112,15 @@ mod report;
 mod scenarios;
 
 use std::{
+    panic,
     path::PathBuf,
-    sync::{Mutex, OnceLock},
+    sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
 
 use report::Row;
-use scenarios::{Scenario, Sizes};
+use scenarios::{Sample, Scenario, Sizes};
 use serde_json::json;
 
 #[global_allocator]
@@ -173,35 +178,45 @@ fn target_dir() -> PathBuf {
     )
 }
 
-/// What is running now, for the watchdog.
-static RUNNING: OnceLock<Mutex<Option<(String, Instant)>>> = OnceLock::new();
-
-fn running() -> &'static Mutex<Option<(String, Instant)>> {
-    RUNNING.get_or_init(|| Mutex::new(None))
+/// How one run ended (a failed check panics instead).
+enum Outcome {
+    Done(Sample),
+    /// Missed its deadline; what it reported about its progress.
+    Hung(String),
 }
 
-/// Aborts the process if one run takes longer than `limit`: a hang (a lost
-/// wakeup, a deadlock) must show up as a named failure, not as a stuck CI job.
-fn start_watchdog(limit: Duration) {
-    thread::spawn(move || {
-        loop {
-            thread::sleep(Duration::from_millis(250));
-            let guard = running().lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((label, since)) = &*guard
-                && since.elapsed() > limit
-            {
-                eprintln!(
-                    "\nHANG: `{label}` has run for {:.0?} (limit {limit:?}); \
-                     probable lost wakeup or deadlock. Aborting.",
-                    since.elapsed()
-                );
-                if let Some(progress) = scenarios::progress() {
-                    eprintln!("HANG: progress: {progress}");
-                }
-                std::process::exit(3);
-            }
+/// Runs one scenario of one implementation on a thread of its own and waits
+/// at most `limit` for it. A run that does not finish in time (a lost
+/// wakeup, a deadlock) is reported as hung, with its progress, and its
+/// threads are left behind, asleep: the rest of the benchmark goes on, and
+/// the process exits with status 3 at the end. A panic (a failed check) is
+/// resumed here, as before.
+fn run_guarded(imp: &impls::Impl, scenario: Scenario, sizes: Sizes, limit: Duration) -> Outcome {
+    let (tx, rx) = mpsc::channel();
+    let run = imp.run;
+    thread::Builder::new()
+        .name("bench-run".into())
+        .spawn(move || {
+            let _ = tx.send(panic::catch_unwind(move || run(scenario, &sizes)));
+        })
+        .expect("cannot spawn a benchmark thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(sample)) => Outcome::Done(sample),
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let progress = scenarios::progress().unwrap_or_default();
+            eprintln!(
+                "\nHANG: `{} / {}` has run for {limit:?}; probable lost wakeup or deadlock. \
+                 Left behind; skipping it for the rest of this scenario.\nHANG: progress: {progress}",
+                scenario.describe(),
+                imp.name
+            );
+            Outcome::Hung(progress)
         }
-    });
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            unreachable!("the benchmark thread always sends its result")
+        }
+    }
 }
 
 fn main() {
@@ -211,12 +226,12 @@ fn main() {
     let sizes = if quick {
         Sizes {
             uncontended_iters: 1_000_000,
-            s3_iters_per_task: 1_500,
+            s3_iters_per_task: 1_000,
             s4_ops: 32_000,
             s7_iters_per_task: 100,
             s5_round_trips: 2_000,
             s5b_round_trips: 20_000,
-            s6_ops: 24_000,
+            s6_ops: 16_000,
             s8_items: 30_000,
         }
     } else {
@@ -288,7 +303,10 @@ fn main() {
         scenarios::S4_TASKS_PER_THREAD,
         sizes.s8_items,
     );
-    start_watchdog(Duration::from_secs(if quick { 60 } else { 180 }));
+    // A run takes well under a second on these machines; the limit only
+    // has to tell a hang from a slow run.
+    let limit = Duration::from_secs(if quick { 20 } else { 60 });
+    let mut hangs = Vec::new();
 
     let started = Instant::now();
     let mut rows = Vec::new();
@@ -302,6 +320,7 @@ fn main() {
             .collect();
         let n = impls.len();
         let mut samples = vec![Vec::with_capacity(reps); n];
+        let mut hung: Vec<Option<String>> = vec![None; n];
         // S7 counts allocations, which do not need many repeats.
         let scenario_reps = if scenario == Scenario::S7 {
             reps.min(3)
@@ -316,22 +335,31 @@ fn main() {
         for rep in 0..scenario_reps + usize::from(warmup) {
             for k in 0..n {
                 let i = (k + rep) % n;
-                let imp = &impls[i];
-                *running().lock().unwrap() = Some((
-                    format!("{} / {}", scenario.describe(), imp.name),
-                    Instant::now(),
-                ));
-                let sample = (imp.run)(scenario, &sizes);
-                *running().lock().unwrap() = None;
-                if !(warmup && rep == 0) {
-                    samples[i].push(sample);
+                let imp = impls[i];
+                if hung[i].is_some() {
+                    continue;
+                }
+                match run_guarded(imp, scenario, sizes, limit) {
+                    Outcome::Done(sample) => {
+                        if !(warmup && rep == 0) {
+                            samples[i].push(sample);
+                        }
+                    }
+                    Outcome::Hung(progress) => {
+                        hangs.push(format!("{} / {}: {progress}", scenario.id(), imp.name));
+                        hung[i] = Some(progress);
+                    }
                 }
             }
         }
         let mut scenario_rows: Vec<Row> = impls
             .iter()
             .zip(&samples)
-            .map(|(imp, s)| Row::aggregate(scenario, imp.name, imp.ours, s))
+            .zip(hung)
+            .map(|((imp, s), hung)| match hung {
+                None => Row::aggregate(scenario, imp.name, imp.ours, s),
+                Some(progress) => Row::hung(scenario, imp.name, imp.ours, s.len(), progress),
+            })
             .collect();
         report::set_ratios(&mut scenario_rows, impls::baseline(scenario.family()));
         for row in &scenario_rows {
@@ -376,6 +404,7 @@ fn main() {
             "s8_items": sizes.s8_items,
         },
         "seconds": elapsed.as_secs_f64(),
+        "hung_runs": hangs,
     });
     write(
         &options.json,
@@ -387,6 +416,13 @@ fn main() {
         if quick { "quick" } else { "full" }
     );
     write(&options.svg, &report::svg(&title, &scenarios, &rows));
+    if !hangs.is_empty() {
+        eprintln!("\n{} run(s) hung (lost wakeup or deadlock):", hangs.len());
+        for hang in &hangs {
+            eprintln!("  {hang}");
+        }
+        std::process::exit(3);
+    }
 }
 
 fn write(path: &PathBuf, contents: &str) {
@@ -399,5 +435,47 @@ fn write(path: &PathBuf, contents: &str) {
             eprintln!("cannot write {}: {e}", path.display());
             std::process::exit(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sleeps(_: Scenario, _: &Sizes) -> Sample {
+        thread::sleep(Duration::from_secs(3));
+        Sample::default()
+    }
+
+    fn fails(_: Scenario, _: &Sizes) -> Sample {
+        panic!("a check failed")
+    }
+
+    fn imp(run: fn(Scenario, &Sizes) -> Sample) -> impls::Impl {
+        impls::Impl {
+            name: "test",
+            ours: false,
+            family: impls::Family::Notify,
+            run,
+        }
+    }
+
+    const SIZES: Sizes = scenarios::tests::TINY;
+
+    #[test]
+    fn a_run_past_its_deadline_is_reported_as_hung() {
+        let outcome = run_guarded(
+            &imp(sleeps),
+            Scenario::S5,
+            SIZES,
+            Duration::from_millis(100),
+        );
+        assert!(matches!(outcome, Outcome::Hung(_)));
+    }
+
+    #[test]
+    #[should_panic(expected = "a check failed")]
+    fn a_failed_check_still_panics() {
+        run_guarded(&imp(fails), Scenario::S5, SIZES, Duration::from_secs(5));
     }
 }

@@ -35,6 +35,9 @@ pub struct Row {
     pub waited_fraction: Option<f64>,
     /// S8: median items the consumer took per round.
     pub items_per_round: Option<f64>,
+    /// The implementation hung in this scenario: what it had done by then.
+    /// Its numbers are then not reported.
+    pub hung: Option<String>,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -79,6 +82,32 @@ impl Row {
             allocs_per_acquire: median_of(samples, |s| s.allocs_per_acquire),
             waited_fraction: median_of(samples, |s| s.waited_fraction),
             items_per_round: median_of(samples, |s| s.items_per_round),
+            hung: None,
+        }
+    }
+
+    /// An implementation that hung in `scenario` after `completed` repeats.
+    pub fn hung(
+        scenario: Scenario,
+        name: &'static str,
+        ours: bool,
+        completed: usize,
+        progress: String,
+    ) -> Self {
+        Self {
+            scenario,
+            name,
+            ours,
+            reps: completed,
+            ns_per_op: f64::NAN,
+            ratio: None,
+            baseline: "",
+            waits: None,
+            round_trips: None,
+            allocs_per_acquire: None,
+            waited_fraction: None,
+            items_per_round: None,
+            hung: Some(progress),
         }
     }
 }
@@ -102,10 +131,12 @@ fn aggregate_waits(samples: &[Sample], get: impl Fn(&Sample) -> Option<Waits>) -
 pub fn set_ratios(rows: &mut [Row], baseline: &'static str) {
     let base = rows
         .iter()
-        .find(|r| r.name == baseline)
+        .find(|r| r.name == baseline && r.hung.is_none())
         .map(|r| r.ns_per_op);
     for row in rows {
-        row.ratio = base.map(|b| row.ns_per_op / b);
+        row.ratio = base
+            .filter(|_| row.hung.is_none())
+            .map(|b| row.ns_per_op / b);
         row.baseline = baseline;
     }
 }
@@ -144,6 +175,12 @@ pub fn table_header(scenario: Scenario) -> String {
 
 /// One line of the text table.
 pub fn table_line(row: &Row) -> String {
+    if let Some(progress) = &row.hung {
+        return format!(
+            "  {:<NAME_WIDTH$} {:>10} after {} complete repeat(s): {progress}",
+            row.name, "HANG", row.reps
+        );
+    }
     let dash = || "-".to_string();
     let ratio = row.ratio.map_or_else(dash, |r| format!("{r:.2}"));
     let (p50, p99, p999, max) = row.waits.or(row.round_trips).map_or_else(
@@ -176,7 +213,8 @@ pub fn json(meta: Value, rows: &[Row]) -> Value {
                 "implementation": r.name,
                 "ours": r.ours,
                 "repeats": r.reps,
-                "ns_per_op": r.ns_per_op,
+                "hung": r.hung,
+                "ns_per_op": r.hung.is_none().then_some(r.ns_per_op),
                 "ratio_to_tokio": r.ratio,
                 "ratio_baseline": r.baseline,
                 "round_trip_p50_ns": r.round_trips.map(|w| w.p50),
@@ -240,7 +278,11 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
             .find(|r| r.ratio == Some(1.0))
             .map(|r| value(r))
             .filter(|v| *v > 0.0);
-        let max = panel.iter().map(|r| value(r)).fold(0.0, f64::max);
+        let max = panel
+            .iter()
+            .filter(|r| r.hung.is_none())
+            .map(|r| value(r))
+            .fold(0.0, f64::max);
         let cap = base.map_or(max, |b| max.min(8.0 * b)).max(1e-9);
         let _ = writeln!(
             body,
@@ -250,6 +292,23 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
         );
         y += PANEL_HEAD;
         for row in panel {
+            if let Some(progress) = &row.hung {
+                let _ = writeln!(
+                    body,
+                    r#"<text x="{:.0}" y="{:.0}" font-size="12" text-anchor="end">{}</text>"#,
+                    LABEL - 6.0,
+                    y + BAR - 3.0,
+                    escape(row.name)
+                );
+                let _ = writeln!(
+                    body,
+                    r##"<text x="{LABEL:.0}" y="{:.0}" font-size="11" font-weight="bold" fill="#c53030">HANG (lost wakeup or deadlock): {}</text>"##,
+                    y + BAR - 3.0,
+                    escape(progress)
+                );
+                y += BAR + GAP;
+                continue;
+            }
             let v = value(row);
             let cut = v > cap * 1.0001;
             let len = (v.min(cap) / cap * BAR_AREA).max(1.0);

@@ -564,7 +564,7 @@ fn s7<S: BenchSemaphore>(iters: usize) -> Sample {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::future::{Future, ready};
 
     use super::*;
