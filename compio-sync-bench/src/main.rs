@@ -1,7 +1,9 @@
-//! The comparison binary: compio-sync's `Semaphore` on every wait-queue
-//! backend and under both fairness policies, against the Semaphores of tokio,
-//! async-lock, futures-intrusive (fair and unfair) and maitake-sync, all driven
-//! on the compio runtime (one `compio::runtime::Runtime` per OS thread).
+//! The comparison binary: compio-sync's `Semaphore`, `Notify`, `Mutex` and
+//! `Condvar` on every wait-queue backend (the Semaphore and Mutex under both
+//! fairness policies), against the same primitives of tokio, async-lock,
+//! event-listener, futures-intrusive (fair and unfair) and maitake-sync, all
+//! driven on the compio runtime (one `compio::runtime::Runtime` per OS
+//! thread).
 //!
 //! ```text
 //! cargo run --release -p compio-sync-bench [-- --quick] [--json PATH] [--svg PATH]
@@ -9,6 +11,9 @@
 //! ```
 //!
 //! # Scenarios
+//!
+//! Semaphore (`compio_sync::Semaphore` vs tokio, async-lock,
+//! futures-intrusive, maitake-sync):
 //!
 //! - **S1** uncontended `try_acquire` + drop, one task.
 //! - **S2** uncontended `acquire().await` + drop, one task.
@@ -26,6 +31,43 @@
 //!   as long (so spawning the tasks cancels out). "waited" is the share of
 //!   acquires that returned `Pending` at least once, i.e. really contended.
 //!
+//! Notify (`compio_sync::Notify` vs `tokio::sync::Notify`,
+//! `maitake_sync::WaitQueue`, whose `wake` stores one wakeup like
+//! `notify_one`, and `event_listener::Event` plus an atomic flag, in the
+//! listen-then-check pattern):
+//!
+//! - **S5** ping-pong between two threads, each with its own runtime and one
+//!   task: A notifies B, B notifies A, N round trips. Reports the mean round
+//!   trip and the p50/p99 of single round trips (medians over repeats). Once
+//!   a thread sleeps, this is dominated by the OS's cross-thread wake, the
+//!   same for every mechanism. On a loaded machine a few preemption stalls
+//!   (milliseconds) move the mean, and so `x tokio`, by tens of percent
+//!   between runs; the p50 column is the stable comparison.
+//! - **S5b** the same ping-pong between two tasks on one runtime: the
+//!   primitive's own overhead.
+//!
+//! Mutex (`compio_sync::Mutex` vs tokio, async-lock, futures-intrusive fair
+//! and unfair, maitake-sync):
+//!
+//! - **S6** T = 2 and 4 threads x 16 tasks on one shared `Arc` mutex, each task
+//!   looping {lock, increment, unlock}, every 4th critical section yielding
+//!   to the executor while locked. ns per lock/unlock.
+//!
+//! Condvar (`compio_sync::Mutex<VecDeque>` + `compio_sync::Condvar`; tokio has
+//! no condition variable, so its reference row is `tokio::sync::Mutex` +
+//! `tokio::sync::Notify`, and S8's ratios are taken against that row):
+//!
+//! - **S8** producer/consumer between two threads, each with its own runtime:
+//!   the producer pushes M items under the lock and calls `notify_one`, the
+//!   consumer waits with `wait_while(guard, |q| q.is_empty())` and then
+//!   drains the queue under the same lock (one pop per lock made the tokio
+//!   row bimodal: see `condvar_queue`). ns per item; "waited" is the share of
+//!   the consumer's rounds that returned `Pending` at least once, and the
+//!   JSON gives the items taken per round. The mutex's fairness policy
+//!   decides this one: tokio's strict-FIFO Mutex falls into a lock convoy
+//!   (two cross-thread wakes per item), as compio-sync's `.strict_fifo()`
+//!   would; compio-sync's rows use its default, barging, policy.
+//!
 //! # Method
 //!
 //! Within each scenario every repeat runs every implementation once, round
@@ -33,19 +75,26 @@
 //! machine hits all of them alike; results are medians over repeats. Every run
 //! asserts that its work was done: every critical section counted, never more
 //! holders inside than permits, all tasks and threads joined, and all permits
-//! back at the end. A broken implementation panics rather than looking fast,
-//! and a watchdog aborts the run, naming the implementation, if one hangs.
+//! back at the end; the S6 counter equals T x 16 x K exactly; every S5 wake-up
+//! answers the other side's notification of the same round; S8 consumes
+//! exactly 0..M, in order, and leaves the queue empty. A broken implementation
+//! panics rather than looking fast. A run that does not finish within a
+//! deadline (20 s in quick mode, 60 s in full) is a hang (a lost wakeup or a
+//! deadlock): its row says HANG, with how far it got (e.g. which side of a
+//! ping-pong was left waiting), in the table, the JSON and the SVG; that
+//! implementation is skipped for the rest of the scenario, the benchmark goes
+//! on, and the process exits with status 3 at the end.
 //!
 //! # Reading the table
 //!
-//! `x tokio` is ns/op divided by `tokio::sync::Semaphore`'s ns/op in the same
-//! scenario of the same run: below 1 is faster than tokio. Absolute numbers on
-//! a shared 2-core VM move by tens of percent between runs; compare ratios
-//! within one run. tokio and maitake-sync are strict FIFO (every release hands
-//! the permit to the oldest waiter, which across threads costs a cross-thread
-//! wake per operation); async-lock and futures-intrusive "unfair" barge;
-//! compio-sync's default barges with a starvation bound, and its `fifo` rows
-//! are the `.strict_fifo()` policy.
+//! `x tokio` is the time divided by the tokio row's time in the same scenario
+//! of the same run (S8: the `tokio Mutex+Notify` row): below 1 is faster than
+//! tokio. Absolute numbers on a shared 2-core VM move by tens of percent
+//! between runs; compare ratios within one run. tokio and maitake-sync are
+//! strict FIFO (every release hands the permit or lock to the oldest waiter,
+//! which across threads costs a cross-thread wake per operation); async-lock
+//! and futures-intrusive "unfair" barge; compio-sync's default barges with a
+//! starvation bound, and its `fifo` rows are the `.strict_fifo()` policy.
 //!
 //! The wait columns of S4 are the starvation figure. Barging shows as a tiny
 //! p50 and a long tail; strict FIFO as a p50 of roughly (tasks x hold time).
@@ -55,19 +104,23 @@
 //! preemption of whole threads (milliseconds), for every implementation.
 
 mod alloc;
+mod condvar_queue;
 mod impls;
+mod mutex_counter;
+mod ping_pong;
 mod report;
 mod scenarios;
 
 use std::{
+    panic,
     path::PathBuf,
-    sync::{Mutex, OnceLock},
+    sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
 
 use report::Row;
-use scenarios::{Scenario, Sizes};
+use scenarios::{Sample, Scenario, Sizes};
 use serde_json::json;
 
 #[global_allocator]
@@ -84,8 +137,8 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: compio-sync-bench [--quick] [--json PATH] [--svg PATH] [--only NAME]... [--scenario ID]...\n\
-         --only keeps implementations whose name contains NAME (tokio is always kept)\n\
-         --scenario keeps scenarios whose id starts with ID (S1, S2, S3, S4, S4_t2, S4_t4_p1, S7)"
+         --only keeps implementations whose name contains NAME (the tokio baselines are always kept)\n\
+         --scenario keeps scenarios whose id starts with ID (S1, S2, S3, S4, S4_t2, S4_t4_p1, S5, S5b, S6, S6_t2, S7, S8)"
     );
     std::process::exit(2)
 }
@@ -125,32 +178,45 @@ fn target_dir() -> PathBuf {
     )
 }
 
-/// What is running now, for the watchdog.
-static RUNNING: OnceLock<Mutex<Option<(String, Instant)>>> = OnceLock::new();
-
-fn running() -> &'static Mutex<Option<(String, Instant)>> {
-    RUNNING.get_or_init(|| Mutex::new(None))
+/// How one run ended (a failed check panics instead).
+enum Outcome {
+    Done(Sample),
+    /// Missed its deadline; what it reported about its progress.
+    Hung(String),
 }
 
-/// Aborts the process if one run takes longer than `limit`: a hang (a lost
-/// wakeup, a deadlock) must show up as a named failure, not as a stuck CI job.
-fn start_watchdog(limit: Duration) {
-    thread::spawn(move || {
-        loop {
-            thread::sleep(Duration::from_millis(250));
-            let guard = running().lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((label, since)) = &*guard
-                && since.elapsed() > limit
-            {
-                eprintln!(
-                    "\nHANG: `{label}` has run for {:.0?} (limit {limit:?}); \
-                     probable lost wakeup or deadlock. Aborting.",
-                    since.elapsed()
-                );
-                std::process::exit(3);
-            }
+/// Runs one scenario of one implementation on a thread of its own and waits
+/// at most `limit` for it. A run that does not finish in time (a lost
+/// wakeup, a deadlock) is reported as hung, with its progress, and its
+/// threads are left behind, asleep: the rest of the benchmark goes on, and
+/// the process exits with status 3 at the end. A panic (a failed check) is
+/// resumed here, as before.
+fn run_guarded(imp: &impls::Impl, scenario: Scenario, sizes: Sizes, limit: Duration) -> Outcome {
+    let (tx, rx) = mpsc::channel();
+    let run = imp.run;
+    thread::Builder::new()
+        .name("bench-run".into())
+        .spawn(move || {
+            let _ = tx.send(panic::catch_unwind(move || run(scenario, &sizes)));
+        })
+        .expect("cannot spawn a benchmark thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(sample)) => Outcome::Done(sample),
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let progress = scenarios::progress().unwrap_or_default();
+            eprintln!(
+                "\nHANG: `{} / {}` has run for {limit:?}; probable lost wakeup or deadlock. \
+                 Left behind; skipping it for the rest of this scenario.\nHANG: progress: {progress}",
+                scenario.describe(),
+                imp.name
+            );
+            Outcome::Hung(progress)
         }
-    });
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            unreachable!("the benchmark thread always sends its result")
+        }
+    }
 }
 
 fn main() {
@@ -160,9 +226,13 @@ fn main() {
     let sizes = if quick {
         Sizes {
             uncontended_iters: 1_000_000,
-            s3_iters_per_task: 1_500,
+            s3_iters_per_task: 1_000,
             s4_ops: 32_000,
             s7_iters_per_task: 100,
+            s5_round_trips: 2_000,
+            s5b_round_trips: 20_000,
+            s6_ops: 16_000,
+            s8_items: 30_000,
         }
     } else {
         Sizes {
@@ -170,6 +240,10 @@ fn main() {
             s3_iters_per_task: 4_000,
             s4_ops: 96_000,
             s7_iters_per_task: 300,
+            s5_round_trips: 3_000,
+            s5b_round_trips: 100_000,
+            s6_ops: 64_000,
+            s8_items: 150_000,
         }
     };
     let mut scenarios = vec![Scenario::S1, Scenario::S2, Scenario::S3];
@@ -178,7 +252,13 @@ fn main() {
             scenarios.push(Scenario::S4 { threads, permits });
         }
     }
+    scenarios.push(Scenario::S5);
+    scenarios.push(Scenario::S5b);
+    for threads in [2, 4] {
+        scenarios.push(Scenario::S6 { threads });
+    }
     scenarios.push(Scenario::S7);
+    scenarios.push(Scenario::S8);
     if !options.scenarios.is_empty() {
         scenarios.retain(|s| {
             options
@@ -191,7 +271,7 @@ fn main() {
     let impls: Vec<impls::Impl> = impls::registry()
         .into_iter()
         .filter(|i| {
-            i.name == impls::BASELINE
+            i.name == impls::baseline(i.family)
                 || options.only.is_empty()
                 || options.only.iter().any(|o| i.name.contains(o.as_str()))
         })
@@ -207,7 +287,8 @@ fn main() {
     println!(
         "sizes: S1/S2 {} iters; S3 {} tasks x {}; S4 {} acquires over T x {} tasks; S7 {} tasks x {} and x3 that. \
          futures-intrusive: fair and unfair; maitake-sync: its default (spinlock) Semaphore. \
-         compio-sync default policy: barging, STARVATION_BOUND {:?}.",
+         compio-sync default policy: barging, STARVATION_BOUND {:?}.\n       \
+         S5 {} round trips; S5b {} round trips; S6 {} lock/unlock over T x {} tasks; S8 {} items.",
         sizes.uncontended_iters,
         scenarios::S3_TASKS,
         sizes.s3_iters_per_task,
@@ -216,16 +297,30 @@ fn main() {
         scenarios::S3_TASKS,
         sizes.s7_iters_per_task,
         compio_sync::STARVATION_BOUND,
+        sizes.s5_round_trips,
+        sizes.s5b_round_trips,
+        sizes.s6_ops,
+        scenarios::S4_TASKS_PER_THREAD,
+        sizes.s8_items,
     );
-    start_watchdog(Duration::from_secs(if quick { 60 } else { 180 }));
+    // A run takes well under a second on these machines; the limit only
+    // has to tell a hang from a slow run.
+    let limit = Duration::from_secs(if quick { 20 } else { 60 });
+    let mut hangs = Vec::new();
 
     let started = Instant::now();
     let mut rows = Vec::new();
     for &scenario in &scenarios {
+        let scenario_started = Instant::now();
         println!("\n{}", scenario.describe());
-        println!("{}", report::table_header());
+        println!("{}", report::table_header(scenario));
+        let impls: Vec<&impls::Impl> = impls
+            .iter()
+            .filter(|i| i.family == scenario.family())
+            .collect();
         let n = impls.len();
         let mut samples = vec![Vec::with_capacity(reps); n];
+        let mut hung: Vec<Option<String>> = vec![None; n];
         // S7 counts allocations, which do not need many repeats.
         let scenario_reps = if scenario == Scenario::S7 {
             reps.min(3)
@@ -233,31 +328,48 @@ fn main() {
             reps
         };
         // One discarded warm-up pass for the cheap single-runtime scenarios.
-        let warmup = matches!(scenario, Scenario::S1 | Scenario::S2 | Scenario::S3);
+        let warmup = matches!(
+            scenario,
+            Scenario::S1 | Scenario::S2 | Scenario::S3 | Scenario::S5b
+        );
         for rep in 0..scenario_reps + usize::from(warmup) {
             for k in 0..n {
                 let i = (k + rep) % n;
-                let imp = &impls[i];
-                *running().lock().unwrap() = Some((
-                    format!("{} / {}", scenario.describe(), imp.name),
-                    Instant::now(),
-                ));
-                let sample = (imp.run)(scenario, &sizes);
-                *running().lock().unwrap() = None;
-                if !(warmup && rep == 0) {
-                    samples[i].push(sample);
+                let imp = impls[i];
+                if hung[i].is_some() {
+                    continue;
+                }
+                match run_guarded(imp, scenario, sizes, limit) {
+                    Outcome::Done(sample) => {
+                        if !(warmup && rep == 0) {
+                            samples[i].push(sample);
+                        }
+                    }
+                    Outcome::Hung(progress) => {
+                        hangs.push(format!("{} / {}: {progress}", scenario.id(), imp.name));
+                        hung[i] = Some(progress);
+                    }
                 }
             }
         }
         let mut scenario_rows: Vec<Row> = impls
             .iter()
             .zip(&samples)
-            .map(|(imp, s)| Row::aggregate(scenario, imp.name, imp.ours, s))
+            .zip(hung)
+            .map(|((imp, s), hung)| match hung {
+                None => Row::aggregate(scenario, imp.name, imp.ours, s),
+                Some(progress) => Row::hung(scenario, imp.name, imp.ours, s.len(), progress),
+            })
             .collect();
-        report::set_ratios(&mut scenario_rows, impls::BASELINE);
+        report::set_ratios(&mut scenario_rows, impls::baseline(scenario.family()));
         for row in &scenario_rows {
             println!("{}", report::table_line(row));
         }
+        println!(
+            "  ({} took {:.1}s)",
+            scenario.id(),
+            scenario_started.elapsed().as_secs_f64()
+        );
         rows.extend(scenario_rows);
     }
     let elapsed = started.elapsed();
@@ -269,7 +381,13 @@ fn main() {
         "compio_version": env!("BENCH_COMPIO_VERSION"),
         "compio_runtime_version": env!("BENCH_COMPIO_RUNTIME_VERSION"),
         "repeats": reps,
-        "baseline": impls::BASELINE,
+        "baseline": impls::baseline(impls::Family::Semaphore),
+        "baselines": {
+            "semaphore": impls::baseline(impls::Family::Semaphore),
+            "notify": impls::baseline(impls::Family::Notify),
+            "mutex": impls::baseline(impls::Family::Mutex),
+            "condvar": impls::baseline(impls::Family::Condvar),
+        },
         "starvation_bound_us": compio_sync::STARVATION_BOUND.as_micros() as u64,
         "sizes": {
             "uncontended_iters": sizes.uncontended_iters,
@@ -278,19 +396,33 @@ fn main() {
             "s4_tasks_per_thread": scenarios::S4_TASKS_PER_THREAD,
             "s4_ops": sizes.s4_ops,
             "s7_iters_per_task": sizes.s7_iters_per_task,
+            "s5_round_trips": sizes.s5_round_trips,
+            "s5b_round_trips": sizes.s5b_round_trips,
+            "s6_tasks_per_thread": scenarios::S4_TASKS_PER_THREAD,
+            "s6_yield_every": scenarios::S6_YIELD_EVERY,
+            "s6_ops": sizes.s6_ops,
+            "s8_items": sizes.s8_items,
         },
         "seconds": elapsed.as_secs_f64(),
+        "hung_runs": hangs,
     });
     write(
         &options.json,
         &serde_json::to_string_pretty(&report::json(meta, &rows)).unwrap(),
     );
     let title = format!(
-        "compio-sync Semaphore vs peers, on compio {} ({cores} cores, {} mode)",
+        "compio-sync Semaphore, Notify, Mutex, Condvar vs peers, on compio {} ({cores} cores, {} mode)",
         env!("BENCH_COMPIO_VERSION"),
         if quick { "quick" } else { "full" }
     );
     write(&options.svg, &report::svg(&title, &scenarios, &rows));
+    if !hangs.is_empty() {
+        eprintln!("\n{} run(s) hung (lost wakeup or deadlock):", hangs.len());
+        for hang in &hangs {
+            eprintln!("  {hang}");
+        }
+        std::process::exit(3);
+    }
 }
 
 fn write(path: &PathBuf, contents: &str) {
@@ -303,5 +435,47 @@ fn write(path: &PathBuf, contents: &str) {
             eprintln!("cannot write {}: {e}", path.display());
             std::process::exit(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sleeps(_: Scenario, _: &Sizes) -> Sample {
+        thread::sleep(Duration::from_secs(3));
+        Sample::default()
+    }
+
+    fn fails(_: Scenario, _: &Sizes) -> Sample {
+        panic!("a check failed")
+    }
+
+    fn imp(run: fn(Scenario, &Sizes) -> Sample) -> impls::Impl {
+        impls::Impl {
+            name: "test",
+            ours: false,
+            family: impls::Family::Notify,
+            run,
+        }
+    }
+
+    const SIZES: Sizes = scenarios::tests::TINY;
+
+    #[test]
+    fn a_run_past_its_deadline_is_reported_as_hung() {
+        let outcome = run_guarded(
+            &imp(sleeps),
+            Scenario::S5,
+            SIZES,
+            Duration::from_millis(100),
+        );
+        assert!(matches!(outcome, Outcome::Hung(_)));
+    }
+
+    #[test]
+    #[should_panic(expected = "a check failed")]
+    fn a_failed_check_still_panics() {
+        run_guarded(&imp(fails), Scenario::S5, SIZES, Duration::from_secs(5));
     }
 }

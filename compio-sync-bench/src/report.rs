@@ -14,7 +14,7 @@ pub struct Row {
     pub scenario: Scenario,
     /// Implementation name.
     pub name: &'static str,
-    /// Whether it is one of compio-sync's semaphores.
+    /// Whether it is one of compio-sync's primitives.
     pub ours: bool,
     /// Number of repeats aggregated.
     pub reps: usize,
@@ -22,12 +22,22 @@ pub struct Row {
     pub ns_per_op: f64,
     /// `ns_per_op` divided by the baseline's, in the same scenario.
     pub ratio: Option<f64>,
-    /// Median p50, p99 and p99.9 over repeats, and the max over all repeats.
+    /// The implementation `ratio` is taken against.
+    pub baseline: &'static str,
+    /// S4 acquire waits: median p50, p99 and p99.9 over repeats, and the max
+    /// over all repeats.
     pub waits: Option<Waits>,
+    /// S5, S5b round trips, aggregated as `waits`.
+    pub round_trips: Option<Waits>,
     /// Median allocations per acquire.
     pub allocs_per_acquire: Option<f64>,
-    /// Median fraction of acquires that had to wait.
+    /// Median fraction of acquires (S8: consumer rounds) that had to wait.
     pub waited_fraction: Option<f64>,
+    /// S8: median items the consumer took per round.
+    pub items_per_round: Option<f64>,
+    /// The implementation hung in this scenario: what it had done by then.
+    /// Its numbers are then not reported.
+    pub hung: Option<String>,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -59,16 +69,6 @@ impl Row {
         ours: bool,
         samples: &[Sample],
     ) -> Self {
-        let waits = samples[0].waits.map(|_| Waits {
-            p50: median_of(samples, |s| s.waits.map(|w| w.p50 as f64)).unwrap_or(0.0) as u64,
-            p99: median_of(samples, |s| s.waits.map(|w| w.p99 as f64)).unwrap_or(0.0) as u64,
-            p999: median_of(samples, |s| s.waits.map(|w| w.p999 as f64)).unwrap_or(0.0) as u64,
-            max: samples
-                .iter()
-                .filter_map(|s| s.waits.map(|w| w.max))
-                .max()
-                .unwrap_or(0),
-        });
         Self {
             scenario,
             name,
@@ -76,21 +76,68 @@ impl Row {
             reps: samples.len(),
             ns_per_op: median(samples.iter().map(|s| s.ns_per_op).collect()),
             ratio: None,
-            waits,
+            baseline: "",
+            waits: aggregate_waits(samples, |s| s.waits),
+            round_trips: aggregate_waits(samples, |s| s.round_trips),
             allocs_per_acquire: median_of(samples, |s| s.allocs_per_acquire),
             waited_fraction: median_of(samples, |s| s.waited_fraction),
+            items_per_round: median_of(samples, |s| s.items_per_round),
+            hung: None,
+        }
+    }
+
+    /// An implementation that hung in `scenario` after `completed` repeats.
+    pub fn hung(
+        scenario: Scenario,
+        name: &'static str,
+        ours: bool,
+        completed: usize,
+        progress: String,
+    ) -> Self {
+        Self {
+            scenario,
+            name,
+            ours,
+            reps: completed,
+            ns_per_op: f64::NAN,
+            ratio: None,
+            baseline: "",
+            waits: None,
+            round_trips: None,
+            allocs_per_acquire: None,
+            waited_fraction: None,
+            items_per_round: None,
+            hung: Some(progress),
         }
     }
 }
 
+/// Median p50, p99 and p99.9 over repeats, and the max over all repeats.
+fn aggregate_waits(samples: &[Sample], get: impl Fn(&Sample) -> Option<Waits>) -> Option<Waits> {
+    get(&samples[0])?;
+    Some(Waits {
+        p50: median_of(samples, |s| get(s).map(|w| w.p50 as f64)).unwrap_or(0.0) as u64,
+        p99: median_of(samples, |s| get(s).map(|w| w.p99 as f64)).unwrap_or(0.0) as u64,
+        p999: median_of(samples, |s| get(s).map(|w| w.p999 as f64)).unwrap_or(0.0) as u64,
+        max: samples
+            .iter()
+            .filter_map(|s| get(s).map(|w| w.max))
+            .max()
+            .unwrap_or(0),
+    })
+}
+
 /// Fills in `ratio` for every row of `rows` (one scenario) against `baseline`.
-pub fn set_ratios(rows: &mut [Row], baseline: &str) {
+pub fn set_ratios(rows: &mut [Row], baseline: &'static str) {
     let base = rows
         .iter()
-        .find(|r| r.name == baseline)
+        .find(|r| r.name == baseline && r.hung.is_none())
         .map(|r| r.ns_per_op);
     for row in rows {
-        row.ratio = base.map(|b| row.ns_per_op / b);
+        row.ratio = base
+            .filter(|_| row.hung.is_none())
+            .map(|b| row.ns_per_op / b);
+        row.baseline = baseline;
     }
 }
 
@@ -109,27 +156,34 @@ pub fn human_ns(ns: f64) -> String {
 
 const NAME_WIDTH: usize = 37;
 
-/// The header line of the text table.
-pub fn table_header() -> String {
+/// The header line of the text table for `scenario`. In S5/S5b the time
+/// column is the mean round trip and the distribution columns are single
+/// round trips; in S8 the time is per item and "waited" is the share of the
+/// consumer's rounds (wait while empty, then drain) that returned `Pending`
+/// at least once.
+pub fn table_header(scenario: Scenario) -> String {
+    let (time, p50, p99, max) = match scenario {
+        s if s.is_ping_pong() => ("mean rt", "rt p50", "rt p99", "rt max"),
+        Scenario::S8 => ("ns/item", "wait p50", "wait p99", "wait max"),
+        _ => ("ns/op", "wait p50", "wait p99", "wait max"),
+    };
     format!(
         "  {:<NAME_WIDTH$} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7}",
-        "implementation",
-        "ns/op",
-        "x tokio",
-        "wait p50",
-        "wait p99",
-        "p99.9",
-        "wait max",
-        "allocs/acq",
-        "waited"
+        "implementation", time, "x tokio", p50, p99, "p99.9", max, "allocs/acq", "waited"
     )
 }
 
 /// One line of the text table.
 pub fn table_line(row: &Row) -> String {
+    if let Some(progress) = &row.hung {
+        return format!(
+            "  {:<NAME_WIDTH$} {:>10} after {} complete repeat(s): {progress}",
+            row.name, "HANG", row.reps
+        );
+    }
     let dash = || "-".to_string();
     let ratio = row.ratio.map_or_else(dash, |r| format!("{r:.2}"));
-    let (p50, p99, p999, max) = row.waits.map_or_else(
+    let (p50, p99, p999, max) = row.waits.or(row.round_trips).map_or_else(
         || (dash(), dash(), dash(), dash()),
         |w| {
             let h = |ns: u64| human_ns(ns as f64);
@@ -159,14 +213,21 @@ pub fn json(meta: Value, rows: &[Row]) -> Value {
                 "implementation": r.name,
                 "ours": r.ours,
                 "repeats": r.reps,
-                "ns_per_op": r.ns_per_op,
+                "hung": r.hung,
+                "ns_per_op": r.hung.is_none().then_some(r.ns_per_op),
                 "ratio_to_tokio": r.ratio,
+                "ratio_baseline": r.baseline,
+                "round_trip_p50_ns": r.round_trips.map(|w| w.p50),
+                "round_trip_p99_ns": r.round_trips.map(|w| w.p99),
+                "round_trip_p999_ns": r.round_trips.map(|w| w.p999),
+                "round_trip_max_ns": r.round_trips.map(|w| w.max),
                 "wait_p50_ns": r.waits.map(|w| w.p50),
                 "wait_p99_ns": r.waits.map(|w| w.p99),
                 "wait_p999_ns": r.waits.map(|w| w.p999),
                 "wait_max_ns": r.waits.map(|w| w.max),
                 "allocs_per_acquire": r.allocs_per_acquire,
                 "waited_fraction": r.waited_fraction,
+                "items_per_round": r.items_per_round,
             })
         })
         .collect();
@@ -205,6 +266,10 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
         };
         let unit = if allocs {
             "allocations per acquire"
+        } else if scenario.is_ping_pong() {
+            "mean ns per round trip"
+        } else if scenario == Scenario::S8 {
+            "ns per item"
         } else {
             "ns per operation"
         };
@@ -213,7 +278,11 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
             .find(|r| r.ratio == Some(1.0))
             .map(|r| value(r))
             .filter(|v| *v > 0.0);
-        let max = panel.iter().map(|r| value(r)).fold(0.0, f64::max);
+        let max = panel
+            .iter()
+            .filter(|r| r.hung.is_none())
+            .map(|r| value(r))
+            .fold(0.0, f64::max);
         let cap = base.map_or(max, |b| max.min(8.0 * b)).max(1e-9);
         let _ = writeln!(
             body,
@@ -223,6 +292,23 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
         );
         y += PANEL_HEAD;
         for row in panel {
+            if let Some(progress) = &row.hung {
+                let _ = writeln!(
+                    body,
+                    r#"<text x="{:.0}" y="{:.0}" font-size="12" text-anchor="end">{}</text>"#,
+                    LABEL - 6.0,
+                    y + BAR - 3.0,
+                    escape(row.name)
+                );
+                let _ = writeln!(
+                    body,
+                    r##"<text x="{LABEL:.0}" y="{:.0}" font-size="11" font-weight="bold" fill="#c53030">HANG (lost wakeup or deadlock): {}</text>"##,
+                    y + BAR - 3.0,
+                    escape(progress)
+                );
+                y += BAR + GAP;
+                continue;
+            }
             let v = value(row);
             let cut = v > cap * 1.0001;
             let len = (v.min(cap) / cap * BAR_AREA).max(1.0);
@@ -236,7 +322,7 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
             } else {
                 let ratio = row
                     .ratio
-                    .map_or(String::new(), |r| format!("  ({r:.2}x tokio)"));
+                    .map_or(String::new(), |r| format!("  ({r:.2}x {})", row.baseline));
                 let waits = row.waits.map_or(String::new(), |w| {
                     format!(
                         "  wait p99 {} / p99.9 {} / max {}",
@@ -245,7 +331,14 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
                         human_ns(w.max as f64)
                     )
                 });
-                format!("{}{ratio}{waits}", human_ns(v))
+                let round_trips = row.round_trips.map_or(String::new(), |w| {
+                    format!(
+                        "  round trip p50 {} / p99 {}",
+                        human_ns(w.p50 as f64),
+                        human_ns(w.p99 as f64)
+                    )
+                });
+                format!("{}{ratio}{waits}{round_trips}", human_ns(v))
             };
             let _ = writeln!(
                 body,
@@ -284,7 +377,7 @@ pub fn svg(title: &str, scenarios: &[Scenario], rows: &[Row]) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{height:.0}" viewBox="0 0 {WIDTH:.0} {height:.0}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="24" font-size="16" font-weight="bold">{}</text>
-{body}<text x="10" y="{:.0}" font-size="11" fill="#555">dark blue: compio-sync, default policy; light blue: compio-sync strict_fifo; grey: peers. Bars cut (white chevron) at 8x tokio. Medians over repeats; lower is better.</text>
+{body}<text x="10" y="{:.0}" font-size="11" fill="#555">dark blue: compio-sync, default policy; light blue: compio-sync strict_fifo; grey: peers. Bars cut (white chevron) at 8x the baseline (tokio; in S8 tokio Mutex+Notify). Medians over repeats; lower is better.</text>
 </svg>
 "##,
         escape(title),

@@ -1,5 +1,8 @@
-//! The scenarios. Each runs one implementation once, checks that the work was
-//! done (panicking otherwise), and returns what it measured.
+//! The scenario list, what a run measures, the shared helpers, and the
+//! Semaphore scenarios (S1-S4, S7). The Notify, Mutex and Condvar scenarios
+//! live in `ping_pong`, `mutex_counter` and `condvar_queue`. Each runs one
+//! implementation once, checks that the work was done (panicking otherwise),
+//! and returns what it measured.
 
 use std::{
     future::{Future, poll_fn},
@@ -16,12 +19,18 @@ use std::{
 
 use compio::runtime::{ResumeUnwind, Runtime};
 
-use crate::{alloc, impls::BenchSemaphore};
+use crate::{
+    alloc,
+    impls::{BenchSemaphore, Family},
+};
 
 /// Tasks in S3 and S7 (all on one runtime).
 pub const S3_TASKS: usize = 64;
-/// Tasks per runtime (per thread) in S4.
+/// Tasks per runtime (per thread) in S4 and S6.
 pub const S4_TASKS_PER_THREAD: usize = 16;
+/// In S6, every `S6_YIELD_EVERY`-th critical section of a task yields to the
+/// executor while holding the lock.
+pub const S6_YIELD_EVERY: usize = 4;
 
 /// One scenario (with its parameters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +52,22 @@ pub enum Scenario {
     },
     /// S3 under the counting allocator: heap allocations per acquire.
     S7,
+    /// Notify ping-pong between two threads, each with its own runtime and
+    /// one task.
+    S5,
+    /// Notify ping-pong between two tasks on one runtime.
+    S5b,
+    /// Mutex counter: `threads` threads, each with its own runtime and
+    /// [`S4_TASKS_PER_THREAD`] tasks looping {lock, increment, unlock}, every
+    /// [`S6_YIELD_EVERY`]-th critical section yielding while locked.
+    S6 {
+        /// Threads (runtimes).
+        threads: usize,
+    },
+    /// Condvar producer/consumer: one producer thread pushes into a
+    /// `Mutex<VecDeque>` and notifies, one consumer thread waits while the
+    /// queue is empty and then drains it. Each thread has its own runtime.
+    S8,
 }
 
 impl Scenario {
@@ -54,7 +79,26 @@ impl Scenario {
             Self::S3 => "S3".into(),
             Self::S4 { threads, permits } => format!("S4_t{threads}_p{permits}"),
             Self::S7 => "S7".into(),
+            Self::S5 => "S5".into(),
+            Self::S5b => "S5b".into(),
+            Self::S6 { threads } => format!("S6_t{threads}"),
+            Self::S8 => "S8".into(),
         }
+    }
+
+    /// Which primitive (and so which implementations) it exercises.
+    pub fn family(self) -> Family {
+        match self {
+            Self::S1 | Self::S2 | Self::S3 | Self::S4 { .. } | Self::S7 => Family::Semaphore,
+            Self::S5 | Self::S5b => Family::Notify,
+            Self::S6 { .. } => Family::Mutex,
+            Self::S8 => Family::Condvar,
+        }
+    }
+
+    /// Whether the run reports a round-trip distribution (S5, S5b).
+    pub fn is_ping_pong(self) -> bool {
+        matches!(self, Self::S5 | Self::S5b)
     }
 
     /// Human description.
@@ -68,6 +112,12 @@ impl Scenario {
                 if permits == 1 { "" } else { "s" }
             ),
             Self::S7 => format!("S7 allocations, 1 permit, {S3_TASKS} tasks"),
+            Self::S5 => "S5 Notify ping-pong, 2 threads (1 runtime + 1 task each); per round trip".into(),
+            Self::S5b => "S5b Notify ping-pong, 2 tasks on 1 runtime; per round trip".into(),
+            Self::S6 { threads } => format!(
+                "S6 Mutex counter, {threads} threads x {S4_TASKS_PER_THREAD} tasks, yield in every {S6_YIELD_EVERY}th critical section"
+            ),
+            Self::S8 => "S8 Condvar producer/consumer, 2 threads, Mutex<VecDeque>, consumer drains; per item; x tokio = vs tokio Mutex+Notify (tokio has no Condvar)".into(),
         }
     }
 }
@@ -84,9 +134,19 @@ pub struct Sizes {
     pub s4_ops: usize,
     /// Iterations per task in the smaller of S7's two runs (the larger does 3x).
     pub s7_iters_per_task: usize,
+    /// Round trips per S5 run (cross-thread).
+    pub s5_round_trips: usize,
+    /// Round trips per S5b run (one runtime).
+    pub s5b_round_trips: usize,
+    /// Lock/unlock pairs per S6 run, over all threads and tasks (each of the
+    /// T x 16 tasks does `s6_ops / (T * 16)`).
+    pub s6_ops: usize,
+    /// Items per S8 run.
+    pub s8_items: usize,
 }
 
-/// Distribution of the time single acquires waited, in nanoseconds.
+/// A distribution of durations, in nanoseconds: how long single acquires
+/// waited (S4), or how long single round trips took (S5, S5b).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Waits {
     /// Median.
@@ -99,6 +159,21 @@ pub struct Waits {
     pub max: u64,
 }
 
+impl Waits {
+    /// The distribution of `samples` (sorted here), which must not be empty.
+    pub fn of(samples: &mut [u64]) -> Self {
+        samples.sort_unstable();
+        let n = samples.len();
+        let at = |q: f64| samples[((n - 1) as f64 * q).round() as usize];
+        Self {
+            p50: at(0.50),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: samples[n - 1],
+        }
+    }
+}
+
 /// What one run measured.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sample {
@@ -106,13 +181,17 @@ pub struct Sample {
     pub ns_per_op: f64,
     /// S4: how long single acquires waited.
     pub waits: Option<Waits>,
+    /// S5, S5b: how long single round trips took (`ns_per_op` is the mean).
+    pub round_trips: Option<Waits>,
+    /// S8: items the consumer took per round (one `wait_while` + drain).
+    pub items_per_round: Option<f64>,
     /// S7: heap allocations per acquire.
     pub allocs_per_acquire: Option<f64>,
     /// S7: fraction of acquires that returned `Pending` at least once.
     pub waited_fraction: Option<f64>,
 }
 
-/// Runs `scenario` once on `S`.
+/// Runs Semaphore `scenario` once on `S`.
 pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
     match scenario {
         Scenario::S1 => s1::<S>(sizes.uncontended_iters),
@@ -129,6 +208,9 @@ pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
             s4::<S>(threads, permits, iters)
         }
         Scenario::S7 => s7::<S>(sizes.s7_iters_per_task),
+        Scenario::S5 | Scenario::S5b | Scenario::S6 { .. } | Scenario::S8 => {
+            unreachable!("{scenario:?} is not a Semaphore scenario")
+        }
     }
 }
 
@@ -142,12 +224,55 @@ pub fn runtime() -> Runtime {
         .expect("cannot build a compio runtime")
 }
 
-fn per_op(elapsed: Duration, ops: usize) -> f64 {
+/// The wall time of work spread over several threads: from the earliest
+/// start to the latest end. Each thread reads its own start right after the
+/// start barrier, so a thread that is descheduled (the main thread, or a
+/// slow starter) cannot shorten the span to nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Span(Option<(Instant, Instant)>);
+
+impl Span {
+    /// Adds one thread's `start..end`.
+    pub fn add(&mut self, start: Instant, end: Instant) {
+        self.0 = Some(match self.0 {
+            None => (start, end),
+            Some((s, e)) => (s.min(start), e.max(end)),
+        });
+    }
+
+    /// Earliest start to latest end.
+    pub fn elapsed(self) -> Duration {
+        self.0.map_or(Duration::ZERO, |(start, end)| end - start)
+    }
+}
+
+/// How far the running scenario has got, for the watchdog's hang report.
+type ProgressFn = Box<dyn Fn() -> String + Send>;
+
+static PROGRESS: std::sync::Mutex<Option<ProgressFn>> = std::sync::Mutex::new(None);
+
+/// Sets (or, with `None`, clears) what the watchdog prints about the running
+/// scenario if it hangs.
+pub fn set_progress(progress: Option<ProgressFn>) {
+    *PROGRESS.lock().unwrap_or_else(|e| e.into_inner()) = progress;
+}
+
+/// The running scenario's progress, if it reports one.
+pub fn progress() -> Option<String> {
+    PROGRESS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|f| f())
+}
+
+/// Nanoseconds per operation.
+pub fn per_op(elapsed: Duration, ops: usize) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
 }
 
 /// Joins compio tasks, resuming any panic of theirs.
-async fn join_all<T>(handles: Vec<compio::runtime::JoinHandle<T>>) -> Vec<T> {
+pub async fn join_all<T>(handles: Vec<compio::runtime::JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::with_capacity(handles.len());
     for handle in handles {
         out.push(handle.await.resume_unwind().expect("task was cancelled"));
@@ -157,7 +282,7 @@ async fn join_all<T>(handles: Vec<compio::runtime::JoinHandle<T>>) -> Vec<T> {
 
 /// Returns `Pending` once (waking itself first), so the task goes back through
 /// the executor's run queue.
-struct YieldNow(bool);
+pub struct YieldNow(bool);
 
 impl Future for YieldNow {
     type Output = ();
@@ -172,13 +297,14 @@ impl Future for YieldNow {
     }
 }
 
-fn yield_now() -> YieldNow {
+/// A [`YieldNow`].
+pub fn yield_now() -> YieldNow {
     YieldNow(false)
 }
 
 /// Counts critical sections and checks that no more than `permits` holders
 /// were ever inside at once.
-struct Check {
+pub struct Check {
     permits: usize,
     inside: AtomicUsize,
     max_inside: AtomicUsize,
@@ -186,7 +312,8 @@ struct Check {
 }
 
 impl Check {
-    fn new(permits: usize) -> Self {
+    /// No critical section yet, `permits` allowed at once.
+    pub fn new(permits: usize) -> Self {
         Self {
             permits,
             inside: AtomicUsize::new(0),
@@ -195,21 +322,36 @@ impl Check {
         }
     }
 
-    fn enter(&self) {
+    /// A holder enters.
+    pub fn enter(&self) {
         let now = self.inside.fetch_add(1, AcqRel) + 1;
         if now > self.permits {
             self.max_inside.fetch_max(now, Relaxed);
         }
     }
 
-    fn exit(&self) {
+    /// A holder leaves, having completed its critical section.
+    pub fn exit(&self) {
         self.done.fetch_add(1, Relaxed);
         self.inside.fetch_sub(1, AcqRel);
     }
 
+    /// Reports `done` of `expected` critical sections to the watchdog until
+    /// the next `set_progress`.
+    pub fn report_progress(self: &Arc<Self>, expected: usize) {
+        let check = self.clone();
+        set_progress(Some(Box::new(move || {
+            format!(
+                "{} of {expected} critical sections done, {} holder(s) inside",
+                check.done.load(Relaxed),
+                check.inside.load(Relaxed)
+            )
+        })));
+    }
+
     /// Panics unless exactly `expected` critical sections completed, none
     /// remains open, and at most `permits` were ever open at once.
-    fn verify(&self, expected: usize, what: &str) {
+    pub fn verify(&self, expected: usize, what: &str) {
         let max = self.max_inside.load(Relaxed);
         assert!(
             max <= self.permits,
@@ -339,7 +481,8 @@ fn contended_one_runtime<S: BenchSemaphore>(iters: usize, probe: bool) -> (Durat
 fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample {
     let sem = Arc::new(S::with_permits(permits));
     let check = Arc::new(Check::new(permits));
-    let barrier = Arc::new(Barrier::new(threads + 1));
+    check.report_progress(threads * S4_TASKS_PER_THREAD * iters);
+    let barrier = Arc::new(Barrier::new(threads));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let sem = sem.clone();
@@ -347,8 +490,9 @@ fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample
             let barrier = barrier.clone();
             thread::spawn(move || {
                 let rt = runtime();
-                let (end, waits) = rt.block_on(async {
+                let (start, end, waits) = rt.block_on(async {
                     barrier.wait();
+                    let start = Instant::now();
                     let handles = (0..S4_TASKS_PER_THREAD)
                         .map(|_| {
                             let sem = sem.clone();
@@ -369,24 +513,23 @@ fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample
                         })
                         .collect();
                     let waits = join_all(handles).await;
-                    (Instant::now(), waits)
+                    (start, Instant::now(), waits)
                 });
                 drop(rt);
-                (end, waits)
+                (start, end, waits)
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    let mut end = start;
+    let mut span = Span::default();
     let mut waits = Vec::with_capacity(threads * S4_TASKS_PER_THREAD * iters);
     for worker in workers {
-        let (thread_end, thread_waits) = worker
+        let (start, end, thread_waits) = worker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        end = end.max(thread_end);
+        span.add(start, end);
         waits.extend(thread_waits.into_iter().flatten());
     }
+    set_progress(None);
     let ops = threads * S4_TASKS_PER_THREAD * iters;
     check.verify(ops, "S4");
     assert_eq!(waits.len(), ops, "S4: missing wait samples");
@@ -394,16 +537,9 @@ fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample
     assert_eq!(held.len(), permits, "S4: permits lost");
     assert!(sem.try_acq().is_none(), "S4: more permits than configured");
     drop(held);
-    waits.sort_unstable();
-    let at = |q: f64| waits[((ops - 1) as f64 * q).round() as usize];
     Sample {
-        ns_per_op: per_op(end - start, ops),
-        waits: Some(Waits {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
-            max: waits[ops - 1],
-        }),
+        ns_per_op: per_op(span.elapsed(), ops),
+        waits: Some(Waits::of(&mut waits)),
         ..Sample::default()
     }
 }
@@ -428,7 +564,7 @@ fn s7<S: BenchSemaphore>(iters: usize) -> Sample {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::future::{Future, ready};
 
     use super::*;
@@ -449,11 +585,15 @@ mod tests {
         }
     }
 
-    const TINY: Sizes = Sizes {
+    pub(crate) const TINY: Sizes = Sizes {
         uncontended_iters: 1_000,
         s3_iters_per_task: 10,
         s4_ops: 640,
         s7_iters_per_task: 5,
+        s5_round_trips: 200,
+        s5b_round_trips: 1_000,
+        s6_ops: 640,
+        s8_items: 2_000,
     };
 
     #[test]
@@ -480,7 +620,95 @@ mod tests {
         );
     }
 
-    /// Every registered implementation passes every scenario's checks.
+    /// A "notify" whose wait never waits: the round counters must catch it.
+    struct Spurious;
+
+    impl impls::BenchNotify for Spurious {
+        fn create() -> Self {
+            Self
+        }
+        fn notify(&self) {}
+        fn wait(&self) -> impl Future<Output = ()> + '_ {
+            ready(())
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "wait returned without")]
+    fn ping_pong_check_catches_a_wait_that_does_not_wait() {
+        (impls::notify_entry::<Spurious>("spurious", false).run)(Scenario::S5b, &TINY);
+    }
+
+    /// A "mutex" that excludes nobody: each guard works on a copy and writes
+    /// it back on drop, so updates are lost and holders overlap.
+    struct NoLock(AtomicU64);
+
+    struct Snapshot<'a>(&'a AtomicU64, u64);
+
+    impl std::ops::Deref for Snapshot<'_> {
+        type Target = u64;
+        fn deref(&self) -> &u64 {
+            &self.1
+        }
+    }
+
+    impl std::ops::DerefMut for Snapshot<'_> {
+        fn deref_mut(&mut self) -> &mut u64 {
+            &mut self.1
+        }
+    }
+
+    impl Drop for Snapshot<'_> {
+        fn drop(&mut self) {
+            self.0.store(self.1, Relaxed);
+        }
+    }
+
+    impl impls::BenchMutex for NoLock {
+        fn create() -> Self {
+            Self(AtomicU64::new(0))
+        }
+        fn lock(&self) -> impl Future<Output = impl std::ops::DerefMut<Target = u64> + '_> + '_ {
+            ready(Snapshot(&self.0, self.0.load(Relaxed)))
+        }
+        fn try_value(&self) -> Option<u64> {
+            Some(self.0.load(Relaxed))
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn mutex_check_catches_a_mutex_that_excludes_nobody() {
+        (impls::mutex_entry::<NoLock>("no lock", false).run)(Scenario::S6 { threads: 2 }, &TINY);
+    }
+
+    /// A queue whose consumer does not wait while it is empty.
+    struct NoWait(std::sync::Mutex<std::collections::VecDeque<u64>>);
+
+    impl impls::BenchCondvar for NoWait {
+        fn create() -> Self {
+            Self(Default::default())
+        }
+        fn push(&self, item: u64) -> impl Future<Output = ()> + '_ {
+            self.0.lock().unwrap().push_back(item);
+            ready(())
+        }
+        fn pop_all(&self, out: &mut Vec<u64>) -> impl Future<Output = ()> {
+            out.extend(self.0.lock().unwrap().drain(..));
+            ready(())
+        }
+        fn try_len(&self) -> Option<usize> {
+            Some(self.0.lock().unwrap().len())
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "S8:")]
+    fn condvar_check_catches_a_pop_that_does_not_wait() {
+        (impls::condvar_entry::<NoWait>("no wait", false).run)(Scenario::S8, &TINY);
+    }
+
+    /// Every registered implementation passes every scenario of its family.
     #[test]
     fn every_implementation_passes_every_scenario() {
         for imp in impls::registry() {
@@ -497,7 +725,15 @@ mod tests {
                     permits: 4,
                 },
                 Scenario::S7,
-            ] {
+                Scenario::S5,
+                Scenario::S5b,
+                Scenario::S6 { threads: 2 },
+                Scenario::S6 { threads: 4 },
+                Scenario::S8,
+            ]
+            .into_iter()
+            .filter(|s| s.family() == imp.family)
+            {
                 let sample = (imp.run)(scenario, &TINY);
                 assert!(sample.ns_per_op > 0.0, "{} {scenario:?}", imp.name);
             }
