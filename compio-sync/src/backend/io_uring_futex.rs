@@ -713,6 +713,16 @@ unsafe impl WaitQueue for IoUringFutex {
             // Cloned before locking: a waker's clone is user code.
             (VIA_WAKER, None, Some(waker.clone()))
         };
+        if let Some(word) = &word {
+            // Snapshot the word BEFORE the waiter becomes visible to notifiers
+            // (linked below): a notify that selects it marks it and only then
+            // bumps the word, so the bump always comes after this load, and the
+            // first io_uring wait (which expects this value) either fails with
+            // EAGAIN or is woken. A snapshot taken after linking could already
+            // include the bump of a notify that selected us, and the wait
+            // would then sleep through the only wake-up it gets.
+            waiter.snapshot.store(word.load(Acquire), Relaxed);
+        }
         {
             let mut list = lock(&self.list);
             if path != VIA_WAKER {
@@ -725,12 +735,6 @@ unsafe impl WaitQueue for IoUringFutex {
             unsafe { list.push_back(waiter, clone) };
         }
         if let Some(word) = word {
-            // Snapshot the word now, BEFORE the caller re-checks its condition
-            // (and before `poll_wait` re-checks `state`): the first io_uring
-            // wait expects this value, so any notify that selects us from now
-            // on, which bumps the word after marking us, either makes that
-            // wait fail with EAGAIN or wakes it.
-            waiter.snapshot.store(word.load(Acquire), Relaxed);
             // Arm the wait now, for `waker`: a notify must wake the waker given
             // to `register` even if the owner returns Pending without calling
             // `poll_wait` (contract point 3). If the caller's re-check then

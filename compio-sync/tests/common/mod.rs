@@ -71,6 +71,9 @@ pub fn with_watchdog<F: FnOnce() + Send + 'static>(limit: Duration, f: F) {
 /// The hang guard used by default.
 pub const HANG: Duration = Duration::from_secs(120);
 
+/// A shorter hang guard for tests that repeat a scenario many times.
+pub const SHORT_HANG: Duration = Duration::from_secs(20);
+
 /// A waker that counts its wakes.
 #[derive(Default)]
 pub struct CountingWaker {
