@@ -683,18 +683,26 @@ pub(crate) mod tests {
     }
 
     /// A queue whose consumer does not wait while it is empty.
-    struct NoWait(std::sync::Mutex<std::collections::VecDeque<u64>>);
+    /// A consumer whose wait returns at once: its first round takes nothing
+    /// (deterministically, whatever the producer has done by then), as a
+    /// wait that does not wait for an item would.
+    struct NoWait(
+        std::sync::Mutex<std::collections::VecDeque<u64>>,
+        std::sync::atomic::AtomicBool,
+    );
 
     impl impls::BenchCondvar for NoWait {
         fn create() -> Self {
-            Self(Default::default())
+            Self(Default::default(), std::sync::atomic::AtomicBool::new(true))
         }
         fn push(&self, item: u64) -> impl Future<Output = ()> + '_ {
             self.0.lock().unwrap().push_back(item);
             ready(())
         }
         fn pop_all(&self, out: &mut Vec<u64>) -> impl Future<Output = ()> {
-            out.extend(self.0.lock().unwrap().drain(..));
+            if !self.1.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                out.extend(self.0.lock().unwrap().drain(..));
+            }
             ready(())
         }
         fn try_len(&self) -> Option<usize> {
