@@ -151,10 +151,10 @@ impl<T: Linked, X> List<T, X> {
         let node = waiter.node();
         debug_assert_eq!(node.state.load(Relaxed), IDLE, "register: waiter not idle");
         let (prev, epoch) = (self.tail, self.epoch);
-        // SAFETY: we hold the lock (`&mut self`). It guards the links of
-        // `waiter`, which is idle (no other lock or pointer refers to them)
-        // and only ever used with this list, and of the tail, which is linked
-        // and therefore alive. Idle, `waiter` has no waker to drop here.
+        // We hold the lock (`&mut self`): it guards the links of `waiter`
+        // and of the tail. Idle, `waiter` has no waker to drop here.
+        // SAFETY: `waiter` is idle (nothing else refers to its links) and only
+        // ever used with this list; the tail is linked, therefore alive.
         unsafe {
             node.links_mut(|l| {
                 *l = Links {
