@@ -334,7 +334,19 @@ impl<B: WaitQueue> Semaphore<B> {
     /// semaphore.add_permits(2);
     /// assert_eq!(semaphore.available_permits(), 2);
     /// ```
+    #[track_caller]
     pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Returns `n` permits and wakes a waiter if needed: how permits are
+    /// dropped, how `add_permits` adds, and how a [`Mutex`](crate::Mutex)
+    /// guard unlocks.
+    ///
+    /// Panics, leaving the semaphore unchanged, if the result would exceed
+    /// `MAX_PERMITS` (as tokio does, for added and for dropped permits).
+    #[track_caller]
+    pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
@@ -408,8 +420,15 @@ impl<B: WaitQueue> Semaphore<B> {
         // SeqCst: orders the CLOSED store before the queue scans below,
         // against a registering waiter's (register; fence; re-check).
         fence(SeqCst);
-        self.queue.notify_all();
+        // A waker that panics in `wake` must not keep the priority waiter
+        // from learning of the close: wake both queues, then re-raise.
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.queue.notify_all();
+        }));
         self.priority.notify_all();
+        if let Err(panic) = woken {
+            std::panic::resume_unwind(panic);
+        }
     }
 
     /// Returns `true` if the semaphore is closed.
@@ -668,6 +687,10 @@ impl<B: WaitQueue> Semaphore<B> {
             if cur & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
             }
+            if n == 0 {
+                // As tokio: zero permits are always available, whoever waits.
+                return Ok(());
+            }
             if cur & PRIORITY != 0 || available(cur) < n {
                 return Err(TryAcquireError::NoPermits);
             }
@@ -686,17 +709,6 @@ impl<B: WaitQueue> Semaphore<B> {
                 Err(actual) => cur = actual,
             }
         }
-    }
-
-    /// Returns `n` permits and wakes a waiter if needed. (Also how a
-    /// [`Mutex`](crate::Mutex) guard unlocks.)
-    pub(crate) fn release(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        // Release: our critical section happens-before the next holder's.
-        self.permits.fetch_add(n << PERMIT_SHIFT, Release);
-        self.wake_next();
     }
 
     /// Wakes whoever should take the available permits next, unless a wake
@@ -771,24 +783,27 @@ impl<B: WaitQueue> Semaphore<B> {
     }
 
     /// Tries to become the priority waiter, taking what is available (up to
-    /// `want`) in the same step. Returns the permits taken, or `None` if
-    /// another waiter already has priority or the semaphore is closed.
-    fn claim_priority(&self, want: usize) -> Option<usize> {
+    /// `want`) in the same step. If everything wanted is available, takes it
+    /// without becoming the priority waiter ([`Claim::Served`]).
+    fn claim_priority(&self, want: usize) -> Claim {
         let mut cur = self.permits.load(Relaxed);
         loop {
             if cur & (CLOSED | PRIORITY) != 0 {
-                return None;
+                return Claim::Refused;
             }
             let take = available(cur).min(want);
             let mut next = cur - (take << PERMIT_SHIFT);
             if take < want {
                 next |= PRIORITY;
             }
+            // Acquire: the releasers' writes happen-before ours (pairs with
+            // the Release in `release`/`add_permits`).
             match self
                 .permits
                 .compare_exchange_weak(cur, next, Acquire, Relaxed)
             {
-                Ok(_) => return Some(take),
+                Ok(_) if take == want => return Claim::Served,
+                Ok(_) => return Claim::Priority(take),
                 Err(actual) => cur = actual,
             }
         }
@@ -800,6 +815,10 @@ impl<B: WaitQueue> Semaphore<B> {
     fn collect(&self, held: usize, want: usize) -> Collect {
         let mut cur = self.permits.load(Relaxed);
         loop {
+            debug_assert!(
+                cur & PRIORITY != 0,
+                "Semaphore::collect called by a waiter that does not hold PRIORITY"
+            );
             let (next, outcome) = if cur & CLOSED != 0 {
                 ((cur & !PRIORITY) + (held << PERMIT_SHIFT), Collect::Closed)
             } else {
@@ -842,9 +861,24 @@ impl<B: WaitQueue> Semaphore<B> {
     }
 }
 
+/// What [`Semaphore::claim_priority`] did.
+enum Claim {
+    /// Took every permit wanted; PRIORITY untouched.
+    Served,
+    /// Set PRIORITY and took this many permits (fewer than wanted).
+    Priority(usize),
+    /// Another waiter holds PRIORITY, or the semaphore is closed: nothing
+    /// changed.
+    Refused,
+}
+
+/// What the priority waiter's [`Semaphore::collect`] did.
 enum Collect {
+    /// Took the last permits wanted and cleared PRIORITY.
     Done,
+    /// Took this many permits (maybe none); still the priority waiter.
     Partial(usize),
+    /// The semaphore is closed: returned the permits held, cleared PRIORITY.
     Closed,
 }
 
@@ -1106,11 +1140,22 @@ impl AcquireState {
         if sem.strict || self.want > 1 || self.passed_over() {
             // PRIORITY is set before PENDING is cleared, so no second waiter
             // is woken to race us for the baton (strict FIFO relies on it).
-            if let Some(taken) = sem.claim_priority(self.want) {
-                sem.clear_pending();
-                self.held = taken;
-                self.phase = Phase::Priority;
-                return None;
+            match sem.claim_priority(self.want) {
+                Claim::Served => {
+                    // Everything we want was free: we never held PRIORITY,
+                    // so we must not go through `collect`, whose completion
+                    // clears the bit (it may be another waiter's by then).
+                    sem.clear_pending();
+                    sem.wake_next();
+                    return self.finish(Ok(()));
+                }
+                Claim::Priority(taken) => {
+                    sem.clear_pending();
+                    self.held = taken;
+                    self.phase = Phase::Priority;
+                    return None;
+                }
+                Claim::Refused => {}
             }
         }
         sem.clear_pending();

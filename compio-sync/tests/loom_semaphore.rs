@@ -228,3 +228,58 @@ fn semaphore_acquire_many_served_by_release() {
         assert_eq!(s.available_permits(), 2);
     });
 }
+
+/// Semaphore (strict FIFO): a woken waiter that finds everything it wants
+/// must not step through the priority role. Regression model for a hang
+/// found by the soak: waiter A is woken and takes its permit; before A
+/// finishes, a second release wakes B, an `acquire_many(2)` that takes one
+/// permit and becomes the priority waiter. A then "finished collecting" by
+/// clearing PRIORITY, which was B's, and no release woke B again: B sat on
+/// one permit forever.
+#[test]
+fn semaphore_served_waiter_keeps_others_priority() {
+    loom::model(|| {
+        let s = Arc::new(Semaphore::new(0).strict_fifo());
+        let waiters: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let s = s.clone();
+                thread::spawn(move || {
+                    let p = loom::future::block_on(s.acquire_many(n)).unwrap();
+                    assert_eq!(p.num_permits(), n as usize);
+                })
+            })
+            .collect();
+        s.add_permits(1);
+        s.add_permits(1);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(s.available_permits(), 2);
+    });
+}
+
+/// As above, default policy: `acquire_many(2)` at the head takes priority at
+/// once, and a concurrently served single-permit waiter must leave it alone.
+#[test]
+fn semaphore_served_waiter_keeps_others_priority_barging() {
+    loom::model(|| {
+        let s = Arc::new(Semaphore::new(0));
+        let waiters: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let s = s.clone();
+                thread::spawn(move || {
+                    let p = loom::future::block_on(s.acquire_many(n)).unwrap();
+                    assert_eq!(p.num_permits(), n as usize);
+                })
+            })
+            .collect();
+        s.add_permits(1);
+        s.add_permits(1);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(s.available_permits(), 2);
+    });
+}

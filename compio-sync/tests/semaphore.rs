@@ -307,6 +307,98 @@ pub fn max_permits_overflow_panics<B: WaitQueue>(strict: bool) {
     assert_eq!(s.available_permits(), max);
 }
 
+/// Dropping held permits past `MAX_PERMITS` panics as tokio does, and leaves
+/// the count at `MAX_PERMITS` (it never reads `MAX_PERMITS + 1`).
+pub fn dropping_permits_past_max_permits_panics<B: WaitQueue>(strict: bool) {
+    let max = Semaphore::<B>::MAX_PERMITS;
+    let s = sem::<B>(max, strict);
+    let p = s.try_acquire().unwrap();
+    s.add_permits(1);
+    assert_eq!(s.available_permits(), max);
+    let r = catch_unwind(AssertUnwindSafe(|| drop(p)));
+    assert!(r.is_err(), "dropping a permit past MAX_PERMITS panics");
+    assert_eq!(s.available_permits(), max, "state unchanged");
+    let q = s.try_acquire().unwrap();
+    drop(q);
+    assert_eq!(s.available_permits(), max);
+}
+
+/// `acquire_many(0)` and `try_acquire_many(0)` succeed at once, as in tokio,
+/// even with waiters queued (and under strict FIFO); on a closed semaphore
+/// they fail.
+pub fn acquire_zero_returns_at_once_behind_waiters<B: WaitQueue>(strict: bool) {
+    let s = sem::<B>(0, strict);
+    let (_counter, waker) = counting_waker();
+    let mut queued = pin!(s.acquire());
+    assert!(poll_once(queued.as_mut(), &waker).is_pending());
+    let p = s
+        .try_acquire_many(0)
+        .expect("try_acquire_many(0) never waits");
+    assert_eq!(p.num_permits(), 0);
+    drop(p);
+    let mut zero = pin!(s.acquire_many(0));
+    match poll_once(zero.as_mut(), &waker) {
+        Poll::Ready(Ok(p)) => assert_eq!(p.num_permits(), 0),
+        other => panic!("acquire_many(0) must complete at once: {other:?}"),
+    }
+    // The queued waiter is untouched and still gets the next permit.
+    s.add_permits(1);
+    assert!(matches!(
+        poll_once(queued.as_mut(), &waker),
+        Poll::Ready(Ok(_))
+    ));
+    s.close();
+    assert_eq!(s.try_acquire_many(0).err(), Some(TryAcquireError::Closed));
+    let mut closed = pin!(s.acquire_many(0));
+    assert!(matches!(
+        poll_once(closed.as_mut(), &waker),
+        Poll::Ready(Err(_))
+    ));
+}
+
+/// Regression (issue 8, defect 1): a woken waiter that found every permit it
+/// wanted went through the priority role and, finishing it, cleared the
+/// PRIORITY flag of an `acquire_many` that had become the priority waiter
+/// meanwhile: the semaphore then hung with permits parked in that waiter.
+/// Many threads mix `acquire_many(1..=3)` on 3 permits; every acquire
+/// completes and all permits come back. (The loom model
+/// `semaphore_served_waiter_keeps_others_priority` pins the exact race.)
+pub fn mixed_acquire_many_across_threads_never_strands_permits<B: WaitQueue, E: Exec>(
+    strict: bool,
+) {
+    with_watchdog(HANG, move || {
+        let s = Arc::new(sem::<B>(3, strict));
+        let done = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (s, done) = (s.clone(), done.clone());
+                thread::spawn(move || {
+                    E::block_on(join_all((0..3).map(|task| {
+                        let (s, done) = (&s, &done);
+                        async move {
+                            for i in 0..300u32 {
+                                let n = 1 + (t + task + i as usize) as u32 % 3;
+                                let p = s.acquire_many(n).await.unwrap();
+                                assert_eq!(p.num_permits(), n as usize);
+                                if i % 2 == 0 {
+                                    yield_now().await;
+                                }
+                                drop(p);
+                                done.fetch_add(1, SeqCst);
+                            }
+                        }
+                    })))
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(done.load(SeqCst), 4 * 3 * 300);
+        assert_eq!(s.available_permits(), 3);
+    });
+}
+
 /// `split` and `merge` move permits between permit objects; merging permits
 /// of different semaphores panics.
 pub fn split_and_merge<B: WaitQueue>(strict: bool) {
@@ -567,6 +659,18 @@ macro_rules! policy_tests {
         #[test]
         fn max_permits_overflow_panics() {
             super::super::max_permits_overflow_panics::<B>(STRICT);
+        }
+        #[test]
+        fn dropping_permits_past_max_permits_panics() {
+            super::super::dropping_permits_past_max_permits_panics::<B>(STRICT);
+        }
+        #[test]
+        fn acquire_zero_returns_at_once_behind_waiters() {
+            super::super::acquire_zero_returns_at_once_behind_waiters::<B>(STRICT);
+        }
+        #[test]
+        fn mixed_acquire_many_across_threads_never_strands_permits() {
+            super::super::mixed_acquire_many_across_threads_never_strands_permits::<B, E>(STRICT);
         }
         #[test]
         fn split_and_merge() {
