@@ -26,7 +26,8 @@ pub(crate) fn thread_waker() -> Waker {
     Waker::from(Arc::new(ThreadWaker(thread::current())))
 }
 
-/// Panics if the current thread is running a compio runtime.
+/// Panics if the current thread is running a compio runtime or, with the
+/// `tokio` feature, drives tokio tasks.
 #[track_caller]
 pub(crate) fn assert_not_in_runtime(what: &str) {
     if compio_runtime::Runtime::try_with_current(|_| ()).is_ok() {
@@ -35,6 +36,21 @@ pub(crate) fn assert_not_in_runtime(what: &str) {
              every task of that runtime. Use the async method (`.await`) instead."
         );
     }
+    #[cfg(feature = "tokio")]
+    assert_tokio_allows_blocking();
+}
+
+/// Panics exactly where tokio's own blocking calls panic: on a thread that
+/// drives tokio tasks, but not in `spawn_blocking` or `block_in_place`.
+///
+/// tokio has no public "may I block here?" query, so we ask one of its
+/// blocking calls: `blocking_lock` on a fresh, uncontended tokio mutex runs
+/// tokio's check ("Cannot block the current thread from within a runtime")
+/// and otherwise returns at once, without allocating.
+#[cfg(feature = "tokio")]
+#[track_caller]
+fn assert_tokio_allows_blocking() {
+    drop(tokio::sync::Mutex::const_new(()).blocking_lock());
 }
 
 /// Polls `future` on this thread, parking between polls.

@@ -80,6 +80,7 @@ pub mod backend;
 #[cfg(not(loom))]
 mod blocking;
 mod condvar;
+mod coop;
 pub(crate) mod loom;
 mod mutex;
 mod notify;

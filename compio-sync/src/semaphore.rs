@@ -152,6 +152,29 @@ fn available(word: usize) -> usize {
     word >> PERMIT_SHIFT
 }
 
+/// See [`Semaphore::MAX_PERMITS`].
+const MAX_PERMITS: usize = usize::MAX >> 3;
+
+impl Semaphore {
+    /// The maximum number of permits a semaphore can hold: `usize::MAX >> 3`,
+    /// as in tokio. The same for every backend.
+    ///
+    /// Declared on `Semaphore` with the default backend only, so that
+    /// `Semaphore::MAX_PERMITS` needs no type annotation (a default type
+    /// parameter is not applied in an expression path); generic code writes
+    /// `Semaphore::MAX_PERMITS` too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::Semaphore;
+    ///
+    /// let unlimited = Semaphore::new(Semaphore::MAX_PERMITS);
+    /// assert_eq!(unlimited.available_permits(), Semaphore::MAX_PERMITS);
+    /// ```
+    pub const MAX_PERMITS: usize = MAX_PERMITS;
+}
+
 #[cfg(not(loom))]
 impl Semaphore {
     /// Creates a semaphore with `permits` permits, on the default backend.
@@ -166,6 +189,7 @@ impl Semaphore {
     /// let semaphore = compio_sync::Semaphore::new(3);
     /// assert_eq!(semaphore.available_permits(), 3);
     /// ```
+    #[track_caller]
     pub fn new(permits: usize) -> Self {
         Self::with_backend(permits)
     }
@@ -194,16 +218,13 @@ impl Semaphore {
 #[cfg(loom)]
 impl Semaphore {
     /// Creates a semaphore with `permits` permits, on the default backend.
+    #[track_caller]
     pub fn new(permits: usize) -> Self {
         Self::with_backend(permits)
     }
 }
 
 impl<B: WaitQueue> Semaphore<B> {
-    /// The maximum number of permits a semaphore can hold: `usize::MAX >> 3`,
-    /// as in tokio.
-    pub const MAX_PERMITS: usize = usize::MAX >> 3;
-
     /// Creates a semaphore with `permits` permits on the backend `B`.
     ///
     /// # Panics
@@ -218,6 +239,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// let semaphore = Semaphore::<MutexVecDeque>::with_backend(2);
     /// assert_eq!(semaphore.available_permits(), 2);
     /// ```
+    #[track_caller]
     pub fn with_backend(permits: usize) -> Self {
         Self::check_new(permits);
         Self {
@@ -251,9 +273,10 @@ impl<B: WaitQueue> Semaphore<B> {
         }
     }
 
+    #[track_caller]
     const fn check_new(permits: usize) {
         assert!(
-            permits <= Self::MAX_PERMITS,
+            permits <= MAX_PERMITS,
             "a semaphore may not have more than MAX_PERMITS permits"
         );
     }
@@ -354,9 +377,8 @@ impl<B: WaitQueue> Semaphore<B> {
         loop {
             let total = available(cur).checked_add(n);
             assert!(
-                total.is_some_and(|t| t <= Self::MAX_PERMITS),
-                "number of added permits ({n}) would overflow MAX_PERMITS ({})",
-                Self::MAX_PERMITS
+                total.is_some_and(|t| t <= MAX_PERMITS),
+                "number of added permits ({n}) would overflow MAX_PERMITS ({MAX_PERMITS})"
             );
             // Release: the permits' previous users happen-before whoever
             // takes them (pairs with the Acquire CAS in `try_take`).
@@ -531,7 +553,7 @@ impl<B: WaitQueue> Semaphore<B> {
         self.try_take(n as usize, self.strict)?;
         Ok(SemaphorePermit {
             sem: self,
-            permits: n,
+            permits: n as usize,
         })
     }
 
@@ -580,7 +602,7 @@ impl<B: WaitQueue> Semaphore<B> {
         self.acquire_many(n).await?.forget();
         Ok(OwnedSemaphorePermit {
             sem: self,
-            permits: n,
+            permits: n as usize,
         })
     }
 
@@ -626,7 +648,7 @@ impl<B: WaitQueue> Semaphore<B> {
         self.try_take(n as usize, self.strict)?;
         Ok(OwnedSemaphorePermit {
             sem: self,
-            permits: n,
+            permits: n as usize,
         })
     }
 
@@ -654,6 +676,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// assert_eq!(semaphore.available_permits(), 1);
     /// ```
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_, B>, AcquireError> {
         self.blocking_acquire_many(1)
     }
@@ -672,10 +695,72 @@ impl<B: WaitQueue> Semaphore<B> {
     /// assert_eq!(permit.num_permits(), 2);
     /// ```
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, AcquireError> {
         let mut acquire = self.acquire_many(n);
         acquire.st.blocking = true;
         crate::blocking::block_on("Semaphore::blocking_acquire", acquire)
+    }
+
+    /// Blocks the current thread until a permit is acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let permit = std::thread::spawn({
+    ///     let semaphore = semaphore.clone();
+    ///     move || semaphore.blocking_acquire_owned().unwrap()
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(semaphore.available_permits(), 0);
+    /// drop(permit);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_owned(
+        self: Arc<Self>,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many_owned(1)
+    }
+
+    /// Blocks the current thread until `n` permits are acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(3));
+    /// let permit = semaphore.clone().blocking_acquire_many_owned(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many(n)?.forget();
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n as usize,
+        })
     }
 
     /// Takes `n` permits if the policy allows it now.
@@ -1244,10 +1329,12 @@ impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (sem, st, waiter) = self.project();
-        st.poll(sem, waiter, cx).map(|result| {
+        // With the `tokio` feature, each completed acquire spends a unit of
+        // tokio's task budget, as tokio's own semaphore does.
+        crate::coop::budgeted(cx, |cx| st.poll(sem, waiter, cx)).map(|result| {
             result.map(|()| SemaphorePermit {
                 sem,
-                permits: st.want as u32,
+                permits: st.want,
             })
         })
     }
@@ -1277,14 +1364,14 @@ impl<B: WaitQueue> fmt::Debug for Acquire<'_, B> {
 #[must_use = "dropping the permit returns it to the semaphore at once"]
 pub struct SemaphorePermit<'a, B: WaitQueue = DefaultBackend> {
     sem: &'a Semaphore<B>,
-    permits: u32,
+    permits: usize,
 }
 
 /// Owned permits from an `Arc<Semaphore>`; dropping it returns them.
 #[must_use = "dropping the permit returns it to the semaphore at once"]
 pub struct OwnedSemaphorePermit<B: WaitQueue = DefaultBackend> {
     sem: Arc<Semaphore<B>>,
-    permits: u32,
+    permits: usize,
 }
 
 impl<'a, B: WaitQueue> SemaphorePermit<'a, B> {
@@ -1311,15 +1398,27 @@ impl<'a, B: WaitQueue> SemaphorePermit<'a, B> {
     /// assert_eq!(semaphore.try_acquire_many(2).unwrap().num_permits(), 2);
     /// ```
     pub fn num_permits(&self) -> usize {
-        self.permits as usize
+        self.permits
+    }
+
+    /// Returns the semaphore the permits belong to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(1);
+    /// let permit = semaphore.try_acquire().unwrap();
+    /// assert!(std::ptr::eq(permit.semaphore(), &semaphore));
+    /// ```
+    pub fn semaphore(&self) -> &'a Semaphore<B> {
+        self.sem
     }
 
     /// Moves the permits of `other` into `self`.
     ///
     /// # Panics
     ///
-    /// Panics if the permits come from different semaphores, or if the sum
-    /// overflows `u32`.
+    /// Panics if the permits come from different semaphores.
     ///
     /// # Examples
     ///
@@ -1329,6 +1428,7 @@ impl<'a, B: WaitQueue> SemaphorePermit<'a, B> {
     /// a.merge(semaphore.try_acquire_many(2).unwrap());
     /// assert_eq!(a.num_permits(), 3);
     /// ```
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
             std::ptr::eq(self.sem, other.sem),
@@ -1337,7 +1437,7 @@ impl<'a, B: WaitQueue> SemaphorePermit<'a, B> {
         self.permits = self
             .permits
             .checked_add(other.permits)
-            .expect("merged permit count overflows u32");
+            .expect("merged permit count overflows usize");
         other.permits = 0;
     }
 
@@ -1354,7 +1454,6 @@ impl<'a, B: WaitQueue> SemaphorePermit<'a, B> {
     /// assert!(a.split(5).is_none());
     /// ```
     pub fn split(&mut self, n: usize) -> Option<Self> {
-        let n = u32::try_from(n).ok()?;
         self.permits = self.permits.checked_sub(n)?;
         Some(Self {
             sem: self.sem,
@@ -1390,7 +1489,7 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
     /// assert_eq!(semaphore.try_acquire_many_owned(2).unwrap().num_permits(), 2);
     /// ```
     pub fn num_permits(&self) -> usize {
-        self.permits as usize
+        self.permits
     }
 
     /// Returns the semaphore the permits belong to.
@@ -1412,8 +1511,7 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
     ///
     /// # Panics
     ///
-    /// Panics if the permits come from different semaphores, or if the sum
-    /// overflows `u32`.
+    /// Panics if the permits come from different semaphores.
     ///
     /// # Examples
     ///
@@ -1425,6 +1523,7 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
     /// a.merge(semaphore.clone().try_acquire_owned().unwrap());
     /// assert_eq!(a.num_permits(), 2);
     /// ```
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
             Arc::ptr_eq(&self.sem, &other.sem),
@@ -1433,7 +1532,7 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
         self.permits = self
             .permits
             .checked_add(other.permits)
-            .expect("merged permit count overflows u32");
+            .expect("merged permit count overflows usize");
         other.permits = 0;
     }
 
@@ -1451,7 +1550,6 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
     /// assert_eq!((a.num_permits(), b.num_permits()), (1, 1));
     /// ```
     pub fn split(&mut self, n: usize) -> Option<Self> {
-        let n = u32::try_from(n).ok()?;
         self.permits = self.permits.checked_sub(n)?;
         Some(Self {
             sem: self.sem.clone(),
@@ -1462,13 +1560,13 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
 
 impl<B: WaitQueue> Drop for SemaphorePermit<'_, B> {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release(self.permits);
     }
 }
 
 impl<B: WaitQueue> Drop for OwnedSemaphorePermit<B> {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release(self.permits);
     }
 }
 

@@ -293,7 +293,7 @@ pub fn forget_permits_never_reopens_closed<B: WaitQueue>(strict: bool) {
 
 /// Going past `MAX_PERMITS` panics and leaves the semaphore usable.
 pub fn max_permits_overflow_panics<B: WaitQueue>(strict: bool) {
-    let max = Semaphore::<B>::MAX_PERMITS;
+    let max = Semaphore::MAX_PERMITS;
     assert_eq!(max, usize::MAX >> 3);
     let r = catch_unwind(|| Semaphore::<B>::with_backend(max + 1));
     assert!(r.is_err(), "new(MAX_PERMITS + 1) panics");
@@ -310,7 +310,7 @@ pub fn max_permits_overflow_panics<B: WaitQueue>(strict: bool) {
 /// Dropping held permits past `MAX_PERMITS` panics as tokio does, and leaves
 /// the count at `MAX_PERMITS` (it never reads `MAX_PERMITS + 1`).
 pub fn dropping_permits_past_max_permits_panics<B: WaitQueue>(strict: bool) {
-    let max = Semaphore::<B>::MAX_PERMITS;
+    let max = Semaphore::MAX_PERMITS;
     let s = sem::<B>(max, strict);
     let p = s.try_acquire().unwrap();
     s.add_permits(1);
