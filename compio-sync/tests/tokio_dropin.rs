@@ -1,0 +1,111 @@
+//! tokio spellings and behaviours that ported code relies on (issue: "Drop-in
+//! for tokio::sync"). Each test pins one item that once differed from tokio.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::{
+    cell::Cell,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Arc, Once},
+};
+
+use common::{Compio, Exec};
+use compio_sync::Semaphore;
+
+thread_local! {
+    /// Where the last panic on this thread was raised (file, line).
+    static PANIC_AT: Cell<Option<(&'static str, u32)>> = const { Cell::new(None) };
+}
+
+/// Runs `f`, expecting a panic, and returns the location it was raised at.
+fn panic_location(f: impl FnOnce()) -> (&'static str, u32) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(at) = info.location() {
+                // `Location<'static>` in practice: panics record `'static`
+                // locations; keep the file name only when it is static.
+                let file: &'static str = Box::leak(at.file().to_owned().into_boxed_str());
+                PANIC_AT.with(|p| p.set(Some((file, at.line()))));
+            }
+            previous(info);
+        }));
+    });
+    PANIC_AT.with(|p| p.set(None));
+    assert!(catch_unwind(AssertUnwindSafe(f)).is_err(), "expected a panic");
+    PANIC_AT.with(|p| p.get()).expect("panic location recorded")
+}
+
+/// `Semaphore::MAX_PERMITS` needs no type annotation, as in tokio.
+#[test]
+fn max_permits_by_path_infers_the_default_backend() {
+    let s = Semaphore::new(Semaphore::MAX_PERMITS);
+    assert_eq!(s.available_permits(), Semaphore::MAX_PERMITS);
+    assert_eq!(Semaphore::MAX_PERMITS, usize::MAX >> 3);
+}
+
+/// Borrowed permits know their semaphore, as owned ones do.
+#[test]
+fn borrowed_permit_returns_its_semaphore() {
+    let s = Semaphore::new(2);
+    let p = s.try_acquire().unwrap();
+    assert!(std::ptr::eq(p.semaphore(), &s));
+}
+
+/// Permit counts are `usize`: two 3,000,000,000-permit permits merge.
+#[test]
+fn merging_permits_past_u32_works() {
+    let s = Semaphore::new(Semaphore::MAX_PERMITS);
+    let mut a = s.try_acquire_many(3_000_000_000).unwrap();
+    let b = s.try_acquire_many(3_000_000_000).unwrap();
+    a.merge(b);
+    assert_eq!(a.num_permits(), 6_000_000_000);
+    let c = a.split(5_000_000_000).unwrap();
+    assert_eq!((a.num_permits(), c.num_permits()), (1_000_000_000, 5_000_000_000));
+    drop((a, c));
+    assert_eq!(s.available_permits(), Semaphore::MAX_PERMITS);
+}
+
+/// The owned blocking entry points exist and work from a plain thread.
+#[test]
+fn blocking_acquire_owned_from_a_plain_thread() {
+    let s = Arc::new(Semaphore::new(3));
+    let p = s.clone().blocking_acquire_owned().unwrap();
+    let q = s.clone().blocking_acquire_many_owned(2).unwrap();
+    assert_eq!((p.num_permits(), q.num_permits()), (1, 2));
+    assert_eq!(s.available_permits(), 0);
+    let s2 = s.clone();
+    let waiter = std::thread::spawn(move || s2.blocking_acquire_owned().unwrap().num_permits());
+    drop(p);
+    assert_eq!(waiter.join().unwrap(), 1);
+    drop(q);
+    assert_eq!(s.available_permits(), 3);
+}
+
+/// Panics point at the caller, not into the crate (`#[track_caller]`).
+#[test]
+fn misuse_panics_point_at_the_caller() {
+    let here = file!();
+    let (file, _) = panic_location(|| drop(Semaphore::new(Semaphore::MAX_PERMITS + 1)));
+    assert!(file.ends_with(here), "new: {file}");
+    let s1 = Semaphore::new(1);
+    let s2 = Semaphore::new(1);
+    let (file, _) = panic_location(|| {
+        let mut a = s1.try_acquire().unwrap();
+        a.merge(s2.try_acquire().unwrap());
+    });
+    assert!(file.ends_with(here), "merge: {file}");
+    let (file, line) = panic_location(|| {
+        let s = Semaphore::new(Semaphore::MAX_PERMITS);
+        s.add_permits(1);
+    });
+    assert!(file.ends_with(here), "add_permits: {file}:{line}");
+    let (file, _) = panic_location(|| {
+        Compio::block_on(async {
+            drop(s1.blocking_acquire());
+        })
+    });
+    assert!(file.ends_with(here), "blocking_acquire: {file}");
+}
