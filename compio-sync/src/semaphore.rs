@@ -979,11 +979,13 @@ impl<B: WaitQueue> fmt::Debug for Semaphore<B> {
     }
 }
 
+/// A semaphore with no permits, on the default backend (only there, so that
+/// `Semaphore::default()` needs no type annotation; other backends use
+/// `with_backend(0)`).
 #[cfg(not(loom))]
-impl<B: WaitQueue> Default for Semaphore<B> {
-    /// A semaphore with no permits.
+impl Default for Semaphore {
     fn default() -> Self {
-        Self::with_backend(0)
+        Self::new(0)
     }
 }
 

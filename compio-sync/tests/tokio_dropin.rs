@@ -44,6 +44,10 @@ fn max_permits_by_path_infers_the_default_backend() {
     let s = Semaphore::new(Semaphore::MAX_PERMITS);
     assert_eq!(s.available_permits(), Semaphore::MAX_PERMITS);
     assert_eq!(Semaphore::MAX_PERMITS, usize::MAX >> 3);
+    // Trait constructors and fn items by path infer the backend too.
+    assert_eq!(Semaphore::default().available_permits(), 0);
+    let acquire = Semaphore::acquire;
+    drop(acquire(&s));
 }
 
 /// Borrowed permits know their semaphore, as owned ones do.
