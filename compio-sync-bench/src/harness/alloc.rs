@@ -1,4 +1,4 @@
-//! A counting global allocator (for S7: heap allocations per acquire).
+//! A counting global allocator: heap allocations made during a run.
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},

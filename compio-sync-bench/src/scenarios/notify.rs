@@ -1,28 +1,113 @@
-//! S5 and S5b: Notify ping-pong. Side A notifies `ping` and waits on `pong`;
-//! side B waits on `ping` and notifies `pong`. One round trip is one
-//! notification each way. S5 runs A and B on two threads, each with its own
-//! runtime and one task; S5b runs them as two tasks on one runtime.
+//! The Notify scenarios, ping-pong: side A notifies `ping` and waits on
+//! `pong`; side B waits on `ping` and notifies `pong`. One round trip is one
+//! notification each way. Each reports the mean round trip and the p50/p99
+//! of single round trips (medians over repeats).
+//!
+//! - **S5** A and B on two threads, each with its own runtime and one task.
+//!   Once a thread sleeps, this is dominated by the OS's cross-thread wake,
+//!   the same for every mechanism. On a loaded machine a few preemption
+//!   stalls (milliseconds) move the mean, and so the ratio, by tens of
+//!   percent between runs; the p50 column is the stable comparison.
+//! - **S5b** A and B as two tasks on one runtime: the primitive's own
+//!   overhead.
+//!
+//! Checks: every wake-up answers the other side's notification of the same
+//! round (a spurious or stale completion panics, a lost one hangs and the
+//! watchdog says which side waits), and both sides finish every round.
 
 use std::{
+    future::Future,
     sync::{
         Arc, Barrier,
         atomic::{AtomicU64, Ordering::*},
     },
-    thread,
     time::Instant,
 };
 
-use crate::{
-    impls::BenchNotify,
-    scenarios::{Sample, Scenario, Sizes, Waits, join_all, runtime, set_progress},
+use crate::harness::{
+    Case, Columns, DistKind, Sample,
+    rt::{join_all, join_thread, runtime, spawn_runtime_thread},
+    set_progress,
 };
 
-/// Runs S5 or S5b once on `N`.
+/// What a benchmarked notification must offer: tokio's `Notify` contract
+/// for one waiter. `notify` wakes the waiter, or, if none waits, stores one
+/// notification that the next `wait` consumes; `wait` completes only after a
+/// `notify` (no spurious completion, no lost notification).
+pub trait BenchNotify: Send + Sync + 'static {
+    /// A fresh notifier, with no stored notification.
+    fn create() -> Self;
+    /// Wakes the waiter, or stores one notification.
+    fn notify(&self);
+    /// Waits for (or consumes a stored) notification.
+    fn wait(&self) -> impl Future<Output = ()> + '_;
+}
+
+/// One Notify scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Ping-pong between two threads, each with its own runtime and one task.
+    S5,
+    /// Ping-pong between two tasks on one runtime.
+    S5b,
+}
+
+/// How much work the Notify scenarios do per run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Round trips per S5 run (cross-thread).
+    pub s5_round_trips: usize,
+    /// Round trips per S5b run (one runtime).
+    pub s5b_round_trips: usize,
+}
+
+impl Scenario {
+    /// Every Notify scenario, in report order.
+    pub fn all() -> Vec<Self> {
+        vec![Self::S5, Self::S5b]
+    }
+}
+
+impl super::Scenario for Scenario {
+    type Sizes = Sizes;
+
+    fn case(self, sizes: &Sizes) -> Case {
+        let (id, title) = match self {
+            Self::S5 => (
+                "S5",
+                format!(
+                    "S5 Notify ping-pong, 2 threads (1 runtime + 1 task each), {} round trips",
+                    sizes.s5_round_trips
+                ),
+            ),
+            Self::S5b => (
+                "S5b",
+                format!(
+                    "S5b Notify ping-pong, 2 tasks on 1 runtime, {} round trips",
+                    sizes.s5b_round_trips
+                ),
+            ),
+        };
+        Case {
+            id: id.into(),
+            title,
+            columns: Columns {
+                time: "mean rt",
+                time_words: "mean ns per round trip",
+                dist: Some(DistKind::RoundTrip),
+                chart_allocs: false,
+            },
+            warmup: self == Self::S5b,
+            max_repeats: None,
+        }
+    }
+}
+
+/// Runs `scenario` once on `N`.
 pub fn run<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
     match scenario {
         Scenario::S5 => cross_thread::<N>(sizes.s5_round_trips),
         Scenario::S5b => one_runtime::<N>(sizes.s5b_round_trips),
-        _ => unreachable!("{scenario:?} is not a Notify scenario"),
     }
 }
 
@@ -116,9 +201,9 @@ impl<N: BenchNotify> Pair<N> {
 fn sample(rounds: usize, total_ns: u64, mut times: Vec<u64>) -> Sample {
     Sample {
         ns_per_op: total_ns as f64 / rounds as f64,
-        round_trips: Some(Waits::of(&mut times)),
         ..Sample::default()
     }
+    .with_dist(&mut times)
 }
 
 /// S5: A and B on two threads, each with its own runtime running one task.
@@ -129,32 +214,20 @@ fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
     let spawn_side = |serve: bool| {
         let pair = pair.clone();
         let barrier = barrier.clone();
-        thread::spawn(move || {
-            let rt = runtime();
-            let result = rt.block_on(async move {
-                let task = compio::runtime::spawn(async move {
-                    barrier.wait();
-                    if serve {
-                        Some(pair.serve(rounds as u64).await)
-                    } else {
-                        pair.echo(rounds as u64).await;
-                        None
-                    }
-                });
-                join_all(vec![task]).await.pop().unwrap()
-            });
-            drop(rt);
-            result
+        spawn_runtime_thread(move || async move {
+            barrier.wait();
+            if serve {
+                Some(pair.serve(rounds as u64).await)
+            } else {
+                pair.echo(rounds as u64).await;
+                None
+            }
         })
     };
     let b = spawn_side(false);
     let a = spawn_side(true);
-    let (total, times) = a
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .expect("side A returns its times");
-    b.join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (total, times) = join_thread(a).expect("side A returns its times");
+    join_thread(b);
     set_progress(None);
     pair.verify(rounds as u64, &times, "S5");
     sample(rounds, total, times)
@@ -182,4 +255,41 @@ fn one_runtime<N: BenchNotify>(rounds: usize) -> Sample {
     set_progress(None);
     pair.verify(rounds as u64, &times, "S5b");
     sample(rounds, total, times)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::future::ready;
+
+    use super::*;
+
+    pub(crate) const TINY: Sizes = Sizes {
+        s5_round_trips: 200,
+        s5b_round_trips: 1_000,
+    };
+
+    /// A "notify" whose wait never waits: the round counters must catch it.
+    struct Spurious;
+
+    impl BenchNotify for Spurious {
+        fn create() -> Self {
+            Self
+        }
+        fn notify(&self) {}
+        fn wait(&self) -> impl Future<Output = ()> + '_ {
+            ready(())
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "wait returned without")]
+    fn one_runtime_check_catches_a_wait_that_does_not_wait() {
+        run::<Spurious>(Scenario::S5b, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "wait returned without")]
+    fn cross_thread_check_catches_a_wait_that_does_not_wait() {
+        run::<Spurious>(Scenario::S5, &TINY);
+    }
 }

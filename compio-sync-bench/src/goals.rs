@@ -1,0 +1,191 @@
+//! The performance goals of the fairness/fast-path issue, each checked
+//! against its reference row of the same run: compio-sync on its default
+//! backend and default policy against tokio, the best peer, or its own
+//! `Intrusive` rows. A goal whose rows are missing (a narrowed run, a hang)
+//! is "n/a".
+
+use std::fmt::Write as _;
+
+use crate::{
+    harness::report::{BenchResult, Row},
+    registry,
+};
+
+/// Which reference a goal compares with.
+#[derive(Clone, Copy)]
+enum Against {
+    /// The row of this name.
+    Row(&'static str),
+    /// The fastest peer (never the floor).
+    BestPeer,
+}
+
+const TOKIO: Against = Against::Row(registry::TOKIO);
+
+/// What a goal bounds.
+#[derive(Clone, Copy)]
+enum Measure {
+    /// Time per operation, as a ratio to the reference.
+    Time(f64),
+    /// Time ratio, and the p99 and p99.9 waits no worse than the reference's.
+    TimeAndTail(f64),
+    /// Heap allocations per operation that waited.
+    AllocsPerWait(f64),
+}
+
+struct Goal {
+    scenario: &'static str,
+    /// The row under test: compio-sync on this backend (default policy), or
+    /// on the default backend.
+    subject: Option<&'static str>,
+    against: Against,
+    measure: Measure,
+}
+
+const fn goal(scenario: &'static str, against: Against, measure: Measure) -> Goal {
+    Goal {
+        scenario,
+        subject: None,
+        against,
+        measure,
+    }
+}
+
+const FUTEX: Option<&str> = Some("IoUringFutex");
+
+const GOALS: &[Goal] = &[
+    goal("S1", TOKIO, Measure::Time(0.6)),
+    goal("S2", TOKIO, Measure::Time(0.6)),
+    goal("S3", Against::BestPeer, Measure::Time(0.7)),
+    goal("S4_t2_p1", TOKIO, Measure::TimeAndTail(0.5)),
+    goal("S4_t4_p1", TOKIO, Measure::TimeAndTail(0.5)),
+    goal("S4_t2_p2", Against::BestPeer, Measure::Time(0.8)),
+    goal("S4_t4_p4", Against::BestPeer, Measure::Time(0.8)),
+    goal("S5b", TOKIO, Measure::Time(0.9)),
+    goal(
+        "S8",
+        Against::Row(registry::TOKIO_MUTEX_NOTIFY),
+        Measure::Time(0.7),
+    ),
+    Goal {
+        subject: FUTEX,
+        ..goal(
+            "S5b",
+            Against::Row("compio-sync Intrusive"),
+            Measure::Time(2.5),
+        )
+    },
+    Goal {
+        subject: FUTEX,
+        ..goal(
+            "S3",
+            Against::Row("compio-sync Intrusive"),
+            Measure::Time(3.0),
+        )
+    },
+    Goal {
+        subject: FUTEX,
+        ..goal("S7", TOKIO, Measure::AllocsPerWait(1.0))
+    },
+];
+
+fn ours(backend: &str) -> String {
+    format!("compio-sync {backend}")
+}
+
+/// The verdict on one goal: the row under test, what it is held to, what was
+/// measured, and whether it passed (`None`: rows missing).
+fn judge(goal: &Goal, results: &[BenchResult]) -> (String, String, String, Option<bool>) {
+    let subject = goal.subject.map_or_else(registry::default_backend, ours);
+    let result = results.iter().find(|r| r.case.id == goal.scenario);
+    let row = result.and_then(|r| r.row(&subject));
+    let reference: Option<&Row> = result.and_then(|r| match goal.against {
+        Against::Row(name) => r.row(name),
+        Against::BestPeer => r.best_peer(),
+    });
+    let reference_name = match (goal.against, reference) {
+        (Against::Row(name), _) => name.to_owned(),
+        (Against::BestPeer, Some(peer)) => format!("best peer ({})", peer.name),
+        (Against::BestPeer, None) => "best peer".to_owned(),
+    };
+    let (target, measured, pass) = match goal.measure {
+        Measure::Time(max) => {
+            let ratio = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
+            (
+                format!("≤ {max}x {reference_name}"),
+                ratio.map_or_else(|| "-".into(), |r| format!("{r:.2}x")),
+                ratio.map(|r| r <= max),
+            )
+        }
+        Measure::TimeAndTail(max) => {
+            let figures = row
+                .zip(reference)
+                .and_then(|(a, b)| Some((a.ns_per_op / b.ns_per_op, a.dist?, b.dist?)));
+            (
+                format!("≤ {max}x {reference_name}, wait p99 and p99.9 ≤ {reference_name}'s"),
+                figures.map_or_else(
+                    || "-".into(),
+                    |(r, a, b)| {
+                        format!(
+                            "{r:.2}x; p99 {} vs {}, p99.9 {} vs {}",
+                            human(a.p99),
+                            human(b.p99),
+                            human(a.p999),
+                            human(b.p999)
+                        )
+                    },
+                ),
+                figures.map(|(r, a, b)| r <= max && a.p99 <= b.p99 && a.p999 <= b.p999),
+            )
+        }
+        Measure::AllocsPerWait(max) => {
+            let per_wait = row.and_then(|a| {
+                let waited = a.waited_fraction?;
+                Some(if waited > 0.0 {
+                    a.allocs_per_op? / waited
+                } else {
+                    0.0
+                })
+            });
+            (
+                format!("≤ {max} allocation per acquire that waited"),
+                per_wait.map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+                per_wait.map(|v| v <= max),
+            )
+        }
+    };
+    (subject, target, measured, pass)
+}
+
+fn human(ns: u64) -> String {
+    crate::harness::report::human_ns(ns as f64)
+}
+
+/// The goals as a Markdown section, also printed to stdout.
+pub fn section(results: &[BenchResult]) -> String {
+    let mut out = String::from(
+        "## Goals\n\n\
+         The performance goals of the issue \"Fairness at tokio's tail, fast paths at the floor\", each \
+         against its reference from this same run.\n\n\
+         | scenario | row | goal | measured | result |\n|---|---|---|---|---|\n",
+    );
+    println!("\ngoals:");
+    for goal in GOALS {
+        let (subject, target, measured, pass) = judge(goal, results);
+        let verdict = match pass {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "n/a",
+        };
+        println!(
+            "  {:<9} {subject:<26} {target:<60} {measured:<40} {verdict}",
+            goal.scenario
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {subject} | {target} | {measured} | {verdict} |",
+            goal.scenario
+        );
+    }
+    out
+}

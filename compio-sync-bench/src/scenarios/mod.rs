@@ -1,0 +1,51 @@
+//! The scenario families, one module each, with the small trait its
+//! implementations are driven through:
+//!
+//! - [`semaphore`] ([`BenchSemaphore`](semaphore::BenchSemaphore)): S1-S4, S7;
+//! - [`notify`] ([`BenchNotify`](notify::BenchNotify)): S5, S5b ping-pong;
+//! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
+//! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
+//!   producer/consumer.
+//!
+//! A family depends on the harness and on this module's [`Scenario`] trait
+//! only. It does not know which implementations exist: the registry
+//! implements the family's trait for them and lists them. Every run checks that its work was done and panics
+//! otherwise, so that a broken implementation cannot look fast; each family
+//! has negative tests that feed those checks a broken implementation.
+
+pub mod condvar;
+pub mod mutex;
+pub mod notify;
+pub mod semaphore;
+
+use crate::harness::{Case, Role, Sample};
+
+/// One scenario of a family, with its parameters.
+pub trait Scenario: Copy + Send + Sync + 'static {
+    /// How much work the family's scenarios do per run.
+    type Sizes: Copy + Send + Sync + 'static;
+
+    /// The scenario as the harness sees it (id, title, columns).
+    fn case(self, sizes: &Self::Sizes) -> Case;
+
+    /// The scenario's loop with no synchronization at all, if it has one.
+    fn floor(self) -> Option<Run<Self>> {
+        None
+    }
+}
+
+/// One run of one scenario on one implementation.
+pub type Run<S> = fn(S, &<S as Scenario>::Sizes) -> Sample;
+
+/// One registered implementation of a family.
+pub struct Entry<S: Scenario> {
+    /// Display name, unique within the family.
+    pub name: &'static str,
+    /// compio-sync's (and under which policy) or a peer's.
+    pub role: Role,
+    /// The family's runner, monomorphised for the implementation.
+    pub run: Run<S>,
+}
+
+/// Tasks per runtime (per thread) in the multi-thread scenarios (S4, S6).
+pub const TASKS_PER_THREAD: usize = 16;

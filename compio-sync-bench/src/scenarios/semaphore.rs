@@ -1,0 +1,502 @@
+//! The Semaphore scenarios:
+//!
+//! - **S1** uncontended `try_acquire` + drop, one task.
+//! - **S2** uncontended `acquire().await` + drop, one task.
+//! - **S3** one runtime, 1 permit, [`S3_TASKS`] tasks each looping {acquire,
+//!   yield, release}; the yield goes through the executor, so the permit is
+//!   held across a scheduling point and the other tasks queue up.
+//! - **S4** T = 2 and 4 threads, each with its own runtime and
+//!   [`TASKS_PER_THREAD`] tasks running the S3 loop on one shared `Arc`
+//!   semaphore of 1 and of T permits. Besides ns/op it reports how long
+//!   single acquires waited (time around the `acquire().await`): the median
+//!   over repeats of each run's p50, p99 and p99.9, and the max over all
+//!   repeats. A long max under a barging policy is a starving waiter.
+//! - **S7** the S3 workload under the counting global allocator: heap
+//!   allocations per acquire, taken as the marginal count between a run and
+//!   one three times as long (so spawning the tasks cancels out). "waited" is
+//!   the share of acquires that returned `Pending` at least once.
+//!
+//! S1, S2 and S3 also have a floor: the same loop, with a "semaphore" that
+//! never waits and excludes nobody ([`NoSync`]).
+//!
+//! Checks: a held permit excludes a second one and comes back on drop
+//! (S1/S2); every critical section is counted, never more holders inside
+//! than permits, every task and thread joined, all permits back at the end
+//! (S3, S4, S7).
+
+use std::{
+    future::{Future, poll_fn, ready},
+    hint::black_box,
+    pin::pin,
+    sync::{Arc, Barrier},
+    thread,
+    time::{Duration, Instant},
+};
+
+use super::{Run, TASKS_PER_THREAD};
+use crate::harness::{
+    Case, Check, Columns, DistKind, Sample, alloc,
+    rt::{Span, join_all, join_thread, runtime, yield_now},
+    set_progress,
+};
+
+/// What a benchmarked semaphore must offer: build with `permits`, take one
+/// permit without waiting, take one permit asynchronously. A permit (the
+/// returned value) gives its permit back when dropped.
+pub trait BenchSemaphore: Send + Sync + 'static {
+    /// A semaphore holding `permits` permits.
+    fn with_permits(permits: usize) -> Self;
+    /// One permit if one is free now.
+    fn try_acq(&self) -> Option<impl Sized + '_>;
+    /// Waits for one permit. Panics if the semaphore was closed.
+    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_;
+}
+
+/// Tasks in S3 and S7 (all on one runtime).
+pub const S3_TASKS: usize = 64;
+
+/// One Semaphore scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Uncontended `try_acquire` + drop.
+    S1,
+    /// Uncontended `acquire().await` + drop.
+    S2,
+    /// One runtime, 1 permit, [`S3_TASKS`] tasks looping {acquire, yield, release}.
+    S3,
+    /// `threads` threads, each with its own runtime and [`TASKS_PER_THREAD`]
+    /// tasks looping {acquire, yield, release} on one shared semaphore of
+    /// `permits` permits.
+    S4 {
+        /// Threads (runtimes).
+        threads: usize,
+        /// Permits of the shared semaphore.
+        permits: usize,
+    },
+    /// S3 under the counting allocator: heap allocations per acquire.
+    S7,
+}
+
+/// How much work the Semaphore scenarios do per run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Iterations of S1 and S2.
+    pub uncontended_iters: usize,
+    /// Iterations per task in S3.
+    pub s3_iters_per_task: usize,
+    /// Acquires per S4 run, over all threads and tasks (each of the T x 16
+    /// tasks does `s4_ops / (T * 16)`).
+    pub s4_ops: usize,
+    /// Iterations per task in the smaller of S7's two runs (the larger does 3x).
+    pub s7_iters_per_task: usize,
+}
+
+impl Scenario {
+    /// Every Semaphore scenario, in report order.
+    pub fn all() -> Vec<Self> {
+        let mut all = vec![Self::S1, Self::S2, Self::S3];
+        for threads in [2, 4] {
+            for permits in [1, threads] {
+                all.push(Self::S4 { threads, permits });
+            }
+        }
+        all.push(Self::S7);
+        all
+    }
+}
+
+impl super::Scenario for Scenario {
+    type Sizes = Sizes;
+
+    fn case(self, sizes: &Sizes) -> Case {
+        let (id, title) = match self {
+            Self::S1 => (
+                "S1".into(),
+                format!(
+                    "S1 uncontended try_acquire+drop, {} iterations",
+                    sizes.uncontended_iters
+                ),
+            ),
+            Self::S2 => (
+                "S2".into(),
+                format!(
+                    "S2 uncontended acquire().await+drop, {} iterations",
+                    sizes.uncontended_iters
+                ),
+            ),
+            Self::S3 => (
+                "S3".into(),
+                format!(
+                    "S3 1 runtime, 1 permit, {S3_TASKS} tasks x {} {{acquire, yield, release}}",
+                    sizes.s3_iters_per_task
+                ),
+            ),
+            Self::S4 { threads, permits } => (
+                format!("S4_t{threads}_p{permits}"),
+                format!(
+                    "S4 {threads} threads x {TASKS_PER_THREAD} tasks, {permits} permit{}, {} acquires",
+                    if permits == 1 { "" } else { "s" },
+                    sizes.s4_ops
+                ),
+            ),
+            Self::S7 => (
+                "S7".into(),
+                format!(
+                    "S7 allocations per acquire, 1 permit, {S3_TASKS} tasks x {} and x {}",
+                    sizes.s7_iters_per_task,
+                    3 * sizes.s7_iters_per_task
+                ),
+            ),
+        };
+        let columns = match self {
+            Self::S4 { .. } => Columns {
+                dist: Some(DistKind::Wait),
+                ..Columns::NS_PER_OP
+            },
+            Self::S7 => Columns {
+                chart_allocs: true,
+                ..Columns::NS_PER_OP
+            },
+            _ => Columns::NS_PER_OP,
+        };
+        Case {
+            id,
+            title,
+            columns,
+            warmup: matches!(self, Self::S1 | Self::S2 | Self::S3),
+            // Allocation counts do not need many repeats.
+            max_repeats: (self == Self::S7).then_some(3),
+        }
+    }
+
+    fn floor(self) -> Option<Run<Self>> {
+        matches!(self, Self::S1 | Self::S2 | Self::S3).then_some(floor as Run<Self>)
+    }
+}
+
+/// Runs `scenario` once on `S`.
+pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    run_loop::<S>(scenario, sizes, Exclusion::Checked)
+}
+
+/// Runs the floor of S1, S2 or S3: the same loop on [`NoSync`].
+pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    run_loop::<NoSync>(scenario, sizes, Exclusion::None)
+}
+
+/// The floor's "semaphore": every acquire succeeds at once, and nobody is
+/// excluded. Only the loop around it is left.
+pub struct NoSync;
+
+impl BenchSemaphore for NoSync {
+    fn with_permits(_: usize) -> Self {
+        Self
+    }
+    fn try_acq(&self) -> Option<impl Sized + '_> {
+        Some(())
+    }
+    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
+        ready(())
+    }
+}
+
+/// Whether the run checks that the semaphore excluded anyone (not for the
+/// floor, which by design does not; its work is still counted).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exclusion {
+    Checked,
+    None,
+}
+
+fn run_loop<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes, exclusion: Exclusion) -> Sample {
+    match scenario {
+        Scenario::S1 => s1::<S>(sizes.uncontended_iters, exclusion),
+        Scenario::S2 => s2::<S>(sizes.uncontended_iters, exclusion),
+        Scenario::S3 => {
+            let (elapsed, _) =
+                contended_one_runtime::<S>(sizes.s3_iters_per_task, false, exclusion);
+            Sample::timed(elapsed, S3_TASKS * sizes.s3_iters_per_task)
+        }
+        Scenario::S4 { threads, permits } => {
+            assert!(exclusion == Exclusion::Checked, "S4 has no floor");
+            let iters = (sizes.s4_ops / (threads * TASKS_PER_THREAD)).max(1);
+            s4::<S>(threads, permits, iters)
+        }
+        Scenario::S7 => {
+            assert!(exclusion == Exclusion::Checked, "S7 has no floor");
+            s7::<S>(sizes.s7_iters_per_task)
+        }
+    }
+}
+
+/// Checks, around an uncontended loop on a 1-permit semaphore, that a held
+/// permit excludes others and that dropping it gives it back.
+fn check_one_permit<S: BenchSemaphore>(sem: &S, exclusion: Exclusion, what: &str) {
+    if exclusion == Exclusion::None {
+        return;
+    }
+    let held = sem
+        .try_acq()
+        .unwrap_or_else(|| panic!("{what}: permit not free"));
+    assert!(sem.try_acq().is_none(), "{what}: second permit out of one");
+    drop(held);
+    assert!(
+        sem.try_acq().is_some(),
+        "{what}: permit not given back on drop"
+    );
+}
+
+/// The limit a [`Check`] enforces: `permits`, or nothing for the floor.
+fn limit(permits: usize, exclusion: Exclusion) -> usize {
+    match exclusion {
+        Exclusion::Checked => permits,
+        Exclusion::None => usize::MAX,
+    }
+}
+
+fn s1<S: BenchSemaphore>(iters: usize, exclusion: Exclusion) -> Sample {
+    let sem = S::with_permits(1);
+    let rt = runtime();
+    let elapsed = rt.block_on(async {
+        check_one_permit(&sem, exclusion, "S1 before");
+        let start = Instant::now();
+        let mut done = 0usize;
+        for _ in 0..iters {
+            let permit = sem.try_acq();
+            assert!(permit.is_some(), "S1: uncontended try_acquire failed");
+            black_box(&permit);
+            drop(permit);
+            done += 1;
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(black_box(done), iters);
+        check_one_permit(&sem, exclusion, "S1 after");
+        elapsed
+    });
+    Sample::timed(elapsed, iters)
+}
+
+fn s2<S: BenchSemaphore>(iters: usize, exclusion: Exclusion) -> Sample {
+    let sem = S::with_permits(1);
+    let rt = runtime();
+    let elapsed = rt.block_on(async {
+        check_one_permit(&sem, exclusion, "S2 before");
+        let start = Instant::now();
+        let mut done = 0usize;
+        for _ in 0..iters {
+            let permit = sem.acq().await;
+            black_box(&permit);
+            drop(permit);
+            done += 1;
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(black_box(done), iters);
+        check_one_permit(&sem, exclusion, "S2 after");
+        elapsed
+    });
+    Sample::timed(elapsed, iters)
+}
+
+/// S3 (and S7's workload): one runtime, 1 permit, [`S3_TASKS`] tasks each
+/// doing `iters` rounds of {acquire, yield, release}. Returns the wall time
+/// and, if `probe`, how many acquires returned `Pending` at least once.
+fn contended_one_runtime<S: BenchSemaphore>(
+    iters: usize,
+    probe: bool,
+    exclusion: Exclusion,
+) -> (Duration, usize) {
+    let sem = Arc::new(S::with_permits(1));
+    let check = Arc::new(Check::new(limit(1, exclusion)));
+    let rt = runtime();
+    let (elapsed, waited) = rt.block_on(async {
+        let start = Instant::now();
+        let handles = (0..S3_TASKS)
+            .map(|_| {
+                let sem = sem.clone();
+                let check = check.clone();
+                compio::runtime::spawn(async move {
+                    let mut waited = 0usize;
+                    for _ in 0..iters {
+                        let permit = if probe {
+                            let mut acquire = pin!(sem.acq());
+                            let mut pended = false;
+                            let permit = poll_fn(|cx| {
+                                let poll = acquire.as_mut().poll(cx);
+                                pended |= poll.is_pending();
+                                poll
+                            })
+                            .await;
+                            waited += usize::from(pended);
+                            permit
+                        } else {
+                            sem.acq().await
+                        };
+                        check.enter();
+                        yield_now().await;
+                        check.exit();
+                        drop(permit);
+                    }
+                    waited
+                })
+            })
+            .collect();
+        let waited: usize = join_all(handles).await.into_iter().sum();
+        (start.elapsed(), waited)
+    });
+    drop(rt);
+    check.verify(S3_TASKS * iters, "one-runtime contended");
+    check_one_permit(&*sem, exclusion, "one-runtime contended, after");
+    (elapsed, waited)
+}
+
+fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample {
+    let sem = Arc::new(S::with_permits(permits));
+    let check = Arc::new(Check::new(permits));
+    check.report_progress(threads * TASKS_PER_THREAD * iters);
+    let barrier = Arc::new(Barrier::new(threads));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let sem = sem.clone();
+            let check = check.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                let rt = runtime();
+                let (start, end, waits) = rt.block_on(async {
+                    barrier.wait();
+                    let start = Instant::now();
+                    let handles = (0..TASKS_PER_THREAD)
+                        .map(|_| {
+                            let sem = sem.clone();
+                            let check = check.clone();
+                            compio::runtime::spawn(async move {
+                                let mut waits = Vec::with_capacity(iters);
+                                for _ in 0..iters {
+                                    let asked = Instant::now();
+                                    let permit = sem.acq().await;
+                                    waits.push(asked.elapsed().as_nanos() as u64);
+                                    check.enter();
+                                    yield_now().await;
+                                    check.exit();
+                                    drop(permit);
+                                }
+                                waits
+                            })
+                        })
+                        .collect();
+                    let waits = join_all(handles).await;
+                    (start, Instant::now(), waits)
+                });
+                drop(rt);
+                (start, end, waits)
+            })
+        })
+        .collect();
+    let mut span = Span::default();
+    let mut waits = Vec::with_capacity(threads * TASKS_PER_THREAD * iters);
+    for worker in workers {
+        let (start, end, thread_waits) = join_thread(worker);
+        span.add(start, end);
+        waits.extend(thread_waits.into_iter().flatten());
+    }
+    set_progress(None);
+    let ops = threads * TASKS_PER_THREAD * iters;
+    check.verify(ops, "S4");
+    assert_eq!(waits.len(), ops, "S4: missing wait samples");
+    let held: Vec<_> = (0..permits).map_while(|_| sem.try_acq()).collect();
+    assert_eq!(held.len(), permits, "S4: permits lost");
+    assert!(sem.try_acq().is_none(), "S4: more permits than configured");
+    drop(held);
+    Sample::timed(span.elapsed(), ops).with_dist(&mut waits)
+}
+
+/// Heap allocations per contended acquire, as the marginal count between two
+/// runs of different length (which cancels the fixed cost of spawning tasks).
+fn s7<S: BenchSemaphore>(iters: usize) -> Sample {
+    let before = alloc::allocations();
+    let (_, _) = contended_one_runtime::<S>(iters, true, Exclusion::Checked);
+    let small = alloc::allocations() - before;
+    let before = alloc::allocations();
+    let (elapsed, waited) = contended_one_runtime::<S>(3 * iters, true, Exclusion::Checked);
+    let large = alloc::allocations() - before;
+    let extra_acquires = S3_TASKS * 2 * iters;
+    let acquires = S3_TASKS * 3 * iters;
+    Sample {
+        allocs_per_op: Some(large.saturating_sub(small) as f64 / extra_acquires as f64),
+        waited_fraction: Some(waited as f64 / acquires as f64),
+        ..Sample::timed(elapsed, acquires)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scenarios::Scenario as _;
+
+    pub(crate) const TINY: Sizes = Sizes {
+        uncontended_iters: 1_000,
+        s3_iters_per_task: 10,
+        s4_ops: 640,
+        s7_iters_per_task: 5,
+    };
+
+    #[test]
+    #[should_panic(expected = "second permit out of one")]
+    fn uncontended_check_catches_a_semaphore_that_excludes_nobody() {
+        run::<NoSync>(Scenario::S1, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn contended_check_catches_a_semaphore_that_excludes_nobody() {
+        run::<NoSync>(Scenario::S3, &TINY);
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn cross_thread_check_catches_a_semaphore_that_excludes_nobody() {
+        run::<NoSync>(
+            Scenario::S4 {
+                threads: 2,
+                permits: 1,
+            },
+            &TINY,
+        );
+    }
+
+    /// A semaphore whose permits are never handed out: every acquire of
+    /// the loop "completes" without doing the work.
+    struct SkipsWork;
+
+    impl BenchSemaphore for SkipsWork {
+        fn with_permits(_: usize) -> Self {
+            Self
+        }
+        fn try_acq(&self) -> Option<impl Sized + '_> {
+            None::<()>
+        }
+        fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
+            ready(())
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "S1")]
+    fn uncontended_check_catches_a_failed_try_acquire() {
+        run::<SkipsWork>(Scenario::S1, &TINY);
+    }
+
+    /// The floors run S1-S3 without exclusion checks but still count the
+    /// work; the other scenarios have none.
+    #[test]
+    fn floors_run_s1_to_s3_only() {
+        for scenario in Scenario::all() {
+            match scenario.floor() {
+                Some(floor) => assert!(floor(scenario, &TINY).ns_per_op.is_finite()),
+                None => assert!(!matches!(
+                    scenario,
+                    Scenario::S1 | Scenario::S2 | Scenario::S3
+                )),
+            }
+        }
+    }
+}
