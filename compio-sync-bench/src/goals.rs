@@ -189,3 +189,61 @@ pub fn section(results: &[BenchResult]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{
+        Bench, Case, Columns, Role, Sample,
+        report::{BenchResult, Row},
+    };
+
+    fn result(id: &str, rows: &[(&'static str, Role, f64)]) -> BenchResult {
+        let bench = Bench {
+            case: Case {
+                id: id.into(),
+                title: id.into(),
+                columns: Columns::NS_PER_OP,
+                warmup: false,
+                max_repeats: None,
+            },
+            baseline: registry::TOKIO,
+            ratio_label: "x tokio",
+            candidates: Vec::new(),
+        };
+        let rows = rows
+            .iter()
+            .map(|&(name, role, ns)| {
+                let sample = Sample {
+                    ns_per_op: ns,
+                    ..Sample::default()
+                };
+                Row::aggregate(name, role, &[sample])
+            })
+            .collect();
+        BenchResult::new(&bench, rows, 0.0)
+    }
+
+    #[test]
+    fn goals_compare_the_default_backend_with_the_best_peer_never_the_floor() {
+        let ours: &'static str = registry::default_backend().leak();
+        let results = [result(
+            "S3",
+            &[
+                (ours, Role::Ours, 60.0),
+                (registry::TOKIO, Role::Peer, 200.0),
+                ("fast peer", Role::Peer, 100.0),
+                (registry::FLOOR, Role::Floor, 20.0),
+            ],
+        )];
+        let s3 = GOALS
+            .iter()
+            .find(|g| g.scenario == "S3" && g.subject.is_none());
+        let (subject, target, measured, pass) = judge(s3.unwrap(), &results);
+        assert_eq!(subject, ours);
+        assert!(target.contains("fast peer"), "{target}");
+        assert_eq!((measured.as_str(), pass), ("0.60x", Some(true)));
+        let s1 = GOALS.iter().find(|g| g.scenario == "S1").unwrap();
+        assert_eq!(judge(s1, &results).3, None, "S1 did not run");
+    }
+}

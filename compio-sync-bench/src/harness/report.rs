@@ -184,7 +184,9 @@ impl BenchResult {
 
 /// Nanoseconds, human-scaled.
 pub fn human_ns(ns: f64) -> String {
-    if ns < 1e3 {
+    if ns < 10.0 {
+        format!("{ns:.1}ns")
+    } else if ns < 1e3 {
         format!("{ns:.0}ns")
     } else if ns < 1e6 {
         format!("{:.1}µs", ns / 1e3)
