@@ -1,0 +1,857 @@
+//! Randomized soak with a stall watchdog (issue 8).
+//!
+//! Many OS threads, each running its own compio runtime with several tasks,
+//! share one primitive and hammer it with random operations and random
+//! cancellation, on every backend and under both fairness policies:
+//!
+//! * **Semaphore**: tasks loop `acquire_many(1 + rand % max)` (plain, owned,
+//!   `try_`, raced against a yield-counting future so it is dropped after a
+//!   random number of polls, or against a short compio timer), sometimes
+//!   yield or sleep while holding, sometimes split the permit and release
+//!   it in pieces. Checked all along: the permits held never exceed the
+//!   semaphore's size and every permit has the size asked for. Checked after
+//!   every round (all tasks joined): `available_permits()` is the initial
+//!   count again (no permit lost or invented).
+//! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
+//!   not-full) with producers and consumers whose `lock`/`wait_while` are
+//!   cancelled at random. Checked: mutual exclusion, the buffer never
+//!   exceeds its capacity, and produced = consumed + left over.
+//!
+//! A watchdog thread watches the round's progress counter (successful
+//! acquisitions, never cancellations). If it does not move for
+//! `SOAK_STALL_SECS` (10 s) it prints the primitive's `Debug`, the tasks'
+//! phases and the seed to stderr and exits the process with status 1, so a
+//! runtime thread stuck forever cannot keep the test alive.
+//!
+//! Environment:
+//! * `SOAK_SECS`: total wall time over all configurations (default 8).
+//! * `SOAK_OPS`: instead of time, successful operations per configuration.
+//! * `SOAK_SEED`: replay a run (the seed is printed at the start).
+//! * `SOAK_FILTER`: run only the configurations whose name contains it,
+//!   e.g. `strict/Intrusive` or `semaphore/`.
+//! * `SOAK_STALL_SECS`: the watchdog's no-progress limit (default 10).
+//!
+//! Short run (part of `cargo test --workspace`):
+//! `cargo test --release -p compio-sync --test soak -- --nocapture`.
+//! Long run: `SOAK_SECS=600 cargo test --release -p compio-sync --test soak -- --nocapture`.
+//! To hunt for hangs, run two or three such processes at once.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::{
+    fmt::Debug,
+    future::Future,
+    io::Write,
+    pin::pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst},
+    },
+    task::Poll,
+    thread,
+    time::{Duration, Instant},
+};
+
+use common::yield_now;
+use compio_sync::{
+    Condvar, Mutex, Semaphore,
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
+};
+use futures::future::{Either, join_all, select};
+
+// ---------------------------------------------------------------- settings
+
+fn env_u64(name: &str) -> Option<u64> {
+    let value = std::env::var(name).ok()?;
+    let value = value.trim();
+    let parsed = if let Some(hex) = value.strip_prefix("0x") {
+        u64::from_str_radix(hex, 16)
+    } else {
+        value.parse()
+    };
+    Some(parsed.unwrap_or_else(|_| panic!("{name}={value:?} is not a number")))
+}
+
+#[derive(Clone, Copy)]
+enum Budget {
+    /// Wall time for one configuration.
+    Time(Duration),
+    /// Successful operations for one configuration.
+    Ops(u64),
+}
+
+struct Settings {
+    seed: u64,
+    budget: Budget,
+    stall: Duration,
+}
+
+// -------------------------------------------------------------- randomness
+
+/// xorshift64*, seeded through splitmix64: small, fast, replayable.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(splitmix(seed) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform-ish in `0..n` (`n > 0`).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// True with probability `1 / n`.
+    fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A seed for one task of one round of one configuration.
+fn derive(seed: u64, parts: &[u64]) -> u64 {
+    parts
+        .iter()
+        .fold(seed, |acc, &p| splitmix(acc ^ splitmix(p.wrapping_add(1))))
+}
+
+// ------------------------------------------------------- shared round state
+
+/// What a task is doing right now (for the stall dump).
+const PHASES: [&str; 9] = [
+    "idle",
+    "acquire (plain)",
+    "acquire (owned)",
+    "acquire (raced vs polls)",
+    "acquire (raced vs timer)",
+    "holding",
+    "lock / wait (plain)",
+    "lock / wait (raced vs polls)",
+    "lock / wait (raced vs timer)",
+];
+const IDLE: u8 = 0;
+const ACQ_PLAIN: u8 = 1;
+const ACQ_OWNED: u8 = 2;
+const ACQ_POLLS: u8 = 3;
+const ACQ_TIMER: u8 = 4;
+const HOLDING: u8 = 5;
+const WAIT_PLAIN: u8 = 6;
+const WAIT_POLLS: u8 = 7;
+const WAIT_TIMER: u8 = 8;
+
+struct TaskStat {
+    phase: AtomicU8,
+    ops: AtomicU64,
+}
+
+/// Counters shared by every task of one round, read by the watchdog.
+struct Round {
+    stop: AtomicBool,
+    /// Successful operations (acquisitions, produce/consume): the watchdog's
+    /// progress signal. Cancellations do not count.
+    progress: AtomicU64,
+    cancelled: AtomicU64,
+    tasks: Vec<TaskStat>,
+}
+
+impl Round {
+    fn new(tasks: usize) -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            progress: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            tasks: (0..tasks)
+                .map(|_| TaskStat {
+                    phase: AtomicU8::new(IDLE),
+                    ops: AtomicU64::new(0),
+                })
+                .collect(),
+        }
+    }
+    fn set(&self, task: usize, phase: u8) {
+        self.tasks[task].phase.store(phase, SeqCst);
+    }
+    fn done(&self, task: usize) {
+        self.tasks[task].ops.fetch_add(1, SeqCst);
+        self.progress.fetch_add(1, SeqCst);
+    }
+    fn stopped(&self) -> bool {
+        self.stop.load(SeqCst)
+    }
+    fn phases(&self) -> String {
+        let mut counts = [0usize; PHASES.len()];
+        for t in &self.tasks {
+            counts[usize::from(t.phase.load(SeqCst))] += 1;
+        }
+        let mut out = String::new();
+        for (name, n) in PHASES.iter().zip(counts) {
+            if n > 0 {
+                out += &format!("  {n:>3} task(s) in {name}\n");
+            }
+        }
+        let per_task: Vec<String> = self
+            .tasks
+            .iter()
+            .map(|t| format!("{}:{}", t.phase.load(SeqCst), t.ops.load(SeqCst)))
+            .collect();
+        out += &format!("  per task (phase:ops): {}\n", per_task.join(" "));
+        out
+    }
+}
+
+/// Watches `round.progress`; on a stall, dumps `dump()` and the phases to
+/// stderr (bypassing the test harness's capture) and exits the process.
+fn watchdog(
+    round: Arc<Round>,
+    finished: Arc<AtomicBool>,
+    stall: Duration,
+    context: String,
+    dump: Box<dyn Fn() -> String + Send>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let tick = Duration::from_millis(50).min(stall);
+        let mut last = round.progress.load(SeqCst);
+        let mut since = Instant::now();
+        while !finished.load(SeqCst) {
+            thread::sleep(tick);
+            let now = round.progress.load(SeqCst);
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= stall {
+                let msg = format!(
+                    "\n!!! SOAK STALL: no progress for {stall:?} in {context}\n\
+                     !!! after {now} successful ops, {} cancellations this round\n\
+                     !!! state: {}\n{}\
+                     !!! replay: SOAK_SEED={:#x} (see the seed line above)\n",
+                    round.cancelled.load(SeqCst),
+                    dump(),
+                    round.phases(),
+                    settings_seed(),
+                );
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(msg.as_bytes());
+                let _ = err.flush();
+                std::process::exit(1);
+            }
+        }
+    })
+}
+
+static SEED: AtomicU64 = AtomicU64::new(0);
+fn settings_seed() -> u64 {
+    SEED.load(SeqCst)
+}
+
+/// A compio runtime per thread; the cross-thread wake queue is made large so
+/// that `wake()` from other runtimes never blocks on it.
+fn runtime() -> compio::runtime::Runtime {
+    compio::runtime::RuntimeBuilder::new()
+        .sync_queue_size(4096)
+        .build()
+        .expect("compio runtime")
+}
+
+/// Ready after `n` self-woken polls: raced against an acquire, it drops the
+/// acquire after a random number of polls (and re-polls it spuriously).
+async fn polls(n: u64) {
+    let mut left = n;
+    std::future::poll_fn(|cx| {
+        if left == 0 {
+            Poll::Ready(())
+        } else {
+            left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// How an operation is raced.
+enum Race {
+    Plain,
+    Polls(u64),
+    Timer(Duration),
+}
+
+impl Race {
+    fn pick(rng: &mut Rng) -> Self {
+        match rng.below(8) {
+            0 => Race::Polls(rng.below(4)),
+            1 => Race::Timer(Duration::from_micros(1 + rng.below(200))),
+            _ => Race::Plain,
+        }
+    }
+    /// Runs `fut` under this race: `None` if it was cancelled.
+    async fn run<F: Future>(self, fut: F) -> Option<F::Output> {
+        match self {
+            Race::Plain => Some(fut.await),
+            Race::Polls(n) => match select(pin!(fut), pin!(polls(n))).await {
+                Either::Left((out, _)) => Some(out),
+                Either::Right(_) => None,
+            },
+            Race::Timer(d) => compio::time::timeout(d, fut).await.ok(),
+        }
+    }
+}
+
+/// Something to do while holding: nothing, yield a few times, or sleep.
+async fn hold(rng: &mut Rng) {
+    match rng.below(8) {
+        0..=3 => {}
+        4..=6 => {
+            for _ in 0..=rng.below(3) {
+                yield_now().await;
+            }
+        }
+        _ => compio::time::sleep(Duration::from_micros(rng.below(50))).await,
+    }
+}
+
+// ---------------------------------------------------------------- semaphore
+
+#[derive(Clone, Copy, Debug)]
+struct SemShape {
+    permits: u32,
+    max_n: u32,
+    threads: usize,
+    tasks: usize,
+}
+
+impl SemShape {
+    /// Issue 8 defect 1's setup: 3 permits, `acquire_many(1 + rand % 3)`,
+    /// 6 runtimes x 4 tasks.
+    const CANONICAL: Self = Self {
+        permits: 3,
+        max_n: 3,
+        threads: 6,
+        tasks: 4,
+    };
+    fn random(rng: &mut Rng) -> Self {
+        let permits = 1 + rng.below(6) as u32;
+        Self {
+            permits,
+            max_n: 1 + rng.below(u64::from(permits)) as u32,
+            threads: 2 + rng.below(5) as usize,
+            tasks: 1 + rng.below(6) as usize,
+        }
+    }
+}
+
+struct SemTotals {
+    ops: u64,
+    cancelled: u64,
+    rounds: u64,
+}
+
+/// One task's loop. `held` is the sum of the permits held right now.
+async fn sem_task<B: WaitQueue>(
+    sem: Arc<Semaphore<B>>,
+    shape: SemShape,
+    round: Arc<Round>,
+    held: Arc<AtomicUsize>,
+    me: usize,
+    mut rng: Rng,
+) {
+    let limit = shape.permits as usize;
+    let enter = |n: usize| {
+        let now = held.fetch_add(n, SeqCst) + n;
+        assert!(
+            now <= limit,
+            "occupancy {now} exceeds the semaphore's {limit} permits ({:?})",
+            *sem
+        );
+    };
+    while !round.stopped() {
+        let n = 1 + rng.below(u64::from(shape.max_n)) as u32;
+        let kind = rng.below(10);
+        // Take permits one way or another (or fail to, when cancelled).
+        let (permit, owned) = match kind {
+            0 => {
+                // Non-blocking path.
+                round.set(me, ACQ_PLAIN);
+                match sem.try_acquire_many(n) {
+                    Ok(p) => (Some(p), None),
+                    Err(_) => {
+                        round.set(me, IDLE);
+                        yield_now().await;
+                        continue;
+                    }
+                }
+            }
+            1 => {
+                round.set(me, ACQ_OWNED);
+                let p = sem.clone().acquire_many_owned(n).await.expect("not closed");
+                (None, Some(p))
+            }
+            _ => {
+                let race = Race::pick(&mut rng);
+                round.set(
+                    me,
+                    match race {
+                        Race::Plain => ACQ_PLAIN,
+                        Race::Polls(_) => ACQ_POLLS,
+                        Race::Timer(_) => ACQ_TIMER,
+                    },
+                );
+                match race.run(sem.acquire_many(n)).await {
+                    Some(p) => (Some(p.expect("not closed")), None),
+                    None => {
+                        round.cancelled.fetch_add(1, SeqCst);
+                        round.set(me, IDLE);
+                        continue;
+                    }
+                }
+            }
+        };
+        let got = match (&permit, &owned) {
+            (Some(p), _) => p.num_permits(),
+            (_, Some(p)) => p.num_permits(),
+            (None, None) => unreachable!(),
+        };
+        assert_eq!(got, n as usize, "asked for {n} permits, got {got}");
+        enter(got);
+        round.set(me, HOLDING);
+        round.done(me);
+        hold(&mut rng).await;
+        match (permit, owned) {
+            (Some(mut p), None) if n >= 2 && rng.one_in(4) => {
+                // Release in two pieces.
+                let k = 1 + rng.below(u64::from(n) - 1) as usize;
+                let piece = p.split(k).expect("split within the permit");
+                held.fetch_sub(k, SeqCst);
+                drop(piece);
+                hold(&mut rng).await;
+                held.fetch_sub(n as usize - k, SeqCst);
+                drop(p);
+            }
+            (p, o) => {
+                held.fetch_sub(got, SeqCst);
+                drop((p, o));
+            }
+        }
+        round.set(me, IDLE);
+        if rng.one_in(4) {
+            yield_now().await;
+        }
+    }
+    round.set(me, IDLE);
+}
+
+fn soak_semaphore<B: WaitQueue>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
+    let started = Instant::now();
+    let mut totals = SemTotals {
+        ops: 0,
+        cancelled: 0,
+        rounds: 0,
+    };
+    while let Some(round_budget) = next_round(settings.budget, started, totals.ops, totals.rounds) {
+        let round_no = totals.rounds;
+        let mut shape_rng = Rng::new(derive(settings.seed, &[cfg, round_no, u64::MAX]));
+        // Even rounds use defect 1's setup, odd rounds a random shape.
+        let shape = if round_no % 2 == 0 {
+            SemShape::CANONICAL
+        } else {
+            SemShape::random(&mut shape_rng)
+        };
+        let sem = Semaphore::<B>::with_backend(shape.permits as usize);
+        let sem = Arc::new(if strict { sem.strict_fifo() } else { sem });
+        let round = Arc::new(Round::new(shape.threads * shape.tasks));
+        let held = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::new(AtomicBool::new(false));
+        let dog = watchdog(
+            round.clone(),
+            finished.clone(),
+            settings.stall,
+            format!("{name} round {round_no} {shape:?}"),
+            Box::new({
+                let sem = sem.clone();
+                let held = held.clone();
+                move || format!("{:?}, permits held by tasks: {}", *sem, held.load(SeqCst))
+            }),
+        );
+        let workers: Vec<_> = (0..shape.threads)
+            .map(|t| {
+                let (sem, round, held) = (sem.clone(), round.clone(), held.clone());
+                let seed = settings.seed;
+                thread::spawn(move || {
+                    runtime().block_on(join_all((0..shape.tasks).map(|k| {
+                        let me = t * shape.tasks + k;
+                        let rng = Rng::new(derive(seed, &[cfg, round_no, me as u64]));
+                        sem_task(sem.clone(), shape, round.clone(), held.clone(), me, rng)
+                    })));
+                })
+            })
+            .collect();
+        stop_when_spent(&round, round_budget);
+        let mut panic = None;
+        for w in workers {
+            if let Err(p) = w.join() {
+                round.stop.store(true, SeqCst);
+                panic.get_or_insert(p);
+            }
+        }
+        finished.store(true, SeqCst);
+        dog.join().unwrap();
+        if let Some(p) = panic {
+            eprintln!(
+                "soak: {name} round {round_no} {shape:?} failed; SOAK_SEED={:#x}",
+                settings.seed
+            );
+            std::panic::resume_unwind(p);
+        }
+        // Conservation: every permit is back, none invented.
+        assert_eq!(held.load(SeqCst), 0);
+        assert_eq!(
+            sem.available_permits(),
+            shape.permits as usize,
+            "{name} round {round_no} {shape:?}: permits lost or invented: {:?}",
+            *sem
+        );
+        let all = sem
+            .try_acquire_many(shape.permits)
+            .expect("all permits free after the round");
+        assert!(
+            sem.try_acquire().is_err(),
+            "a permit beyond the size: {:?}",
+            *sem
+        );
+        drop(all);
+        totals.ops += round.progress.load(SeqCst);
+        totals.cancelled += round.cancelled.load(SeqCst);
+        totals.rounds += 1;
+    }
+    assert!(totals.ops > 0, "{name}: no work done");
+    eprintln!(
+        "soak: {name:<36} {:>10} acquisitions {:>9} cancellations {:>4} rounds in {:.1?}",
+        totals.ops,
+        totals.cancelled,
+        totals.rounds,
+        started.elapsed()
+    );
+}
+
+/// The budget of the next round (rounds last at most 2 s or 2 M ops, so that
+/// conservation is checked often), or `None` when the configuration is done.
+fn next_round(budget: Budget, started: Instant, ops: u64, rounds: u64) -> Option<Budget> {
+    match budget {
+        Budget::Time(t) => {
+            let left = t.saturating_sub(started.elapsed());
+            (rounds == 0 || !left.is_zero()).then(|| Budget::Time(left.min(Duration::from_secs(2))))
+        }
+        Budget::Ops(n) => {
+            (rounds == 0 || ops < n).then(|| Budget::Ops(n.saturating_sub(ops).clamp(1, 2_000_000)))
+        }
+    }
+}
+
+/// Blocks until the round has spent its budget, then tells its tasks to stop.
+fn stop_when_spent(round: &Round, budget: Budget) {
+    let start = Instant::now();
+    loop {
+        let spent = match budget {
+            Budget::Time(t) => start.elapsed() >= t,
+            Budget::Ops(n) => round.progress.load(SeqCst) >= n,
+        };
+        if spent {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    round.stop.store(true, SeqCst);
+}
+
+// ---------------------------------------------------- mutex + condvar buffer
+
+#[derive(Debug, Default)]
+struct Buffer {
+    items: u64,
+    produced: u64,
+    consumed: u64,
+    /// Set while a task holds the lock (mutual exclusion check).
+    inside: bool,
+    stop: bool,
+}
+
+struct Shared<B: WaitQueue> {
+    buf: Mutex<Buffer, B>,
+    not_empty: Condvar<B>,
+    not_full: Condvar<B>,
+    capacity: u64,
+}
+
+async fn buffer_task<B: WaitQueue>(
+    s: Arc<Shared<B>>,
+    round: Arc<Round>,
+    me: usize,
+    producer: bool,
+    mut rng: Rng,
+) {
+    while !round.stopped() {
+        let race = Race::pick(&mut rng);
+        round.set(
+            me,
+            match race {
+                Race::Plain => WAIT_PLAIN,
+                Race::Polls(_) => WAIT_POLLS,
+                Race::Timer(_) => WAIT_TIMER,
+            },
+        );
+        let cap = s.capacity;
+        let waited = race
+            .run(async {
+                let guard = s.buf.lock().await;
+                if producer {
+                    s.not_full
+                        .wait_while(guard, |b| b.items >= cap && !b.stop)
+                        .await
+                } else {
+                    s.not_empty
+                        .wait_while(guard, |b| b.items == 0 && !b.stop)
+                        .await
+                }
+            })
+            .await;
+        let Some(mut guard) = waited else {
+            round.cancelled.fetch_add(1, SeqCst);
+            round.set(me, IDLE);
+            continue;
+        };
+        if guard.stop {
+            break;
+        }
+        assert!(!guard.inside, "two holders of the mutex");
+        guard.inside = true;
+        round.set(me, HOLDING);
+        if producer {
+            assert!(guard.items < cap, "buffer over capacity: {:?}", *guard);
+            guard.items += 1;
+            guard.produced += 1;
+        } else {
+            assert!(guard.items > 0, "consumed from an empty buffer");
+            guard.items -= 1;
+            guard.consumed += 1;
+        }
+        round.done(me);
+        if rng.one_in(4) {
+            // Yield while holding the lock.
+            yield_now().await;
+        }
+        guard.inside = false;
+        drop(guard);
+        if producer {
+            s.not_empty.notify_one();
+        } else {
+            s.not_full.notify_one();
+        }
+        round.set(me, IDLE);
+        if rng.one_in(4) {
+            yield_now().await;
+        }
+    }
+    round.set(me, IDLE);
+}
+
+fn soak_buffer<B: WaitQueue>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
+    let started = Instant::now();
+    let (mut ops, mut cancelled, mut rounds) = (0u64, 0u64, 0u64);
+    while let Some(round_budget) = next_round(settings.budget, started, ops, rounds) {
+        let mut shape_rng = Rng::new(derive(settings.seed, &[cfg, rounds, u64::MAX]));
+        let threads = 2 + shape_rng.below(4) as usize;
+        let tasks = 2 + shape_rng.below(4) as usize;
+        let mutex = Mutex::<Buffer, B>::with_backend(Buffer::default());
+        let shared = Arc::new(Shared {
+            buf: if strict { mutex.strict_fifo() } else { mutex },
+            not_empty: Condvar::<B>::with_backend(),
+            not_full: Condvar::<B>::with_backend(),
+            capacity: 1 + shape_rng.below(4),
+        });
+        let round = Arc::new(Round::new(threads * tasks));
+        let finished = Arc::new(AtomicBool::new(false));
+        let context = format!(
+            "{name} round {rounds} ({threads} threads x {tasks} tasks, capacity {})",
+            shared.capacity
+        );
+        let dog = watchdog(
+            round.clone(),
+            finished.clone(),
+            settings.stall,
+            context.clone(),
+            Box::new({
+                let shared = shared.clone();
+                move || {
+                    format!(
+                        "{:?} {:?} {:?}",
+                        shared.buf, shared.not_empty, shared.not_full
+                    )
+                }
+            }),
+        );
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (shared, round) = (shared.clone(), round.clone());
+                let seed = settings.seed;
+                thread::spawn(move || {
+                    runtime().block_on(join_all((0..tasks).map(|k| {
+                        let me = t * tasks + k;
+                        // Alternate producers and consumers.
+                        let producer = me % 2 == 0;
+                        let rng = Rng::new(derive(seed, &[cfg, rounds, me as u64]));
+                        buffer_task(shared.clone(), round.clone(), me, producer, rng)
+                    })));
+                })
+            })
+            .collect();
+        stop_when_spent(&round, round_budget);
+        // Release the tasks parked in `wait_while` (their condition sees
+        // `stop`); spurious wake-ups are harmless.
+        let joined = Arc::new(AtomicBool::new(false));
+        let stopper = thread::spawn({
+            let (shared, joined) = (shared.clone(), joined.clone());
+            move || {
+                runtime().block_on(async {
+                    while !joined.load(SeqCst) {
+                        shared.buf.lock().await.stop = true;
+                        shared.not_empty.notify_all();
+                        shared.not_full.notify_all();
+                        compio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                })
+            }
+        });
+        let mut panic = None;
+        for w in workers {
+            if let Err(p) = w.join() {
+                panic.get_or_insert(p);
+            }
+        }
+        joined.store(true, SeqCst);
+        stopper.join().unwrap();
+        finished.store(true, SeqCst);
+        dog.join().unwrap();
+        if let Some(p) = panic {
+            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
+            std::panic::resume_unwind(p);
+        }
+        let b = shared.buf.try_lock().expect("mutex free after the round");
+        assert!(!b.inside);
+        assert_eq!(b.produced, b.consumed + b.items, "{context}: {:?}", *b);
+        drop(b);
+        ops += round.progress.load(SeqCst);
+        cancelled += round.cancelled.load(SeqCst);
+        rounds += 1;
+    }
+    assert!(ops > 0, "{name}: no work done");
+    eprintln!(
+        "soak: {name:<36} {ops:>10} produce/consume {cancelled:>9} cancellations {rounds:>4} rounds in {:.1?}",
+        started.elapsed()
+    );
+}
+
+// --------------------------------------------------------------- the driver
+
+type Run = fn(&Settings, u64, &str, bool);
+
+fn configurations() -> Vec<(String, Run, bool)> {
+    let mut backends: Vec<(&str, Run, Run)> = vec![
+        (
+            "MutexVecDeque",
+            soak_semaphore::<MutexVecDeque>,
+            soak_buffer::<MutexVecDeque>,
+        ),
+        (
+            "ParkingLotHybrid",
+            soak_semaphore::<ParkingLotHybrid>,
+            soak_buffer::<ParkingLotHybrid>,
+        ),
+        (
+            "SegQueue",
+            soak_semaphore::<SegQueue>,
+            soak_buffer::<SegQueue>,
+        ),
+        (
+            "Intrusive",
+            soak_semaphore::<Intrusive>,
+            soak_buffer::<Intrusive>,
+        ),
+    ];
+    #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+    backends.push((
+        "IoUringFutex",
+        soak_semaphore::<compio_sync::backend::IoUringFutex>,
+        soak_buffer::<compio_sync::backend::IoUringFutex>,
+    ));
+    let mut out = Vec::new();
+    for (primitive, which) in [("semaphore", 0), ("mutex+condvar", 1)] {
+        for strict in [false, true] {
+            for &(backend, sem, buf) in &backends {
+                let policy = if strict { "strict" } else { "barging" };
+                let run = if which == 0 { sem } else { buf };
+                out.push((format!("{primitive}/{policy}/{backend}"), run, strict));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn soak() {
+    let seed = env_u64("SOAK_SEED").unwrap_or_else(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        splitmix(t.as_nanos() as u64 ^ u64::from(std::process::id()))
+    });
+    SEED.store(seed, SeqCst);
+    let filter = std::env::var("SOAK_FILTER").unwrap_or_default();
+    let configs: Vec<_> = configurations()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (name, ..))| name.contains(&filter))
+        .collect();
+    assert!(
+        !configs.is_empty(),
+        "SOAK_FILTER={filter:?} matches nothing"
+    );
+    let budget = match env_u64("SOAK_OPS") {
+        Some(ops) => Budget::Ops(ops),
+        None => {
+            let total = Duration::from_secs_f64(env_u64("SOAK_SECS").unwrap_or(8) as f64);
+            Budget::Time(total / configs.len() as u32)
+        }
+    };
+    let settings = Settings {
+        seed,
+        budget,
+        stall: Duration::from_secs(env_u64("SOAK_STALL_SECS").unwrap_or(10)),
+    };
+    // Straight to stderr: visible even when the harness captures output and
+    // the watchdog ends the process.
+    let _ = writeln!(
+        std::io::stderr(),
+        "soak: SOAK_SEED={seed:#x}, {} configurations, {} each, stall limit {:?}",
+        configs.len(),
+        match budget {
+            Budget::Time(t) => format!("{t:.2?}"),
+            Budget::Ops(n) => format!("{n} ops"),
+        },
+        settings.stall
+    );
+    for (cfg, (name, run, strict)) in configs {
+        run(&settings, cfg as u64, &name, strict);
+    }
+}
