@@ -34,7 +34,10 @@ fn panic_location(f: impl FnOnce()) -> (&'static str, u32) {
         }));
     });
     PANIC_AT.with(|p| p.set(None));
-    assert!(catch_unwind(AssertUnwindSafe(f)).is_err(), "expected a panic");
+    assert!(
+        catch_unwind(AssertUnwindSafe(f)).is_err(),
+        "expected a panic"
+    );
     PANIC_AT.with(|p| p.get()).expect("panic location recorded")
 }
 
@@ -67,7 +70,10 @@ fn merging_permits_past_u32_works() {
     a.merge(b);
     assert_eq!(a.num_permits(), 6_000_000_000);
     let c = a.split(5_000_000_000).unwrap();
-    assert_eq!((a.num_permits(), c.num_permits()), (1_000_000_000, 5_000_000_000));
+    assert_eq!(
+        (a.num_permits(), c.num_permits()),
+        (1_000_000_000, 5_000_000_000)
+    );
     drop((a, c));
     assert_eq!(s.available_permits(), Semaphore::MAX_PERMITS);
 }
