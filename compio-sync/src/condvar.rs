@@ -472,6 +472,10 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
             // `cv.queue`; it stays pinned in this future, whose `Drop`
             // cancels it while `queued`.
             unsafe { cv.queue.register(waiter, cx.waker()) };
+            // Recorded after `register`: if its clone of the waker (user
+            // code) panics, the waiter is left idle (contract point 7), so
+            // there is nothing to cancel; the guard unlocks as it unwinds,
+            // and a later poll returns at once (a spurious wakeup).
             *queued = true;
             // Unlock only now that we are queued: whoever takes the mutex
             // next and notifies finds us.

@@ -20,14 +20,12 @@ pub(crate) use std::sync::{Arc, Mutex, MutexGuard, atomic};
 // (module `loom_stand_ins` below) with the same method names, so backend code
 // is written once.
 #[cfg(not(loom))]
-pub(crate) use atomic_waker::AtomicWaker;
-#[cfg(not(loom))]
 pub(crate) use crossbeam_queue::SegQueue;
 #[cfg(not(loom))]
 pub(crate) use parking_lot::Mutex as ParkingMutex;
 
 #[cfg(loom)]
-pub(crate) use self::loom_stand_ins::{AtomicWaker, ParkingMutex, SegQueue};
+pub(crate) use self::loom_stand_ins::{ParkingMutex, SegQueue};
 
 #[cfg(not(loom))]
 pub(crate) use self::std_cell::UnsafeCell;
@@ -56,22 +54,24 @@ mod std_cell {
     }
 }
 
-/// loom-visible stand-ins for `parking_lot::Mutex`, `atomic_waker::AtomicWaker`
-/// and `crossbeam_queue::SegQueue`.
+/// loom-visible stand-ins for `parking_lot::Mutex` and
+/// `crossbeam_queue::SegQueue`.
 ///
 /// The real types synchronize through `std` atomics (and `parking_lot` parks
 /// the OS thread), which loom can neither see nor schedule: a real
 /// `parking_lot` lock would deadlock a loom model, and happens-before edges
-/// made inside `AtomicWaker` or `SegQueue` would be invisible to it. Each
+/// made inside `SegQueue` would be invisible to it. Each
 /// stand-in keeps the real type's contract and builds it from loom's own
 /// primitives, so loom explores interleavings *between* calls and sees the
 /// synchronization each call provides. What loom does not explore is the
-/// inside of the real types: an `AtomicWaker` or `SegQueue` operation is one
-/// atomic step in the model. Their own authors test those internals; our
-/// models check how the backends use them.
+/// inside of the real types: a `SegQueue` operation is one atomic step in the
+/// model. Their own authors test those internals; our models check how the
+/// backends use them. (The backends' waker cell, `backend::waker_cell`, is
+/// our own code built from this module's atomics and cell, so loom sees
+/// inside it.)
 #[cfg(loom)]
 mod loom_stand_ins {
-    use std::{collections::VecDeque, task::Waker};
+    use std::collections::VecDeque;
 
     /// `parking_lot::Mutex`: no poisoning, `lock` returns the guard.
     #[derive(Debug)]
@@ -92,30 +92,6 @@ mod loom_stand_ins {
                 Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
                 Err(std::sync::TryLockError::WouldBlock) => None,
             }
-        }
-    }
-
-    /// `atomic_waker::AtomicWaker` over loom's model of it: a `register`
-    /// racing a `wake` wakes the new waker instead of storing it, exactly the
-    /// outcome the real type allows.
-    #[derive(Debug, Default)]
-    pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
-
-    impl AtomicWaker {
-        pub(crate) fn new() -> Self {
-            Self(loom::future::AtomicWaker::new())
-        }
-
-        pub(crate) fn register(&self, waker: &Waker) {
-            self.0.register_by_ref(waker);
-        }
-
-        pub(crate) fn wake(&self) {
-            self.0.wake();
-        }
-
-        pub(crate) fn take(&self) -> Option<Waker> {
-            self.0.take_waker()
         }
     }
 

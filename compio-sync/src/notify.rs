@@ -567,15 +567,28 @@ impl NotifiedState {
             Some(waker) => &*self.waker.insert(waker.clone()),
             None => Waker::noop(),
         };
+        // Registering clones the waker (user code). A register that unwinds
+        // leaves its own node idle (contract point 7), but if the second one
+        // panics the first node is linked: the guard unlinks both while
+        // unwinding (cancelling an idle node is a no-op), so the future is
+        // back in `Init` with nothing linked, and a later poll starts over.
+        let unwinding = Unregister {
+            notify,
+            one,
+            all,
+            parity: self.generation & 1,
+        };
         // Both nodes are idle (`Init`); each is only ever used with the queue
         // it is registered in here (`one` with the queue of our generation's
         // parity, which never changes).
         // SAFETY: idle nodes, one queue each (above); both stay pinned in the
-        // future, whose `Drop` cancels them while `Waiting`.
+        // future, whose `Drop` cancels them while `Waiting` (and the guard
+        // until then).
         unsafe {
             notify.all.register(all, waker);
             notify.one[self.generation & 1].register(one, waker);
         }
+        std::mem::forget(unwinding);
         // Release: publishes the registrations to a storing `notify` (its
         // Acquire load of `registrations`).
         notify.registrations.fetch_add(1, Release);
@@ -683,6 +696,30 @@ impl NotifiedState {
             // every order of events tokio's would forward it too.
             notify.notify_one();
         }
+    }
+}
+
+/// Unlinks both nodes of a [`Notified`] whose registration unwinds (a waker
+/// whose `clone` panics); `mem::forget` once both are registered.
+struct Unregister<'a, B: WaitQueue> {
+    notify: &'a Notify<B>,
+    one: Pin<&'a B::Waiter>,
+    all: Pin<&'a B::Waiter>,
+    parity: usize,
+}
+
+impl<B: WaitQueue> Drop for Unregister<'_, B> {
+    fn drop(&mut self) {
+        // SAFETY: each node is used with this queue only (`one` with the queue
+        // of its generation's parity) and is pinned in its future; a node
+        // whose register unwound, or that was never registered, is idle, and
+        // `cancel` on an idle node is a no-op.
+        let got_one = unsafe { self.notify.one[self.parity].cancel(self.one) };
+        // SAFETY: as above.
+        unsafe { self.notify.all.cancel(self.all) };
+        // `one` registers last, so when anything unwinds it is idle: no
+        // `notify_one` can have picked it.
+        debug_assert!(!got_one, "a node that never registered was notified");
     }
 }
 

@@ -15,7 +15,7 @@ use std::{
 
 use super::{
     WaitQueue,
-    list::{End, IDLE, Linked, List, NOTIFIED, Node, WAITING},
+    list::{End, IDLE, Linked, List, NOTIFIED, Node},
 };
 use crate::loom::{Mutex, atomic::Ordering::*, lock};
 
@@ -72,7 +72,9 @@ unsafe impl WaitQueue for Intrusive {
     }
 
     unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker) {
-        // Cloned before locking: a waker's clone is user code.
+        // Cloned before locking, and before the waiter is linked: a waker's
+        // clone is user code, and if it panics the waiter is still idle
+        // (contract point 7). Nothing below runs user code.
         let waker = waker.clone();
         // SAFETY: the caller guarantees the waiter is idle, used with this
         // queue only, and pinned until it is idle again, which requires
@@ -87,24 +89,13 @@ unsafe impl WaitQueue for Intrusive {
             state.store(IDLE, Relaxed);
             return Poll::Ready(());
         }
-        let stale = {
-            let mut list = lock(&self.list);
-            match state.load(Acquire) {
-                NOTIFIED => {
-                    state.store(IDLE, Relaxed);
-                    return Poll::Ready(());
-                }
-                s => {
-                    debug_assert_eq!(s, WAITING, "poll_wait: waiter not registered");
-                    // SAFETY: WAITING under the lock, so the waiter is linked
-                    // into this list.
-                    unsafe { list.update_waker(&waiter, cx.waker()) }
-                }
-            }
-        };
-        // The replaced waker is dropped with the lock released (point 5).
-        drop(stale);
-        Poll::Pending
+        // SAFETY: the caller guarantees the waiter was registered with this
+        // queue and not yet observed `Ready` or cancelled.
+        let polled = unsafe { List::poll_waker(&self.list, &waiter, cx.waker(), |(), _| {}) };
+        if polled.is_ready() {
+            state.store(IDLE, Relaxed);
+        }
+        polled
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> bool {

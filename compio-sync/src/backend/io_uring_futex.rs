@@ -466,29 +466,22 @@ impl IoUringFutex {
     ///
     /// As for [`WaitQueue::poll_wait`].
     unsafe fn poll_via_waker(&self, waiter: Pin<&FutexWaiter>, cx: &mut Context<'_>) -> Poll<()> {
-        let stale = {
-            let mut list = lock(&self.list);
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                drop(list);
-                return finish(&waiter, cx);
-            }
-            debug_assert_eq!(
-                waiter.node.state.load(Relaxed),
-                WAITING,
-                "poll_wait: not registered"
-            );
-            if waiter.path.load(Relaxed) != VIA_WAKER {
-                // A notifier that selected this waiter before the switch used
-                // the futex and marked it, and we would have seen the mark.
-                list.extra.release(waiter.mask.load(Relaxed));
-                waiter.path.store(VIA_WAKER, Relaxed);
-            }
-            // SAFETY: WAITING under the lock, so the waiter is linked into
-            // this list.
-            unsafe { list.update_waker(&waiter, cx.waker()) }
+        // SAFETY: forwarded from our caller: registered with this queue and
+        // not yet observed `Ready` or cancelled.
+        let polled = unsafe {
+            List::poll_waker(&self.list, &waiter, cx.waker(), |bits, waiter| {
+                if waiter.path.load(Relaxed) != VIA_WAKER {
+                    // A notifier that selected this waiter before the switch
+                    // used the futex and marked it, and we would have seen
+                    // the mark under this lock.
+                    bits.release(waiter.mask.load(Relaxed));
+                    waiter.path.store(VIA_WAKER, Relaxed);
+                }
+            })
         };
-        // The replaced waker is dropped with the lock released (point 5).
-        drop(stale);
+        if polled.is_ready() {
+            return finish(&waiter, cx);
+        }
         Poll::Pending
     }
 
@@ -498,15 +491,26 @@ impl IoUringFutex {
         let word = self.word.get()?;
         // Outside a compio runtime nothing drives the op's driver.
         Runtime::try_with_current(|_| ()).ok()?;
-        let mut slot = lock(&waiter.op);
-        if let Some(bound) = slot.inflight.as_mut() {
+        // Polling the op clones `cx`'s waker (user code), so the op is moved
+        // out of the `op` lock first and put back if it is still pending. If
+        // the poll unwinds, the op is dropped instead (compio cannot poll a
+        // `Submit` whose poll panicked again); the waiter stays linked, and
+        // the next `poll_wait` arms a new wait or `cancel` unlinks it.
+        let inflight = lock(&waiter.op).inflight.take();
+        if let Some(mut bound) = inflight {
             // Polled on a thread other than the op's: we may not touch it
             // (`reap` leaks it, see `ThreadBound`).
-            let submit = bound.get_mut()?;
+            let Some(submit) = bound.get_mut() else {
+                lock(&waiter.op).inflight = Some(bound);
+                return None;
+            };
             match Pin::new(submit).poll(cx) {
-                Poll::Pending => return Some(Poll::Pending),
+                Poll::Pending => {
+                    lock(&waiter.op).inflight = Some(bound);
+                    return Some(Poll::Pending);
+                }
                 Poll::Ready(out) => {
-                    slot.inflight = None;
+                    drop(bound);
                     if let Completion::Fallback = classify(out.0) {
                         return None;
                     }
@@ -517,68 +521,114 @@ impl IoUringFutex {
             waiter.snapshot.store(word.load(Acquire), Relaxed);
         }
         if waiter.node.state.load(Acquire) == NOTIFIED {
-            drop(slot);
             return Some(finish(waiter, cx));
         }
-        if !submit_wait(&mut slot, word, waiter, cx)? {
+        match submit_wait(word, waiter, cx) {
+            Armed::InFlight(op) => lock(&waiter.op).inflight = Some(op),
             // Completed on its first poll, which io_uring never does; poll
             // again rather than spin here.
-            cx.waker().wake_by_ref();
+            Armed::Completed => cx.waker().wake_by_ref(),
+            Armed::Fallback => return None,
         }
         Some(Poll::Pending)
     }
 
-    /// Moves a just-registered io_uring waiter whose wait could not be armed
-    /// to the waker path, keeping `waker` as the one a notify wakes.
-    fn fall_back_to_waker(&self, waiter: &FutexWaiter, waker: &Waker) {
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
-        let leftover = {
-            let mut list = lock(&self.list);
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                // Selected while we tried to arm: the futex wake found no
-                // wait of ours, so nothing has woken `waker` yet.
-                Some(waker)
-            } else {
-                list.extra.release(waiter.mask.load(Relaxed));
-                waiter.path.store(VIA_WAKER, Relaxed);
-                // SAFETY: WAITING (registered, not notified) under the lock,
-                // so the waiter is linked into this list.
-                unsafe { list.with_waker(waiter, |slot| *slot = Some(waker)) };
-                None
-            }
+    /// The io_uring half of `register`: arms a `FUTEX_WAIT` for `waker`, then
+    /// links the waiter on the io_uring path. Returns `false`, with the
+    /// waiter still idle and unlinked, if the wait could not be armed (the
+    /// caller then registers it on the waker path).
+    ///
+    /// The wait is armed BEFORE the waiter is linked, because arming polls
+    /// compio's `Submit`, which clones `waker` (user code): if that panics,
+    /// the waiter has never been visible to a notifier, and the guard gives
+    /// its futex bit back. Armed early, the wait can only be woken
+    /// spuriously before the link (another waiter's wake on a shared bit, or
+    /// a bump of the word); `poll_wait` then re-checks and re-arms.
+    ///
+    /// Arming now, for `waker`, makes a notify wake the waker given to
+    /// `register` even if the owner returns `Pending` without calling
+    /// `poll_wait` (contract point 3). If the caller's re-check then
+    /// succeeds, its `cancel` drops the op again.
+    fn register_via_io_uring(&self, waiter: &FutexWaiter, waker: &Waker) -> bool {
+        let word = self.word();
+        // Snapshot the word BEFORE the waiter becomes visible to notifiers
+        // (linked below): a notify that selects it marks it and only then
+        // bumps the word, so the bump always comes after this load, and the
+        // first io_uring wait (which expects this value) either fails with
+        // EAGAIN or is woken. A snapshot taken after linking could already
+        // include the bump of a notify that selected us, and the wait would
+        // then sleep through the only wake-up it gets.
+        waiter.snapshot.store(word.load(Acquire), Relaxed);
+        // The bit is taken before the wait is armed with it: a wake for a
+        // waiter selected later must find a wait that expects its bit.
+        let bit = BitGuard {
+            queue: self,
+            mask: lock(&self.list).extra.take(),
         };
-        // Woken with the lock released (point 5).
-        if let Some(waker) = leftover {
-            waker.wake();
-        }
+        waiter.mask.store(bit.mask, Relaxed);
+        let mut cx = Context::from_waker(waker);
+        let Armed::InFlight(op) = submit_wait(&word, waiter, &mut cx) else {
+            // Not armed (or completed at once, which io_uring never does):
+            // the guard gives the bit back.
+            return false;
+        };
+        // Stored before linking: once linked, a notifier may select us and
+        // the owner may `cancel`, which reaps the op from here.
+        let replaced = lock(&waiter.op).inflight.replace(op);
+        debug_assert!(replaced.is_none(), "register: an idle waiter had an op");
+        let mut list = lock(&self.list);
+        std::mem::forget(bit);
+        waiter.path.store(VIA_IO_URING, Relaxed);
+        // SAFETY: the caller of `register` guarantees the waiter is idle, used
+        // with this queue only, and pinned until it is idle again, which
+        // requires unlinking it.
+        unsafe { list.push_back(Pin::new_unchecked(waiter), None) };
+        true
     }
 }
 
+/// Gives a futex bit back if `register` does not link its waiter (a panic in
+/// the waker's clone while arming, or a wait that could not be armed).
+struct BitGuard<'a> {
+    queue: &'a IoUringFutex,
+    mask: u32,
+}
+
+impl Drop for BitGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.queue.list).extra.release(self.mask);
+    }
+}
+
+/// What arming a `FUTEX_WAIT` gave.
+enum Armed {
+    /// In flight: to be stored in the waiter's `op` slot.
+    InFlight(ThreadBound<Submit<FutexWaitOp>>),
+    /// It completed on its first poll (io_uring never does this): re-check.
+    Completed,
+    /// Continue on the waker path.
+    Fallback,
+}
+
 /// Submits a `FUTEX_WAIT` that expects `waiter.snapshot` and polls it once,
-/// which pushes it to the ring and gives it `cx`'s waker. `Some(true)`: in
-/// flight, stored in `slot`. `Some(false)`: it completed on that first poll
-/// (io_uring never does this). `None`: continue on the waker path.
-fn submit_wait(
-    slot: &mut OpSlot,
-    word: &Arc<AtomicU32>,
-    waiter: &FutexWaiter,
-    cx: &mut Context<'_>,
-) -> Option<bool> {
+/// which pushes it to the ring and gives it `cx`'s waker. Polling clones the
+/// waker (user code): call it with no lock held.
+fn submit_wait(word: &Arc<AtomicU32>, waiter: &FutexWaiter, cx: &mut Context<'_>) -> Armed {
     let op = FutexWaitOp {
         word: Arc::clone(word),
         expected: waiter.snapshot.load(Relaxed),
         mask: waiter.mask.load(Relaxed),
     };
-    let mut submit = Runtime::try_with_current(|rt| rt.submit(op)).ok()?;
+    let Ok(mut submit) = Runtime::try_with_current(|rt| rt.submit(op)) else {
+        return Armed::Fallback;
+    };
+    // If the clone inside panics, `submit` is dropped while unwinding, which
+    // cancels the op.
     match Pin::new(&mut submit).poll(cx) {
-        Poll::Pending => {
-            slot.inflight = Some(ThreadBound::new(submit));
-            Some(true)
-        }
+        Poll::Pending => Armed::InFlight(ThreadBound::new(submit)),
         Poll::Ready(out) => match classify(out.0) {
-            Completion::Retry => Some(false),
-            Completion::Fallback => None,
+            Completion::Retry => Armed::Completed,
+            Completion::Fallback => Armed::Fallback,
         },
     }
 }
@@ -707,44 +757,20 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     unsafe fn register(&self, waiter: Pin<&FutexWaiter>, waker: &Waker) {
-        let (path, word, clone) = if io_uring_here() {
-            (VIA_IO_URING, Some(self.word()), None)
-        } else {
-            // Cloned before locking: a waker's clone is user code.
-            (VIA_WAKER, None, Some(waker.clone()))
-        };
-        if let Some(word) = &word {
-            // Snapshot the word BEFORE the waiter becomes visible to notifiers
-            // (linked below): a notify that selects it marks it and only then
-            // bumps the word, so the bump always comes after this load, and the
-            // first io_uring wait (which expects this value) either fails with
-            // EAGAIN or is woken. A snapshot taken after linking could already
-            // include the bump of a notify that selected us, and the wait
-            // would then sleep through the only wake-up it gets.
-            waiter.snapshot.store(word.load(Acquire), Relaxed);
+        // Every piece of user code (cloning `waker`, directly or inside
+        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
+        // panic leaves it idle (contract point 7); linking runs none.
+        if io_uring_here() && self.register_via_io_uring(&waiter, waker) {
+            return;
         }
-        {
-            let mut list = lock(&self.list);
-            if path != VIA_WAKER {
-                waiter.mask.store(list.extra.take(), Relaxed);
-            }
-            waiter.path.store(path, Relaxed);
-            // SAFETY: the caller guarantees the waiter is idle, used with
-            // this queue only, and pinned until it is idle again, which
-            // requires unlinking it.
-            unsafe { list.push_back(waiter, clone) };
-        }
-        if let Some(word) = word {
-            // Arm the wait now, for `waker`: a notify must wake the waker given
-            // to `register` even if the owner returns Pending without calling
-            // `poll_wait` (contract point 3). If the caller's re-check then
-            // succeeds, its `cancel` drops the op again.
-            let mut cx = Context::from_waker(waker);
-            let armed = submit_wait(&mut lock(&waiter.op), &word, &waiter, &mut cx);
-            if armed != Some(true) {
-                self.fall_back_to_waker(&waiter, waker);
-            }
-        }
+        // Cloned before locking: a waker's clone is user code.
+        let waker = waker.clone();
+        let mut list = lock(&self.list);
+        waiter.path.store(VIA_WAKER, Relaxed);
+        // SAFETY: the caller guarantees the waiter is idle, used with this
+        // queue only, and pinned until it is idle again, which requires
+        // unlinking it.
+        unsafe { list.push_back(waiter, Some(waker)) };
     }
 
     unsafe fn poll_wait(&self, waiter: Pin<&FutexWaiter>, cx: &mut Context<'_>) -> Poll<()> {

@@ -11,7 +11,12 @@
 //! guards it. `notify` and `notify_all` take the lock themselves, because
 //! they wake with it released (contract point 5).
 
-use std::{marker::PhantomPinned, pin::Pin, ptr::NonNull, task::Waker};
+use std::{
+    marker::PhantomPinned,
+    pin::Pin,
+    ptr::NonNull,
+    task::{Poll, Waker},
+};
 
 use super::WakeBatch;
 use crate::loom::{
@@ -121,6 +126,12 @@ impl<T> Node<T> {
 
 impl<T> Drop for Node<T> {
     fn drop(&mut self) {
+        // A linked node is about to be freed while the list still points at
+        // it: a use-after-free waiting to happen. Not checked while
+        // unwinding: a second panic would abort and hide the first.
+        if std::thread::panicking() {
+            return;
+        }
         debug_assert_ne!(
             self.state.load(Relaxed),
             WAITING,
@@ -206,19 +217,72 @@ impl<T: Linked, X> List<T, X> {
         unsafe { waiter.node().links_mut(|l| f(&mut l.waker)) }
     }
 
-    /// Stores `waker` in `waiter` unless the stored one would wake the same
-    /// task; returns the replaced waker, to be dropped with the lock released.
+    /// The waker half of `poll_wait` on a registered `waiter`: `Ready` if it
+    /// has been notified (the caller then makes it idle), otherwise stores
+    /// `waker` unless the stored one would wake the same task, and `Pending`.
+    ///
+    /// Cloning a waker is user code and may re-enter this list (contract
+    /// points 5 and 7), so it never runs under the lock: under the lock we
+    /// only compare (`Waker::will_wake`); if a new waker is needed, we unlock,
+    /// clone, lock again and re-check the state before storing it. The
+    /// replaced waker is dropped with the lock released. If the clone or that
+    /// drop panics, the waiter is still linked (or notified), with a waker
+    /// that wakes its task. `prepare` runs under the lock on the
+    /// still-waiting waiter, each time the lock is taken.
     ///
     /// # Safety
     ///
-    /// `waiter` is linked into this list.
-    pub(super) unsafe fn update_waker(&mut self, waiter: &T, waker: &Waker) -> Option<Waker> {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            self.with_waker(waiter, |slot| match slot {
-                Some(old) if old.will_wake(waker) => None,
-                _ => slot.replace(waker.clone()),
-            })
+    /// `waiter` was linked into this list and has not since been observed
+    /// `Ready` or cancelled (it is `WAITING` or `NOTIFIED`).
+    pub(super) unsafe fn poll_waker(
+        list: &Mutex<Self>,
+        waiter: &T,
+        waker: &Waker,
+        mut prepare: impl FnMut(&mut X, &T),
+    ) -> Poll<()> {
+        let node = waiter.node();
+        // Our clone of `waker`, made with the lock released.
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let mut guard = lock(list);
+            // Acquire: pairs with the Release store in `mark`.
+            if node.state.load(Acquire) == NOTIFIED {
+                drop(guard);
+                // User code, with the lock released; the waiter stays
+                // NOTIFIED (the caller's next step) if it panics.
+                drop(fresh);
+                return Poll::Ready(());
+            }
+            debug_assert_eq!(
+                node.state.load(Relaxed),
+                WAITING,
+                "poll_wait: waiter not registered"
+            );
+            prepare(&mut guard.extra, waiter);
+            // SAFETY: WAITING under the lock, so the waiter is linked into
+            // this list (the caller uses it with no other).
+            let stored = unsafe {
+                guard.with_waker(waiter, |slot| {
+                    if slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                        Some(None)
+                    } else {
+                        // Only the owner stores wakers, so the slot is the
+                        // one we compared on our previous turn, if any.
+                        fresh.take().map(|new| slot.replace(new))
+                    }
+                })
+            };
+            drop(guard);
+            match stored {
+                Some(stale) => {
+                    // At most one of the two is `Some`; each is user code.
+                    drop(stale);
+                    drop(fresh);
+                    return Poll::Pending;
+                }
+                // Clone with the lock released, then store it next turn.
+                None => fresh = Some(waker.clone()),
+            }
         }
     }
 
@@ -346,6 +410,8 @@ impl<T: Linked, X> List<T, X> {
             unlocked();
             batch.wake_all();
             if drained {
+                // Resumes the first panic a waker raised, once every batch is done.
+                batch.finish();
                 return count;
             }
             guard = lock(list);

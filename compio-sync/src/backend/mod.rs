@@ -53,6 +53,8 @@
 //! round trip per wait (see its docs).
 
 use std::{
+    any::Any,
+    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     pin::Pin,
     task::{Context, Poll, Waker},
 };
@@ -64,6 +66,7 @@ mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
 mod seg_queue;
+mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
@@ -120,6 +123,19 @@ pub type DefaultBackend = Intrusive;
 /// 6. **No access after idle.** Once a waiter is idle (by `Ready` or by
 ///    `cancel`), the queue never touches its memory again, so the owner may
 ///    drop it.
+/// 7. **Misbehaving wakers cost only their own task.** Cloning, waking and
+///    dropping a waker is user code, and it may panic or re-enter the queue.
+///    None of it runs under a lock of the queue (point 5; a `clone` included:
+///    under a lock the queue only compares wakers with [`Waker::will_wake`]).
+///    If `register` unwinds, the waiter is **idle**: nothing can have
+///    selected it, and the caller need not cancel it (the queue clones
+///    before the waiter becomes visible, and runs no user code after). If
+///    `poll_wait` or `cancel` unwinds, the waiter is in a state the next
+///    `poll_wait` or `cancel` handles (still waiting, notified or idle,
+///    never half-linked). A panicking `wake` in `notify_all` does not stop
+///    it: every selected waiter is still marked and woken, and the first
+///    panic is resumed once at the end; `notify_one` and `notify_last` mark
+///    their waiter before they wake it. No waker panic aborts the process.
 ///
 /// Callers of the `unsafe` methods promise what their `# Safety` sections say:
 /// a waiter is used with one queue only, and is idle (cancelled or observed
@@ -205,9 +221,15 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
 
 /// A fixed-size batch of wakers, collected under a lock and woken after it is
 /// released (contract point 5), without allocating.
+///
+/// A waker that panics in `wake` does not stop the batch (contract point 7):
+/// every waker is woken, the first panic is kept, and [`finish`](Self::finish)
+/// resumes it once the whole `notify_all` is done (all its batches).
 pub(crate) struct WakeBatch {
     wakers: [Option<Waker>; Self::CAPACITY],
     len: usize,
+    /// The first panic raised by a waker of this `notify_all`.
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 impl WakeBatch {
@@ -217,6 +239,7 @@ impl WakeBatch {
         Self {
             wakers: [const { None }; Self::CAPACITY],
             len: 0,
+            panic: None,
         }
     }
 
@@ -231,20 +254,47 @@ impl WakeBatch {
         self.len += 1;
     }
 
-    /// Wakes and drops every collected waker. Call with no lock held.
+    /// Runs user code (a wake) with no lock held, keeping its panic, if any,
+    /// for [`finish`](Self::finish) instead of unwinding now.
+    pub(crate) fn run_user(&mut self, f: impl FnOnce()) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            if self.panic.is_none() {
+                self.panic = Some(payload);
+            } else {
+                // Only the first panic is resumed. Dropping a payload is
+                // user code too (it may panic again), so a later one is
+                // leaked rather than dropped.
+                std::mem::forget(payload);
+            }
+        }
+    }
+
+    /// Wakes (and so drops) every collected waker, keeping the first panic.
+    /// Call with no lock held; the batch is empty again afterwards.
     pub(crate) fn wake_all(&mut self) {
-        for slot in &mut self.wakers[..self.len] {
-            if let Some(waker) = slot.take() {
-                waker.wake();
+        for i in 0..self.len {
+            if let Some(waker) = self.wakers[i].take() {
+                self.run_user(|| waker.wake());
             }
         }
         self.len = 0;
+    }
+
+    /// Ends the `notify_all` this batch served: wakes what is left, then
+    /// resumes the first panic a waker raised, if any.
+    pub(crate) fn finish(mut self) {
+        self.wake_all();
+        if let Some(payload) = self.panic.take() {
+            resume_unwind(payload);
+        }
     }
 }
 
 impl Drop for WakeBatch {
     fn drop(&mut self) {
-        // A panicking waker must not make us forget the others.
+        // Reached with wakers left only if the `notify_all` itself unwinds
+        // (a bug of ours, or a failing futex wake): wake them anyway, without
+        // unwinding again (a panic while unwinding would abort).
         self.wake_all();
     }
 }

@@ -122,6 +122,8 @@ unsafe impl WaitQueue for MutexVecDeque {
     }
 
     unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker) {
+        // Cloned before locking, and before the waiter is queued: the clone is
+        // user code, and if it panics the waiter is still idle (point 7).
         let waker = waker.clone();
         let mut inner = lock(&self.inner);
         debug_assert_eq!(
@@ -143,24 +145,47 @@ unsafe impl WaitQueue for MutexVecDeque {
             waiter.state.store(IDLE, Relaxed);
             return Poll::Ready(());
         }
-        let stale = {
-            let mut inner = lock(&self.inner);
-            if waiter.state.load(Acquire) == NOTIFIED {
-                waiter.state.store(IDLE, Relaxed);
-                return Poll::Ready(());
+        // Cloning a waker is user code (it may panic, or re-enter this queue),
+        // so it never runs under the lock (contract points 5 and 7): under the
+        // lock we only compare; if a new waker is needed, we unlock, clone,
+        // and lock again to store it.
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let stored = {
+                let mut inner = lock(&self.inner);
+                if waiter.state.load(Acquire) == NOTIFIED {
+                    drop(inner);
+                    // User code; if it panics the waiter stays NOTIFIED, which
+                    // the next `poll_wait` or `cancel` handles.
+                    drop(fresh);
+                    waiter.state.store(IDLE, Relaxed);
+                    return Poll::Ready(());
+                }
+                let index = inner
+                    .position(&waiter)
+                    .expect("poll_wait: waiter not registered");
+                let entry = &mut inner.queue[index];
+                if entry.waker.will_wake(cx.waker()) {
+                    Some(None)
+                } else {
+                    // Only the owner stores wakers: the entry still holds the
+                    // one we compared on our previous turn, if any.
+                    fresh
+                        .take()
+                        .map(|new| Some(std::mem::replace(&mut entry.waker, new)))
+                }
+            };
+            match stored {
+                Some(stale) => {
+                    // Dropped with the lock released (point 5); at most one
+                    // of the two is `Some`.
+                    drop(stale);
+                    drop(fresh);
+                    return Poll::Pending;
+                }
+                None => fresh = Some(cx.waker().clone()),
             }
-            let index = inner
-                .position(&waiter)
-                .expect("poll_wait: waiter not registered");
-            let entry = &mut inner.queue[index];
-            if entry.waker.will_wake(cx.waker()) {
-                None
-            } else {
-                Some(std::mem::replace(&mut entry.waker, cx.waker().clone()))
-            }
-        };
-        drop(stale);
-        Poll::Pending
+        }
     }
 
     unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> bool {
@@ -216,6 +241,8 @@ unsafe impl WaitQueue for MutexVecDeque {
             drop(inner);
             batch.wake_all();
             if drained {
+                // Resumes the first panic a waker raised, once every batch is done.
+                batch.finish();
                 return count;
             }
             inner = lock(&self.inner);
@@ -232,6 +259,21 @@ impl Default for MutexVecDeque {
 impl std::fmt::Debug for MutexVecDeque {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MutexVecDeque").finish_non_exhaustive()
+    }
+}
+
+impl Drop for VecDequeWaiter {
+    fn drop(&mut self) {
+        // An entry still points here: freeing the waiter now would leave the
+        // queue with a dangling pointer. Not checked while unwinding: a
+        // second panic would abort and hide the first.
+        if !std::thread::panicking() {
+            debug_assert_ne!(
+                self.state.load(Relaxed),
+                WAITING,
+                "VecDequeWaiter dropped while queued"
+            );
+        }
     }
 }
 

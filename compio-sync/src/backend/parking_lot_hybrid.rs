@@ -3,23 +3,28 @@
 //!
 //! Most waits in practice have at most one waiter at a time (a Notify
 //! ping-pong, a Mutex with one contender). That waiter parks in the *slot*: a
-//! state word plus an [`AtomicWaker`], touched without any lock. Further
+//! state word plus a waker cell, touched without any lock. Further
 //! waiters go to a FIFO list behind a `parking_lot::Mutex`.
 //!
 //! # The state word
 //!
 //! `state` holds the slot's state in its two low bits (`SLOT_EMPTY`,
-//! `SLOT_WAITING`, `SLOT_NOTIFIED`) and the `LIST` flag, which is set exactly
-//! while the list is non-empty (it changes only under the list lock, so under
-//! that lock it is exact).
+//! `SLOT_CLAIMED`, `SLOT_WAITING`, `SLOT_NOTIFIED`) and the `LIST` flag, which
+//! is set exactly while the list is non-empty (it changes only under the list
+//! lock, so under that lock it is exact).
 //!
-//! A waiter takes the slot only by `compare_exchange(0, SLOT_WAITING)`: the slot
-//! is empty *and* the list is empty. That gives the invariant behind strict
-//! FIFO: **a waiting slot waiter is older than every listed waiter.** (A listed
+//! A waiter takes the slot only by `compare_exchange(0, SLOT_CLAIMED)`: the
+//! slot is empty *and* the list is empty. A claimed slot is not yet waiting,
+//! so no notifier selects it: its owner stores its (already cloned) waker
+//! first and only then moves the slot to `SLOT_WAITING`, so a notifier that
+//! selects the slot always finds the waker to wake, and the registration runs
+//! no user code once it is visible (contract point 7). That gives the
+//! invariant behind strict FIFO: **a waiting slot waiter is older than every
+//! listed waiter whose registration did not overlap its own.** (A listed
 //! waiter registered while the slot was busy or the list non-empty; the slot
-//! cannot be retaken until the list has drained.) So `notify_one` tries the
-//! slot first, then the list head; `notify_last` tries the list tail first,
-//! then the slot.
+//! cannot be retaken until the list has drained. Registrations that overlap
+//! have no order to keep.) So `notify_one` tries the slot first, then the
+//! list head; `notify_last` tries the list tail first, then the slot.
 //!
 //! No path stores a whole new state: every transition is a `compare_exchange`
 //! or a `fetch_*` on the bits it owns, so a mode change can never erase a
@@ -27,15 +32,18 @@
 //! could overwrite `MODE_MULTI` with waiters queued; there is no such store
 //! here.)
 //!
-//! # Who owns the slot's `AtomicWaker`
+//! # Who owns the slot's waker cell
 //!
 //! Only the waiter holding the slot registers into or takes from
-//! `slot_waker`, from its successful `compare_exchange(0, SLOT_WAITING)` until
-//! its `Release` of the slot bits back to `SLOT_EMPTY`. It takes its waker out
-//! before that release, so it never takes the next owner's. A notifier only
-//! calls `slot_waker.wake()` after it moved the slot to `SLOT_NOTIFIED`; if
-//! that call runs late, after the slot changed hands, it wakes the next owner
-//! spuriously, which only costs that task one extra poll.
+//! `slot_waker` (a [`WakerCell`]), from its successful
+//! `compare_exchange(0, SLOT_CLAIMED)` until its `Release` of the slot bits
+//! back to `SLOT_EMPTY`. It takes its waker out before that release, so it
+//! never takes the next owner's. A notifier only takes (and wakes) the
+//! waker after it moved the slot to `SLOT_NOTIFIED`; if that runs late,
+//! after the slot changed hands, it wakes the next owner spuriously, which
+//! costs that task one extra poll (the poll stores its waker again). The
+//! owner clones its waker, and drops a replaced one, outside the cell, so a
+//! waker that panics there cannot leave the cell, or the slot, taken.
 
 use std::{
     collections::VecDeque,
@@ -45,15 +53,15 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::{WaitQueue, WakeBatch};
+use super::{WaitQueue, WakeBatch, waker_cell::WakerCell};
 use crate::loom::{
-    AtomicWaker, ParkingMutex,
+    ParkingMutex,
     atomic::{AtomicU8, AtomicU64, Ordering::*},
 };
 
-/// A wait queue built from a `parking_lot::Mutex` list and an
-/// [`AtomicWaker`](atomic_waker::AtomicWaker) slot that serves a lone waiter
-/// without taking the lock.
+/// A wait queue built from a `parking_lot::Mutex` list and a lock-free slot
+/// (an `AtomicWaker`-style cell) that serves a lone waiter without taking the
+/// lock.
 ///
 /// `notify_one` is strict FIFO and `notify_last` is LIFO, so this backend
 /// supports both fairness policies. Registration allocates only when the list
@@ -66,7 +74,7 @@ pub struct ParkingLotHybrid {
     /// The slot's state (`SLOT_*` bits) and the `LIST` flag.
     state: AtomicU8,
     /// The slot waiter's waker; see the module docs for who may touch it.
-    slot_waker: AtomicWaker,
+    slot_waker: WakerCell,
     /// Waiters that found the slot taken, in registration order.
     list: ParkingMutex<List>,
 }
@@ -97,6 +105,9 @@ const SLOT_MASK: u8 = 0b011;
 const SLOT_EMPTY: u8 = 0;
 const SLOT_WAITING: u8 = 1;
 const SLOT_NOTIFIED: u8 = 2;
+/// Taken by a registering waiter that has not stored its waker yet; not
+/// selectable.
+const SLOT_CLAIMED: u8 = 3;
 /// Set exactly while the list is non-empty.
 const LIST: u8 = 0b100;
 
@@ -187,13 +198,27 @@ impl ParkingLotHybrid {
         if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
             return self.release_notified_slot(waiter);
         }
-        self.slot_waker.register(cx.waker());
+        if !self.slot_waker.will_wake(cx.waker()) {
+            // Cloned, and the replaced waker dropped, outside the cell (user
+            // code, contract point 7). If either panics, we still hold the
+            // slot with a waker stored, and the next poll or cancel goes on.
+            let stale = self.slot_waker.register(cx.waker().clone());
+            drop(stale);
+        }
         // Register, then re-check: a notifier that selected us before the
-        // register above woke the old waker (or none); we see it here.
+        // register woke the old waker, or found the cell busy and took
+        // nothing; either way we see `SLOT_NOTIFIED` here.
         if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
             return self.release_notified_slot(waiter);
         }
         Poll::Pending
+    }
+
+    /// Wakes the slot's waker, after a notifier moved the slot to notified.
+    fn wake_slot(&self) {
+        if let Some(waker) = self.slot_waker.take() {
+            waker.wake();
+        }
     }
 
     fn cancel_slot(&self, waiter: &HybridWaiter) -> bool {
@@ -280,14 +305,14 @@ unsafe impl WaitQueue for ParkingLotHybrid {
     #[cfg(not(loom))]
     const NEW: Self = Self {
         state: AtomicU8::new(0),
-        slot_waker: AtomicWaker::new(),
+        slot_waker: WakerCell::new(),
         list: ParkingMutex::new(List::new()),
     };
 
     fn new() -> Self {
         Self {
             state: AtomicU8::new(0),
-            slot_waker: AtomicWaker::new(),
+            slot_waker: WakerCell::new(),
             list: ParkingMutex::new(List::new()),
         }
     }
@@ -306,28 +331,31 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             IDLE,
             "register: waiter not idle"
         );
-        // Fast path: nobody waits anywhere, take the slot. Acquire: pairs with
-        // the previous owner's Release of the slot, so its last use of
+        // Cloned first: the clone is user code, and if it panics nothing has
+        // happened yet (the waiter is idle, contract point 7). Nothing below
+        // runs user code.
+        let waker = waker.clone();
+        // Fast path: nobody waits anywhere, claim the slot. Acquire: pairs
+        // with the previous owner's Release of the slot, so its last use of
         // `slot_waker` happens-before ours.
         if self
             .state
-            .compare_exchange(SLOT_EMPTY, SLOT_WAITING, AcqRel, Relaxed)
+            .compare_exchange(SLOT_EMPTY, SLOT_CLAIMED, Acquire, Relaxed)
             .is_ok()
         {
+            // Claimed, not waiting: no notifier selects us yet, so the waker
+            // is in place before anyone can look for it. The previous owner
+            // emptied the cell before it released the slot.
+            let stale = self.slot_waker.register(waker);
+            debug_assert!(stale.is_none(), "slot waker left behind");
             waiter.state.store(IN_SLOT, Relaxed);
-            self.slot_waker.register(waker);
-            // A notifier may have selected us between the exchange and the
-            // register, and found no waker to wake. `AtomicWaker` orders its
-            // `wake` before our `register` in that case, so this Acquire load
-            // sees `SLOT_NOTIFIED`; we wake ourselves so that the caller, who
-            // may return `Pending`, is polled again (contract point 3).
-            if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
-                waker.wake_by_ref();
-            }
+            // CLAIMED -> WAITING, leaving `LIST` alone: from here a notifier
+            // may select us. Release: publishes the stored waker and our
+            // `IN_SLOT` (the caller's SeqCst fence orders this store against a
+            // notifier's look at `state`).
+            self.state.fetch_sub(SLOT_CLAIMED - SLOT_WAITING, Release);
             return;
         }
-        // Cloned before locking: cloning a waker is user code.
-        let waker = waker.clone();
         let mut list = self.list.lock();
         let ticket = list.next_ticket;
         list.next_ticket += 1;
@@ -353,25 +381,46 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             }
             state => assert_eq!(state, LISTED, "poll_wait: waiter not registered"),
         }
-        let stale = {
-            let mut list = self.list.lock();
-            if waiter.state.load(Acquire) == NOTIFIED {
-                waiter.state.store(IDLE, Relaxed);
-                return Poll::Ready(());
+        // Cloning a waker is user code (it may panic, or re-enter this queue),
+        // so it never runs under the lock (contract points 5 and 7): under the
+        // lock we only compare; if a new waker is needed, we unlock, clone,
+        // and lock again to store it.
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let stored = {
+                let mut list = self.list.lock();
+                if waiter.state.load(Acquire) == NOTIFIED {
+                    drop(list);
+                    // User code; if it panics the waiter stays NOTIFIED.
+                    drop(fresh);
+                    waiter.state.store(IDLE, Relaxed);
+                    return Poll::Ready(());
+                }
+                let index = list
+                    .position(&waiter)
+                    .expect("poll_wait: listed waiter has no entry");
+                let entry = &mut list.entries[index];
+                if entry.waker.will_wake(cx.waker()) {
+                    Some(None)
+                } else {
+                    // Only the owner stores wakers: the entry still holds the
+                    // one we compared on our previous turn, if any.
+                    fresh
+                        .take()
+                        .map(|new| Some(std::mem::replace(&mut entry.waker, new)))
+                }
+            };
+            match stored {
+                Some(stale) => {
+                    // Dropped with the lock released (point 5); at most one
+                    // of the two is `Some`.
+                    drop(stale);
+                    drop(fresh);
+                    return Poll::Pending;
+                }
+                None => fresh = Some(cx.waker().clone()),
             }
-            let index = list
-                .position(&waiter)
-                .expect("poll_wait: listed waiter has no entry");
-            let entry = &mut list.entries[index];
-            if entry.waker.will_wake(cx.waker()) {
-                None
-            } else {
-                Some(std::mem::replace(&mut entry.waker, cx.waker().clone()))
-            }
-        };
-        // The replaced waker is dropped with the lock released (point 5).
-        drop(stale);
-        Poll::Pending
+        }
     }
 
     unsafe fn cancel(&self, waiter: Pin<&HybridWaiter>) -> bool {
@@ -410,7 +459,7 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             let state = self.state.load(Acquire);
             if state & SLOT_MASK == SLOT_WAITING {
                 if self.try_notify_slot() {
-                    self.slot_waker.wake();
+                    self.wake_slot();
                     return true;
                 }
                 continue;
@@ -433,7 +482,7 @@ unsafe impl WaitQueue for ParkingLotHybrid {
                 return true;
             }
             if self.try_notify_slot() {
-                self.slot_waker.wake();
+                self.wake_slot();
                 return true;
             }
             // Nothing found: done, unless the list filled up meanwhile.
@@ -468,10 +517,13 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             }
             drop(list);
             if std::mem::take(&mut wake_slot) {
-                self.slot_waker.wake();
+                // Like the batch, a panicking wake here is kept for `finish`.
+                batch.run_user(|| self.wake_slot());
             }
             batch.wake_all();
             if drained {
+                // Resumes the first panic a waker raised, once every batch is done.
+                batch.finish();
                 return count;
             }
             list = self.list.lock();

@@ -4,8 +4,8 @@
 //! # Handles
 //!
 //! Each registration allocates a [`Handle`]: an `Arc` holding the wait's
-//! state and an [`AtomicWaker`]. One reference lives in the waiter, one in
-//! the queue. A handle is in one of three states:
+//! state and a waker cell (`AtomicWaker`-style; see `waker_cell`). One
+//! reference lives in the waiter, one in the queue. A handle is in one of three states:
 //!
 //! * `WAITING`: in the queue, selectable;
 //! * `NOTIFIED`: a consumer popped it and won `WAITING -> NOTIFIED`;
@@ -54,9 +54,9 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::{WaitQueue, WakeBatch};
+use super::{WaitQueue, WakeBatch, waker_cell::WakerCell};
 use crate::loom::{
-    Arc, AtomicWaker, ParkingMutex,
+    Arc, ParkingMutex,
     atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::*},
 };
 
@@ -108,7 +108,7 @@ struct Handle {
     state: AtomicU8,
     /// Registered into only by the owner; taken by the notifier that won
     /// `WAITING -> NOTIFIED` and by the owner when it is done.
-    waker: AtomicWaker,
+    waker: WakerCell,
     /// `SegQueue::epoch` at registration.
     epoch: u64,
 }
@@ -267,15 +267,21 @@ unsafe impl WaitQueue for SegQueue {
     }
 
     unsafe fn register(&self, waiter: Pin<&SegQueueWaiter>, waker: &Waker) {
+        // Cloned first: the clone is user code, and if it panics nothing has
+        // happened yet (the waiter is idle, contract point 7). Nothing below
+        // runs user code.
+        let waker = waker.clone();
         let handle = Arc::new(Handle {
             state: AtomicU8::new(WAITING),
-            waker: AtomicWaker::new(),
+            waker: WakerCell::new(),
             // Acquire: pairs with `notify_all`'s bump, so a handle that reads
             // the new epoch is pushed after every handle registered before it.
             epoch: self.epoch.load(Acquire),
         });
-        // The waker is in place before the handle can be popped.
-        handle.waker.register(waker);
+        // The waker is in place before the handle can be popped; the cell is
+        // new, so nothing is replaced.
+        let none = handle.waker.register(waker);
+        debug_assert!(none.is_none());
         waiter.put(handle.clone());
         // Counted before the push: `len` never under-counts, so a notifier that
         // reads 0 (after its fence) may skip the lock.
@@ -284,21 +290,37 @@ unsafe impl WaitQueue for SegQueue {
     }
 
     unsafe fn poll_wait(&self, waiter: Pin<&SegQueueWaiter>, cx: &mut Context<'_>) -> Poll<()> {
-        let handle = waiter.take().expect("poll_wait: waiter not registered");
+        let mut handle = waiter.take().expect("poll_wait: waiter not registered");
         // Acquire: pairs with the Release in `consume` (contract point 4).
         if handle.state.load(Acquire) != NOTIFIED {
-            handle.waker.register(cx.waker());
+            if !handle.waker.will_wake(cx.waker()) {
+                // Cloning is user code (contract point 7): the handle goes
+                // back into the waiter while it runs, so that a panic leaves
+                // the waiter registered (never a queued handle its owner lost
+                // track of, which would eat a wake-up).
+                waiter.put(handle);
+                let fresh = cx.waker().clone();
+                handle = waiter.take().expect("poll_wait: handle put back above");
+                let stale = handle.waker.register(fresh);
+                // The same for the replaced waker's drop.
+                waiter.put(handle);
+                drop(stale);
+                handle = waiter.take().expect("poll_wait: handle put back above");
+            }
             // Register, then re-check: a notifier that selected us before the
-            // register woke the old waker (or none); we see it here.
+            // register woke the old waker, or found the cell busy and took
+            // nothing; either way we see `NOTIFIED` here.
             if handle.state.load(Acquire) != NOTIFIED {
                 waiter.put(handle);
                 return Poll::Pending;
             }
         }
         // Done with the handle: clear its waker before letting go (see
-        // `Handle`).
-        drop(handle.waker.take());
+        // `Handle`). The drop is user code: if it panics, the handle is
+        // already ours alone and the waiter idle.
+        let waker = handle.waker.take();
         drop(handle);
+        drop(waker);
         Poll::Ready(())
     }
 
@@ -319,11 +341,13 @@ unsafe impl WaitQueue for SegQueue {
         if notified {
             self.stale.fetch_sub(1, Relaxed);
         }
-        drop(handle.waker.take());
+        let waker = handle.waker.take();
         drop(handle);
         if !notified {
             self.maybe_purge();
         }
+        // User code, after all our bookkeeping.
+        drop(waker);
         notified
     }
 
@@ -386,6 +410,8 @@ unsafe impl WaitQueue for SegQueue {
             drop(front);
             batch.wake_all();
             if drained {
+                // Resumes the first panic a waker raised, once every batch is done.
+                batch.finish();
                 return count;
             }
             front = self.consumer.lock();
