@@ -129,3 +129,112 @@ impl Occupancy {
         self.inside.fetch_sub(1, SeqCst);
     }
 }
+
+/// A waker whose `clone`, `wake` and `drop` misbehave on request, for the
+/// panic-injection and re-entrancy tests (`tests/hostile_wakers.rs`). Every
+/// clone shares one [`Hostile`] state, so a test arms a behaviour once and
+/// it applies to whichever clone the code under test holds.
+pub struct Hostile {
+    /// Clones made (successful or not).
+    pub clones: AtomicUsize,
+    /// Wakes received (by value or by reference).
+    pub wakes: AtomicUsize,
+    /// The clone with this 1-based number panics (0: none). Counted from the
+    /// moment it is armed.
+    panic_on_clone: AtomicUsize,
+    /// Every wake panics (after it is counted).
+    panic_on_wake: std::sync::atomic::AtomicBool,
+    /// Every drop of a clone panics, unless the thread is already panicking.
+    panic_on_drop: std::sync::atomic::AtomicBool,
+    /// Run inside every `clone`, before it is counted (re-entrancy).
+    on_clone: std::sync::Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+}
+
+impl Hostile {
+    /// A well-behaved hostile waker (arm it later) and its shared state.
+    pub fn new() -> (Arc<Hostile>, Waker) {
+        let state = Arc::new(Hostile {
+            clones: AtomicUsize::new(0),
+            wakes: AtomicUsize::new(0),
+            panic_on_clone: AtomicUsize::new(0),
+            panic_on_wake: std::sync::atomic::AtomicBool::new(false),
+            panic_on_drop: std::sync::atomic::AtomicBool::new(false),
+            on_clone: std::sync::Mutex::new(None),
+        });
+        let waker = hostile_waker(state.clone());
+        (state, waker)
+    }
+
+    /// The `n`-th clone from now (1-based) panics.
+    pub fn panic_on_clone(&self, n: usize) {
+        self.panic_on_clone
+            .store(self.clones.load(SeqCst) + n, SeqCst);
+    }
+
+    pub fn panic_on_wake(&self, on: bool) {
+        self.panic_on_wake.store(on, SeqCst);
+    }
+
+    pub fn panic_on_drop(&self, on: bool) {
+        self.panic_on_drop.store(on, SeqCst);
+    }
+
+    /// Runs `f` inside every later `clone`.
+    pub fn on_clone(&self, f: impl Fn() + Send + Sync + 'static) {
+        *self.on_clone.lock().unwrap() = Some(Box::new(f));
+    }
+
+    pub fn wakes(&self) -> usize {
+        self.wakes.load(SeqCst)
+    }
+}
+
+fn hostile_waker(state: Arc<Hostile>) -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
+
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` came from `Arc::into_raw` and the waker holds it.
+        let state = unsafe { &*data.cast::<Hostile>() };
+        if let Some(f) = &*state.on_clone.lock().unwrap() {
+            f();
+        }
+        let n = state.clones.fetch_add(1, SeqCst) + 1;
+        if state.panic_on_clone.load(SeqCst) == n {
+            panic!("hostile waker: clone #{n} panics");
+        }
+        // SAFETY: as above; one more strong reference for the new waker.
+        unsafe { Arc::increment_strong_count(data.cast::<Hostile>()) };
+        RawWaker::new(data, &VTABLE)
+    }
+
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: consumes the waker's reference (dropped by `drop` below;
+        // `wake` by value then drops, as `Waker::wake` does).
+        unsafe { wake_by_ref(data) };
+        // SAFETY: as above.
+        unsafe { drop(data) };
+    }
+
+    unsafe fn wake_by_ref(data: *const ()) {
+        // SAFETY: the caller's waker holds a reference.
+        let state = unsafe { &*data.cast::<Hostile>() };
+        state.wakes.fetch_add(1, SeqCst);
+        if state.panic_on_wake.load(SeqCst) {
+            panic!("hostile waker: wake panics");
+        }
+    }
+
+    unsafe fn drop(data: *const ()) {
+        // SAFETY: the waker being dropped owns one strong reference.
+        let state = unsafe { Arc::from_raw(data.cast::<Hostile>()) };
+        if state.panic_on_drop.load(SeqCst) && !thread::panicking() {
+            panic!("hostile waker: drop panics");
+        }
+    }
+
+    // SAFETY: the vtable functions uphold the `RawWaker` contract: `data` is an
+    // `Arc<Hostile>` pointer, each waker owns one strong reference.
+    unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(state).cast(), &VTABLE)) }
+}
