@@ -14,7 +14,7 @@ use std::{
 };
 
 use super::{
-    WaitQueue,
+    Cancelled, Select, WaitQueue, Woken,
     list::{End, IDLE, Linked, List, NOTIFIED, Node},
 };
 use crate::loom::{Mutex, atomic::Ordering::*, lock};
@@ -71,7 +71,7 @@ unsafe impl WaitQueue for Intrusive {
         IntrusiveWaiter { node: Node::new() }
     }
 
-    unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker) {
+    unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
         // Cloned before locking, and before the waiter is linked: a waker's
         // clone is user code, and if it panics the waiter is still idle
         // (contract point 7). Nothing below runs user code.
@@ -79,15 +79,17 @@ unsafe impl WaitQueue for Intrusive {
         // SAFETY: the caller guarantees the waiter is idle, used with this
         // queue only, and pinned until it is idle again, which requires
         // unlinking it.
-        unsafe { lock(&self.list).push_back(waiter, Some(waker)) };
+        unsafe { lock(&self.list).push_back(waiter, Some(waker), tag) };
     }
 
-    unsafe fn poll_wait(&self, waiter: Pin<&IntrusiveWaiter>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll_wait(&self, waiter: Pin<&IntrusiveWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
         let state = &waiter.node.state;
         // Acquire: pairs with the Release store in `List::mark`.
         if state.load(Acquire) == NOTIFIED {
+            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
+            let woken = unsafe { waiter.node.woken() };
             state.store(IDLE, Relaxed);
-            return Poll::Ready(());
+            return Poll::Ready(woken);
         }
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled.
@@ -98,42 +100,50 @@ unsafe impl WaitQueue for Intrusive {
         polled
     }
 
-    unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> bool {
+    unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {
         let state = &waiter.node.state;
+        let notified = || {
+            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
+            let woken = unsafe { waiter.node.woken() };
+            state.store(IDLE, Relaxed);
+            Cancelled::Notified(woken)
+        };
+        // Acquire: pairs with the Release store in `List::mark`.
         match state.load(Acquire) {
-            IDLE => return false,
-            NOTIFIED => {
-                state.store(IDLE, Relaxed);
-                return true;
-            }
+            IDLE => return Cancelled::Idle,
+            NOTIFIED => return notified(),
             _ => {}
         }
-        let waker = {
+        let (waker, tag) = {
             let mut list = lock(&self.list);
             if state.load(Acquire) == NOTIFIED {
-                state.store(IDLE, Relaxed);
-                return true;
+                return notified();
             }
             // SAFETY: still WAITING under the lock, so the waiter is linked
             // into this list (the caller uses it with no other queue).
             unsafe { list.remove(&waiter) }
         };
+        // User code, with the lock released (contract point 5).
         drop(waker);
-        false
+        Cancelled::Removed { tag }
     }
 
     // `Intrusive` keeps no bookkeeping beyond the list: no hooks.
 
-    fn notify_one(&self) -> bool {
-        List::notify(&self.list, End::Head, |(), _| {}, || {})
+    fn notify_one(&self, wakeup: usize) -> bool {
+        List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
     }
 
-    fn notify_last(&self) -> bool {
-        List::notify(&self.list, End::Tail, |(), _| {}, || {})
+    fn notify_last(&self, wakeup: usize) -> bool {
+        List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
     }
 
-    fn notify_all(&self) -> usize {
-        List::notify_all(&self.list, |(), _| {}, || {})
+    fn notify_all(&self, wakeup: usize) -> usize {
+        List::notify_all(&self.list, wakeup, |(), _| {}, || {})
+    }
+
+    fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize {
+        List::notify_while(&self.list, select, |(), _| {}, || {})
     }
 }
 

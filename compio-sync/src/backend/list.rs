@@ -4,8 +4,8 @@
 //!
 //! A waiter type embeds a [`Node`] and says where through [`Linked`]. The node
 //! holds everything a notifier touches: the links, the registration epoch that
-//! lets `notify_all` skip later arrivals, the waker, and the `state` the
-//! notifier marks. A [`List`] is only ever reached through its backend's
+//! lets `notify_all` skip later arrivals, the waker, the waiter's tag, the
+//! wake-up value a notifier hands over, and the `state` the notifier marks. A [`List`] is only ever reached through its backend's
 //! `Mutex`, so a method that takes `&mut List` runs under the list lock; the
 //! `unsafe` ones add that the node is linked into *this* list, whose lock
 //! guards it. `notify` and `notify_all` take the lock themselves, because
@@ -18,7 +18,7 @@ use std::{
     task::{Poll, Waker},
 };
 
-use super::WakeBatch;
+use super::{Select, WakeBatch, Woken};
 use crate::loom::{
     Mutex, UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
@@ -53,6 +53,12 @@ struct Links<T> {
     /// The waker to wake when notified; `None` for a waiter that a backend
     /// wakes some other way (a futex).
     waker: Option<Waker>,
+    /// The waiter's tag: set by `push_back`, lowered by `notify_while`
+    /// selectors, read by the owner once the node is idle or notified.
+    tag: usize,
+    /// The value the notifier handed over; written by `mark` before the
+    /// Release store of `NOTIFIED`, read by the owner after its Acquire load.
+    wakeup: usize,
 }
 
 /// A waiter type that embeds a [`Node`].
@@ -96,6 +102,8 @@ impl<T> Node<T> {
                 next: None,
                 epoch: 0,
                 waker: None,
+                tag: 0,
+                wakeup: 0,
             }),
             _pin: PhantomPinned,
         }
@@ -121,6 +129,23 @@ impl<T> Node<T> {
     unsafe fn links_mut<R>(&self, f: impl FnOnce(&mut Links<T>) -> R) -> R {
         // SAFETY: the lock the caller holds excludes every other access.
         self.links.with_mut(|links| f(unsafe { &mut *links }))
+    }
+
+    /// What the notifier handed over, and the tag as it left it.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the node's owner and has observed `NOTIFIED` with an
+    /// Acquire load (or holds the list lock): nobody else touches a notified
+    /// node, and `mark`'s writes happen-before that load.
+    pub(super) unsafe fn woken(&self) -> Woken {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            self.links(|l| Woken {
+                wakeup: l.wakeup,
+                tag: l.tag,
+            })
+        }
     }
 }
 
@@ -151,14 +176,14 @@ impl<T: Linked, X> List<T, X> {
         }
     }
 
-    /// Links `waiter` at the tail, to be woken through `waker`, and marks it
-    /// `WAITING`.
+    /// Links `waiter` at the tail, to be woken through `waker`, with `tag`,
+    /// and marks it `WAITING`.
     ///
     /// # Safety
     ///
     /// `waiter` is idle, is only ever linked into this list, and stays pinned
     /// until it is unlinked.
-    pub(super) unsafe fn push_back(&mut self, waiter: Pin<&T>, waker: Option<Waker>) {
+    pub(super) unsafe fn push_back(&mut self, waiter: Pin<&T>, waker: Option<Waker>, tag: usize) {
         let node = waiter.node();
         debug_assert_eq!(node.state.load(Relaxed), IDLE, "register: waiter not idle");
         let (prev, epoch) = (self.tail, self.epoch);
@@ -173,6 +198,8 @@ impl<T: Linked, X> List<T, X> {
                     next: None,
                     epoch,
                     waker,
+                    tag,
+                    wakeup: 0,
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -186,20 +213,20 @@ impl<T: Linked, X> List<T, X> {
     }
 
     /// Unlinks a waiting `waiter` (a cancel), makes it `IDLE` and returns its
-    /// waker, to be dropped with the lock released.
+    /// waker, to be dropped with the lock released, and its tag.
     ///
     /// # Safety
     ///
     /// `waiter` is linked into this list.
-    pub(super) unsafe fn remove(&mut self, waiter: &T) -> Option<Waker> {
+    pub(super) unsafe fn remove(&mut self, waiter: &T) -> (Option<Waker>, usize) {
         let node = waiter.node();
         // SAFETY: guaranteed by the caller; we hold the lock (`&mut self`).
-        let waker = unsafe {
+        let taken = unsafe {
             self.unlink(node);
-            node.links_mut(|l| l.waker.take())
+            node.links_mut(|l| (l.waker.take(), l.tag))
         };
         node.state.store(IDLE, Relaxed);
-        waker
+        taken
     }
 
     /// Runs `f` on the waker slot of `waiter`.
@@ -239,7 +266,7 @@ impl<T: Linked, X> List<T, X> {
         waiter: &T,
         waker: &Waker,
         mut prepare: impl FnMut(&mut X, &T),
-    ) -> Poll<()> {
+    ) -> Poll<Woken> {
         let node = waiter.node();
         // Our clone of `waker`, made with the lock released.
         let mut fresh: Option<Waker> = None;
@@ -247,11 +274,13 @@ impl<T: Linked, X> List<T, X> {
             let mut guard = lock(list);
             // Acquire: pairs with the Release store in `mark`.
             if node.state.load(Acquire) == NOTIFIED {
+                // SAFETY: we own the node and observed NOTIFIED (Acquire).
+                let woken = unsafe { node.woken() };
                 drop(guard);
                 // User code, with the lock released; the waiter stays
                 // NOTIFIED (the caller's next step) if it panics.
                 drop(fresh);
-                return Poll::Ready(());
+                return Poll::Ready(woken);
             }
             debug_assert_eq!(
                 node.state.load(Relaxed),
@@ -307,8 +336,8 @@ impl<T: Linked, X> List<T, X> {
         }
     }
 
-    /// Unlinks `waiter`, marks it `NOTIFIED` and returns its waker. `select`
-    /// runs first, on the still-linked waiter.
+    /// Unlinks `waiter`, hands it `wakeup`, marks it `NOTIFIED` and returns
+    /// its waker. `select` runs first, on the still-linked waiter.
     ///
     /// # Safety
     ///
@@ -317,6 +346,7 @@ impl<T: Linked, X> List<T, X> {
     unsafe fn mark(
         &mut self,
         waiter: NonNull<T>,
+        wakeup: usize,
         select: impl FnOnce(&mut X, &T),
     ) -> Option<Waker> {
         // SAFETY: guaranteed by the caller; we hold the lock (`&mut self`).
@@ -325,7 +355,10 @@ impl<T: Linked, X> List<T, X> {
             select(&mut self.extra, waiter);
             let node = waiter.node();
             self.unlink(node);
-            let waker = node.links_mut(|l| l.waker.take());
+            let waker = node.links_mut(|l| {
+                l.wakeup = wakeup;
+                l.waker.take()
+            });
             // Release: pairs with the owner's Acquire load of `state`, so the
             // notifier's prior writes (the primitive's condition included)
             // happen-before the owner's `Ready` (contract point 4). It also
@@ -346,6 +379,7 @@ impl<T: Linked, X> List<T, X> {
     pub(super) fn notify(
         list: &Mutex<Self>,
         end: End,
+        wakeup: usize,
         select: impl FnOnce(&mut X, &T),
         unlocked: impl FnOnce(),
     ) -> bool {
@@ -360,7 +394,7 @@ impl<T: Linked, X> List<T, X> {
             };
             // SAFETY: the head or tail is linked; we hold the lock and do not
             // touch the waiter afterwards.
-            unsafe { list.mark(waiter, select) }
+            unsafe { list.mark(waiter, wakeup, select) }
         };
         // Woken with the lock released (contract point 5).
         unlocked();
@@ -379,6 +413,7 @@ impl<T: Linked, X> List<T, X> {
     /// once per batch.
     pub(super) fn notify_all(
         list: &Mutex<Self>,
+        wakeup: usize,
         mut select: impl FnMut(&mut X, &T),
         mut unlocked: impl FnMut(),
     ) -> usize {
@@ -401,7 +436,7 @@ impl<T: Linked, X> List<T, X> {
                 }
                 // SAFETY: the head is linked; we hold the lock and do not
                 // touch it again.
-                if let Some(waker) = unsafe { guard.mark(waiter, &mut select) } {
+                if let Some(waker) = unsafe { guard.mark(waiter, wakeup, &mut select) } {
                     batch.push(Some(waker));
                 }
                 count += 1;
@@ -411,6 +446,55 @@ impl<T: Linked, X> List<T, X> {
             batch.wake_all();
             if drained {
                 // Resumes the first panic a waker raised, once every batch is done.
+                batch.finish();
+                return count;
+            }
+            guard = lock(list);
+        }
+    }
+
+    /// Offers waiters to `choose`, head first, under the lock, and notifies
+    /// each one it picks with the value it gives, until it returns
+    /// [`Select::Keep`] or the list is empty; returns how many it notified.
+    ///
+    /// `choose` may lower the offered node's tag. Wakers are batched and
+    /// woken with the lock released, as in [`notify_all`](Self::notify_all);
+    /// `select` and `unlocked` are the backend's hooks, as there.
+    pub(super) fn notify_while(
+        list: &Mutex<Self>,
+        mut choose: impl FnMut(&mut usize) -> Select,
+        mut select: impl FnMut(&mut X, &T),
+        mut unlocked: impl FnMut(),
+    ) -> usize {
+        let mut batch = WakeBatch::new();
+        let mut count = 0;
+        let mut guard = lock(list);
+        loop {
+            let mut done = true;
+            while let Some(waiter) = guard.head {
+                if batch.is_full() {
+                    done = false;
+                    break;
+                }
+                // SAFETY: the head is linked, hence alive, and we hold the
+                // lock that guards its links.
+                let verdict = unsafe { waiter.as_ref().node().links_mut(|l| choose(&mut l.tag)) };
+                let Select::Notify(wakeup) = verdict else {
+                    break;
+                };
+                // SAFETY: the head is linked; we hold the lock and do not
+                // touch it again.
+                if let Some(waker) = unsafe { guard.mark(waiter, wakeup, &mut select) } {
+                    batch.push(Some(waker));
+                }
+                count += 1;
+            }
+            drop(guard);
+            if count > 0 {
+                unlocked();
+            }
+            batch.wake_all();
+            if done {
                 batch.finish();
                 return count;
             }

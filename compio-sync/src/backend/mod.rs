@@ -60,26 +60,76 @@ use std::{
 };
 
 mod intrusive;
-#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
+// ENGINE-V2-WIP: the three backends below are being ported to the v2 trait.
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom), any()))]
 mod io_uring_futex;
 mod list;
 mod mutex_vecdeque;
+#[cfg(any())]
 mod parking_lot_hybrid;
+#[cfg(any())]
 mod seg_queue;
+#[cfg(any())]
 mod waker_cell;
 
-#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom), any()))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
+#[cfg(any())]
+pub use self::{
+    parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid},
+    seg_queue::{SegQueue, SegQueueWaiter},
+};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
-    parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid},
-    seg_queue::{SegQueue, SegQueueWaiter},
 };
 
 /// The backend every primitive uses unless another is named with
 /// `with_backend`: [`Intrusive`], the zero-allocation FIFO list.
 pub type DefaultBackend = Intrusive;
+
+/// What a queue hands the waiter it selects, and what the waiter left for it.
+///
+/// `wakeup` is written by the notifier before the waiter is marked notified:
+/// its meaning is the primitive's (which `notify_*` picked it, "permits
+/// granted", "closed", ...). `tag` is the value the waiter registered with,
+/// as a selector of [`WaitQueue::notify_while`] may have lowered it (a
+/// semaphore waiter registers the permits it still needs; a hand-over lowers
+/// it as it assigns permits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Woken {
+    /// The value the notifier handed over.
+    pub wakeup: usize,
+    /// The waiter's tag when it was selected.
+    pub tag: usize,
+}
+
+/// What [`WaitQueue::cancel`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// The waiter was idle: nothing to undo.
+    Idle,
+    /// The waiter was waiting and has been removed; `tag` is its tag then
+    /// (lower than registered if a selector assigned it something).
+    Removed {
+        /// The waiter's tag when it was removed.
+        tag: usize,
+    },
+    /// The waiter had been notified and its owner had not observed it: the
+    /// caller now holds this wake-up and must pass on what it must not keep.
+    Notified(Woken),
+}
+
+/// A [`WaitQueue::notify_while`] selector's verdict on the waiter it is
+/// offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    /// Notify this waiter, handing it this wake-up value; then offer the next.
+    Notify(usize),
+    /// Leave this waiter queued (with its tag as the selector left it), and
+    /// stop.
+    Keep,
+}
 
 /// A queue of parked tasks, the engine under every primitive of this crate.
 ///
@@ -93,6 +143,11 @@ pub type DefaultBackend = Intrusive;
 /// * **waiting**: registered, not yet selected by a notify;
 /// * **notified**: selected by a notify, which the owner has not yet observed.
 ///
+/// A notifier hands the waiter it selects a *wake-up* value, and a waiter
+/// registers with a *tag* that selectors can read and lower (see [`Woken`]):
+/// the primitive learns why it woke, and a hand-over (permits, a slot, a
+/// value) is complete before the waiter runs, with no re-check.
+///
 /// # Safety
 ///
 /// Implementors promise all of the following; the primitives rely on each one
@@ -101,14 +156,18 @@ pub type DefaultBackend = Intrusive;
 /// 1. **Selection is exact.** `notify_one` and `notify_last` move at most one
 ///    waiting waiter to notified and return `true` iff they did; `notify_all`
 ///    moves every waiter that was waiting when it was called (and no waiter
-///    registered after it started) and returns how many. A notified waiter is
-///    never selected again until it is registered anew. `notify_one` selects
-///    in registration order (FIFO) unless the backend's docs say otherwise.
-/// 2. **Notified is sticky.** Once a waiter is notified, the next `poll_wait`
-///    returns `Ready` and the next `cancel` returns `true`; either one returns
-///    the waiter to idle. `cancel` on a waiting waiter returns `false` and
-///    leaves the queue as if the waiter had never registered. `cancel` on an
-///    idle waiter returns `false`.
+///    registered after it started) and returns how many; `notify_while` offers
+///    waiting waiters to its selector one at a time, oldest first, and
+///    notifies exactly those the selector picks. A notified waiter is never
+///    selected again until it is registered anew. `notify_one` selects in
+///    registration order (FIFO) unless the backend's docs say otherwise.
+/// 2. **Notified is sticky, and carries its value.** Once a waiter is
+///    notified, the next `poll_wait` returns `Ready` and the next `cancel`
+///    returns [`Cancelled::Notified`], each with the [`Woken`] the notifier
+///    left; either one returns the waiter to idle. `cancel` on a waiting
+///    waiter returns [`Cancelled::Removed`] with its current tag and leaves
+///    the queue as if the waiter had never registered; on an idle waiter it
+///    returns [`Cancelled::Idle`].
 /// 3. **Wake-up.** When a notify selects a waiter, it wakes the waker most
 ///    recently given to `register` or `poll_wait` for that waiter, after the
 ///    waiter is marked notified.
@@ -117,9 +176,15 @@ pub type DefaultBackend = Intrusive;
 ///    issues `fence(SeqCst)` after `register` and before re-checking its
 ///    condition, and a notifier that issues `fence(SeqCst)` after changing the
 ///    condition and before calling `notify_*`, never both miss each other.
+///    Calls of `notify_while` are serialized with each other and with the
+///    selection made by every other notify (one *selection lock*), so a
+///    selector's reads and writes of the primitive's state are atomic with
+///    respect to other selectors.
 /// 5. **No user code under locks.** Wakers are woken and dropped outside any
 ///    lock the queue holds, so a waker that re-enters the queue (or the
-///    primitive around it) from `wake` or `Drop` cannot deadlock.
+///    primitive around it) from `wake` or `Drop` cannot deadlock. The
+///    selector of `notify_while` runs under the selection lock: it must not
+///    call into the queue, and it must not panic.
 /// 6. **No access after idle.** Once a waiter is idle (by `Ready` or by
 ///    `cancel`), the queue never touches its memory again, so the owner may
 ///    drop it.
@@ -132,10 +197,11 @@ pub type DefaultBackend = Intrusive;
 ///    before the waiter becomes visible, and runs no user code after). If
 ///    `poll_wait` or `cancel` unwinds, the waiter is in a state the next
 ///    `poll_wait` or `cancel` handles (still waiting, notified or idle,
-///    never half-linked). A panicking `wake` in `notify_all` does not stop
-///    it: every selected waiter is still marked and woken, and the first
-///    panic is resumed once at the end; `notify_one` and `notify_last` mark
-///    their waiter before they wake it. No waker panic aborts the process.
+///    never half-linked). A panicking `wake` in `notify_all` or
+///    `notify_while` does not stop it: every selected waiter is still marked
+///    and woken, and the first panic is resumed once at the end; `notify_one`
+///    and `notify_last` mark their waiter before they wake it. No waker panic
+///    aborts the process.
 ///
 /// Callers of the `unsafe` methods promise what their `# Safety` sections say:
 /// a waiter is used with one queue only, and is idle (cancelled or observed
@@ -156,23 +222,24 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     fn new_waiter() -> Self::Waiter;
 
     /// Registers an idle `waiter` at the tail of the queue, to be woken through
-    /// `waker`. The waiter becomes waiting.
+    /// `waker`, leaving `tag` for selectors. The waiter becomes waiting.
     ///
     /// # Safety
     ///
     /// `waiter` is idle, is only ever used with this queue, and stays pinned
     /// until it is idle again.
-    unsafe fn register(&self, waiter: Pin<&Self::Waiter>, waker: &Waker);
+    unsafe fn register(&self, waiter: Pin<&Self::Waiter>, waker: &Waker, tag: usize);
 
-    /// Polls a registered waiter: `Ready` once it has been notified (it is then
-    /// idle again), otherwise stores `cx.waker()` (replacing the old one if it
-    /// would not wake the same task) and returns `Pending`.
+    /// Polls a registered waiter: `Ready` with what the notifier handed over
+    /// once it has been notified (it is then idle again), otherwise stores
+    /// `cx.waker()` (replacing the old one if it would not wake the same
+    /// task) and returns `Pending`.
     ///
     /// # Safety
     ///
     /// `waiter` was registered with this queue and has not yet been observed
     /// `Ready` or cancelled.
-    unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<()>;
+    unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<Woken>;
 
     /// Blocks the calling thread until `waiter` is notified; the waiter is
     /// idle on return, as after `poll_wait` returned `Ready`.
@@ -187,36 +254,50 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     ///
     /// As for [`poll_wait`](Self::poll_wait).
     #[cfg(not(loom))]
-    unsafe fn wait_blocking(&self, waiter: Pin<&Self::Waiter>) {
+    unsafe fn wait_blocking(&self, waiter: Pin<&Self::Waiter>) -> Woken {
         let waker = crate::blocking::thread_waker();
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: forwarded from the caller.
-        while unsafe { self.poll_wait(waiter, &mut cx) }.is_pending() {
-            std::thread::park();
+        loop {
+            // SAFETY: forwarded from the caller.
+            match unsafe { self.poll_wait(waiter, &mut cx) } {
+                Poll::Ready(woken) => return woken,
+                Poll::Pending => std::thread::park(),
+            }
         }
     }
 
-    /// Makes `waiter` idle, unlinking it if it is still waiting. Returns `true`
-    /// if it had been notified and the owner had not observed it: the caller
-    /// then holds a notification it must pass on.
+    /// Makes `waiter` idle, unlinking it if it is still waiting, and says
+    /// what it found (see [`Cancelled`]).
     ///
     /// # Safety
     ///
     /// `waiter` is only ever used with this queue.
-    unsafe fn cancel(&self, waiter: Pin<&Self::Waiter>) -> bool;
+    unsafe fn cancel(&self, waiter: Pin<&Self::Waiter>) -> Cancelled;
 
-    /// Notifies the longest-waiting waiter, if any. Returns whether one was
-    /// notified.
-    fn notify_one(&self) -> bool;
+    /// Notifies the longest-waiting waiter, if any, handing it `wakeup`.
+    /// Returns whether one was notified.
+    fn notify_one(&self, wakeup: usize) -> bool;
 
     /// Notifies the most recently registered waiter, if any (LIFO). Backends
     /// that cannot pick the newest document it and notify some waiter.
-    fn notify_last(&self) -> bool {
-        self.notify_one()
+    fn notify_last(&self, wakeup: usize) -> bool {
+        self.notify_one(wakeup)
     }
 
-    /// Notifies every waiter registered before this call. Returns how many.
-    fn notify_all(&self) -> usize;
+    /// Notifies every waiter registered before this call, handing each
+    /// `wakeup`. Returns how many.
+    fn notify_all(&self, wakeup: usize) -> usize;
+
+    /// Offers waiting waiters to `select`, oldest first, under the selection
+    /// lock, until it returns [`Select::Keep`] or none is left; notifies each
+    /// one it picks with the value it gives. `select` may lower the offered
+    /// waiter's tag (it must not raise it), whatever it returns. Returns how
+    /// many were notified.
+    ///
+    /// This is how a primitive hands something over in queue order: a
+    /// semaphore's release assigns permits to the head, partially if it
+    /// needs more than there are, and notifies each waiter it completes.
+    fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize;
 }
 
 /// A fixed-size batch of wakers, collected under a lock and woken after it is

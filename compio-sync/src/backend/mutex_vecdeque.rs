@@ -16,10 +16,10 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::{WaitQueue, WakeBatch};
+use super::{Cancelled, Select, WaitQueue, WakeBatch, Woken};
 use crate::loom::{
     Mutex,
-    atomic::{AtomicU8, Ordering::*},
+    atomic::{AtomicU8, AtomicUsize, Ordering::*},
     lock,
 };
 
@@ -36,6 +36,11 @@ pub struct VecDequeWaiter {
     /// `IDLE`, `WAITING` (an entry in the deque points here) or `NOTIFIED`.
     /// Moves to `WAITING`/`NOTIFIED` only under the queue lock.
     state: AtomicU8,
+    /// What the notifier handed over, and the tag as it left it: written
+    /// under the queue lock before the Release store of `NOTIFIED`, read by
+    /// the owner after its Acquire load (so Relaxed suffices).
+    wakeup: AtomicUsize,
+    tag: AtomicUsize,
     _pin: PhantomPinned,
 }
 
@@ -47,6 +52,8 @@ struct Entry {
     waiter: NonNull<VecDequeWaiter>,
     waker: Waker,
     epoch: u64,
+    /// The waiter's tag while it is queued (lowered by `notify_while`).
+    tag: usize,
 }
 
 struct Inner {
@@ -66,22 +73,43 @@ impl Inner {
         self.queue.iter().position(|e| e.waiter == target)
     }
 
-    /// Marks the entry's waiter notified and returns its waker.
-    fn notify(entry: Entry) -> Waker {
+    /// Hands the entry's waiter `wakeup`, marks it notified and returns its
+    /// waker.
+    fn notify(entry: Entry, wakeup: usize) -> Waker {
         // SAFETY: the entry existed under the lock, so its waiter is alive.
-        // Release pairs with the Acquire load in `poll_wait`/`cancel`
-        // (contract point 4). The waiter is not touched afterwards.
-        unsafe { entry.waiter.as_ref().state.store(NOTIFIED, Release) };
+        // The waiter is not touched after the `NOTIFIED` store.
+        let waiter = unsafe { entry.waiter.as_ref() };
+        waiter.wakeup.store(wakeup, Relaxed);
+        waiter.tag.store(entry.tag, Relaxed);
+        // Release: pairs with the Acquire load in `poll_wait`/`cancel`, and
+        // publishes the two stores above (contract point 4).
+        waiter.state.store(NOTIFIED, Release);
         entry.waker
     }
 }
 
+impl VecDequeWaiter {
+    /// Observes a notification: the waiter becomes idle.
+    fn take_woken(&self) -> Woken {
+        let woken = Woken {
+            wakeup: self.wakeup.load(Relaxed),
+            tag: self.tag.load(Relaxed),
+        };
+        self.state.store(IDLE, Relaxed);
+        woken
+    }
+}
+
 impl MutexVecDeque {
-    fn notify_with(&self, pop: impl FnOnce(&mut VecDeque<Entry>) -> Option<Entry>) -> bool {
+    fn notify_with(
+        &self,
+        wakeup: usize,
+        pop: impl FnOnce(&mut VecDeque<Entry>) -> Option<Entry>,
+    ) -> bool {
         let waker = {
             let mut inner = lock(&self.inner);
             match pop(&mut inner.queue) {
-                Some(entry) => Inner::notify(entry),
+                Some(entry) => Inner::notify(entry, wakeup),
                 None => return false,
             }
         };
@@ -117,11 +145,13 @@ unsafe impl WaitQueue for MutexVecDeque {
     fn new_waiter() -> VecDequeWaiter {
         VecDequeWaiter {
             state: AtomicU8::new(IDLE),
+            wakeup: AtomicUsize::new(0),
+            tag: AtomicUsize::new(0),
             _pin: PhantomPinned,
         }
     }
 
-    unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker) {
+    unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker, tag: usize) {
         // Cloned before locking, and before the waiter is queued: the clone is
         // user code, and if it panics the waiter is still idle (point 7).
         let waker = waker.clone();
@@ -136,14 +166,15 @@ unsafe impl WaitQueue for MutexVecDeque {
             waiter: NonNull::from(waiter.get_ref()),
             waker,
             epoch,
+            tag,
         });
         waiter.state.store(WAITING, Relaxed);
     }
 
-    unsafe fn poll_wait(&self, waiter: Pin<&VecDequeWaiter>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll_wait(&self, waiter: Pin<&VecDequeWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store in `Inner::notify`.
         if waiter.state.load(Acquire) == NOTIFIED {
-            waiter.state.store(IDLE, Relaxed);
-            return Poll::Ready(());
+            return Poll::Ready(waiter.take_woken());
         }
         // Cloning a waker is user code (it may panic, or re-enter this queue),
         // so it never runs under the lock (contract points 5 and 7): under the
@@ -158,8 +189,7 @@ unsafe impl WaitQueue for MutexVecDeque {
                     // User code; if it panics the waiter stays NOTIFIED, which
                     // the next `poll_wait` or `cancel` handles.
                     drop(fresh);
-                    waiter.state.store(IDLE, Relaxed);
-                    return Poll::Ready(());
+                    return Poll::Ready(waiter.take_woken());
                 }
                 let index = inner
                     .position(&waiter)
@@ -188,40 +218,67 @@ unsafe impl WaitQueue for MutexVecDeque {
         }
     }
 
-    unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> bool {
+    unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> Cancelled {
+        // Acquire: pairs with the Release store in `Inner::notify`.
         match waiter.state.load(Acquire) {
-            IDLE => return false,
-            NOTIFIED => {
-                waiter.state.store(IDLE, Relaxed);
-                return true;
-            }
+            IDLE => return Cancelled::Idle,
+            NOTIFIED => return Cancelled::Notified(waiter.take_woken()),
             _ => {}
         }
         let entry = {
             let mut inner = lock(&self.inner);
             if waiter.state.load(Acquire) == NOTIFIED {
-                waiter.state.store(IDLE, Relaxed);
-                return true;
+                return Cancelled::Notified(waiter.take_woken());
             }
             let index = inner
                 .position(&waiter)
                 .expect("cancel: waiter not registered");
             waiter.state.store(IDLE, Relaxed);
-            inner.queue.remove(index)
+            inner.queue.remove(index).expect("index found above")
         };
+        let tag = entry.tag;
+        // The waker is user code: dropped with the lock released (point 5).
         drop(entry);
-        false
+        Cancelled::Removed { tag }
     }
 
-    fn notify_one(&self) -> bool {
-        self.notify_with(VecDeque::pop_front)
+    fn notify_one(&self, wakeup: usize) -> bool {
+        self.notify_with(wakeup, VecDeque::pop_front)
     }
 
-    fn notify_last(&self) -> bool {
-        self.notify_with(VecDeque::pop_back)
+    fn notify_last(&self, wakeup: usize) -> bool {
+        self.notify_with(wakeup, VecDeque::pop_back)
     }
 
-    fn notify_all(&self) -> usize {
+    fn notify_while(&self, mut select: impl FnMut(&mut usize) -> Select) -> usize {
+        let mut batch = WakeBatch::new();
+        let mut count = 0;
+        let mut inner = lock(&self.inner);
+        loop {
+            let mut done = true;
+            while let Some(front) = inner.queue.front_mut() {
+                if batch.is_full() {
+                    done = false;
+                    break;
+                }
+                let Select::Notify(wakeup) = select(&mut front.tag) else {
+                    break;
+                };
+                let entry = inner.queue.pop_front().expect("front checked above");
+                batch.push(Some(Inner::notify(entry, wakeup)));
+                count += 1;
+            }
+            drop(inner);
+            batch.wake_all();
+            if done {
+                batch.finish();
+                return count;
+            }
+            inner = lock(&self.inner);
+        }
+    }
+
+    fn notify_all(&self, wakeup: usize) -> usize {
         let mut batch = WakeBatch::new();
         let mut count = 0;
         let mut inner = lock(&self.inner);
@@ -235,7 +292,7 @@ unsafe impl WaitQueue for MutexVecDeque {
                     break;
                 }
                 let entry = inner.queue.pop_front().expect("front checked above");
-                batch.push(Some(Inner::notify(entry)));
+                batch.push(Some(Inner::notify(entry, wakeup)));
                 count += 1;
             }
             drop(inner);
