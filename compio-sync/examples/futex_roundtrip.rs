@@ -49,7 +49,7 @@ mod bench {
     };
 
     use compio_driver::{IourOpCode, OpEntry};
-    use compio_sync::backend::{Intrusive, IoUringFutex, WaitPath, WaitQueue};
+    use compio_sync::backend::{Cancelled, Intrusive, IoUringFutex, WaitPath, WaitQueue};
 
     const REPEATS: usize = 5;
     const LOCAL_ROUNDS: usize = 20_000;
@@ -72,7 +72,7 @@ mod bench {
         fn set(&self) {
             self.flag.store(true, Release);
             fence(SeqCst);
-            self.queue.notify_one();
+            self.queue.notify_one(0);
         }
 
         fn take(&self) -> bool {
@@ -86,15 +86,15 @@ mod bench {
                 let done = poll_fn(|cx| {
                     // SAFETY: `w` is idle, pinned for this iteration and made
                     // idle (Ready or cancel) before the iteration ends.
-                    unsafe { self.queue.register(w, cx.waker()) };
+                    unsafe { self.queue.register(w, cx.waker(), 0) };
                     fence(SeqCst);
                     Poll::Ready(self.take())
                 })
                 .await;
                 if done {
                     // SAFETY: `w` is used with this queue only.
-                    if unsafe { self.queue.cancel(w) } {
-                        self.queue.notify_one();
+                    if let Cancelled::Notified(_) = unsafe { self.queue.cancel(w) } {
+                        self.queue.notify_one(0);
                     }
                     return;
                 }
@@ -115,12 +115,12 @@ mod bench {
                 let w = pin!(IoUringFutex::new_waiter());
                 let w = w.as_ref();
                 // SAFETY: as in `Signal::wait`.
-                unsafe { self.queue.register(w, Waker::noop()) };
+                unsafe { self.queue.register(w, Waker::noop(), 0) };
                 fence(SeqCst);
                 if self.take() {
                     // SAFETY: used with this queue only.
-                    if unsafe { self.queue.cancel(w) } {
-                        self.queue.notify_one();
+                    if let Cancelled::Notified(_) = unsafe { self.queue.cancel(w) } {
+                        self.queue.notify_one(0);
                     }
                     return;
                 }
@@ -350,13 +350,13 @@ mod bench {
             let w = w.as_ref();
             poll_fn(|cx| {
                 // SAFETY: idle, pinned, cancelled below.
-                unsafe { q.register(w, cx.waker()) };
+                unsafe { q.register(w, cx.waker(), 0) };
                 Poll::Ready(())
             })
             .await;
             assert_eq!(w.path(), Some(expect), "IoUringFutex took the wrong path");
             // SAFETY: used with `q` only.
-            assert!(!unsafe { q.cancel(w) });
+            assert_eq!(unsafe { q.cancel(w) }, Cancelled::Removed { tag: 0 });
         });
     }
 

@@ -21,7 +21,23 @@ use std::{
     thread,
 };
 
-use compio_sync::backend::{FutexWaiter, IoUringFutex, WaitPath, WaitQueue};
+use compio_sync::backend::{
+    Cancelled, FutexWaiter, IoUringFutex, Select, WaitPath, WaitQueue, Woken,
+};
+
+/// The wake-up values each notify hands over in these tests, and the tag
+/// waiters register with unless a test says otherwise: each `Woken` names
+/// the notify that produced it.
+const ONE: usize = 11;
+const LAST: usize = 22;
+const ALL: usize = 33;
+const TAG: usize = 5;
+
+/// What a waiter registered with [`TAG`] receives from a notify that handed
+/// it `wakeup`.
+fn woken(wakeup: usize) -> Woken {
+    Woken { wakeup, tag: TAG }
+}
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -45,13 +61,18 @@ fn new_waiter() -> Pin<Box<FutexWaiter>> {
     Box::pin(IoUringFutex::new_waiter())
 }
 
-/// Registers `w` with the current task's waker, then issues the caller-side
-/// `fence(SeqCst)` of the protocol.
+/// Registers `w` with the current task's waker and [`TAG`], then issues the
+/// caller-side `fence(SeqCst)` of the protocol.
 async fn register(q: &IoUringFutex, w: Pin<&FutexWaiter>) {
+    register_tagged(q, w, TAG).await
+}
+
+/// [`register`] with another tag.
+async fn register_tagged(q: &IoUringFutex, w: Pin<&FutexWaiter>, tag: usize) {
     poll_fn(|cx| {
         // SAFETY: `w` is idle, heap-pinned, used with `q` only, and every test
         // makes it idle (Ready or cancel) before dropping it.
-        unsafe { q.register(w, cx.waker()) };
+        unsafe { q.register(w, cx.waker(), tag) };
         Poll::Ready(())
     })
     .await;
@@ -64,13 +85,13 @@ async fn poll_once(q: &IoUringFutex, w: Pin<&FutexWaiter>) -> bool {
     poll_fn(|cx| Poll::Ready(unsafe { q.poll_wait(w, cx) }.is_ready())).await
 }
 
-/// Polls `w` until it is notified.
-async fn wait(q: &IoUringFutex, w: Pin<&FutexWaiter>) {
+/// Polls `w` until it is notified; returns what the notifier handed over.
+async fn wait(q: &IoUringFutex, w: Pin<&FutexWaiter>) -> Woken {
     // SAFETY: `w` is registered with `q` and not yet observed Ready.
     poll_fn(|cx| unsafe { q.poll_wait(w, cx) }).await
 }
 
-fn cancel(q: &IoUringFutex, w: Pin<&FutexWaiter>) -> bool {
+fn cancel(q: &IoUringFutex, w: Pin<&FutexWaiter>) -> Cancelled {
     // SAFETY: `w` is used with `q` only.
     unsafe { q.cancel(w) }
 }
@@ -153,7 +174,7 @@ impl Permits {
         self.holders.fetch_sub(1, SeqCst);
         self.available.fetch_add(1, Release);
         fence(SeqCst);
-        self.queue.notify_one();
+        self.queue.notify_one(ONE);
     }
 
     fn count_path(&self, w: &FutexWaiter) {
@@ -192,7 +213,7 @@ impl Permits {
             }
             let w = Guard::new(&self.queue);
             // SAFETY: as in `register`.
-            unsafe { self.queue.register(w.waiter(), Waker::noop()) };
+            unsafe { self.queue.register(w.waiter(), Waker::noop(), TAG) };
             fence(SeqCst);
             if self.try_take() {
                 drop(w);
@@ -236,8 +257,13 @@ impl<'a> Guard<'a> {
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        if self.armed && cancel(self.queue, self.waiter.as_ref()) {
-            self.queue.notify_one();
+        if self.armed
+            && matches!(
+                cancel(self.queue, self.waiter.as_ref()),
+                Cancelled::Notified(_)
+            )
+        {
+            self.queue.notify_one(ONE);
         }
     }
 }
@@ -337,10 +363,10 @@ async fn compio_task_takes_the_io_uring_path() {
         "a pending poll keeps the path"
     );
     settle().await;
-    assert!(q.notify_one());
-    wait(&q, w.as_ref()).await;
+    assert!(q.notify_one(ONE));
+    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
     assert_eq!(w.path(), None, "idle after Ready");
-    assert!(!q.notify_one(), "nobody is left to select");
+    assert!(!q.notify_one(ONE), "nobody is left to select");
 }
 
 #[test]
@@ -351,7 +377,7 @@ fn futures_block_on_takes_the_waker_path() {
         register(&q, w.as_ref()).await;
         assert_eq!(w.path(), Some(WaitPath::Waker));
         assert!(!poll_once(&q, w.as_ref()).await);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         wait(&q, w.as_ref()).await;
     });
 }
@@ -374,7 +400,7 @@ fn polling_driver_takes_the_waker_path() {
         register(&q, w.as_ref()).await;
         assert_eq!(w.path(), Some(WaitPath::Waker));
         assert!(!poll_once(&q, w.as_ref()).await);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         wait(&q, w.as_ref()).await;
     });
 }
@@ -422,16 +448,16 @@ fn blocked_thread_sleeps_in_futex_syscall() {
         let blocked = s.spawn(|| {
             tx.send(gettid()).unwrap();
             // SAFETY: as in `register`.
-            unsafe { q.register(w.as_ref(), Waker::noop()) };
+            unsafe { q.register(w.as_ref(), Waker::noop(), TAG) };
             fence(SeqCst);
             // SAFETY: registered with `q`, not yet observed Ready.
-            unsafe { q.wait_blocking(w.as_ref()) };
+            unsafe { q.wait_blocking(w.as_ref()) }
         });
         let tid = rx.recv().unwrap();
         until_asleep_in(tid, libc::SYS_futex);
         assert_eq!(w.path(), Some(WaitPath::Syscall));
-        assert!(q.notify_one());
-        blocked.join().unwrap();
+        assert!(q.notify_one(ONE));
+        assert_eq!(blocked.join().unwrap(), woken(ONE));
     });
     assert_eq!(w.path(), None);
 }
@@ -454,8 +480,11 @@ fn notify_before_poll_is_sticky() {
         let q = IoUringFutex::new();
         let w = new_waiter();
         register(&q, w.as_ref()).await;
-        assert!(q.notify_one());
-        assert!(!q.notify_one(), "a notified waiter is not selected twice");
+        assert!(q.notify_one(ONE));
+        assert!(
+            !q.notify_one(ONE),
+            "a notified waiter is not selected twice"
+        );
         assert!(
             poll_once(&q, w.as_ref()).await,
             "the mark is observed on the next poll"
@@ -480,38 +509,49 @@ fn notify_wakes_the_register_waker_without_any_poll() {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(Arc::clone(&count));
         // SAFETY: as in `register`.
-        unsafe { q.register(w.as_ref(), &waker) };
+        unsafe { q.register(w.as_ref(), &waker, TAG) };
         fence(SeqCst);
         settle().await;
         assert_eq!(count.0.load(SeqCst), 0);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         // On the io_uring path the wake arrives as a completion the runtime
         // must reap; yield until it has.
         while count.0.load(SeqCst) == 0 {
             yield_now().await;
         }
         assert_eq!(count.0.load(SeqCst), 1);
-        assert!(cancel(&q, w.as_ref()), "notified, never observed");
+        assert_eq!(
+            cancel(&q, w.as_ref()),
+            Cancelled::Notified(woken(ONE)),
+            "notified, never observed"
+        );
         // The re-check-succeeded shape: register, then cancel at once.
         // SAFETY: as in `register`.
-        unsafe { q.register(w.as_ref(), &waker) };
-        assert!(!cancel(&q, w.as_ref()));
-        assert!(!q.notify_one());
+        unsafe { q.register(w.as_ref(), &waker, TAG) };
+        assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+        assert!(!q.notify_one(ONE));
     });
 }
 
 #[test]
-fn cancel_waiting_returns_false_and_leaves_nothing() {
+fn cancel_waiting_returns_removed_with_its_tag_and_leaves_nothing() {
     on_both_executors(|| async {
         let q = IoUringFutex::new();
         let w = new_waiter();
         register(&q, w.as_ref()).await;
         assert!(!poll_once(&q, w.as_ref()).await);
         settle().await;
-        assert!(!cancel(&q, w.as_ref()));
-        assert!(!cancel(&q, w.as_ref()), "cancel on an idle waiter");
-        assert!(!q.notify_one(), "the cancelled waiter left nothing behind");
-        assert_eq!(q.notify_all(), 0);
+        assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+        assert_eq!(
+            cancel(&q, w.as_ref()),
+            Cancelled::Idle,
+            "cancel on an idle waiter"
+        );
+        assert!(
+            !q.notify_one(ONE),
+            "the cancelled waiter left nothing behind"
+        );
+        assert_eq!(q.notify_all(ALL), 0);
     });
 }
 
@@ -525,17 +565,18 @@ fn cancel_after_notify_passes_the_wake_on() {
         assert!(!poll_once(&q, a.as_ref()).await);
         assert!(!poll_once(&q, b.as_ref()).await);
         settle().await;
-        assert!(q.notify_one(), "selects a (FIFO)");
+        assert!(q.notify_one(ONE), "selects a (FIFO)");
         // Let a's futex wake complete in the kernel and its completion arrive
         // before a's owner gives up: the wake is consumed, the mark is not.
         settle().await;
-        assert!(
+        assert_eq!(
             cancel(&q, a.as_ref()),
+            Cancelled::Notified(woken(ONE)),
             "a was notified and had not observed it"
         );
-        assert!(q.notify_one(), "passing it on selects b");
+        assert!(q.notify_one(ONE), "passing it on selects b");
         wait(&q, b.as_ref()).await;
-        assert!(!q.notify_one());
+        assert!(!q.notify_one(ONE));
     });
 }
 
@@ -551,9 +592,9 @@ fn cancel_right_after_notify_passes_the_wake_on() {
         settle().await;
         // No yield between the notify and the cancel: a's wake is still in
         // flight in the kernel.
-        assert!(q.notify_one());
-        assert!(cancel(&q, a.as_ref()));
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
+        assert_eq!(cancel(&q, a.as_ref()), Cancelled::Notified(woken(ONE)));
+        assert!(q.notify_one(ONE));
         wait(&q, b.as_ref()).await;
     });
 }
@@ -571,13 +612,13 @@ fn stale_waiter_does_not_eat_the_wake() {
         // a gives up while parked. On the io_uring path its kernel wait stays
         // armed until compio's AsyncCancel runs, which it has not yet: no
         // yield from here to the notifies.
-        assert!(!cancel(&q, a.as_ref()));
+        assert_eq!(cancel(&q, a.as_ref()), Cancelled::Removed { tag: TAG });
         // c takes a's futex bit, so a wake aimed at c also reaches stale a.
         register(&q, c.as_ref()).await;
         assert!(!poll_once(&q, c.as_ref()).await);
-        assert!(q.notify_one(), "selects b, not the stale a");
-        assert!(q.notify_one(), "selects c");
-        assert!(!q.notify_one(), "a is gone");
+        assert!(q.notify_one(ONE), "selects b, not the stale a");
+        assert!(q.notify_one(ONE), "selects c");
+        assert!(!q.notify_one(ONE), "a is gone");
         wait(&q, b.as_ref()).await;
         wait(&q, c.as_ref()).await;
     });
@@ -593,8 +634,8 @@ fn notify_one_is_fifo_and_notify_last_is_lifo() {
             assert!(!poll_once(&q, w.as_ref()).await);
         }
         settle().await;
-        assert!(q.notify_one());
-        assert!(q.notify_last());
+        assert!(q.notify_one(ONE));
+        assert!(q.notify_last(LAST));
         settle().await;
         let ready = [
             poll_once(&q, ws[0].as_ref()).await,
@@ -603,10 +644,10 @@ fn notify_one_is_fifo_and_notify_last_is_lifo() {
             poll_once(&q, ws[3].as_ref()).await,
         ];
         assert_eq!(ready, [true, false, false, true]);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         wait(&q, ws[1].as_ref()).await;
         assert!(!poll_once(&q, ws[2].as_ref()).await);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         wait(&q, ws[2].as_ref()).await;
     });
 }
@@ -621,7 +662,7 @@ fn notify_all_selects_exactly_the_earlier_waiters() {
             assert!(!poll_once(&q, w.as_ref()).await);
         }
         settle().await;
-        assert_eq!(q.notify_all(), 3);
+        assert_eq!(q.notify_all(ALL), 3);
         let late = new_waiter();
         register(&q, late.as_ref()).await;
         assert!(!poll_once(&q, late.as_ref()).await);
@@ -633,7 +674,7 @@ fn notify_all_selects_exactly_the_earlier_waiters() {
             !poll_once(&q, late.as_ref()).await,
             "registered after notify_all"
         );
-        assert_eq!(q.notify_all(), 1);
+        assert_eq!(q.notify_all(ALL), 1);
         wait(&q, late.as_ref()).await;
     });
 }
@@ -650,11 +691,11 @@ fn notify_all_beyond_one_wake_batch_and_32_futex_bits() {
             assert!(!poll_once(&q, w.as_ref()).await);
         }
         settle().await;
-        assert_eq!(q.notify_all(), 80);
+        assert_eq!(q.notify_all(ALL), 80);
         for w in &ws {
             wait(&q, w.as_ref()).await;
         }
-        assert!(!q.notify_one());
+        assert!(!q.notify_one(ONE));
     });
 }
 
@@ -671,7 +712,7 @@ fn shared_futex_bits_with_notify_one_wake_the_selected_waiter() {
         }
         settle().await;
         for (i, w) in ws.iter().enumerate() {
-            assert!(q.notify_one());
+            assert!(q.notify_one(ONE));
             wait(&q, w.as_ref()).await;
             if let Some(next) = ws.get(i + 1) {
                 assert!(
@@ -682,6 +723,128 @@ fn shared_futex_bits_with_notify_one_wake_the_selected_waiter() {
             }
         }
     });
+}
+
+/// Engine v2: each notify hands its wake-up value to the waiter it selects,
+/// with the tag the waiter registered; on the io_uring path the value
+/// travels in the list node, the futex only carries the wake-up.
+#[test]
+fn every_notify_hands_its_value_and_the_tag_on_each_path() {
+    on_both_executors(|| async {
+        let q = IoUringFutex::new();
+        let ws = [new_waiter(), new_waiter(), new_waiter()];
+        for (tag, w) in ws.iter().enumerate() {
+            register_tagged(&q, w.as_ref(), tag).await;
+            assert!(!poll_once(&q, w.as_ref()).await);
+        }
+        settle().await;
+        assert!(q.notify_one(ONE), "selects ws[0]");
+        assert!(q.notify_last(LAST), "selects ws[2]");
+        assert_eq!(q.notify_all(ALL), 1, "selects ws[1]");
+        let got = [
+            wait(&q, ws[0].as_ref()).await,
+            wait(&q, ws[1].as_ref()).await,
+            wait(&q, ws[2].as_ref()).await,
+        ];
+        let expected = [(ONE, 0), (ALL, 1), (LAST, 2)].map(|(wakeup, tag)| Woken { wakeup, tag });
+        assert_eq!(got, expected);
+    });
+}
+
+/// `notify_while` hands over in queue order under the lock: a semaphore
+/// release of 6 permits completes the waiters needing 2 and 3, lowers the
+/// third's need from 5 to 4 and keeps it queued. The completed waiters wake
+/// (through the futex on the io_uring path); the kept one does not, and its
+/// cancel reports the lowered tag.
+#[test]
+fn notify_while_hands_over_oldest_first_and_stops_at_keep() {
+    on_both_executors(|| async {
+        let q = IoUringFutex::new();
+        let mut offered = 0;
+        assert_eq!(
+            q.notify_while(|_| {
+                offered += 1;
+                Select::Keep
+            }),
+            0
+        );
+        assert_eq!(offered, 0, "an empty queue offers nobody");
+        let ws = [new_waiter(), new_waiter(), new_waiter()];
+        for (w, need) in ws.iter().zip([2, 3, 5]) {
+            register_tagged(&q, w.as_ref(), need).await;
+            assert!(!poll_once(&q, w.as_ref()).await);
+        }
+        settle().await;
+        let mut permits = 6;
+        let picked = q.notify_while(|need| {
+            let granted = permits.min(*need);
+            permits -= granted;
+            *need -= granted;
+            if *need == 0 {
+                Select::Notify(ONE)
+            } else {
+                Select::Keep
+            }
+        });
+        assert_eq!((picked, permits), (2, 0));
+        let done = Woken {
+            wakeup: ONE,
+            tag: 0,
+        };
+        assert_eq!(wait(&q, ws[0].as_ref()).await, done);
+        assert_eq!(wait(&q, ws[1].as_ref()).await, done);
+        settle().await;
+        assert!(!poll_once(&q, ws[2].as_ref()).await, "kept, not woken");
+        assert_eq!(cancel(&q, ws[2].as_ref()), Cancelled::Removed { tag: 4 });
+        assert!(!q.notify_one(ONE));
+    });
+}
+
+/// Contract point 7: a `register` whose waker's `clone` panics (on the
+/// io_uring path inside compio's op poll, on the waker path before the
+/// lock) leaves the waiter idle; the queue stays usable, and the waiter can
+/// register again.
+#[test]
+fn register_whose_waker_clone_panics_leaves_the_waiter_idle() {
+    use std::{
+        panic::{AssertUnwindSafe, catch_unwind},
+        task::{RawWaker, RawWakerVTable},
+    };
+    unsafe fn clone(_: *const ()) -> RawWaker {
+        panic!("hostile waker: clone");
+    }
+    unsafe fn noop(_: *const ()) {}
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    on_both_executors(|| async {
+        // SAFETY: every vtable function ignores the (null) data pointer.
+        let hostile = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+        let q = IoUringFutex::new();
+        let w = new_waiter();
+        for _ in 0..40 {
+            let unwound = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: as in `register`; idle again when dropped.
+                unsafe { q.register(w.as_ref(), &hostile, TAG) }
+            }));
+            assert!(unwound.is_err());
+            assert_eq!(w.path(), None);
+            assert_eq!(cancel(&q, w.as_ref()), Cancelled::Idle);
+            assert!(!q.notify_one(ONE), "nothing was linked");
+        }
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(compio_path_or_waker()));
+        assert!(q.notify_one(ONE));
+        assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+    });
+}
+
+/// The path a task registering right now takes: io_uring on a compio
+/// runtime (unless forced negative), the waker elsewhere.
+fn compio_path_or_waker() -> WaitPath {
+    if compio::runtime::Runtime::try_with_current(|_| ()).is_ok() {
+        compio_path()
+    } else {
+        WaitPath::Waker
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -811,16 +974,16 @@ fn parked_runtime_woken_from_another_thread_exactly() {
             until_asleep_in(tid, libc::SYS_io_uring_enter);
         };
         settled(0);
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         settled(1);
         assert_eq!(woken.load(SeqCst), 1, "exactly one woke");
-        assert!(q.notify_one());
+        assert!(q.notify_one(ONE));
         settled(2);
         assert_eq!(woken.load(SeqCst), 2);
-        assert_eq!(q.notify_all(), WAITERS - 2);
+        assert_eq!(q.notify_all(ALL), WAITERS - 2);
     });
     assert_eq!(woken.load(SeqCst), WAITERS);
-    assert!(!q.notify_one());
+    assert!(!q.notify_one(ONE));
 }
 
 /// A cancelled io_uring wait still armed in the kernel (its runtime thread is
@@ -843,7 +1006,7 @@ fn stale_io_uring_wait_does_not_eat_a_wake_meant_for_a_blocked_thread() {
                 assert_eq!(a.path(), Some(compio_path()));
                 assert!(!poll_once(q, a.as_ref()).await);
                 settle().await;
-                assert!(!cancel(q, a.as_ref()));
+                assert_eq!(cancel(q, a.as_ref()), Cancelled::Removed { tag: TAG });
                 armed_tx.send(()).unwrap();
                 // Block the runtime thread: nothing it pushed is submitted.
                 go_rx.recv().unwrap();
@@ -854,56 +1017,63 @@ fn stale_io_uring_wait_does_not_eat_a_wake_meant_for_a_blocked_thread() {
             tx.send(gettid()).unwrap();
             let c = new_waiter();
             // SAFETY: as in `register`.
-            unsafe { q.register(c.as_ref(), Waker::noop()) };
+            unsafe { q.register(c.as_ref(), Waker::noop(), TAG) };
             fence(SeqCst);
             // SAFETY: registered with `q`, not yet observed Ready.
             unsafe { q.wait_blocking(c.as_ref()) };
         });
         until_asleep_in(rx.recv().unwrap(), libc::SYS_futex);
         assert!(
-            q.notify_one(),
+            q.notify_one(ONE),
             "selects the blocked thread, not the cancelled waiter"
         );
         blocked.join().unwrap();
         go_tx.send(()).unwrap();
         runtime.join().unwrap();
     });
-    assert!(!q.notify_one());
+    assert!(!q.notify_one(ONE));
 }
 
 /// One waiter blocked in futex(2), one parked in an io_uring FUTEX_WAIT, both
-/// on the queue's single futex word: both wake, by notify_one twice and by
-/// notify_all.
+/// on the queue's single futex word: both wake, by notify_one twice, by
+/// notify_all and by notify_while, each with the value its notify handed over.
 #[test]
 fn syscall_waiter_and_io_uring_waiter_on_one_word_both_wake() {
     let _guard = hang_guard("syscall_waiter_and_io_uring_waiter_on_one_word_both_wake");
-    for use_notify_all in [false, true] {
+    const WHILE: usize = 44;
+    for mode in ["notify_one", "notify_all", "notify_while"] {
+        let expected = match mode {
+            "notify_one" => woken(ONE),
+            "notify_all" => woken(ALL),
+            _ => Woken {
+                wakeup: WHILE,
+                tag: 0,
+            },
+        };
         let q = IoUringFutex::new();
-        let async_done = AtomicBool::new(false);
         let registered = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel();
         let tx2 = tx.clone();
         thread::scope(|s| {
-            s.spawn(|| {
+            let runtime = s.spawn(|| {
                 tx.send(("runtime", gettid())).unwrap();
                 compio_runtime().block_on(async {
                     let w = new_waiter();
                     register(&q, w.as_ref()).await;
                     assert_eq!(w.path(), Some(compio_path()));
                     registered.fetch_add(1, SeqCst);
-                    wait(&q, w.as_ref()).await;
-                    async_done.store(true, SeqCst);
-                });
+                    wait(&q, w.as_ref()).await
+                })
             });
-            s.spawn(|| {
+            let blocked = s.spawn(|| {
                 tx2.send(("blocked", gettid())).unwrap();
                 let w = new_waiter();
                 // SAFETY: as in `register`.
-                unsafe { q.register(w.as_ref(), Waker::noop()) };
+                unsafe { q.register(w.as_ref(), Waker::noop(), TAG) };
                 fence(SeqCst);
                 registered.fetch_add(1, SeqCst);
                 // SAFETY: registered with `q`, not yet observed Ready.
-                unsafe { q.wait_blocking(w.as_ref()) };
+                unsafe { q.wait_blocking(w.as_ref()) }
             });
             let mut tids = [rx.recv().unwrap(), rx.recv().unwrap()];
             tids.sort();
@@ -912,15 +1082,24 @@ fn syscall_waiter_and_io_uring_waiter_on_one_word_both_wake() {
             }
             until_asleep_in(tids[0].1, libc::SYS_futex);
             until_asleep_in(tids[1].1, libc::SYS_io_uring_enter);
-            if use_notify_all {
-                assert_eq!(q.notify_all(), 2);
-            } else {
-                assert!(q.notify_one());
-                assert!(q.notify_one());
+            match mode {
+                "notify_one" => {
+                    assert!(q.notify_one(ONE));
+                    assert!(q.notify_one(ONE));
+                }
+                "notify_all" => assert_eq!(q.notify_all(ALL), 2),
+                _ => assert_eq!(
+                    q.notify_while(|tag| {
+                        *tag = 0;
+                        Select::Notify(WHILE)
+                    }),
+                    2
+                ),
             }
+            assert_eq!(runtime.join().unwrap(), expected, "{mode}: io_uring waiter");
+            assert_eq!(blocked.join().unwrap(), expected, "{mode}: blocked thread");
         });
-        assert!(async_done.load(SeqCst));
-        assert!(!q.notify_one());
+        assert!(!q.notify_one(ONE));
     }
 }
 

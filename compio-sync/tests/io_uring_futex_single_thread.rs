@@ -148,7 +148,7 @@ mod scenarios {
             poll_fn(|cx| {
                 // SAFETY: `w` is idle, pinned, used with `q` only, and
                 // observed Ready before it is dropped.
-                unsafe { q.register(w.as_ref(), cx.waker()) };
+                unsafe { q.register(w.as_ref(), cx.waker(), 0) };
                 Poll::Ready(())
             })
             .await;
@@ -175,7 +175,7 @@ mod scenarios {
             let notifier = thread::spawn({
                 let (q, done) = (Arc::clone(&q), Arc::clone(&done));
                 move || {
-                    assert!(q.notify_one());
+                    assert!(q.notify_one(1));
                     // Hang guard: a lost wake would otherwise hang the test.
                     for _ in 0..300 {
                         if done.load(SeqCst) {
@@ -188,7 +188,8 @@ mod scenarios {
                 }
             });
             // SAFETY: registered, not yet observed Ready.
-            poll_fn(|cx| unsafe { q.poll_wait(w.as_ref(), cx) }).await;
+            let woken = poll_fn(|cx| unsafe { q.poll_wait(w.as_ref(), cx) }).await;
+            assert_eq!((woken.wakeup, woken.tag), (1, 0));
             done.store(true, SeqCst);
             notifier.join().unwrap();
         });

@@ -61,7 +61,7 @@ use std::{
 
 mod intrusive;
 // ENGINE-V2-WIP: the three backends below are being ported to the v2 trait.
-#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom), any()))]
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 mod io_uring_futex;
 mod list;
 mod mutex_vecdeque;
@@ -72,7 +72,7 @@ mod seg_queue;
 #[cfg(any())]
 mod waker_cell;
 
-#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom), any()))]
+#[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
 #[cfg(any())]
 pub use self::{
