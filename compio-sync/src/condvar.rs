@@ -29,8 +29,13 @@ use std::{
 
 use crate::{
     Mutex, MutexGuard, OwnedMutexGuard,
-    backend::{DefaultBackend, WaitQueue},
+    backend::{Cancelled, DefaultBackend, WaitQueue, Woken},
 };
+
+/// Wake-up value: picked by `notify_one`.
+const ONE: usize = 0;
+/// Wake-up value: reached by `notify_all`.
+const ALL: usize = 1;
 
 /// An async condition variable: tasks wait until another task changes some
 /// state protected by a [`Mutex`] and notifies them.
@@ -203,8 +208,10 @@ impl<B: WaitQueue> Condvar<B> {
         guard: MutexGuard<'a, T, M>,
     ) -> MutexGuard<'a, T, M> {
         let mutex = MutexGuard::mutex(&guard);
-        self.park(guard).await;
-        let pass_on = PassOn(self);
+        let woken = self.park(guard).await;
+        // A `notify_one` consumed here but not yet acted on is passed on if
+        // this wait is cancelled while it re-locks.
+        let pass_on = (woken == Some(ONE)).then_some(PassOn(self));
         let guard = mutex.lock().await;
         std::mem::forget(pass_on);
         guard
@@ -293,8 +300,9 @@ impl<B: WaitQueue> Condvar<B> {
         guard: OwnedMutexGuard<T, M>,
     ) -> OwnedMutexGuard<T, M> {
         let mutex: Arc<Mutex<T, M>> = OwnedMutexGuard::mutex(&guard).clone();
-        self.park(guard).await;
-        let pass_on = PassOn(self);
+        let woken = self.park(guard).await;
+        // As in `wait`.
+        let pass_on = (woken == Some(ONE)).then_some(PassOn(self));
         let guard = mutex.lock_owned().await;
         std::mem::forget(pass_on);
         guard
@@ -370,7 +378,7 @@ impl<B: WaitQueue> Condvar<B> {
     /// # });
     /// ```
     pub fn notify_one(&self) {
-        self.queue.notify_one();
+        self.queue.notify_one(ONE);
     }
 
     /// Wakes every task waiting now. Tasks that start waiting later are not
@@ -400,7 +408,7 @@ impl<B: WaitQueue> Condvar<B> {
     /// # });
     /// ```
     pub fn notify_all(&self) {
-        self.queue.notify_all();
+        self.queue.notify_all(ALL);
     }
 
     /// A future that queues the task, then drops `guard` (unlocking), then
@@ -452,9 +460,11 @@ struct Park<'c, B: WaitQueue, G> {
 }
 
 impl<B: WaitQueue, G> Future for Park<'_, B, G> {
-    type Output = ();
+    /// The wake-up received (`ONE` or `ALL`), or `None` for a spurious
+    /// return.
+    type Output = Option<usize>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         // SAFETY: `waiter` is never moved out of `self`, which is pinned, so
         // pinning a shared reference to it is sound; the other fields are
         // not structurally pinned.
@@ -471,7 +481,7 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
             // SAFETY: the waiter is idle (first poll); it is only used with
             // `cv.queue`; it stays pinned in this future, whose `Drop`
             // cancels it while `queued`.
-            unsafe { cv.queue.register(waiter, cx.waker()) };
+            unsafe { cv.queue.register(waiter, cx.waker(), 0) };
             // Recorded after `register`: if its clone of the waker (user
             // code) panics, the waiter is left idle (contract point 7), so
             // there is nothing to cancel; the guard unlocks as it unwinds,
@@ -482,14 +492,12 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
             drop(guard);
         }
         if !*queued {
-            return Poll::Ready(());
+            return Poll::Ready(None);
         }
         // SAFETY: registered with `cv.queue` and not yet observed `Ready`.
-        if unsafe { cv.queue.poll_wait(waiter, cx) }.is_ready() {
-            *queued = false;
-            return Poll::Ready(());
-        }
-        Poll::Pending
+        let woken = std::task::ready!(unsafe { cv.queue.poll_wait(waiter, cx) });
+        *queued = false;
+        Poll::Ready(Some(woken.wakeup))
     }
 }
 
@@ -500,9 +508,11 @@ impl<B: WaitQueue, G> Drop for Park<'_, B, G> {
             // since, by the first poll) with `cv.queue` and is not idle.
             let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
             // SAFETY: only ever used with `cv.queue`.
-            if unsafe { self.cv.queue.cancel(waiter) } {
-                // Notified but never completed: pass it on.
-                self.cv.queue.notify_one();
+            let cancelled = unsafe { self.cv.queue.cancel(waiter) };
+            if let Cancelled::Notified(Woken { wakeup: ONE, .. }) = cancelled {
+                // Picked by `notify_one` but never completed: pass it on. (A
+                // `notify_all` reached everyone; nothing to pass on.)
+                self.cv.queue.notify_one(ONE);
             }
         }
         // A guard still here (never polled) is dropped after this, unlocking.

@@ -3,51 +3,32 @@
 //! # How it works
 //!
 //! All the state lives in one word, `state = generation << 1 | PERMIT`, plus a
-//! registration counter and three wait queues.
+//! registration counter and one wait queue.
 //!
 //! * **The permit.** `notify_one` first tries to hand its notification to a
-//!   queued waiter (`queue.notify_one()`). Only if nobody is queued does it
-//!   set `PERMIT`, which the next `Notified` consumes. Setting the permit
-//!   races with a waiter that is registering, and is resolved by the event
-//!   count `registrations`. The waiter registers, counts itself,
-//!   `fence(SeqCst)`s and re-checks `PERMIT`. The notifier sets `PERMIT`,
-//!   `fence(SeqCst)`s and re-reads the count. If the count moved, the
-//!   notifier takes the permit back and retries the queue. Either the waiter
-//!   takes the permit or the notifier finds the waiter, and one notification
-//!   is never delivered twice. `PERMIT` is one bit, so at most one is
-//!   stored.
+//!   queued waiter (`queue.notify_one`). Only if nobody is queued does it set
+//!   `PERMIT`, which the next `Notified` consumes. Setting the permit races
+//!   with a waiter that is registering, and is resolved by the event count
+//!   `registrations`. The waiter registers, counts itself, `fence(SeqCst)`s
+//!   and re-checks `PERMIT`. The notifier sets `PERMIT`, `fence(SeqCst)`s and
+//!   re-reads the count. If the count moved, the notifier takes the permit
+//!   back and retries the queue. Either the waiter takes the permit or the
+//!   notifier finds the waiter, and one notification is never delivered
+//!   twice. `PERMIT` is one bit, so at most one is stored.
 //! * **`notify_waiters` and the generation.** A `Notified` records the
 //!   generation (the number of `notify_waiters` calls) when it is created,
 //!   and completes once it changes, as in tokio. `notify_waiters` bumps the
-//!   generation, `fence(SeqCst)`s and wakes the `all` queue. A registering
-//!   waiter re-checks the generation after its fence.
-//! * **Which notification did a waiter get?** A `Notified` dropped after
-//!   `notify_one` picked it must pass that notification on. One dropped after
-//!   `notify_waiters` woke it must not, or it would invent a permit. A
-//!   [`WaitQueue`] tells a waiter only *that* it was notified, not by whom.
-//!   So each `Notified` holds two waiter nodes: one in a `one` queue
-//!   (`notify_one`/`notify_last` pick from it) and one in the `all` queue
-//!   (`notify_waiters` drains it). A notified `one` node always means a
-//!   `notify_one`, so a dropped `Notified` passes on exactly what it should.
-//!   The price is a second registration (one more queue operation) per wait.
-//! * **Stale `one` nodes.** A waiter woken by `notify_waiters` stays in its
-//!   `one` queue until its task runs. A `notify_one` made after the
-//!   `notify_waiters` must not go to it (tokio has already removed it). So
-//!   there are two `one` queues, picked by the parity of the generation:
-//!   waiters register in `one[generation & 1]`, and `notify_one` picks from
-//!   the current parity. A waiter of generation `g` can therefore be picked
-//!   by `notify_one` only at generation `g` (a real notification, made
-//!   before the broadcast), or at `g + 2` or later (a stale pick). When a
-//!   waiter sees a `one` notification and the generation has moved by two
-//!   or more, it cannot tell which, and it passes the notification on. A
-//!   notification is never lost that way. At worst there is one extra
-//!   wake-up, in the rare case of a `notify_one` followed by two
-//!   `notify_waiters` before the waiter runs. For the same reason, a waiter
-//!   that has not run since two `notify_waiters` calls may hold up a
-//!   `notify_one` until its task runs or drops it.
-//!
-//! A notification passed on by a dropped `Notified` goes to the longest
-//! waiter (`notify_one`), even if it came from `notify_last`.
+//!   generation, `fence(SeqCst)`s and wakes every queued waiter. A
+//!   registering waiter re-checks the generation after its fence.
+//! * **Which notification did a waiter get?** The queue tells it: the
+//!   notifier hands each waiter it selects a wake-up value, `ONE` or `LAST`
+//!   (with the generation the notifier saw) or `ALL`. A waiter that completes
+//!   because a `notify_waiters` covers it, but also holds a `notify_one` sent
+//!   after that broadcast (a later generation than its own), passes the
+//!   `notify_one` on in the same order (FIFO or LIFO), as tokio's would
+//!   have gone to another waiter. A `Notified` dropped while holding a
+//!   `notify_one` passes it on the same way; one woken by `notify_waiters`
+//!   passes nothing on.
 
 use std::{
     fmt,
@@ -58,7 +39,7 @@ use std::{
 };
 
 use crate::{
-    backend::{DefaultBackend, WaitQueue},
+    backend::{Cancelled, DefaultBackend, WaitQueue},
     loom::atomic::{AtomicUsize, Ordering::*, fence},
 };
 
@@ -73,9 +54,27 @@ fn generation(state: usize) -> usize {
     state >> GENERATION_SHIFT
 }
 
-/// How many generations `now` is past `then` (the counter wraps).
-fn generations_since(then: usize, now: usize) -> usize {
-    now.wrapping_sub(then) & (usize::MAX >> GENERATION_SHIFT)
+/// Wake-up values: the low two bits say which notify picked the waiter;
+/// `ONE` and `LAST` carry the generation the notifier saw above them.
+const KIND: usize = 0b11;
+/// Wake-up: picked by `notify_one`.
+const ONE: usize = 0;
+/// Wake-up: picked by `notify_last`.
+const LAST: usize = 1;
+/// Wake-up: reached by `notify_waiters`.
+const ALL: usize = 2;
+/// Where the generation sits in a `ONE`/`LAST` wake-up.
+const WAKEUP_GENERATION_SHIFT: u32 = 2;
+
+fn one_wakeup(lifo: bool, generation: usize) -> usize {
+    (generation << WAKEUP_GENERATION_SHIFT) | if lifo { LAST } else { ONE }
+}
+
+/// Whether a `ONE`/`LAST` wake-up was sent at `generation` (compared in the
+/// bits the wake-up keeps; the counter wraps).
+fn sent_at(wakeup: usize, generation: usize) -> bool {
+    (generation << WAKEUP_GENERATION_SHIFT) >> WAKEUP_GENERATION_SHIFT
+        == wakeup >> WAKEUP_GENERATION_SHIFT
 }
 
 /// Notifies a single task, or every waiting task, to wake up.
@@ -135,12 +134,10 @@ pub struct Notify<B: WaitQueue = DefaultBackend> {
     /// that stores the permit re-reads it to find waiters that registered
     /// meanwhile.
     registrations: AtomicUsize,
-    /// Where `notify_one` and `notify_last` pick waiters, by generation
-    /// parity: a waiter of generation `g` waits in `one[g & 1]`.
-    one: [B; 2],
-    /// Where `notify_waiters` wakes waiters: every waiting `Notified` has a
-    /// node here too.
-    all: B,
+    /// Where `Notified` futures wait; `notify_one`/`notify_last` pick one,
+    /// `notify_waiters` wakes them all, each with a wake-up value saying
+    /// which.
+    queue: B,
 }
 
 #[cfg(not(loom))]
@@ -195,8 +192,7 @@ impl<B: WaitQueue> Notify<B> {
         Self {
             state: AtomicUsize::new(0),
             registrations: AtomicUsize::new(0),
-            one: [B::new(), B::new()],
-            all: B::new(),
+            queue: B::new(),
         }
     }
 
@@ -215,8 +211,7 @@ impl<B: WaitQueue> Notify<B> {
         Self {
             state: AtomicUsize::new(0),
             registrations: AtomicUsize::new(0),
-            one: [B::NEW, B::NEW],
-            all: B::NEW,
+            queue: B::NEW,
         }
     }
 
@@ -258,8 +253,7 @@ impl<B: WaitQueue> Notify<B> {
                 phase: Phase::Init,
                 waker: None,
             },
-            one: B::new_waiter(),
-            all: B::new_waiter(),
+            waiter: B::new_waiter(),
             _pin: PhantomPinned,
         }
     }
@@ -338,11 +332,11 @@ impl<B: WaitQueue> Notify<B> {
         // AcqRel: our caller's writes happen-before the completions that see
         // the new generation (their Acquire loads of `state`).
         self.state.fetch_add(ONE_GENERATION, AcqRel);
-        // SeqCst: orders the bump before the look at `all` below, against a
-        // registering waiter's (register in `all`; fence; re-check the
+        // SeqCst: orders the bump before the look at the queue below,
+        // against a registering waiter's (register; fence; re-check the
         // generation). Either we find it, or it sees the bump.
         fence(SeqCst);
-        self.all.notify_all();
+        self.queue.notify_all(ALL);
     }
 
     /// `notify_one` (`lifo == false`) or `notify_last` (`lifo == true`).
@@ -352,11 +346,14 @@ impl<B: WaitQueue> Notify<B> {
         // increment in `Notified::start`).
         let mut seen = self.registrations.load(Acquire);
         loop {
-            let queue = &self.one[generation(self.state.load(Acquire)) & 1];
+            // The generation we see goes with the notification: a waiter
+            // that a later `notify_waiters` covers can tell it was meant for
+            // somebody else (see `NotifiedState::leave`).
+            let wakeup = one_wakeup(lifo, generation(self.state.load(Acquire)));
             let delivered = if lifo {
-                queue.notify_last()
+                self.queue.notify_last(wakeup)
             } else {
-                queue.notify_one()
+                self.queue.notify_one(wakeup)
             };
             if delivered {
                 return;
@@ -429,10 +426,8 @@ impl<B: WaitQueue> Default for Notify<B> {
 pub struct Notified<'a, B: WaitQueue = DefaultBackend> {
     notify: &'a Notify<B>,
     st: NotifiedState,
-    /// Node in `notify.one[st.generation & 1]`.
-    one: B::Waiter,
-    /// Node in `notify.all`.
-    all: B::Waiter,
+    /// Node in `notify.queue`.
+    waiter: B::Waiter,
     _pin: PhantomPinned,
 }
 
@@ -450,12 +445,13 @@ struct NotifiedState {
 /// Where a [`Notified`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Neither polled nor enabled; both nodes idle.
+    /// Neither polled nor enabled (or re-armed after a broadcast that was
+    /// not for it); the node is idle.
     Init,
-    /// Both nodes registered: `one` in `notify.one[generation & 1]`, `all` in
-    /// `notify.all` (either may since have been notified).
+    /// The node is registered in `notify.queue` (it may since have been
+    /// notified).
     Waiting,
-    /// Completed; both nodes idle.
+    /// Completed; the node is idle.
     Done,
 }
 
@@ -464,8 +460,6 @@ enum Phase {
 enum Leave {
     /// It consumed the stored permit on its re-check.
     Permit,
-    /// Its `one` node was notified.
-    One,
     /// The generation moved: a `notify_waiters` covers it.
     Broadcast,
 }
@@ -503,31 +497,18 @@ impl<'a, B: WaitQueue> Notified<'a, B> {
     /// # });
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let (notify, st, one, all) = self.project();
-        st.poll(notify, one, all, None).is_ready()
+        let (notify, st, waiter) = self.project();
+        st.poll(notify, waiter, None).is_ready()
     }
 
-    /// Splits the pinned future into its nodes (pinned) and its plain state.
-    #[allow(clippy::type_complexity)]
-    fn project(
-        self: Pin<&mut Self>,
-    ) -> (
-        &'a Notify<B>,
-        &mut NotifiedState,
-        Pin<&B::Waiter>,
-        Pin<&B::Waiter>,
-    ) {
-        // SAFETY: the nodes are never moved out of `self`, which is pinned,
-        // so pinning shared references to them is sound. The references are
-        // to disjoint fields.
+    /// Splits the pinned future into its node (pinned) and its plain state.
+    fn project(self: Pin<&mut Self>) -> (&'a Notify<B>, &mut NotifiedState, Pin<&B::Waiter>) {
+        // SAFETY: the node is never moved out of `self`, which is pinned, so
+        // pinning a shared reference to it is sound. The references are to
+        // disjoint fields.
         unsafe {
             let this = self.get_unchecked_mut();
-            (
-                this.notify,
-                &mut this.st,
-                Pin::new_unchecked(&this.one),
-                Pin::new_unchecked(&this.all),
-            )
+            (this.notify, &mut this.st, Pin::new_unchecked(&this.waiter))
         }
     }
 }
@@ -536,13 +517,12 @@ impl NotifiedState {
     fn poll<B: WaitQueue>(
         &mut self,
         notify: &Notify<B>,
-        one: Pin<&B::Waiter>,
-        all: Pin<&B::Waiter>,
+        waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
         match self.phase {
-            Phase::Init => self.start(notify, one, all, waker),
-            Phase::Waiting => self.check(notify, one, all, waker),
+            Phase::Init => self.start(notify, waiter, waker),
+            Phase::Waiting => self.check(notify, waiter, waker),
             Phase::Done => Poll::Ready(()),
         }
     }
@@ -552,8 +532,7 @@ impl NotifiedState {
     fn start<B: WaitQueue>(
         &mut self,
         notify: &Notify<B>,
-        one: Pin<&B::Waiter>,
-        all: Pin<&B::Waiter>,
+        waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
         // Acquire: the broadcaster's writes happen-before our completion.
@@ -563,46 +542,31 @@ impl NotifiedState {
             self.phase = Phase::Done;
             return Poll::Ready(());
         }
-        let waker = match waker {
-            Some(waker) => &*self.waker.insert(waker.clone()),
-            None => Waker::noop(),
-        };
-        // Registering clones the waker (user code). A register that unwinds
-        // leaves its own node idle (contract point 7), but if the second one
-        // panics the first node is linked: the guard unlinks both while
-        // unwinding (cancelling an idle node is a no-op), so the future is
-        // back in `Init` with nothing linked, and a later poll starts over.
-        let unwinding = Unregister {
-            notify,
-            one,
-            all,
-            parity: self.generation & 1,
-        };
-        // Both nodes are idle (`Init`); each is only ever used with the queue
-        // it is registered in here (`one` with the queue of our generation's
-        // parity, which never changes).
-        // SAFETY: idle nodes, one queue each (above); both stay pinned in the
-        // future, whose `Drop` cancels them while `Waiting` (and the guard
-        // until then).
-        unsafe {
-            notify.all.register(all, waker);
-            notify.one[self.generation & 1].register(one, waker);
+        if let Some(waker) = waker {
+            if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                self.waker = Some(waker.clone());
+            }
         }
-        std::mem::forget(unwinding);
-        // Release: publishes the registrations to a storing `notify` (its
+        let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+        // SAFETY: the node is idle (`Init`) and only ever used with
+        // `notify.queue`; it stays pinned in the future, whose `Drop`
+        // cancels it while `Waiting`. If `register` unwinds (a waker's clone
+        // panicked), the node is idle (contract point 7) and we stay `Init`.
+        unsafe { notify.queue.register(waiter, waker, 0) };
+        self.phase = Phase::Waiting;
+        // Release: publishes the registration to a storing `notify` (its
         // Acquire load of `registrations`).
         notify.registrations.fetch_add(1, Release);
-        self.phase = Phase::Waiting;
-        // SeqCst: orders the registrations (and the count) before the
+        // SeqCst: orders the registration (and the count) before the
         // re-check below, against `notify`'s (store PERMIT; fence; read
-        // `registrations`) and `notify_waiters`' (bump; fence; drain `all`).
+        // `registrations`) and `notify_waiters`' (bump; fence; wake all).
         fence(SeqCst);
         let state = notify.state.load(Acquire);
         if generation(state) != self.generation {
-            return self.leave(notify, one, all, Leave::Broadcast);
+            return self.leave(notify, waiter, Leave::Broadcast);
         }
         if state & PERMIT != 0 && notify.take_permit() {
-            return self.leave(notify, one, all, Leave::Permit);
+            return self.leave(notify, waiter, Leave::Permit);
         }
         Poll::Pending
     }
@@ -611,8 +575,7 @@ impl NotifiedState {
     fn check<B: WaitQueue>(
         &mut self,
         notify: &Notify<B>,
-        one: Pin<&B::Waiter>,
-        all: Pin<&B::Waiter>,
+        waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
         if let Some(waker) = waker {
@@ -620,106 +583,94 @@ impl NotifiedState {
                 self.waker = Some(waker.clone());
             }
         }
-        let waker = self.waker.as_ref().unwrap_or(Waker::noop());
-        let mut cx = Context::from_waker(waker);
-        // SAFETY: `one` is registered with this queue (`Waiting`) and has not
-        // been observed `Ready` (that ends `Waiting`).
-        if unsafe { notify.one[self.generation & 1].poll_wait(one, &mut cx) }.is_ready() {
-            return self.leave(notify, one, all, Leave::One);
+        let polled = {
+            let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+            // SAFETY: the node is registered with `notify.queue` (`Waiting`)
+            // and has not been observed `Ready` (that ends `Waiting`).
+            unsafe {
+                notify
+                    .queue
+                    .poll_wait(waiter, &mut Context::from_waker(waker))
+            }
+        };
+        if let Poll::Ready(woken) = polled {
+            match woken.wakeup & KIND {
+                ALL if !self.broadcast_since(notify) => {
+                    // Woken by the broadcast that made our own generation
+                    // (we registered between its bump and its sweep): it is
+                    // not for us. Queue again, with the stored waker.
+                    self.phase = Phase::Init;
+                    return self.start(notify, waiter, None);
+                }
+                ALL => {}
+                _ => self.settle_one(notify, woken.wakeup, false),
+            }
+            self.phase = Phase::Done;
+            self.waker = None;
+            return Poll::Ready(());
         }
-        // Acquire: as in `start`.
-        if generation(notify.state.load(Acquire)) != self.generation
-            // SAFETY: `all` is registered with `notify.all` and not yet
-            // observed `Ready`.
-            || unsafe { notify.all.poll_wait(all, &mut cx) }.is_ready()
-        {
-            return self.leave(notify, one, all, Leave::Broadcast);
+        if self.broadcast_since(notify) {
+            return self.leave(notify, waiter, Leave::Broadcast);
         }
         Poll::Pending
     }
 
-    /// Leaves both queues and completes, passing on a `notify_one` this
-    /// future received but does not consume.
+    /// Whether a `notify_waiters` happened since this future was created.
+    fn broadcast_since<B: WaitQueue>(&self, notify: &Notify<B>) -> bool {
+        // Acquire: the broadcaster's writes happen-before our completion.
+        generation(notify.state.load(Acquire)) != self.generation
+    }
+
+    /// Leaves the queue and completes, passing on a `notify_one` this future
+    /// received but does not consume.
     fn leave<B: WaitQueue>(
         &mut self,
         notify: &Notify<B>,
-        one: Pin<&B::Waiter>,
-        all: Pin<&B::Waiter>,
+        waiter: Pin<&B::Waiter>,
         why: Leave,
     ) -> Poll<()> {
-        // SAFETY: both nodes were registered with these queues in `start`;
-        // a node already observed `Ready` is idle, and `cancel` on an idle
-        // node returns `false` without touching the queue.
-        let got_one = unsafe { notify.one[self.generation & 1].cancel(one) } || why == Leave::One;
-        // SAFETY: as above. Whether `notify_waiters` reached this node does
-        // not matter: the generation says so.
-        unsafe { notify.all.cancel(all) };
+        // SAFETY: the node was registered with `notify.queue` in `start` and
+        // not yet observed `Ready`.
+        let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
         self.waker = None;
-        // Read after observing the notifications: a `notify_one` that picked
-        // us read a generation no later than this one.
-        let moved = generations_since(self.generation, generation(notify.state.load(Acquire)));
-        let pass_on = match why {
-            // We consumed the permit; a `notify_one` that also reached us
-            // belongs to someone else.
-            Leave::Permit => got_one,
-            // Our `one` queue is picked only at our generation (a real
-            // notification, sent before any broadcast covered us: consume it)
-            // or two or more generations later (it may have been meant for
-            // a later waiter: pass it on, never lose it).
-            Leave::One | Leave::Broadcast => got_one && moved >= 2,
-        };
-        if pass_on {
-            notify.notify_one();
+        if let Cancelled::Notified(woken) = cancelled {
+            if woken.wakeup & KIND != ALL {
+                // We complete through the permit (and so must not also keep
+                // a `notify_one`), or through a broadcast.
+                self.settle_one(notify, woken.wakeup, why == Leave::Permit);
+            }
         }
         Poll::Ready(())
     }
 
-    /// Called on drop: leaves the queues, passing on a `notify_one` that
+    /// A `notify_one`/`notify_last` reached this future, which completes:
+    /// keep it, or pass it on in the same order if this future completes
+    /// for another reason (`surplus`), or if it was sent after a broadcast
+    /// that covers this future (tokio's would have found this future already
+    /// woken, and gone to the next waiter or become the permit).
+    fn settle_one<B: WaitQueue>(&self, notify: &Notify<B>, wakeup: usize, surplus: bool) {
+        if surplus || !sent_at(wakeup, self.generation) {
+            notify.notify(wakeup & KIND == LAST);
+        }
+    }
+
+    /// Called on drop: leaves the queue, passing on a `notify_one` that
     /// reached this future.
-    fn cancel<B: WaitQueue>(
-        &mut self,
-        notify: &Notify<B>,
-        one: Pin<&B::Waiter>,
-        all: Pin<&B::Waiter>,
-    ) {
+    fn cancel<B: WaitQueue>(&mut self, notify: &Notify<B>, waiter: Pin<&B::Waiter>) {
         if self.phase != Phase::Waiting {
             return;
         }
-        // SAFETY: both nodes are registered with these queues (`Waiting`).
-        let got_one = unsafe { notify.one[self.generation & 1].cancel(one) };
-        // SAFETY: as above.
-        unsafe { notify.all.cancel(all) };
+        // SAFETY: the node is registered with `notify.queue` (`Waiting`).
+        let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
-        if got_one {
-            // Picked by `notify_one`/`notify_last` and never completed: in
-            // every order of events tokio's would forward it too.
-            notify.notify_one();
+        if let Cancelled::Notified(woken) = cancelled {
+            if woken.wakeup & KIND != ALL {
+                // Picked by `notify_one`/`notify_last` and never completed:
+                // pass it on, in the same order, as tokio does.
+                notify.notify(woken.wakeup & KIND == LAST);
+            }
         }
-    }
-}
-
-/// Unlinks both nodes of a [`Notified`] whose registration unwinds (a waker
-/// whose `clone` panics); `mem::forget` once both are registered.
-struct Unregister<'a, B: WaitQueue> {
-    notify: &'a Notify<B>,
-    one: Pin<&'a B::Waiter>,
-    all: Pin<&'a B::Waiter>,
-    parity: usize,
-}
-
-impl<B: WaitQueue> Drop for Unregister<'_, B> {
-    fn drop(&mut self) {
-        // SAFETY: each node is used with this queue only (`one` with the queue
-        // of its generation's parity) and is pinned in its future; a node
-        // whose register unwound, or that was never registered, is idle, and
-        // `cancel` on an idle node is a no-op.
-        let got_one = unsafe { self.notify.one[self.parity].cancel(self.one) };
-        // SAFETY: as above.
-        unsafe { self.notify.all.cancel(self.all) };
-        // `one` registers last, so when anything unwinds it is idle: no
-        // `notify_one` can have picked it.
-        debug_assert!(!got_one, "a node that never registered was notified");
     }
 }
 
@@ -727,18 +678,18 @@ impl<B: WaitQueue> Future for Notified<'_, B> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let (notify, st, one, all) = self.project();
-        st.poll(notify, one, all, Some(cx.waker()))
+        let (notify, st, waiter) = self.project();
+        st.poll(notify, waiter, Some(cx.waker()))
     }
 }
 
 impl<B: WaitQueue> Drop for Notified<'_, B> {
     fn drop(&mut self) {
         // SAFETY: `drop` is the last use of `self`. If the future was ever
-        // polled or enabled it was pinned, so the nodes have not moved since;
-        // if not, it is in `Init` and `cancel` does not touch them.
-        let (one, all) = unsafe { (Pin::new_unchecked(&self.one), Pin::new_unchecked(&self.all)) };
-        self.st.cancel(self.notify, one, all);
+        // polled or enabled it was pinned, so the node has not moved since;
+        // if not, it is in `Init` and `cancel` does not touch it.
+        let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
+        self.st.cancel(self.notify, waiter);
     }
 }
 

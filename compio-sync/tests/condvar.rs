@@ -387,9 +387,8 @@ pub fn owned_waits_across_threads<B: WaitQueue, E: Exec>() {
 }
 
 macro_rules! contract_suite {
-    ($name:ident, $backend:ty, $exec:ty) => {
+    ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
-            use super::*;
             type B = $backend;
             type E = $exec;
 
@@ -449,31 +448,10 @@ macro_rules! contract_suite {
     };
 }
 
-use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
+for_each_backend!(contract_suite);
 
-contract_suite!(intrusive_compio, Intrusive, Compio);
-contract_suite!(intrusive_futures, Intrusive, Futures);
-contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio);
-contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures);
-contract_suite!(parking_lot_hybrid_compio, ParkingLotHybrid, Compio);
-contract_suite!(parking_lot_hybrid_futures, ParkingLotHybrid, Futures);
-contract_suite!(seg_queue_compio, SegQueue, Compio);
-contract_suite!(seg_queue_futures, SegQueue, Futures);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_compio,
-    compio_sync::backend::IoUringFutex,
-    Compio
-);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_futures,
-    compio_sync::backend::IoUringFutex,
-    Futures
-);
+use compio_sync::backend::{Intrusive, MutexVecDeque};
 
-/// A condvar works with a mutex on another backend.
 #[test]
 fn condvar_and_mutex_on_different_backends() {
     let m = Mutex::<_, MutexVecDeque>::with_backend(false);

@@ -315,7 +315,6 @@ pub fn get_mut_into_inner_and_unsized<B: WaitQueue>(strict: bool) {
 
 macro_rules! policy_tests {
     ($backend:ty, $exec:ty, $strict:expr) => {
-        use super::super::*;
         type B = $backend;
         type E = $exec;
         const STRICT: bool = $strict;
@@ -372,16 +371,10 @@ macro_rules! policy_tests {
 }
 
 /// Instantiates the suite for one backend on one executor, under both
-/// policies. `no_strict_fifo_order = "reason"` in place of `strict_fifo`
-/// skips the strict-order test for a backend whose wake order is not FIFO.
+/// policies (every backend's `notify_one` is FIFO, so the strict-order test
+/// runs on all of them).
 macro_rules! contract_suite {
-    ($name:ident, $backend:ty, $exec:ty, strict_fifo) => {
-        contract_suite!($name, $backend, $exec, strict_fifo_order_tests: true);
-    };
-    ($name:ident, $backend:ty, $exec:ty, no_strict_fifo_order = $reason:literal) => {
-        contract_suite!($name, $backend, $exec, strict_fifo_order_tests: false);
-    };
-    ($name:ident, $backend:ty, $exec:ty, strict_fifo_order_tests: $fifo:expr) => {
+    ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
             mod barging {
                 policy_tests!($backend, $exec, false);
@@ -391,53 +384,15 @@ macro_rules! contract_suite {
 
                 #[test]
                 fn strict_fifo_locks_in_arrival_order() {
-                    if $fifo {
-                        super::super::strict_fifo_locks_in_arrival_order::<B>();
-                    }
+                    super::super::strict_fifo_locks_in_arrival_order::<B>();
                 }
             }
         }
     };
 }
 
-use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
+for_each_backend!(contract_suite);
 
-contract_suite!(intrusive_compio, Intrusive, Compio, strict_fifo);
-contract_suite!(intrusive_futures, Intrusive, Futures, strict_fifo);
-contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio, strict_fifo);
-contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures, strict_fifo);
-contract_suite!(
-    parking_lot_hybrid_compio,
-    ParkingLotHybrid,
-    Compio,
-    strict_fifo
-);
-contract_suite!(
-    parking_lot_hybrid_futures,
-    ParkingLotHybrid,
-    Futures,
-    strict_fifo
-);
-contract_suite!(seg_queue_compio, SegQueue, Compio, strict_fifo);
-contract_suite!(seg_queue_futures, SegQueue, Futures, strict_fifo);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_compio,
-    compio_sync::backend::IoUringFutex,
-    Compio,
-    strict_fifo
-);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_futures,
-    compio_sync::backend::IoUringFutex,
-    Futures,
-    strict_fifo
-);
-
-/// `blocking_lock` refuses to run on a compio runtime's thread, with a clear
-/// message, and leaves the mutex unlocked.
 #[test]
 fn blocking_lock_panics_inside_compio_runtime() {
     let m = Mutex::new(0);

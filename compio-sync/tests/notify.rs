@@ -542,7 +542,7 @@ pub fn auto_traits<B: WaitQueue>() {
 /// `no_lifo = "reason"` skips the `notify_last` order test for a backend whose
 /// `notify_last` cannot pick the newest waiter (documented on the backend).
 macro_rules! contract_suite {
-    ($name:ident, $backend:ty, $exec:ty) => {
+    ($name:ident, $backend:ty, $exec:ty, lifo) => {
         contract_suite!(@suite $name, $backend, $exec, []);
     };
     ($name:ident, $backend:ty, $exec:ty, no_lifo = $reason:literal) => {
@@ -550,7 +550,6 @@ macro_rules! contract_suite {
     };
     (@suite $name:ident, $backend:ty, $exec:ty, [$(#[$lifo:meta])*]) => {
         mod $name {
-            use super::*;
             type B = $backend;
             type E = $exec;
 
@@ -663,41 +662,8 @@ macro_rules! contract_suite {
     };
 }
 
-use common::{Compio, Futures};
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
+for_each_backend!(contract_suite);
 
-contract_suite!(intrusive_compio, Intrusive, Compio);
-contract_suite!(intrusive_futures, Intrusive, Futures);
-contract_suite!(mutex_vecdeque_compio, MutexVecDeque, Compio);
-contract_suite!(mutex_vecdeque_futures, MutexVecDeque, Futures);
-contract_suite!(parking_lot_hybrid_compio, ParkingLotHybrid, Compio);
-contract_suite!(parking_lot_hybrid_futures, ParkingLotHybrid, Futures);
-contract_suite!(
-    seg_queue_compio,
-    SegQueue,
-    Compio,
-    no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
-);
-contract_suite!(
-    seg_queue_futures,
-    SegQueue,
-    Futures,
-    no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
-);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_compio,
-    compio_sync::backend::IoUringFutex,
-    Compio
-);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(
-    io_uring_futex_futures,
-    compio_sync::backend::IoUringFutex,
-    Futures
-);
-
-/// A `static` `Notify` built with `const_new`.
 #[test]
 fn const_new_in_static() {
     static N: Notify = Notify::const_new();

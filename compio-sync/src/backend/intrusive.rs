@@ -82,6 +82,13 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { lock(&self.list).push_back(waiter, Some(waker), tag) };
     }
 
+    unsafe fn register_front(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
+        // As in `register`: cloned before the waiter is linked.
+        let waker = waker.clone();
+        // SAFETY: as in `register`.
+        unsafe { lock(&self.list).push_front(waiter, Some(waker), tag) };
+    }
+
     unsafe fn poll_wait(&self, waiter: Pin<&IntrusiveWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
         let state = &waiter.node.state;
         // Acquire: pairs with the Release store in `List::mark`.

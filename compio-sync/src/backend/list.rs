@@ -212,6 +212,45 @@ impl<T: Linked, X> List<T, X> {
         node.state.store(WAITING, Relaxed);
     }
 
+    /// Links `waiter` at the head, as [`push_back`](Self::push_back) does at
+    /// the tail. It takes the head's epoch, so the list stays sorted by
+    /// epoch (`notify_all` stops at the first later one).
+    ///
+    /// # Safety
+    ///
+    /// As for [`push_back`](Self::push_back).
+    pub(super) unsafe fn push_front(&mut self, waiter: Pin<&T>, waker: Option<Waker>, tag: usize) {
+        let node = waiter.node();
+        debug_assert_eq!(node.state.load(Relaxed), IDLE, "register: waiter not idle");
+        let next = self.head;
+        // SAFETY: we hold the lock (`&mut self`); `waiter` is idle (nothing
+        // else refers to its links) and only ever used with this list; the
+        // head is linked, therefore alive, and guarded by our lock.
+        unsafe {
+            let epoch = match next {
+                Some(head) => head.as_ref().node().links(|l| l.epoch),
+                None => self.epoch,
+            };
+            node.links_mut(|l| {
+                *l = Links {
+                    prev: None,
+                    next,
+                    epoch,
+                    waker,
+                    tag,
+                    wakeup: 0,
+                }
+            });
+            let waiter = NonNull::from(waiter.get_ref());
+            match next {
+                Some(head) => head.as_ref().node().links_mut(|l| l.prev = Some(waiter)),
+                None => self.tail = Some(waiter),
+            }
+            self.head = Some(waiter);
+        }
+        node.state.store(WAITING, Relaxed);
+    }
+
     /// Unlinks a waiting `waiter` (a cancel), makes it `IDLE` and returns its
     /// waker, to be dropped with the lock released, and its tag.
     ///

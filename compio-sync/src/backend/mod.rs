@@ -74,14 +74,14 @@ mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
+pub use self::{
+    intrusive::{Intrusive, IntrusiveWaiter},
+    mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
+};
 #[cfg(any())]
 pub use self::{
     parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid},
     seg_queue::{SegQueue, SegQueueWaiter},
-};
-pub use self::{
-    intrusive::{Intrusive, IntrusiveWaiter},
-    mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
 };
 
 /// The backend every primitive uses unless another is named with
@@ -229,6 +229,23 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     /// `waiter` is idle, is only ever used with this queue, and stays pinned
     /// until it is idle again.
     unsafe fn register(&self, waiter: Pin<&Self::Waiter>, waker: &Waker, tag: usize);
+
+    /// Registers an idle `waiter` at the *head* of the queue: it is the next
+    /// one `notify_one` and `notify_while` select. For a waiter that was
+    /// woken, found nothing, and waits again without losing its place (a
+    /// semaphore waiter passed over by a barging task). A `notify_all`
+    /// already under way may count such a waiter as registered before it.
+    ///
+    /// The default registers at the tail, as [`register`](Self::register):
+    /// a backend that cannot insert at the head says so in its docs.
+    ///
+    /// # Safety
+    ///
+    /// As for [`register`](Self::register).
+    unsafe fn register_front(&self, waiter: Pin<&Self::Waiter>, waker: &Waker, tag: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register(waiter, waker, tag) }
+    }
 
     /// Polls a registered waiter: `Ready` with what the notifier handed over
     /// once it has been notified (it is then idle again), otherwise stores

@@ -171,6 +171,28 @@ unsafe impl WaitQueue for MutexVecDeque {
         waiter.state.store(WAITING, Relaxed);
     }
 
+    unsafe fn register_front(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker, tag: usize) {
+        // Cloned before locking, and before the waiter is queued: the clone is
+        // user code, and if it panics the waiter is still idle (point 7).
+        let waker = waker.clone();
+        let mut inner = lock(&self.inner);
+        debug_assert_eq!(
+            waiter.state.load(Relaxed),
+            IDLE,
+            "register: waiter not idle"
+        );
+        // The head's epoch keeps the deque sorted by epoch (`notify_all`
+        // stops at the first later one).
+        let epoch = inner.queue.front().map_or(inner.epoch, |e| e.epoch);
+        inner.queue.push_front(Entry {
+            waiter: NonNull::from(waiter.get_ref()),
+            waker,
+            epoch,
+            tag,
+        });
+        waiter.state.store(WAITING, Relaxed);
+    }
+
     unsafe fn poll_wait(&self, waiter: Pin<&VecDequeWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
         // Acquire: pairs with the Release store in `Inner::notify`.
         if waiter.state.load(Acquire) == NOTIFIED {

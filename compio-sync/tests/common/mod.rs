@@ -238,3 +238,84 @@ fn hostile_waker(state: Arc<Hostile>) -> Waker {
     // `Arc<Hostile>` pointer, each waker owns one strong reference.
     unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(state).cast(), &VTABLE)) }
 }
+
+/// Instantiates a test suite on every backend and executor: every suite file
+/// ends with `for_each_backend!(its_suite_macro);`, and this is the one list
+/// of backends the tests know. Each line is
+/// `suite!(module, Backend, Executor, order)`, where `order` is `lifo` when
+/// the backend's `notify_last` picks the newest waiter and
+/// `no_lifo = "reason"` when it cannot (every backend's `notify_one` is
+/// FIFO). On `futures::executor` the `IoUringFutex` backend takes its waker
+/// path; on compio, its io_uring path.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($suite:ident) => {
+        $suite!(
+            intrusive_compio,
+            compio_sync::backend::Intrusive,
+            $crate::common::Compio,
+            lifo
+        );
+        $suite!(
+            intrusive_futures,
+            compio_sync::backend::Intrusive,
+            $crate::common::Futures,
+            lifo
+        );
+        $suite!(
+            mutex_vecdeque_compio,
+            compio_sync::backend::MutexVecDeque,
+            $crate::common::Compio,
+            lifo
+        );
+        $suite!(
+            mutex_vecdeque_futures,
+            compio_sync::backend::MutexVecDeque,
+            $crate::common::Futures,
+            lifo
+        );
+        // ENGINE-V2-WIP: re-enable each backend below once it is ported.
+        #[cfg(any())]
+        $suite!(
+            parking_lot_hybrid_compio,
+            compio_sync::backend::ParkingLotHybrid,
+            $crate::common::Compio,
+            lifo
+        );
+        #[cfg(any())]
+        $suite!(
+            parking_lot_hybrid_futures,
+            compio_sync::backend::ParkingLotHybrid,
+            $crate::common::Futures,
+            lifo
+        );
+        #[cfg(any())]
+        $suite!(
+            seg_queue_compio,
+            compio_sync::backend::SegQueue,
+            $crate::common::Compio,
+            no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
+        );
+        #[cfg(any())]
+        $suite!(
+            seg_queue_futures,
+            compio_sync::backend::SegQueue,
+            $crate::common::Futures,
+            no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
+        );
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex", any()))]
+        $suite!(
+            io_uring_futex_compio,
+            compio_sync::backend::IoUringFutex,
+            $crate::common::Compio,
+            lifo
+        );
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex", any()))]
+        $suite!(
+            io_uring_futex_futures,
+            compio_sync::backend::IoUringFutex,
+            $crate::common::Futures,
+            lifo
+        );
+    };
+}

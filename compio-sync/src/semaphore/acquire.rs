@@ -1,0 +1,417 @@
+//! The [`Acquire`] future: the waiting side of the semaphore protocol.
+
+use std::{
+    fmt,
+    future::Future,
+    marker::PhantomPinned,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+#[cfg(not(loom))]
+use super::STARVATION_BOUND;
+use super::{
+    AcquireError, CLOSED, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED, WAKE_GRANTED,
+    WAKE_RETRY, available,
+};
+use crate::{
+    backend::{Cancelled, DefaultBackend, WaitQueue, Woken},
+    loom::atomic::{Ordering::*, fence},
+};
+
+/// Future returned by [`Semaphore::acquire`] and
+/// [`Semaphore::acquire_many`].
+///
+/// `!Unpin`: its wait-queue node lives inside it. Pin it (`.await` does) to
+/// poll it.
+///
+/// ```compile_fail
+/// fn assert_unpin<T: Unpin>(_: T) {}
+/// let semaphore = compio_sync::Semaphore::new(1);
+/// assert_unpin(semaphore.acquire());
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Acquire<'a, B: WaitQueue = DefaultBackend> {
+    sem: &'a Semaphore<B>,
+    st: AcquireState,
+    waiter: B::Waiter,
+    _pin: PhantomPinned,
+}
+
+/// Where an [`Acquire`] future is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not yet tried, or between attempts; `waiter` is idle.
+    Start,
+    /// `waiter` is registered in `queue` (tag: the permits it still needs)
+    /// and counted in `waiters`.
+    Queued,
+    /// Completed; `waiter` is idle and `held` is zero.
+    Done,
+}
+
+/// What one step of the state machine decided.
+enum Step {
+    /// Take the next step now.
+    Again,
+    /// Wait for the waker (or, blocking, in `WaitQueue::wait_blocking`).
+    Pending,
+    /// Complete with this result.
+    Done(Result<(), AcquireError>),
+}
+
+/// The plain (unpinned) fields of an [`Acquire`].
+#[derive(Debug)]
+struct AcquireState {
+    /// Permits wanted.
+    want: usize,
+    /// Permits this acquire already holds: handed over to its node while it
+    /// waited, or taken. They go back to the semaphore if it does not
+    /// complete.
+    held: usize,
+    /// The tag `waiter` was registered with (what it still needed then);
+    /// `need - tag` is what a hand-over gave it.
+    need: usize,
+    /// This acquire set `PRIORITY`, and clears it when it leaves.
+    owns_priority: bool,
+    /// It was woken and passed over: it queues again at the head, keeping
+    /// its place (as Go's `sync.Mutex` requeues a woken waiter LIFO).
+    requeue_front: bool,
+    phase: Phase,
+    /// When this waiter first queued (set on the slow path only).
+    #[cfg(not(loom))]
+    waiting_since: Option<std::time::Instant>,
+    /// Driven by `blocking_acquire*`: sleep in `WaitQueue::wait_blocking`
+    /// instead of returning `Pending`.
+    pub(super) blocking: bool,
+}
+
+impl<'a, B: WaitQueue> Acquire<'a, B> {
+    pub(super) fn new(sem: &'a Semaphore<B>, want: u32) -> Self {
+        Self {
+            sem,
+            st: AcquireState {
+                want: want as usize,
+                held: 0,
+                need: 0,
+                owns_priority: false,
+                requeue_front: false,
+                phase: Phase::Start,
+                #[cfg(not(loom))]
+                waiting_since: None,
+                blocking: false,
+            },
+            waiter: B::new_waiter(),
+            _pin: PhantomPinned,
+        }
+    }
+
+    /// Makes this a blocking acquire (see `AcquireState::blocking`).
+    #[cfg(not(loom))]
+    pub(super) fn set_blocking(&mut self) {
+        self.st.blocking = true;
+    }
+
+    /// Splits the pinned future into its node (pinned) and its plain state.
+    fn project(self: Pin<&mut Self>) -> (&'a Semaphore<B>, &mut AcquireState, Pin<&B::Waiter>) {
+        // SAFETY: `waiter` is never moved out of `self`, which is pinned, so
+        // pinning a shared reference to it is sound. The two references are
+        // to disjoint fields.
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (this.sem, &mut this.st, Pin::new_unchecked(&this.waiter))
+        }
+    }
+}
+
+impl AcquireState {
+    /// Notes that this waiter starts (or resumes) waiting.
+    fn queued(&mut self) {
+        #[cfg(not(loom))]
+        self.waiting_since
+            .get_or_insert_with(std::time::Instant::now);
+    }
+
+    /// Called when a woken waiter finds the permits taken: says whether it
+    /// has waited past the starvation bound.
+    fn passed_over(&mut self) -> bool {
+        #[cfg(not(loom))]
+        {
+            self.waiting_since
+                .is_some_and(|since| since.elapsed() >= STARVATION_BOUND)
+        }
+        // Loom has no clock: the first failed wake-up passes the bound, which
+        // makes the priority path reachable in the models.
+        #[cfg(loom)]
+        true
+    }
+
+    fn poll<B: WaitQueue>(
+        &mut self,
+        sem: &Semaphore<B>,
+        waiter: Pin<&B::Waiter>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        loop {
+            let step = match self.phase {
+                Phase::Start => self.start(sem, waiter, cx),
+                Phase::Queued => {
+                    // SAFETY: registered with `sem.queue` in `start`, and not
+                    // yet observed `Ready` (that leaves `Queued`).
+                    match unsafe { self.wait(sem, waiter, cx) } {
+                        Poll::Pending => Step::Pending,
+                        Poll::Ready(woken) => self.on_woken(sem, woken),
+                    }
+                }
+                Phase::Done => panic!("`Acquire` polled after completion"),
+            };
+            match step {
+                Step::Again => {}
+                // A blocking acquire sleeps in the queue's `wait_blocking`
+                // (next turn) rather than returning `Pending`.
+                Step::Pending if self.blocking => {}
+                Step::Pending => return Poll::Pending,
+                Step::Done(result) => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Waits in the queue: polls it, or, for a blocking acquire, sleeps until
+    /// notified.
+    ///
+    /// # Safety
+    ///
+    /// As for [`WaitQueue::poll_wait`].
+    unsafe fn wait<B: WaitQueue>(
+        &self,
+        sem: &Semaphore<B>,
+        waiter: Pin<&B::Waiter>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Woken> {
+        #[cfg(not(loom))]
+        if self.blocking {
+            // SAFETY: forwarded from the caller.
+            return Poll::Ready(unsafe { sem.queue.wait_blocking(waiter) });
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { sem.queue.poll_wait(waiter, cx) }
+    }
+
+    /// Fast path, then registration and re-check.
+    fn start<B: WaitQueue>(
+        &mut self,
+        sem: &Semaphore<B>,
+        waiter: Pin<&B::Waiter>,
+        cx: &mut Context<'_>,
+    ) -> Step {
+        let missing = self.want - self.held;
+        match sem.try_take(missing, sem.strict) {
+            Ok(()) => {
+                self.held = self.want;
+                return self.finish(sem, Ok(()));
+            }
+            Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        // SAFETY: the waiter is idle in `Start`; it is only used with
+        // `sem.queue`; it is pinned in the future, whose `Drop` cancels it
+        // while `Queued`. If `register` unwinds, the waiter is idle (contract
+        // point 7) and we are still in `Start`.
+        unsafe {
+            if std::mem::take(&mut self.requeue_front) {
+                sem.queue.register_front(waiter, cx.waker(), missing);
+            } else {
+                sem.queue.register(waiter, cx.waker(), missing);
+            }
+        }
+        self.need = missing;
+        sem.enqueue();
+        self.phase = Phase::Queued;
+        self.queued();
+        // SeqCst: orders the registration (and count) before the re-check,
+        // against `wake_next`'s (change; fence; look for waiters).
+        fence(SeqCst);
+        let word = sem.permits.load(Relaxed);
+        if word & CLOSED != 0 {
+            let retry = self.leave_queue(sem, waiter);
+            if retry {
+                sem.clear_pending();
+            }
+            return self.finish(sem, Err(AcquireError(())));
+        }
+        if sem.hands_over(word) {
+            if available(word) > 0 {
+                // Permits a release left in the word before it saw us: hand
+                // them to the queue in order (perhaps to us), then look.
+                sem.hand_over();
+                return Step::Again;
+            }
+            return Step::Pending;
+        }
+        match sem.try_take(missing, false) {
+            Err(TryAcquireError::NoPermits) => Step::Pending,
+            Err(TryAcquireError::Closed) => {
+                let retry = self.leave_queue(sem, waiter);
+                if retry {
+                    sem.clear_pending();
+                }
+                self.finish(sem, Err(AcquireError(())))
+            }
+            Ok(()) => {
+                // Served on the re-check: leave the queue. Whatever the node
+                // was given meanwhile is surplus now, and a wake-up it got
+                // goes on to the next waiter.
+                let retry = self.leave_queue(sem, waiter);
+                if retry {
+                    sem.clear_pending();
+                }
+                let surplus = self.held;
+                self.held = self.want;
+                if surplus > 0 {
+                    sem.release(surplus);
+                } else if retry {
+                    sem.wake_next();
+                }
+                self.finish(sem, Ok(()))
+            }
+        }
+    }
+
+    /// The queue woke this waiter (it is idle again): it is served, fails,
+    /// or tries its luck and queues again.
+    fn on_woken<B: WaitQueue>(&mut self, sem: &Semaphore<B>, woken: Woken) -> Step {
+        sem.dequeue();
+        self.phase = Phase::Start;
+        self.held += self.need - woken.tag;
+        match woken.wakeup {
+            WAKE_GRANTED => self.finish(sem, Ok(())),
+            WAKE_CLOSED => self.finish(sem, Err(AcquireError(()))),
+            _ => {
+                debug_assert_eq!(woken.wakeup, WAKE_RETRY);
+                // We were the wake-up in flight.
+                sem.clear_pending();
+                match sem.try_take(self.want - self.held, false) {
+                    Ok(()) => {
+                        self.held = self.want;
+                        // Permits may remain for the next waiter: pass the
+                        // baton (the wake chain).
+                        sem.wake_next();
+                        self.finish(sem, Ok(()))
+                    }
+                    Err(TryAcquireError::Closed) => self.finish(sem, Err(AcquireError(()))),
+                    Err(TryAcquireError::NoPermits) => {
+                        // Passed over. A waiter that has starved long enough,
+                        // or that needs several permits, switches releases to
+                        // hand-over until it is served; `start` queues it
+                        // again.
+                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
+                            self.owns_priority = sem.claim_priority();
+                        }
+                        self.requeue_front = true;
+                        Step::Again
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves the queue early (served or closed on the re-check, or
+    /// dropped): uncounts and unlinks the waiter, and adds what a hand-over
+    /// gave it to `held`. Returns whether it had been woken with `RETRY`
+    /// (the wake-up in flight), which the caller must clear and pass on.
+    fn leave_queue<B: WaitQueue>(&mut self, sem: &Semaphore<B>, waiter: Pin<&B::Waiter>) -> bool {
+        // Uncount before unlinking, so that a counted waiter is always queued
+        // or on its way (`wake_next` relies on it).
+        sem.dequeue();
+        self.phase = Phase::Start;
+        // SAFETY: registered with `sem.queue` (`Queued`) and not yet observed
+        // `Ready`.
+        match unsafe { sem.queue.cancel(waiter) } {
+            Cancelled::Idle => false,
+            Cancelled::Removed { tag } => {
+                self.held += self.need - tag;
+                false
+            }
+            Cancelled::Notified(woken) => {
+                self.held += self.need - woken.tag;
+                woken.wakeup == WAKE_RETRY
+            }
+        }
+    }
+
+    /// Completes: on failure gives back what was held; steps down as the
+    /// priority waiter.
+    fn finish<B: WaitQueue>(
+        &mut self,
+        sem: &Semaphore<B>,
+        result: Result<(), AcquireError>,
+    ) -> Step {
+        self.phase = Phase::Done;
+        let held = std::mem::take(&mut self.held);
+        if result.is_err() && held > 0 {
+            sem.release(held);
+        }
+        if std::mem::take(&mut self.owns_priority) {
+            sem.release_priority();
+        }
+        Step::Done(result)
+    }
+
+    /// Leaves the semaphore as it was before this wait: called on drop.
+    fn cancel<B: WaitQueue>(&mut self, sem: &Semaphore<B>, waiter: Pin<&B::Waiter>) {
+        let retry = match self.phase {
+            Phase::Done => return,
+            Phase::Start => false,
+            Phase::Queued => self.leave_queue(sem, waiter),
+        };
+        self.phase = Phase::Done;
+        if retry {
+            // We were the wake-up in flight: pass it on (below).
+            sem.clear_pending();
+        }
+        let held = std::mem::take(&mut self.held);
+        let owned_priority = std::mem::take(&mut self.owns_priority);
+        if owned_priority {
+            // Cleared before the permits go back, so that they go to
+            // whoever is next under the barging policy.
+            sem.permits.fetch_and(!super::PRIORITY, AcqRel);
+        }
+        if held > 0 {
+            sem.release(held);
+        } else if retry || owned_priority {
+            sem.wake_next();
+        }
+    }
+}
+
+impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
+    type Output = Result<SemaphorePermit<'a, B>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (sem, st, waiter) = self.project();
+        // With the `tokio` feature, each completed acquire spends a unit of
+        // tokio's task budget, as tokio's own semaphore does.
+        crate::coop::budgeted(cx, |cx| st.poll(sem, waiter, cx))
+            .map(|result| result.map(|()| SemaphorePermit::new(sem, st.want)))
+    }
+}
+
+impl<B: WaitQueue> Drop for Acquire<'_, B> {
+    fn drop(&mut self) {
+        // SAFETY: `drop` is the last use of `self`. If the future was ever
+        // polled it was pinned, so `waiter` has not moved since; if it was
+        // not, the waiter is idle and `cancel` does not touch it (`Start`).
+        let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
+        self.st.cancel(self.sem, waiter);
+    }
+}
+
+impl<B: WaitQueue> fmt::Debug for Acquire<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire")
+            .field("want", &self.st.want)
+            .field("held", &self.st.held)
+            .field("phase", &self.st.phase)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,956 @@
+//! An async counting semaphore, with tokio's API and two fairness policies.
+//!
+//! # How it works
+//!
+//! The permits live in one atomic word, `permits` (`available << 2 | PRIORITY
+//! | CLOSED`), so the uncontended `acquire`/`release` is one CAS each. Tasks
+//! that must wait park in one [`WaitQueue`], registered with the number of
+//! permits they still need (the waiter's *tag*); their number, plus a
+//! `PENDING` flag, lives in a second word, `waiters`. Permits reach a waiter
+//! in one of two ways:
+//!
+//! * **Hand-over** (strict FIFO always; the default policy while a starving
+//!   waiter holds `PRIORITY`). A release offers the available permits to the
+//!   queue in order (`WaitQueue::notify_while`): the head gets what it still
+//!   needs, partially if there are not enough (its tag goes down, and it is
+//!   not woken), and is woken with `GRANTED` once it has everything. The
+//!   permits never pass through a woken task that might find them gone,
+//!   which is tokio's semantics exactly: `available_permits()` counts only
+//!   permits no waiter is owed, and an `acquire_many(n)` at the head is
+//!   woken once, when it can be served.
+//! * **Barging** (the default policy). A task that finds permits takes them,
+//!   even if others wait: a hot permit stays on the thread that uses it,
+//!   instead of a task switch per operation (often a cross-thread wake). A
+//!   release wakes one waiter with `RETRY` unless one is already on its way
+//!   (`PENDING`); the woken waiter clears `PENDING` and, if permits remain
+//!   after it took its share, wakes the next (a wake chain, as in Go's
+//!   `sync.Mutex`), so a burst of releases is not a burst of wakes. To bound
+//!   starvation, a woken waiter that finds the permits taken and has waited
+//!   longer than [`STARVATION_BOUND`], or that needs more than one permit,
+//!   sets `PRIORITY`: that closes the barging fast path and switches releases
+//!   to hand-over until it is served.
+//!
+//! Both handshakes (a waiter registering vs a releaser looking for waiters)
+//! are the [`WaitQueue`] event-count protocol: register, `fence(SeqCst)`,
+//! re-check; change, `fence(SeqCst)`, notify. In hand-over mode both sides
+//! move permits they find in the word into the queue, so a permit is never
+//! left in the word while a waiter it could serve sleeps.
+
+use std::{fmt, sync::Arc};
+
+mod acquire;
+mod permit;
+
+pub use self::{
+    acquire::Acquire,
+    permit::{OwnedSemaphorePermit, SemaphorePermit},
+};
+use crate::{
+    backend::{DefaultBackend, Select, WaitQueue},
+    loom::atomic::{AtomicUsize, Ordering::*, fence},
+};
+
+/// How long a waiter may wait while barging tasks take the permits before
+/// permits are handed to it directly (default policy).
+///
+/// Measured from when the waiter first queued. A waiter that is woken, finds
+/// the permits taken, and has waited this long becomes the *priority waiter*:
+/// it closes the fast path and every release goes to it until it is served.
+/// Waiters are woken in queue order, one wake-up in flight at a time, so a
+/// waiter deep in a long queue can wait longer than the bound before its turn
+/// to be woken comes; from then on, nobody barges past it.
+#[cfg(not(loom))]
+pub const STARVATION_BOUND: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// `permits` word: the semaphore is closed.
+const CLOSED: usize = 1;
+/// `permits` word: a priority waiter exists; released permits are reserved for
+/// it and the fast path is closed.
+const PRIORITY: usize = 2;
+/// `permits` word: available permits are stored above this shift.
+const PERMIT_SHIFT: u32 = 2;
+
+/// Wake-up: permits may be free, go and look (barging).
+const WAKE_RETRY: usize = 0;
+/// Wake-up: the waiter has been handed every permit it needed.
+const WAKE_GRANTED: usize = 1;
+/// Wake-up: the semaphore is closed.
+const WAKE_CLOSED: usize = 2;
+
+/// `waiters` word: a waiter has been woken and has not yet run.
+const PENDING: usize = 1;
+/// `waiters` word: one waiter in `queue`.
+const ONE_WAITER: usize = 2;
+
+/// An asynchronous counting semaphore.
+///
+/// A semaphore holds a number of permits; [`acquire`](Self::acquire) waits
+/// for one, and dropping the returned [`SemaphorePermit`] gives it back. The
+/// API and semantics follow [`tokio::sync::Semaphore`], with one deliberate
+/// difference: by default the semaphore is **not** strictly fair. A task that
+/// finds free permits takes them even if others wait (*barging*), which is
+/// much faster under cross-thread contention; a waiter that has waited longer
+/// than [`STARVATION_BOUND`], or one that needs several permits, gets the
+/// permits handed to it directly. Call [`strict_fifo`](Self::strict_fifo) for
+/// tokio's exact first-in, first-out order.
+///
+/// `B` is the wait-queue backend (see [`crate::backend`]).
+///
+/// [`tokio::sync::Semaphore`]: https://docs.rs/tokio/latest/tokio/sync/struct.Semaphore.html
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use compio_sync::Semaphore;
+///
+/// # compio::runtime::Runtime::new().unwrap().block_on(async {
+/// let semaphore = Arc::new(Semaphore::new(2));
+/// let a = semaphore.acquire().await.unwrap();
+/// let b = semaphore.try_acquire().unwrap();
+/// assert!(semaphore.try_acquire().is_err());
+/// drop(a);
+/// assert_eq!(semaphore.available_permits(), 1);
+/// # drop(b);
+/// # });
+/// ```
+pub struct Semaphore<B: WaitQueue = DefaultBackend> {
+    /// `available << PERMIT_SHIFT | PRIORITY | CLOSED`.
+    permits: AtomicUsize,
+    /// `waiters_in_queue * ONE_WAITER | PENDING`.
+    waiters: AtomicUsize,
+    /// Strict FIFO instead of barging.
+    strict: bool,
+    /// Where tasks wait for permits; each waiter's tag is the number of
+    /// permits it still needs.
+    queue: B,
+}
+
+/// Error returned by [`Semaphore::acquire`] when the semaphore is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcquireError(());
+
+/// Error returned by [`Semaphore::try_acquire`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore has been [closed](Semaphore::close).
+    Closed,
+    /// The semaphore has no permits available (or they are reserved for a
+    /// waiter).
+    NoPermits,
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("semaphore closed")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => f.write_str("semaphore closed"),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
+
+fn available(word: usize) -> usize {
+    word >> PERMIT_SHIFT
+}
+
+/// See [`Semaphore::MAX_PERMITS`].
+const MAX_PERMITS: usize = usize::MAX >> 3;
+
+impl Semaphore {
+    /// The maximum number of permits a semaphore can hold: `usize::MAX >> 3`,
+    /// as in tokio. The same for every backend.
+    ///
+    /// Declared on `Semaphore` with the default backend only, so that
+    /// `Semaphore::MAX_PERMITS` needs no type annotation (a default type
+    /// parameter is not applied in an expression path); generic code writes
+    /// `Semaphore::MAX_PERMITS` too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::Semaphore;
+    ///
+    /// let unlimited = Semaphore::new(Semaphore::MAX_PERMITS);
+    /// assert_eq!(unlimited.available_permits(), Semaphore::MAX_PERMITS);
+    /// ```
+    pub const MAX_PERMITS: usize = MAX_PERMITS;
+}
+
+#[cfg(not(loom))]
+impl Semaphore {
+    /// Creates a semaphore with `permits` permits, on the default backend.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(3);
+    /// assert_eq!(semaphore.available_permits(), 3);
+    /// ```
+    #[track_caller]
+    pub fn new(permits: usize) -> Self {
+        Self::with_backend(permits)
+    }
+
+    /// Creates a semaphore with `permits` permits in a `const` context, e.g.
+    /// a `static`.
+    ///
+    /// # Panics
+    ///
+    /// Panics (at compile time in a `const`) if `permits` exceeds
+    /// [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::Semaphore;
+    ///
+    /// static LIMIT: Semaphore = Semaphore::const_new(10);
+    /// assert_eq!(LIMIT.available_permits(), 10);
+    /// ```
+    pub const fn const_new(permits: usize) -> Self {
+        Self::const_with_backend(permits)
+    }
+}
+
+#[cfg(loom)]
+impl Semaphore {
+    /// Creates a semaphore with `permits` permits, on the default backend.
+    #[track_caller]
+    pub fn new(permits: usize) -> Self {
+        Self::with_backend(permits)
+    }
+}
+
+impl<B: WaitQueue> Semaphore<B> {
+    /// Creates a semaphore with `permits` permits on the backend `B`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::{Semaphore, backend::MutexVecDeque};
+    ///
+    /// let semaphore = Semaphore::<MutexVecDeque>::with_backend(2);
+    /// assert_eq!(semaphore.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn with_backend(permits: usize) -> Self {
+        Self::check_new(permits);
+        Self {
+            permits: AtomicUsize::new(permits << PERMIT_SHIFT),
+            waiters: AtomicUsize::new(0),
+            strict: false,
+            queue: B::new(),
+        }
+    }
+
+    /// `const` form of [`with_backend`](Self::with_backend).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::{Semaphore, backend::MutexVecDeque};
+    ///
+    /// static LIMIT: Semaphore<MutexVecDeque> = Semaphore::const_with_backend(4);
+    /// assert_eq!(LIMIT.available_permits(), 4);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_with_backend(permits: usize) -> Self {
+        Self::check_new(permits);
+        Self {
+            permits: AtomicUsize::new(permits << PERMIT_SHIFT),
+            waiters: AtomicUsize::new(0),
+            strict: false,
+            queue: B::NEW,
+        }
+    }
+
+    #[track_caller]
+    const fn check_new(permits: usize) {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a semaphore may not have more than MAX_PERMITS permits"
+        );
+    }
+
+    /// Switches this semaphore to strict first-in, first-out order: tokio's
+    /// semantics. Permits go to waiters in the order they started waiting; an
+    /// `acquire_many(n)` at the head blocks those behind it until it has `n`;
+    /// `try_acquire` fails while anyone waits.
+    ///
+    /// Strict FIFO costs a task switch (often a cross-thread wake) per
+    /// contended acquire; the default policy (barging with a starvation
+    /// bound) does not. Strict order needs a backend whose `notify_one` is
+    /// FIFO; see the backend's docs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::Semaphore;
+    ///
+    /// static FAIR: Semaphore = Semaphore::const_new(1).strict_fifo();
+    /// assert!(FAIR.is_strict_fifo());
+    /// ```
+    #[must_use]
+    pub const fn strict_fifo(mut self) -> Self {
+        self.set_strict_fifo();
+        self
+    }
+
+    /// In-place form of [`strict_fifo`](Self::strict_fifo), for the
+    /// primitives built on a semaphore (their `const` builders cannot move
+    /// the semaphore out of `self`).
+    pub(crate) const fn set_strict_fifo(&mut self) {
+        self.strict = true;
+    }
+
+    /// Returns `true` if this semaphore uses strict FIFO order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(1);
+    /// assert!(!semaphore.is_strict_fifo());
+    /// ```
+    pub fn is_strict_fifo(&self) -> bool {
+        self.strict
+    }
+
+    /// Returns the number of permits available now.
+    ///
+    /// Permits already handed to a queued waiter that needs more are not
+    /// counted, as in tokio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(2);
+    /// let _permit = semaphore.try_acquire().unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        available(self.permits.load(Acquire))
+    }
+
+    /// Adds `n` permits, waking waiters that can now proceed.
+    ///
+    /// Works on a closed semaphore too (the permits are added; it stays
+    /// closed).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the result would exceed [`Semaphore::MAX_PERMITS`]; the
+    /// semaphore is left unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(0);
+    /// semaphore.add_permits(2);
+    /// assert_eq!(semaphore.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Returns `n` permits and wakes a waiter if needed: how permits are
+    /// dropped, how `add_permits` adds, and how a [`Mutex`](crate::Mutex)
+    /// guard unlocks.
+    ///
+    /// Panics, leaving the semaphore unchanged, if the result would exceed
+    /// `MAX_PERMITS` (as tokio does, for added and for dropped permits).
+    #[track_caller]
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            let total = available(cur).checked_add(n);
+            assert!(
+                total.is_some_and(|t| t <= MAX_PERMITS),
+                "number of added permits ({n}) would overflow MAX_PERMITS ({MAX_PERMITS})"
+            );
+            // Release: the permits' previous users happen-before whoever
+            // takes them (pairs with the Acquire CAS in `try_take`).
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur + (n << PERMIT_SHIFT),
+                Release,
+                Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.wake_next();
+    }
+
+    /// Removes up to `n` available permits and returns how many were removed.
+    ///
+    /// Never reopens a closed semaphore and never touches permits that are
+    /// held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(3);
+    /// assert_eq!(semaphore.forget_permits(5), 3);
+    /// assert_eq!(semaphore.available_permits(), 0);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            let removed = available(cur).min(n);
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - (removed << PERMIT_SHIFT),
+                AcqRel,
+                Relaxed,
+            ) {
+                Ok(_) => return removed,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Closes the semaphore: every pending and future `acquire` fails with
+    /// [`AcquireError`] and `try_acquire` with [`TryAcquireError::Closed`].
+    /// Permits already held stay valid and are returned as usual.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::{Semaphore, TryAcquireError};
+    ///
+    /// let semaphore = Semaphore::new(1);
+    /// semaphore.close();
+    /// assert!(semaphore.is_closed());
+    /// assert_eq!(semaphore.try_acquire().err(), Some(TryAcquireError::Closed));
+    /// ```
+    pub fn close(&self) {
+        self.permits.fetch_or(CLOSED, AcqRel);
+        // SeqCst: orders the CLOSED store before the queue scans below,
+        // against a registering waiter's (register; fence; re-check).
+        fence(SeqCst);
+        self.queue.notify_all(WAKE_CLOSED);
+    }
+
+    /// Returns `true` if the semaphore is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(1);
+    /// assert!(!semaphore.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.permits.load(Acquire) & CLOSED != 0
+    }
+
+    /// Acquires one permit, waiting until one is available.
+    ///
+    /// Fails only if the semaphore is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future before it completes gives back any
+    /// permits it had been handed, passes on a wake-up it had received, and
+    /// leaves nothing in the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let semaphore = compio_sync::Semaphore::new(1);
+    /// let permit = semaphore.acquire().await.unwrap();
+    /// assert_eq!(permit.num_permits(), 1);
+    /// # });
+    /// ```
+    pub fn acquire(&self) -> Acquire<'_, B> {
+        Acquire::new(self, 1)
+    }
+
+    /// Acquires `n` permits at once, waiting until they are available.
+    ///
+    /// A waiter for several permits is never starved by single-permit
+    /// acquires: once it reaches the head of the queue, released permits are
+    /// collected for it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`acquire`](Self::acquire): permits already collected
+    /// for this call are returned on drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let semaphore = compio_sync::Semaphore::new(5);
+    /// let permit = semaphore.acquire_many(3).await.unwrap();
+    /// assert_eq!(semaphore.available_permits(), 2);
+    /// # drop(permit);
+    /// # });
+    /// ```
+    pub fn acquire_many(&self, n: u32) -> Acquire<'_, B> {
+        Acquire::new(self, n)
+    }
+
+    /// Takes one permit if one is available now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::Closed`] if the semaphore is closed,
+    /// [`TryAcquireError::NoPermits`] if no permit is free (or free permits
+    /// are reserved for a waiter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::{Semaphore, TryAcquireError};
+    ///
+    /// let semaphore = Semaphore::new(1);
+    /// let permit = semaphore.try_acquire().unwrap();
+    /// assert_eq!(semaphore.try_acquire().err(), Some(TryAcquireError::NoPermits));
+    /// # drop(permit);
+    /// ```
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_, B>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are available now.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(4);
+    /// let permit = semaphore.try_acquire_many(3).unwrap();
+    /// assert_eq!(permit.num_permits(), 3);
+    /// assert!(semaphore.try_acquire_many(2).is_err());
+    /// ```
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, TryAcquireError> {
+        self.try_take(n as usize, self.strict)?;
+        Ok(SemaphorePermit::new(self, n as usize))
+    }
+
+    /// Acquires one permit, returning an owned permit that keeps the `Arc`
+    /// alive.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let permit = semaphore.clone().acquire_owned().await.unwrap();
+    /// compio::runtime::spawn(async move { drop(permit) }).await.unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// Acquires `n` permits, returning an owned permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(3));
+    /// let permit = semaphore.clone().acquire_many_owned(2).await.unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// # });
+    /// ```
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.acquire_many(n).await?.forget();
+        Ok(OwnedSemaphorePermit::new(self, n as usize))
+    }
+
+    /// Takes one permit now, as an owned permit.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let permit = semaphore.clone().try_acquire_owned().unwrap();
+    /// assert!(semaphore.clone().try_acquire_owned().is_err());
+    /// # drop(permit);
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit<B>, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// Takes `n` permits now, as an owned permit.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(2));
+    /// let permit = semaphore.clone().try_acquire_many_owned(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit<B>, TryAcquireError> {
+        self.try_take(n as usize, self.strict)?;
+        Ok(OwnedSemaphorePermit::new(self, n as usize))
+    }
+
+    /// Blocks the current thread until a permit is acquired.
+    ///
+    /// For plain threads that share a semaphore with async tasks.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called on a thread that is running a compio runtime: it would
+    /// block every task of that runtime. Use [`acquire`](Self::acquire) there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let s = semaphore.clone();
+    /// std::thread::spawn(move || {
+    ///     let _permit = s.blocking_acquire().unwrap();
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_, B>, AcquireError> {
+        self.blocking_acquire_many(1)
+    }
+
+    /// Blocks the current thread until `n` permits are acquired.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(2);
+    /// let permit = semaphore.blocking_acquire_many(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, AcquireError> {
+        let mut acquire = self.acquire_many(n);
+        acquire.set_blocking();
+        crate::blocking::block_on("Semaphore::blocking_acquire", acquire)
+    }
+
+    /// Blocks the current thread until a permit is acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let permit = std::thread::spawn({
+    ///     let semaphore = semaphore.clone();
+    ///     move || semaphore.blocking_acquire_owned().unwrap()
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(semaphore.available_permits(), 0);
+    /// drop(permit);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_owned(
+        self: Arc<Self>,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many_owned(1)
+    }
+
+    /// Blocks the current thread until `n` permits are acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(3));
+    /// let permit = semaphore.clone().blocking_acquire_many_owned(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many(n)?.forget();
+        Ok(OwnedSemaphorePermit::new(self, n as usize))
+    }
+
+    /// Takes `n` permits if the policy allows it now.
+    ///
+    /// `strict` closes the fast path while anyone waits (strict FIFO).
+    fn try_take(&self, n: usize, strict: bool) -> Result<(), TryAcquireError> {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if n == 0 {
+                // As tokio: zero permits are always available, whoever waits.
+                return Ok(());
+            }
+            if cur & PRIORITY != 0 || available(cur) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            if strict && self.waiters.load(Relaxed) >= ONE_WAITER {
+                return Err(TryAcquireError::NoPermits);
+            }
+            // Acquire: the previous holders' writes happen-before ours (pairs
+            // with the Release in `release`).
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - (n << PERMIT_SHIFT),
+                Acquire,
+                Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Whether released permits go to the queue in order (strict FIFO, or a
+    /// starving waiter holds `PRIORITY`) rather than to whoever takes them.
+    fn hands_over(&self, word: usize) -> bool {
+        self.strict || word & PRIORITY != 0
+    }
+
+    /// Wakes whoever should take the available permits next: in hand-over
+    /// mode, assigns them to the queue in order; otherwise wakes one waiter
+    /// unless a wake is already in flight.
+    ///
+    /// Called after every change that can let a waiter proceed: a release, a
+    /// waiter leaving with permits to spare, a cancelled waiter passing on its
+    /// wake-up, `PRIORITY` cleared.
+    fn wake_next(&self) {
+        loop {
+            // SeqCst: orders the caller's change to `permits` (or `waiters`)
+            // before the loads below, against a waiter's (register; count;
+            // fence; re-check). Either we see it counted, or it sees our
+            // change (and, in hand-over mode, moves the permits itself).
+            fence(SeqCst);
+            let word = self.permits.load(Relaxed);
+            if word & CLOSED != 0 || available(word) == 0 {
+                // Closing wakes every waiter itself.
+                return;
+            }
+            if self.hands_over(word) {
+                if self.waiters.load(Relaxed) >= ONE_WAITER {
+                    self.hand_over();
+                }
+                return;
+            }
+            let mut w = self.waiters.load(Relaxed);
+            loop {
+                if w < ONE_WAITER || w & PENDING != 0 {
+                    return;
+                }
+                // Acquire: the registrations counted in `w` happen-before our
+                // `notify_one` (pairs with the AcqRel increment in `enqueue`).
+                match self
+                    .waiters
+                    .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => w = actual,
+                }
+            }
+            if self.queue.notify_one(WAKE_RETRY) {
+                return;
+            }
+            // Nobody was queued to wake (the waiters we counted have left, or
+            // were woken and have not yet uncounted): drop PENDING. A waiter
+            // counted after our `notify_one` saw PENDING and left its wake-up
+            // to us, so if anyone is counted now, look again. Leaving waiters
+            // uncount themselves before they unlink, so this loops only while
+            // new waiters arrive.
+            let left = self.waiters.fetch_and(!PENDING, AcqRel) & !PENDING;
+            if left < ONE_WAITER {
+                return;
+            }
+        }
+    }
+
+    /// Hand-over: assigns available permits to queued waiters, oldest first,
+    /// each up to what it still needs, and wakes each one that has all it
+    /// needs. Stops at the first waiter it cannot complete (which keeps what
+    /// it was given: strict order, as tokio's).
+    fn hand_over(&self) {
+        self.queue.notify_while(|need| {
+            let got = self.take_for_hand_over(*need);
+            *need -= got;
+            if *need == 0 {
+                Select::Notify(WAKE_GRANTED)
+            } else {
+                Select::Keep
+            }
+        });
+    }
+
+    /// Takes up to `need` available permits for a hand-over (under the
+    /// queue's selection lock); none once closed.
+    fn take_for_hand_over(&self, need: usize) -> usize {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            let take = if cur & CLOSED != 0 {
+                0
+            } else {
+                available(cur).min(need)
+            };
+            if take == 0 {
+                return 0;
+            }
+            // Acquire: the releasers' writes happen-before the waiter's use
+            // of the permits (the queue's Release/Acquire on the waiter's
+            // state carries them on to it).
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - (take << PERMIT_SHIFT),
+                Acquire,
+                Relaxed,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    fn clear_pending(&self) {
+        self.waiters.fetch_and(!PENDING, AcqRel);
+    }
+
+    /// Counts a freshly registered waiter.
+    fn enqueue(&self) {
+        // AcqRel: publishes the registration to `wake_next`'s Acquire CAS.
+        self.waiters.fetch_add(ONE_WAITER, AcqRel);
+    }
+
+    /// Uncounts a waiter that left the queue (woken or cancelled).
+    fn dequeue(&self) {
+        self.waiters.fetch_sub(ONE_WAITER, AcqRel);
+    }
+
+    /// Sets `PRIORITY` for a starving waiter. Returns whether this call set
+    /// it (the caller then owns it and must clear it when it leaves); `false`
+    /// if another waiter holds it or the semaphore is closed.
+    fn claim_priority(&self) -> bool {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            if cur & (CLOSED | PRIORITY) != 0 {
+                return false;
+            }
+            match self
+                .permits
+                .compare_exchange_weak(cur, cur | PRIORITY, AcqRel, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The waiter that set `PRIORITY` leaves: barging resumes, and permits
+    /// that were waiting for a hand-over go to whoever is next.
+    fn release_priority(&self) {
+        self.permits.fetch_and(!PRIORITY, AcqRel);
+        self.wake_next();
+    }
+}
+
+impl<B: WaitQueue> fmt::Debug for Semaphore<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.permits.load(Relaxed);
+        f.debug_struct("Semaphore")
+            .field("permits", &available(word))
+            .field("closed", &(word & CLOSED != 0))
+            .field("waiters", &(self.waiters.load(Relaxed) / ONE_WAITER))
+            .field("strict_fifo", &self.strict)
+            .finish()
+    }
+}
+
+/// A semaphore with no permits, on the default backend (only there, so that
+/// `Semaphore::default()` needs no type annotation; other backends use
+/// `with_backend(0)`).
+#[cfg(not(loom))]
+impl Default for Semaphore {
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
