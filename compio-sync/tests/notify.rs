@@ -158,6 +158,39 @@ pub fn notify_last_wakes_newest_first<B: WaitQueue>() {
     assert!(poll_once(futs[1].as_mut(), &counters[1].1).is_pending());
 }
 
+/// A `Notified` picked by `notify_last` and dropped before it completes
+/// passes the notification on in the same LIFO order, as tokio does: to the
+/// newest remaining waiter, not the oldest.
+pub fn dropped_notify_last_passes_on_lifo<B: WaitQueue>() {
+    let n = Notify::<B>::with_backend();
+    let counters: Vec<_> = (0..3).map(|_| counting_waker()).collect();
+    let mut futs: Vec<_> = (0..3).map(|_| Box::pin(n.notified())).collect();
+    for (f, (_, waker)) in futs.iter_mut().zip(&counters) {
+        assert!(poll_once(f.as_mut(), waker).is_pending());
+    }
+    let woken = || -> Vec<usize> { counters.iter().map(|(c, _)| c.wakes.load(SeqCst)).collect() };
+    n.notify_last();
+    assert_eq!(woken(), [0, 0, 1]);
+    drop(futs.pop());
+    assert_eq!(woken(), [0, 1, 1], "passed on to the newest remaining waiter");
+    assert!(poll_once(futs[1].as_mut(), &counters[1].1).is_ready());
+    assert!(poll_once(futs[0].as_mut(), &counters[0].1).is_pending());
+}
+
+/// A `Notified` created after a `notify_waiters` call is not completed by
+/// it, even if it registers while that broadcast is still waking waiters.
+pub fn notified_created_after_broadcast_waits_for_the_next<B: WaitQueue>() {
+    let n = Notify::<B>::with_backend();
+    let mut before = pin!(n.notified());
+    assert!(!ready(before.as_mut()));
+    n.notify_waiters();
+    let mut after = pin!(n.notified());
+    assert!(!ready(after.as_mut()), "created after the broadcast");
+    assert!(ready(before.as_mut()));
+    n.notify_waiters();
+    assert!(ready(after.as_mut()));
+}
+
 /// tokio `notify_in_drop_after_wake`: a waker whose `Drop` calls back into
 /// the `Notify` (every notify method) does not deadlock, whichever call drops
 /// it.
@@ -584,6 +617,15 @@ macro_rules! contract_suite {
             #[test]
             fn at_most_one_permit_is_stored() {
                 super::at_most_one_permit_is_stored::<B>();
+            }
+            $(#[$lifo])*
+            #[test]
+            fn dropped_notify_last_passes_on_lifo() {
+                super::dropped_notify_last_passes_on_lifo::<B>();
+            }
+            #[test]
+            fn notified_created_after_broadcast_waits_for_the_next() {
+                super::notified_created_after_broadcast_waits_for_the_next::<B>();
             }
             $(#[$lifo])*
             #[test]

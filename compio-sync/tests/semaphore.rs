@@ -405,6 +405,54 @@ pub fn mixed_acquire_many_across_threads_never_strands_permits<B: WaitQueue, E: 
     });
 }
 
+/// tokio's strict order, exactly: a permit added while a task waits is
+/// handed to that task at once. `available_permits()` never counts it and
+/// `try_acquire` cannot take it; a surplus beyond what waiters need stays
+/// available.
+pub fn strict_add_permits_hands_to_queued_waiter<B: WaitQueue>() {
+    let s = sem::<B>(0, true);
+    let (counter, waker) = counting_waker();
+    let mut queued = pin!(s.acquire());
+    assert!(poll_once(queued.as_mut(), &waker).is_pending());
+    s.add_permits(1);
+    assert_eq!(s.available_permits(), 0, "handed to the waiter, as tokio");
+    assert_eq!(s.try_acquire().err(), Some(TryAcquireError::NoPermits));
+    assert_eq!(counter.wakes.load(SeqCst), 1, "the waiter was woken once");
+    let p = match poll_once(queued.as_mut(), &waker) {
+        Poll::Ready(Ok(p)) => p,
+        other => panic!("expected the handed permit, got {other:?}"),
+    };
+    // With a waiter queued, a surplus stays available.
+    let mut second = pin!(s.acquire());
+    assert!(poll_once(second.as_mut(), &waker).is_pending());
+    s.add_permits(2);
+    assert_eq!(s.available_permits(), 1);
+    assert!(s.try_acquire().is_ok());
+    assert!(matches!(poll_once(second.as_mut(), &waker), Poll::Ready(Ok(_))));
+    drop(p);
+}
+
+/// tokio's strict order, exactly: an `acquire_many(3)` at the head is woken
+/// once, when it can be served, not by each `add_permits(1)`; the permits it
+/// was given meanwhile are not available to others.
+pub fn strict_acquire_many_at_head_woken_once_when_served<B: WaitQueue>() {
+    let s = sem::<B>(0, true);
+    let (counter, waker) = counting_waker();
+    let mut many = pin!(s.acquire_many(3));
+    assert!(poll_once(many.as_mut(), &waker).is_pending());
+    s.add_permits(1);
+    s.add_permits(1);
+    assert_eq!(counter.wakes.load(SeqCst), 0, "not woken for a part");
+    assert_eq!(s.available_permits(), 0, "the parts are the head's");
+    s.add_permits(1);
+    assert_eq!(counter.wakes.load(SeqCst), 1, "woken once, served");
+    match poll_once(many.as_mut(), &waker) {
+        Poll::Ready(Ok(p)) => assert_eq!(p.num_permits(), 3),
+        other => panic!("expected 3 permits, got {other:?}"),
+    }
+    assert_eq!(s.available_permits(), 3);
+}
+
 /// `split` and `merge` move permits between permit objects; merging permits
 /// of different semaphores panics.
 pub fn split_and_merge<B: WaitQueue>(strict: bool) {
@@ -731,6 +779,14 @@ macro_rules! contract_suite {
                 #[test]
                 fn strict_fifo_head_acquire_many_blocks_later_waiters() {
                     super::super::strict_fifo_head_acquire_many_blocks_later_waiters::<B>();
+                }
+                #[test]
+                fn strict_add_permits_hands_to_queued_waiter() {
+                    super::super::strict_add_permits_hands_to_queued_waiter::<B>();
+                }
+                #[test]
+                fn strict_acquire_many_at_head_woken_once_when_served() {
+                    super::super::strict_acquire_many_at_head_woken_once_when_served::<B>();
                 }
             }
         }

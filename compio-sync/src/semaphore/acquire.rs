@@ -280,7 +280,10 @@ impl AcquireState {
     /// The queue woke this waiter (it is idle again): it is served, fails,
     /// or tries its luck and queues again.
     fn on_woken<B: WaitQueue>(&mut self, sem: &Semaphore<B>, woken: Woken) -> Step {
-        sem.dequeue();
+        if woken.wakeup != WAKE_GRANTED {
+            // (A hand-over uncounts the waiter it grants.)
+            sem.dequeue();
+        }
         self.phase = Phase::Start;
         self.held += self.need - woken.tag;
         match woken.wakeup {
@@ -320,13 +323,24 @@ impl AcquireState {
     /// gave it to `held`. Returns whether it had been woken with `RETRY`
     /// (the wake-up in flight), which the caller must clear and pass on.
     fn leave_queue<B: WaitQueue>(&mut self, sem: &Semaphore<B>, waiter: Pin<&B::Waiter>) -> bool {
-        // Uncount before unlinking, so that a counted waiter is always queued
-        // or on its way (`wake_next` relies on it).
-        sem.dequeue();
         self.phase = Phase::Start;
         // SAFETY: registered with `sem.queue` (`Queued`) and not yet observed
         // `Ready`.
-        match unsafe { sem.queue.cancel(waiter) } {
+        let cancelled = unsafe { sem.queue.cancel(waiter) };
+        // Uncounted after unlinking: until then a releaser may count a waiter
+        // that is no longer queued, which costs it an empty look at the
+        // queue, never a lost wake-up (a count too low could). A hand-over
+        // that granted the waiter has uncounted it already.
+        if !matches!(
+            cancelled,
+            Cancelled::Notified(Woken {
+                wakeup: WAKE_GRANTED,
+                ..
+            })
+        ) {
+            sem.dequeue();
+        }
+        match cancelled {
             Cancelled::Idle => false,
             Cancelled::Removed { tag } => {
                 self.held += self.need - tag;

@@ -378,11 +378,23 @@ impl<B: WaitQueue> Semaphore<B> {
     /// Panics, leaving the semaphore unchanged, if the result would exceed
     /// `MAX_PERMITS` (as tokio does, for added and for dropped permits).
     #[track_caller]
-    pub(crate) fn release(&self, n: usize) {
+    pub(crate) fn release(&self, mut n: usize) {
         if n == 0 {
             return;
         }
         let mut cur = self.permits.load(Relaxed);
+        if self.hands_over(cur) && self.waiters.load(Relaxed) >= ONE_WAITER {
+            // Hand-over mode with waiters: they are served first, straight
+            // from the release, so these permits never show as available
+            // while a waiter needs them (tokio's order). Only the surplus
+            // goes to the word. (A waiter that registers meanwhile is covered
+            // by the handshake in `wake_next`.)
+            n = self.hand_over_from(n);
+            if n == 0 {
+                return;
+            }
+            cur = self.permits.load(Relaxed);
+        }
         loop {
             let total = available(cur).checked_add(n);
             assert!(
@@ -769,6 +781,9 @@ impl<B: WaitQueue> Semaphore<B> {
                 return Err(TryAcquireError::NoPermits);
             }
             if strict && self.waiters.load(Relaxed) >= ONE_WAITER {
+                // Strict order: queued waiters come first. (Permits a
+                // release hands over never reach the word, so this only
+                // matters in the instant a waiter is registering.)
                 return Err(TryAcquireError::NoPermits);
             }
             // Acquire: the previous holders' writes happen-before ours (pairs
@@ -831,19 +846,13 @@ impl<B: WaitQueue> Semaphore<B> {
                     Err(actual) => w = actual,
                 }
             }
-            if self.queue.notify_one(WAKE_RETRY) {
-                return;
+            if !self.queue.notify_one(WAKE_RETRY) {
+                // Nobody was queued to wake (the waiters we counted have
+                // left, or are leaving): drop PENDING. A waiter that
+                // registers from now on re-checks the permits itself.
+                self.clear_pending();
             }
-            // Nobody was queued to wake (the waiters we counted have left, or
-            // were woken and have not yet uncounted): drop PENDING. A waiter
-            // counted after our `notify_one` saw PENDING and left its wake-up
-            // to us, so if anyone is counted now, look again. Leaving waiters
-            // uncount themselves before they unlink, so this loops only while
-            // new waiters arrive.
-            let left = self.waiters.fetch_and(!PENDING, AcqRel) & !PENDING;
-            if left < ONE_WAITER {
-                return;
-            }
+            return;
         }
     }
 
@@ -855,12 +864,37 @@ impl<B: WaitQueue> Semaphore<B> {
         self.queue.notify_while(|need| {
             let got = self.take_for_hand_over(*need);
             *need -= got;
-            if *need == 0 {
-                Select::Notify(WAKE_GRANTED)
-            } else {
-                Select::Keep
-            }
+            self.select_if_served(*need)
         });
+    }
+
+    /// Hand-over straight from a release of `n` permits: as
+    /// [`hand_over`](Self::hand_over), but from `n` rather than from the
+    /// word. Returns what no waiter needed.
+    fn hand_over_from(&self, n: usize) -> usize {
+        let mut rest = n;
+        self.queue.notify_while(|need| {
+            if rest == 0 {
+                return Select::Keep;
+            }
+            let give = rest.min(*need);
+            rest -= give;
+            *need -= give;
+            self.select_if_served(*need)
+        });
+        rest
+    }
+
+    /// A hand-over selector's verdict once the offered waiter still needs
+    /// `need`: complete (uncounted here, under the selection lock, before it
+    /// is unlinked: a counted waiter is always queued or leaving) or keep.
+    fn select_if_served(&self, need: usize) -> Select {
+        if need == 0 {
+            self.dequeue();
+            Select::Notify(WAKE_GRANTED)
+        } else {
+            Select::Keep
+        }
     }
 
     /// Takes up to `need` available permits for a hand-over (under the
@@ -901,7 +935,9 @@ impl<B: WaitQueue> Semaphore<B> {
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
     }
 
-    /// Uncounts a waiter that left the queue (woken or cancelled).
+    /// Uncounts a waiter that left the queue: by the waiter itself when it
+    /// cancels or runs after a `RETRY` or `CLOSED` wake-up, by the hand-over
+    /// that grants it.
     fn dequeue(&self) {
         self.waiters.fetch_sub(ONE_WAITER, AcqRel);
     }
