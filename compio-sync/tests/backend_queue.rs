@@ -1141,7 +1141,7 @@ macro_rules! contract_suite {
 // v2 trait is commented out; its porter uncomments its line.
 contract_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque, lifo: true);
 contract_suite!(intrusive, compio_sync::backend::Intrusive, lifo: true);
-// contract_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid, lifo: true);
+contract_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid, lifo: true);
 // contract_suite!(seg_queue, compio_sync::backend::SegQueue, lifo: false); seg_queue_growth!();
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
 contract_suite!(io_uring_futex, compio_sync::backend::IoUringFutex, lifo: true);

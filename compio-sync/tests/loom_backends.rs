@@ -615,5 +615,5 @@ macro_rules! models {
 // v2 trait is commented out; its porter uncomments its line.
 models!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
 models!(intrusive, compio_sync::backend::Intrusive);
-// models!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
+models!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
 // models!(seg_queue, compio_sync::backend::SegQueue);

@@ -65,11 +65,9 @@ mod intrusive;
 mod io_uring_futex;
 mod list;
 mod mutex_vecdeque;
-#[cfg(any())]
 mod parking_lot_hybrid;
 #[cfg(any())]
 mod seg_queue;
-#[cfg(any())]
 mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
@@ -78,11 +76,9 @@ pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
 };
+pub use self::parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid};
 #[cfg(any())]
-pub use self::{
-    parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid},
-    seg_queue::{SegQueue, SegQueueWaiter},
-};
+pub use self::seg_queue::{SegQueue, SegQueueWaiter};
 
 /// The backend every primitive uses unless another is named with
 /// `with_backend`: [`Intrusive`], the zero-allocation FIFO list.

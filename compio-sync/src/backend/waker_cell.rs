@@ -127,8 +127,9 @@ impl WakerCell {
     }
 }
 
-/// One turn of a spin-wait on another thread's short critical section.
-fn spin() {
+/// One turn of a spin-wait on another thread's short critical section (the
+/// cell's holder here; `ParkingLotHybrid` waits this way for a slot claim).
+pub(super) fn spin() {
     #[cfg(loom)]
     loom::thread::yield_now();
     #[cfg(not(loom))]
