@@ -800,6 +800,53 @@ fn notify_while_hands_over_oldest_first_and_stops_at_keep() {
     });
 }
 
+/// `register_front` links at the head on every path: the next `notify_one`
+/// and `notify_while` select it (and, on the io_uring path, its futex bit
+/// is the one woken).
+#[test]
+fn register_front_is_selected_next() {
+    on_both_executors(|| async {
+        let q = IoUringFutex::new();
+        let (a, b, front) = (new_waiter(), new_waiter(), new_waiter());
+        register(&q, a.as_ref()).await;
+        register(&q, b.as_ref()).await;
+        poll_fn(|cx| {
+            // SAFETY: as in `register`.
+            unsafe { q.register_front(front.as_ref(), cx.waker(), 9) };
+            Poll::Ready(())
+        })
+        .await;
+        fence(SeqCst);
+        assert_eq!(front.path(), Some(compio_path_or_waker()));
+        for w in [&a, &b, &front] {
+            assert!(!poll_once(&q, w.as_ref()).await);
+        }
+        settle().await;
+        let mut offered = Vec::new();
+        assert_eq!(
+            q.notify_while(|tag| {
+                offered.push(*tag);
+                Select::Keep
+            }),
+            0
+        );
+        assert_eq!(offered, [9], "the head is offered first");
+        assert!(q.notify_one(ONE));
+        assert_eq!(
+            wait(&q, front.as_ref()).await,
+            Woken {
+                wakeup: ONE,
+                tag: 9
+            }
+        );
+        settle().await;
+        assert!(!poll_once(&q, a.as_ref()).await, "a keeps its place");
+        assert!(q.notify_one(ONE));
+        assert_eq!(wait(&q, a.as_ref()).await, woken(ONE));
+        assert_eq!(cancel(&q, b.as_ref()), Cancelled::Removed { tag: TAG });
+    });
+}
+
 /// Contract point 7: a `register` whose waker's `clone` panics (on the
 /// io_uring path inside compio's op poll, on the waker path before the
 /// lock) leaves the waiter idle; the queue stays usable, and the waiter can

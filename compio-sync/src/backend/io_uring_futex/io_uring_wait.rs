@@ -14,7 +14,7 @@ use std::{
 use compio_runtime::Runtime;
 
 use super::{
-    FutexWaiter, IoUringFutex, VIA_IO_URING, finish,
+    FutexWaiter, IoUringFutex, VIA_IO_URING, finish, link,
     list::NOTIFIED,
     op::{self, Armed, Completion},
 };
@@ -25,7 +25,8 @@ use crate::{
 
 impl IoUringFutex {
     /// The io_uring half of `register`: arms a `FUTEX_WAIT` for `waker`, then
-    /// links the waiter on the io_uring path with `tag`. Returns `false`,
+    /// links the waiter on the io_uring path with `tag`, at the tail (at the
+    /// head if `front`). Returns `false`,
     /// with the waiter still idle and unlinked and its futex bit given back,
     /// if the wait could not be armed (the caller then registers it on the
     /// waker path).
@@ -43,6 +44,7 @@ impl IoUringFutex {
     /// succeeds, its `cancel` drops the op again.
     pub(super) fn register_via_io_uring(
         &self,
+        front: bool,
         waiter: Pin<&FutexWaiter>,
         waker: &Waker,
         tag: usize,
@@ -82,7 +84,7 @@ impl IoUringFutex {
         // SAFETY: the caller of `register` guarantees the waiter is idle, used
         // with this queue only, and pinned until it is idle again, which
         // requires unlinking it.
-        unsafe { list.push_back(waiter, None, tag) };
+        unsafe { link(&mut list, front, waiter, None, tag) };
         true
     }
 

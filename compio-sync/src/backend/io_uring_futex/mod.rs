@@ -192,8 +192,9 @@ pub enum WaitPath {
 ///
 /// `notify_one` is strict FIFO (registration order), `notify_last` is LIFO
 /// and `notify_while` offers waiters oldest first, whatever the kernel's own
-/// futex wake order, because selection happens in the list. Both fairness
-/// policies are supported.
+/// futex wake order, because selection happens in the list;
+/// [`register_front`](WaitQueue::register_front) links at the head. Both
+/// fairness policies are supported.
 pub struct IoUringFutex {
     list: Mutex<List>,
     /// The futex word: an event count bumped by every notify that selects a
@@ -260,6 +261,35 @@ impl IoUringFutex {
     /// expect. Waits in flight at that moment moved to the waker path.
     pub fn io_uring_error() -> Option<io::Error> {
         probe::error()
+    }
+
+    /// `register` (at the tail) and `register_front` (at the head, if
+    /// `front`).
+    ///
+    /// # Safety
+    ///
+    /// As for [`WaitQueue::register`].
+    unsafe fn register_at(
+        &self,
+        front: bool,
+        waiter: Pin<&FutexWaiter>,
+        waker: &Waker,
+        tag: usize,
+    ) {
+        // Every piece of user code (cloning `waker`, directly or inside
+        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
+        // panic leaves it idle (contract point 7); linking runs none.
+        if probe::io_uring_here() && self.register_via_io_uring(front, waiter, waker, tag) {
+            return;
+        }
+        // Cloned before locking: a waker's clone is user code.
+        let waker = waker.clone();
+        let mut list = lock(&self.list);
+        waiter.path.store(VIA_WAKER, Relaxed);
+        // SAFETY: the caller guarantees the waiter is idle, used with this
+        // queue only, and pinned until it is idle again, which requires
+        // unlinking it.
+        unsafe { link(&mut list, front, waiter, Some(waker), tag) };
     }
 
     /// The futex word, created on first use.
@@ -380,6 +410,30 @@ impl FutexWaiter {
     }
 }
 
+/// Links an idle `waiter` at the tail of `list` (at the head if `front`)
+/// and marks it waiting.
+///
+/// # Safety
+///
+/// As for `List::push_back`: `waiter` is idle, only ever linked into this
+/// list, and stays pinned until it is unlinked.
+unsafe fn link(
+    list: &mut List,
+    front: bool,
+    waiter: Pin<&FutexWaiter>,
+    waker: Option<Waker>,
+    tag: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if front {
+            list.push_front(waiter, waker, tag)
+        } else {
+            list.push_back(waiter, waker, tag)
+        }
+    }
+}
+
 /// Makes a notified waiter idle and returns what the notifier handed over:
 /// cancels or harvests its io_uring op first. If that unwinds (a waker's
 /// clone inside compio's poll), the waiter is still notified, which the next
@@ -432,20 +486,15 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     unsafe fn register(&self, waiter: Pin<&FutexWaiter>, waker: &Waker, tag: usize) {
-        // Every piece of user code (cloning `waker`, directly or inside
-        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
-        // panic leaves it idle (contract point 7); linking runs none.
-        if probe::io_uring_here() && self.register_via_io_uring(waiter, waker, tag) {
-            return;
-        }
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
-        let mut list = lock(&self.list);
-        waiter.path.store(VIA_WAKER, Relaxed);
-        // SAFETY: the caller guarantees the waiter is idle, used with this
-        // queue only, and pinned until it is idle again, which requires
-        // unlinking it.
-        unsafe { list.push_back(waiter, Some(waker), tag) };
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register_at(false, waiter, waker, tag) }
+    }
+
+    /// Links at the head of the list, on whichever path `register` would
+    /// take: the next `notify_one` or `notify_while` selects this waiter.
+    unsafe fn register_front(&self, waiter: Pin<&FutexWaiter>, waker: &Waker, tag: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register_at(true, waiter, waker, tag) }
     }
 
     unsafe fn poll_wait(&self, waiter: Pin<&FutexWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
