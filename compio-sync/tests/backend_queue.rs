@@ -1142,13 +1142,13 @@ macro_rules! contract_suite {
 contract_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque, lifo: true);
 contract_suite!(intrusive, compio_sync::backend::Intrusive, lifo: true);
 contract_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid, lifo: true);
-// contract_suite!(seg_queue, compio_sync::backend::SegQueue, lifo: false); seg_queue_growth!();
+contract_suite!(seg_queue, compio_sync::backend::SegQueue, lifo: false);
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
 contract_suite!(io_uring_futex, compio_sync::backend::IoUringFutex, lifo: true);
 
 /// Backend-specific behaviour of `SegQueue`: stale handles are purged.
-/// Instantiated next to its `contract_suite!` line above.
-#[allow(unused_macros)] // ENGINE-V2-WIP: until `SegQueue` is ported.
+/// Instantiated right after its definition (a `macro_rules!` is in scope
+/// only below it).
 macro_rules! seg_queue_growth {
     () => {
         mod seg_queue_growth {
@@ -1240,3 +1240,4 @@ macro_rules! seg_queue_growth {
         }
     };
 }
+seg_queue_growth!();

@@ -616,4 +616,4 @@ macro_rules! models {
 models!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
 models!(intrusive, compio_sync::backend::Intrusive);
 models!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
-// models!(seg_queue, compio_sync::backend::SegQueue);
+models!(seg_queue, compio_sync::backend::SegQueue);

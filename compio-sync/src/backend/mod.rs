@@ -66,7 +66,6 @@ mod io_uring_futex;
 mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
-#[cfg(any())]
 mod seg_queue;
 mod waker_cell;
 
@@ -77,7 +76,6 @@ pub use self::{
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
 };
 pub use self::parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid};
-#[cfg(any())]
 pub use self::seg_queue::{SegQueue, SegQueueWaiter};
 
 /// The backend every primitive uses unless another is named with

@@ -289,14 +289,12 @@ macro_rules! for_each_backend {
             $crate::common::Futures,
             lifo
         );
-        #[cfg(any())]
         $suite!(
             seg_queue_compio,
             compio_sync::backend::SegQueue,
             $crate::common::Compio,
             no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
         );
-        #[cfg(any())]
         $suite!(
             seg_queue_futures,
             compio_sync::backend::SegQueue,
