@@ -1,4 +1,5 @@
-//! Loom models of the `Intrusive` backend and the `Semaphore` protocol.
+//! Loom models of the `Semaphore` protocol, on every backend that builds
+//! under loom (the queues' own protocols are in `loom_backends.rs`).
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p compio-sync --test loom_semaphore`
@@ -13,10 +14,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use compio_sync::{
-    Semaphore,
-    backend::{Intrusive, WaitQueue},
-};
+use compio_sync::{Semaphore, backend::WaitQueue};
 use futures::task::noop_waker;
 use loom::{
     sync::{
@@ -26,87 +24,18 @@ use loom::{
     thread,
 };
 
+fn sem<B: WaitQueue>(permits: usize, strict: bool) -> Semaphore<B> {
+    let s = Semaphore::<B>::with_backend(permits);
+    if strict { s.strict_fifo() } else { s }
+}
+
 fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     f.poll(&mut Context::from_waker(&noop_waker()))
 }
 
-/// Intrusive: a notify racing a registration and a cancel is delivered
-/// exactly once: `notify_one` returns true iff the cancel reports it.
-#[test]
-fn intrusive_notify_races_register_and_cancel() {
-    loom::model(|| {
-        let q = Arc::new(Intrusive::new());
-        let q2 = q.clone();
-        let notifier = thread::spawn(move || q2.notify_one());
-        let w = pin!(Intrusive::new_waiter());
-        // SAFETY: `w` is pinned on this stack frame, used with `q` only, and
-        // cancelled before it goes out of scope.
-        unsafe { q.register(w.as_ref(), &noop_waker()) };
-        // SAFETY: as above.
-        let got = unsafe { q.cancel(w.as_ref()) };
-        let sent = notifier.join().unwrap();
-        assert_eq!(sent, got, "a notification is delivered exactly once");
-        assert!(!q.notify_one(), "nothing left behind");
-    });
-}
-
-/// Intrusive: two waiters on two threads, one notify: at most one is
-/// notified, and it is the one `notify_one` reported.
-#[test]
-fn intrusive_two_waiters_one_notify() {
-    loom::model(|| {
-        let q = Arc::new(Intrusive::new());
-        let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let q = q.clone();
-                thread::spawn(move || {
-                    let w = pin!(Intrusive::new_waiter());
-                    // SAFETY: pinned here, one queue, cancelled below.
-                    unsafe { q.register(w.as_ref(), &noop_waker()) };
-                    // SAFETY: as above.
-                    unsafe { q.cancel(w.as_ref()) }
-                })
-            })
-            .collect();
-        let sent = q.notify_one();
-        let got: usize = waiters
-            .into_iter()
-            .map(|h| h.join().unwrap() as usize)
-            .sum();
-        assert_eq!(got, sent as usize);
-    });
-}
-
-/// Intrusive: `poll_wait` racing `notify_all` sees the notification or stays
-/// registered (and is then cancelled without loss).
-#[test]
-fn intrusive_poll_wait_races_notify_all() {
-    loom::model(|| {
-        let q = Arc::new(Intrusive::new());
-        let w = Box::pin(Intrusive::new_waiter());
-        // SAFETY: `w` is boxed and pinned, used with `q` only, and cancelled
-        // or observed ready before it is dropped.
-        unsafe { q.register(w.as_ref(), &noop_waker()) };
-        let q2 = q.clone();
-        let notifier = thread::spawn(move || q2.notify_all());
-        let waker = noop_waker();
-        // SAFETY: registered above.
-        let ready = unsafe { q.poll_wait(w.as_ref(), &mut Context::from_waker(&waker)) }.is_ready();
-        let woken = notifier.join().unwrap();
-        // SAFETY: registered above; cancel on an idle waiter is allowed.
-        let late = unsafe { q.cancel(w.as_ref()) };
-        assert_eq!(woken, 1, "registered before notify_all: always woken");
-        assert!(ready ^ late, "observed exactly once");
-    });
-}
-
-fn acquire_release(strict: bool) {
+fn acquire_release<B: WaitQueue>(strict: bool) {
     loom::model(move || {
-        let s = Arc::new(if strict {
-            Semaphore::new(1).strict_fifo()
-        } else {
-            Semaphore::new(1)
-        });
+        let s = Arc::new(sem::<B>(1, strict));
         let inside = Arc::new(AtomicBool::new(false));
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -130,24 +59,18 @@ fn acquire_release(strict: bool) {
 
 /// Semaphore: two threads contend for one permit; both finish (no lost
 /// wake-up) and the permit is back.
-#[test]
-fn semaphore_acquire_release_barging() {
-    acquire_release(false);
+pub fn semaphore_acquire_release_barging<B: WaitQueue>() {
+    acquire_release::<B>(false);
 }
 
 /// As above, strict FIFO.
-#[test]
-fn semaphore_acquire_release_strict() {
-    acquire_release(true);
+pub fn semaphore_acquire_release_strict<B: WaitQueue>() {
+    acquire_release::<B>(true);
 }
 
-fn release_races_cancel(strict: bool) {
+fn release_races_cancel<B: WaitQueue>(strict: bool) {
     loom::model(move || {
-        let s = Arc::new(if strict {
-            Semaphore::new(0).strict_fifo()
-        } else {
-            Semaphore::new(0)
-        });
+        let s = Arc::new(sem::<B>(0, strict));
         let s2 = s.clone();
         // A waiter that registers and then gives up.
         let canceller = thread::spawn(move || {
@@ -170,23 +93,20 @@ fn release_races_cancel(strict: bool) {
 
 /// Semaphore: a release racing a cancelled waiter: the permit is never lost
 /// and the remaining waiter is woken.
-#[test]
-fn semaphore_release_races_cancel_barging() {
-    release_races_cancel(false);
+pub fn semaphore_release_races_cancel_barging<B: WaitQueue>() {
+    release_races_cancel::<B>(false);
 }
 
 /// As above, strict FIFO.
-#[test]
-fn semaphore_release_races_cancel_strict() {
-    release_races_cancel(true);
+pub fn semaphore_release_races_cancel_strict<B: WaitQueue>() {
+    release_races_cancel::<B>(true);
 }
 
 /// Semaphore: `close` racing an `acquire` on an empty semaphore: the acquire
 /// always fails, and never hangs.
-#[test]
-fn semaphore_close_races_acquire() {
+pub fn semaphore_close_races_acquire<B: WaitQueue>() {
     loom::model(|| {
-        let s = Arc::new(Semaphore::new(0));
+        let s = Arc::new(sem::<B>(0, false));
         let s2 = s.clone();
         let closer = thread::spawn(move || s2.close());
         let r = loom::future::block_on(s.acquire());
@@ -197,10 +117,9 @@ fn semaphore_close_races_acquire() {
 
 /// Semaphore: an `acquire_many` collecting permits as the priority waiter,
 /// cancelled while a release races it: every permit comes back.
-#[test]
-fn semaphore_priority_cancel_races_release() {
+pub fn semaphore_priority_cancel_races_release<B: WaitQueue>() {
     loom::model(|| {
-        let s = Arc::new(Semaphore::new(1));
+        let s = Arc::new(sem::<B>(1, false));
         let s2 = s.clone();
         let releaser = thread::spawn(move || s2.add_permits(1));
         {
@@ -215,10 +134,9 @@ fn semaphore_priority_cancel_races_release() {
 
 /// Semaphore: an `acquire_many(2)` is served when a release arrives from
 /// another thread (priority hand-off).
-#[test]
-fn semaphore_acquire_many_served_by_release() {
+pub fn semaphore_acquire_many_served_by_release<B: WaitQueue>() {
     loom::model(|| {
-        let s = Arc::new(Semaphore::new(1));
+        let s = Arc::new(sem::<B>(1, false));
         let s2 = s.clone();
         let releaser = thread::spawn(move || s2.add_permits(1));
         let p = loom::future::block_on(s.acquire_many(2)).unwrap();
@@ -236,10 +154,9 @@ fn semaphore_acquire_many_served_by_release() {
 /// permit and becomes the priority waiter. A then "finished collecting" by
 /// clearing PRIORITY, which was B's, and no release woke B again: B sat on
 /// one permit forever.
-#[test]
-fn semaphore_served_waiter_keeps_others_priority() {
+pub fn semaphore_served_waiter_keeps_others_priority<B: WaitQueue>() {
     loom::model(|| {
-        let s = Arc::new(Semaphore::new(0).strict_fifo());
+        let s = Arc::new(sem::<B>(0, true));
         let waiters: Vec<_> = [1, 2]
             .into_iter()
             .map(|n| {
@@ -261,10 +178,9 @@ fn semaphore_served_waiter_keeps_others_priority() {
 
 /// As above, default policy: `acquire_many(2)` at the head takes priority at
 /// once, and a concurrently served single-permit waiter must leave it alone.
-#[test]
-fn semaphore_served_waiter_keeps_others_priority_barging() {
+pub fn semaphore_served_waiter_keeps_others_priority_barging<B: WaitQueue>() {
     loom::model(|| {
-        let s = Arc::new(Semaphore::new(0));
+        let s = Arc::new(sem::<B>(0, false));
         let waiters: Vec<_> = [1, 2]
             .into_iter()
             .map(|n| {
@@ -283,3 +199,78 @@ fn semaphore_served_waiter_keeps_others_priority_barging() {
         assert_eq!(s.available_permits(), 2);
     });
 }
+
+/// Semaphore (strict FIFO): releases hand permits straight to a queued
+/// `acquire_many(2)`, one at a time, racing its registration: it is served
+/// with both, and nothing is left in the word or lost.
+pub fn semaphore_strict_hand_over_races_registration<B: WaitQueue>() {
+    loom::model(|| {
+        let s = Arc::new(sem::<B>(0, true));
+        let s2 = s.clone();
+        let waiter = thread::spawn(move || {
+            let p = loom::future::block_on(s2.acquire_many(2)).unwrap();
+            assert_eq!(p.num_permits(), 2);
+            p.forget();
+        });
+        let s3 = s.clone();
+        let releaser = thread::spawn(move || s3.add_permits(1));
+        s.add_permits(1);
+        waiter.join().unwrap();
+        releaser.join().unwrap();
+        assert_eq!(s.available_permits(), 0, "both permits went to the waiter");
+    });
+}
+
+macro_rules! loom_suite {
+    ($name:ident, $backend:ty) => {
+        mod $name {
+            type B = $backend;
+
+            #[test]
+            fn semaphore_strict_hand_over_races_registration() {
+                super::semaphore_strict_hand_over_races_registration::<B>();
+            }
+            #[test]
+            fn semaphore_acquire_release_barging() {
+                super::semaphore_acquire_release_barging::<B>();
+            }
+            #[test]
+            fn semaphore_acquire_release_strict() {
+                super::semaphore_acquire_release_strict::<B>();
+            }
+            #[test]
+            fn semaphore_release_races_cancel_barging() {
+                super::semaphore_release_races_cancel_barging::<B>();
+            }
+            #[test]
+            fn semaphore_release_races_cancel_strict() {
+                super::semaphore_release_races_cancel_strict::<B>();
+            }
+            #[test]
+            fn semaphore_close_races_acquire() {
+                super::semaphore_close_races_acquire::<B>();
+            }
+            #[test]
+            fn semaphore_priority_cancel_races_release() {
+                super::semaphore_priority_cancel_races_release::<B>();
+            }
+            #[test]
+            fn semaphore_acquire_many_served_by_release() {
+                super::semaphore_acquire_many_served_by_release::<B>();
+            }
+            #[test]
+            fn semaphore_served_waiter_keeps_others_priority() {
+                super::semaphore_served_waiter_keeps_others_priority::<B>();
+            }
+            #[test]
+            fn semaphore_served_waiter_keeps_others_priority_barging() {
+                super::semaphore_served_waiter_keeps_others_priority_barging::<B>();
+            }
+        }
+    };
+}
+
+loom_suite!(intrusive, compio_sync::backend::Intrusive);
+loom_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
+loom_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
+loom_suite!(seg_queue, compio_sync::backend::SegQueue);

@@ -170,15 +170,16 @@ pub enum Select {
 ///    issues `fence(SeqCst)` after `register` and before re-checking its
 ///    condition, and a notifier that issues `fence(SeqCst)` after changing the
 ///    condition and before calling `notify_*`, never both miss each other.
-///    Calls of `notify_while` are serialized with each other and with the
-///    selection made by every other notify (one *selection lock*), so a
-///    selector's reads and writes of the primitive's state are atomic with
-///    respect to other selectors.
+///    Calls of `notify_while` are serialized with each other (one
+///    *selection lock*), so a selector's reads and writes of the primitive's
+///    state are atomic with respect to other selectors; every selection is
+///    exact (point 1), whichever notify makes it.
 /// 5. **No user code under locks.** Wakers are woken and dropped outside any
 ///    lock the queue holds, so a waker that re-enters the queue (or the
 ///    primitive around it) from `wake` or `Drop` cannot deadlock. The
-///    selector of `notify_while` runs under the selection lock: it must not
-///    call into the queue, and it must not panic.
+///    selector of `notify_while` runs under the selection lock and may hold
+///    up a concurrent `cancel` of the waiter it is offered: it must be short,
+///    must not block or call into the queue, and must not panic.
 /// 6. **No access after idle.** Once a waiter is idle (by `Ready` or by
 ///    `cancel`), the queue never touches its memory again, so the owner may
 ///    drop it.
@@ -224,8 +225,11 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     /// until it is idle again.
     unsafe fn register(&self, waiter: Pin<&Self::Waiter>, waker: &Waker, tag: usize);
 
-    /// Registers an idle `waiter` at the *head* of the queue: it is the next
-    /// one `notify_one` and `notify_while` select. For a waiter that was
+    /// Registers an idle `waiter` at the *head* of the queue, ahead of every
+    /// waiter registered with [`register`](Self::register): it is the next
+    /// one `notify_one` and `notify_while` select (a backend whose head is
+    /// special, as `ParkingLotHybrid`'s lone-waiter slot, may put it second;
+    /// its docs say so). For a waiter that was
     /// woken, found nothing, and waits again without losing its place (a
     /// semaphore waiter passed over by a barging task). A `notify_all`
     /// already under way may count such a waiter as registered before it.

@@ -814,45 +814,42 @@ impl<B: WaitQueue> Semaphore<B> {
     /// waiter leaving with permits to spare, a cancelled waiter passing on its
     /// wake-up, `PRIORITY` cleared.
     fn wake_next(&self) {
-        loop {
-            // SeqCst: orders the caller's change to `permits` (or `waiters`)
-            // before the loads below, against a waiter's (register; count;
-            // fence; re-check). Either we see it counted, or it sees our
-            // change (and, in hand-over mode, moves the permits itself).
-            fence(SeqCst);
-            let word = self.permits.load(Relaxed);
-            if word & CLOSED != 0 || available(word) == 0 {
-                // Closing wakes every waiter itself.
-                return;
-            }
-            if self.hands_over(word) {
-                if self.waiters.load(Relaxed) >= ONE_WAITER {
-                    self.hand_over();
-                }
-                return;
-            }
-            let mut w = self.waiters.load(Relaxed);
-            loop {
-                if w < ONE_WAITER || w & PENDING != 0 {
-                    return;
-                }
-                // Acquire: the registrations counted in `w` happen-before our
-                // `notify_one` (pairs with the AcqRel increment in `enqueue`).
-                match self
-                    .waiters
-                    .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
-                {
-                    Ok(_) => break,
-                    Err(actual) => w = actual,
-                }
-            }
-            if !self.queue.notify_one(WAKE_RETRY) {
-                // Nobody was queued to wake (the waiters we counted have
-                // left, or are leaving): drop PENDING. A waiter that
-                // registers from now on re-checks the permits itself.
-                self.clear_pending();
+        // SeqCst: orders the caller's change to `permits` (or `waiters`)
+        // before the loads below, against a waiter's (register; count;
+        // fence; re-check). Either we see it counted, or it sees our change
+        // (and takes the permits, or in hand-over mode moves them itself).
+        fence(SeqCst);
+        let word = self.permits.load(Relaxed);
+        if word & CLOSED != 0 || available(word) == 0 {
+            // Closing wakes every waiter itself.
+            return;
+        }
+        if self.hands_over(word) {
+            if self.waiters.load(Relaxed) >= ONE_WAITER {
+                self.hand_over();
             }
             return;
+        }
+        let mut w = self.waiters.load(Relaxed);
+        loop {
+            if w < ONE_WAITER || w & PENDING != 0 {
+                return;
+            }
+            // Acquire: the registrations counted in `w` happen-before our
+            // `notify_one` (pairs with the AcqRel increment in `enqueue`).
+            match self
+                .waiters
+                .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => w = actual,
+            }
+        }
+        if !self.queue.notify_one(WAKE_RETRY) {
+            // Nobody was queued to wake (the waiters we counted have left,
+            // or are leaving): drop PENDING. A waiter that registers from
+            // now on re-checks the permits itself.
+            self.clear_pending();
         }
     }
 
@@ -868,6 +865,23 @@ impl<B: WaitQueue> Semaphore<B> {
         });
     }
 
+    /// How many of `available` permits a hand-over gives a waiter that still
+    /// needs `need`. Strict FIFO assigns part of what the head needs, as
+    /// tokio does (the head is the only waiter that can hold a part: nobody
+    /// overtakes it). Under the default policy a waiter gets all it needs or
+    /// nothing: woken waiters queue again at the head, so a waiter holding a
+    /// part could be overtaken by another, and parts held by two waiters
+    /// could add up to every permit, with neither served. Meanwhile the
+    /// permits wait in the word, where `PRIORITY` keeps barging tasks off
+    /// them.
+    fn hand_over_share(&self, available: usize, need: usize) -> usize {
+        if self.strict || available >= need {
+            available.min(need)
+        } else {
+            0
+        }
+    }
+
     /// Hand-over straight from a release of `n` permits: as
     /// [`hand_over`](Self::hand_over), but from `n` rather than from the
     /// word. Returns what no waiter needed.
@@ -877,7 +891,10 @@ impl<B: WaitQueue> Semaphore<B> {
             if rest == 0 {
                 return Select::Keep;
             }
-            let give = rest.min(*need);
+            let give = self.hand_over_share(rest, *need);
+            if give == 0 {
+                return Select::Keep;
+            }
             rest -= give;
             *need -= give;
             self.select_if_served(*need)
@@ -905,7 +922,7 @@ impl<B: WaitQueue> Semaphore<B> {
             let take = if cur & CLOSED != 0 {
                 0
             } else {
-                available(cur).min(need)
+                self.hand_over_share(available(cur), need)
             };
             if take == 0 {
                 return 0;

@@ -274,15 +274,12 @@ macro_rules! for_each_backend {
             $crate::common::Futures,
             lifo
         );
-        // ENGINE-V2-WIP: re-enable each backend below once it is ported.
-        #[cfg(any())]
         $suite!(
             parking_lot_hybrid_compio,
             compio_sync::backend::ParkingLotHybrid,
             $crate::common::Compio,
             lifo
         );
-        #[cfg(any())]
         $suite!(
             parking_lot_hybrid_futures,
             compio_sync::backend::ParkingLotHybrid,
@@ -301,14 +298,14 @@ macro_rules! for_each_backend {
             $crate::common::Futures,
             no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
         );
-        #[cfg(all(target_os = "linux", feature = "io-uring-futex", any()))]
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
         $suite!(
             io_uring_futex_compio,
             compio_sync::backend::IoUringFutex,
             $crate::common::Compio,
             lifo
         );
-        #[cfg(all(target_os = "linux", feature = "io-uring-futex", any()))]
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
         $suite!(
             io_uring_futex_futures,
             compio_sync::backend::IoUringFutex,
