@@ -1137,8 +1137,7 @@ macro_rules! contract_suite {
     };
 }
 
-// One line per backend. ENGINE-V2-WIP: a backend still being ported to the
-// v2 trait is commented out; its porter uncomments its line.
+// One line per backend.
 contract_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque, lifo: true);
 contract_suite!(intrusive, compio_sync::backend::Intrusive, lifo: true);
 contract_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid, lifo: true);

@@ -611,8 +611,7 @@ macro_rules! models {
     };
 }
 
-// One line per backend. ENGINE-V2-WIP: a backend still being ported to the
-// v2 trait is commented out; its porter uncomments its line.
+// One line per backend.
 models!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
 models!(intrusive, compio_sync::backend::Intrusive);
 models!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);

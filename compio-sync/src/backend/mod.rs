@@ -60,7 +60,6 @@ use std::{
 };
 
 mod intrusive;
-// ENGINE-V2-WIP: the three backends below are being ported to the v2 trait.
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 mod io_uring_futex;
 mod list;
