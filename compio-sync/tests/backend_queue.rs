@@ -641,3 +641,5 @@ mod seg_queue_growth {
 }
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
 contract_suite!(io_uring_futex, compio_sync::backend::IoUringFutex, lifo: true);
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(iocp, compio_sync::backend::Iocp, lifo: true);

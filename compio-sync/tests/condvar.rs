@@ -472,6 +472,12 @@ contract_suite!(
     compio_sync::backend::IoUringFutex,
     Futures
 );
+// On compio the IOCP completion path, on `futures::executor` the waker
+// fallback; `tests/iocp.rs` also forces the probe negative.
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(iocp_compio, compio_sync::backend::Iocp, Compio);
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(iocp_futures, compio_sync::backend::Iocp, Futures);
 
 /// A condvar works with a mutex on another backend.
 #[test]

@@ -66,11 +66,23 @@ fn assert_hostile_panic<R>(result: std::thread::Result<R>, what: &str) {
 }
 
 /// Yields to the executor until `waker` has been woken: a lost wake-up makes
-/// this spin until the watchdog fails the test. On compio, yielding lets the
-/// driver reap io_uring completions (how an `IoUringFutex` waiter is woken).
+/// this spin until the watchdog fails the test.
 async fn until_woken(waker: &Hostile) {
     while waker.wakes() == 0 {
-        yield_now().await;
+        yield_to_driver().await;
+    }
+}
+
+/// Yields so that the executor's driver runs. On compio, yielding lets the
+/// driver reap io_uring completions (how an `IoUringFutex` waiter is woken).
+/// compio's IOCP driver (Windows) does not read its port while its own waker
+/// (block_on's, which `yield_now` wakes here) is set, so there a short sleep
+/// lets it dequeue the packets that complete `Iocp` waiters.
+async fn yield_to_driver() {
+    yield_now().await;
+    #[cfg(windows)]
+    if compio::runtime::Runtime::try_with_current(|_| ()).is_ok() {
+        compio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
 
@@ -282,7 +294,7 @@ pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: WaitQueue>() {
     }
     sem.add_permits(1);
     while woken.wakes() + hostile.wakes() == 0 {
-        yield_now().await;
+        yield_to_driver().await;
     }
     let Poll::Ready(Ok(permit)) = poll_boxed(&mut waiter, &waker) else {
         panic!("the waiter did not get the permit");
@@ -652,3 +664,5 @@ hostile_suite!(parking_lot_hybrid, ParkingLotHybrid);
 hostile_suite!(seg_queue, SegQueue);
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
 hostile_suite!(io_uring_futex, compio_sync::backend::IoUringFutex);
+#[cfg(all(windows, feature = "iocp"))]
+hostile_suite!(iocp, compio_sync::backend::Iocp);

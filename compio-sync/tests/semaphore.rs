@@ -779,6 +779,17 @@ contract_suite!(
     Futures,
     strict_fifo
 );
+// On compio the IOCP completion path, on `futures::executor` the waker
+// fallback; `tests/iocp.rs` also forces the probe negative.
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(iocp_compio, compio_sync::backend::Iocp, Compio, strict_fifo);
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(
+    iocp_futures,
+    compio_sync::backend::Iocp,
+    Futures,
+    strict_fifo
+);
 
 /// `blocking_acquire` refuses to run on a compio runtime's thread.
 #[test]

@@ -62,6 +62,8 @@ use std::{
 mod intrusive;
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 mod io_uring_futex;
+#[cfg(all(windows, feature = "iocp", not(loom)))]
+mod iocp;
 mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
@@ -70,6 +72,8 @@ mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
+#[cfg(all(windows, feature = "iocp", not(loom)))]
+pub use self::iocp::{Iocp, IocpPath, IocpWaiter};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
