@@ -19,6 +19,8 @@ use std::{
 
 #[cfg(target_os = "linux")]
 use compio_sync::backend::IoUringFutex;
+#[cfg(windows)]
+use compio_sync::backend::Iocp;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue};
 use compio_sync::{Condvar, Mutex, Notify, Semaphore};
 
@@ -427,6 +429,8 @@ fn semaphores() -> Vec<Entry<semaphore::Scenario>> {
     );
     #[cfg(target_os = "linux")]
     all.extend(ours!(both, semaphore, Ours, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(both, semaphore, Ours, [Iocp]));
     all.extend([
         entry(TOKIO, Role::Peer, semaphore::run::<tokio::sync::Semaphore>),
         entry(
@@ -463,6 +467,8 @@ fn notifies() -> Vec<Entry<notify::Scenario>> {
     );
     #[cfg(target_os = "linux")]
     all.extend(ours!(one, notify, OursNotify, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(one, notify, OursNotify, [Iocp]));
     all.extend([
         entry(TOKIO, Role::Peer, notify::run::<tokio::sync::Notify>),
         entry(
@@ -489,6 +495,8 @@ fn mutexes() -> Vec<Entry<mutex::Scenario>> {
     );
     #[cfg(target_os = "linux")]
     all.extend(ours!(both, mutex, OursMutex, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(both, mutex, OursMutex, [Iocp]));
     all.extend([
         entry(TOKIO, Role::Peer, mutex::run::<tokio::sync::Mutex<u64>>),
         entry(
@@ -525,6 +533,8 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     );
     #[cfg(target_os = "linux")]
     all.extend(ours!(one, condvar, OursCondvar, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(one, condvar, OursCondvar, [Iocp]));
     all.push(entry(
         TOKIO_MUTEX_NOTIFY,
         Role::Peer,

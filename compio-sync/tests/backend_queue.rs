@@ -1240,3 +1240,5 @@ macro_rules! seg_queue_growth {
     };
 }
 seg_queue_growth!();
+#[cfg(all(windows, feature = "iocp"))]
+contract_suite!(iocp, compio_sync::backend::Iocp, lifo: true);

@@ -66,11 +66,23 @@ fn assert_hostile_panic<R>(result: std::thread::Result<R>, what: &str) {
 }
 
 /// Yields to the executor until `waker` has been woken: a lost wake-up makes
-/// this spin until the watchdog fails the test. On compio, yielding lets the
-/// driver reap io_uring completions (how an `IoUringFutex` waiter is woken).
+/// this spin until the watchdog fails the test.
 async fn until_woken(waker: &Hostile) {
     while waker.wakes() == 0 {
-        yield_now().await;
+        yield_to_driver().await;
+    }
+}
+
+/// Yields so that the executor's driver runs. On compio, yielding lets the
+/// driver reap io_uring completions (how an `IoUringFutex` waiter is woken).
+/// compio's IOCP driver (Windows) does not read its port while its own waker
+/// (block_on's, which `yield_now` wakes here) is set, so there a short sleep
+/// lets it dequeue the packets that complete `Iocp` waiters.
+async fn yield_to_driver() {
+    yield_now().await;
+    #[cfg(windows)]
+    if compio::runtime::Runtime::try_with_current(|_| ()).is_ok() {
+        compio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
 
@@ -98,30 +110,36 @@ pub async fn register_clone_panic_leaves_waiter_idle<B: WaitQueue>() {
     hostile.panic_on_clone(1);
     // SAFETY: a fresh idle waiter, used with `queue` only, pinned in its box
     // until it is dropped below (after the queue has been checked).
-    let result = catch(|| unsafe { queue.register(ghost.as_ref(), &bad) });
+    let result = catch(|| unsafe { queue.register(ghost.as_ref(), &bad, 1) });
     assert_hostile_panic(result, "clone");
     assert!(
-        !queue.notify_one(),
+        !queue.notify_one(0),
         "notify_one selected a waiter whose register panicked"
     );
     assert_eq!(
-        queue.notify_all(),
+        queue.notify_all(0),
         0,
         "a waiter whose register panicked was still queued"
     );
     // SAFETY: as above; cancel on an idle waiter is a no-op.
-    assert!(!unsafe { queue.cancel(ghost.as_ref()) });
+    assert_eq!(
+        unsafe { queue.cancel(ghost.as_ref()) },
+        compio_sync::backend::Cancelled::Idle
+    );
     drop(ghost);
 
     let live = Box::pin(B::new_waiter());
     let (woken, waker) = Hostile::new();
     // SAFETY: a fresh idle waiter, used with `queue` only, pinned in its box.
-    unsafe { queue.register(live.as_ref(), &waker) };
-    assert!(queue.notify_one());
+    unsafe { queue.register(live.as_ref(), &waker, 1) };
+    assert!(queue.notify_one(7));
     until_woken(&woken).await;
     let mut cx = std::task::Context::from_waker(&waker);
     // SAFETY: registered with `queue`, not yet observed `Ready`.
-    assert!(unsafe { queue.poll_wait(live.as_ref(), &mut cx) }.is_ready());
+    assert_eq!(
+        unsafe { queue.poll_wait(live.as_ref(), &mut cx) },
+        std::task::Poll::Ready(compio_sync::backend::Woken { wakeup: 7, tag: 1 })
+    );
 }
 
 /// Notify: `notified()` registers two nodes. Whichever registration's clone
@@ -282,7 +300,7 @@ pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: WaitQueue>() {
     }
     sem.add_permits(1);
     while woken.wakes() + hostile.wakes() == 0 {
-        yield_now().await;
+        yield_to_driver().await;
     }
     let Poll::Ready(Ok(permit)) = poll_boxed(&mut waiter, &waker) else {
         panic!("the waiter did not get the permit");
@@ -652,3 +670,5 @@ hostile_suite!(parking_lot_hybrid, ParkingLotHybrid);
 hostile_suite!(seg_queue, SegQueue);
 #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
 hostile_suite!(io_uring_futex, compio_sync::backend::IoUringFutex);
+#[cfg(all(windows, feature = "iocp"))]
+hostile_suite!(iocp, compio_sync::backend::Iocp);

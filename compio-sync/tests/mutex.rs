@@ -393,6 +393,8 @@ macro_rules! contract_suite {
 
 for_each_backend!(contract_suite);
 
+/// `blocking_lock` refuses to run on a compio runtime's thread, with a clear
+/// message, and leaves the mutex unlocked.
 #[test]
 fn blocking_lock_panics_inside_compio_runtime() {
     let m = Mutex::new(0);

@@ -172,7 +172,11 @@ pub fn dropped_notify_last_passes_on_lifo<B: WaitQueue>() {
     n.notify_last();
     assert_eq!(woken(), [0, 0, 1]);
     drop(futs.pop());
-    assert_eq!(woken(), [0, 1, 1], "passed on to the newest remaining waiter");
+    assert_eq!(
+        woken(),
+        [0, 1, 1],
+        "passed on to the newest remaining waiter"
+    );
     assert!(poll_once(futs[1].as_mut(), &counters[1].1).is_ready());
     assert!(poll_once(futs[0].as_mut(), &counters[0].1).is_pending());
 }

@@ -795,6 +795,12 @@ fn configurations() -> Vec<(String, Run, bool)> {
         soak_semaphore::<compio_sync::backend::IoUringFutex>,
         soak_buffer::<compio_sync::backend::IoUringFutex>,
     ));
+    #[cfg(all(windows, feature = "iocp"))]
+    backends.push((
+        "Iocp",
+        soak_semaphore::<compio_sync::backend::Iocp>,
+        soak_buffer::<compio_sync::backend::Iocp>,
+    ));
     let mut out = Vec::new();
     for (primitive, which) in [("semaphore", 0), ("mutex+condvar", 1)] {
         for strict in [false, true] {

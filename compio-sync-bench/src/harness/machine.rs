@@ -23,6 +23,12 @@ pub struct Machine {
     pub load_average: String,
     /// `git describe --always --dirty` of the working tree, if it is one.
     pub commit: String,
+    /// The OS the figures were measured on; for a Windows build running
+    /// under Wine, says so and gives Wine's version: those are Wine figures,
+    /// not Windows ones.
+    pub platform: String,
+    /// Whether this is a Windows build running under Wine.
+    pub wine: bool,
 }
 
 impl Machine {
@@ -43,8 +49,60 @@ impl Machine {
             kernel: command("uname", &["-srm"]),
             load_average: load_average(),
             commit: command("git", &["describe", "--always", "--dirty"]),
+            platform: platform(),
+            wine: wine_version().is_some(),
         }
     }
+}
+
+/// `std::env::consts::OS`, or the Wine line for a Windows build under Wine.
+fn platform() -> String {
+    match wine_version() {
+        Some(version) => format!(
+            "windows (x86_64-pc-windows-gnu) under Wine {version}: Wine figures, not Windows ones"
+        ),
+        None => std::env::consts::OS.to_owned(),
+    }
+}
+
+/// Wine's version, if this Windows process runs under Wine: Wine's `ntdll`
+/// exports `wine_get_version`, Windows' does not.
+#[cfg(windows)]
+fn wine_version() -> Option<String> {
+    use std::ffi::{CStr, c_char, c_void};
+
+    #[link(name = "kernel32")]
+    unsafe extern "system" {
+        fn GetModuleHandleA(name: *const c_char) -> *mut c_void;
+        fn GetProcAddress(module: *mut c_void, name: *const c_char) -> *mut c_void;
+    }
+    // SAFETY: a NUL-terminated name; ntdll is loaded in every process and
+    // the call takes no reference on it.
+    let ntdll = unsafe { GetModuleHandleA(c"ntdll.dll".as_ptr()) };
+    if ntdll.is_null() {
+        return None;
+    }
+    // SAFETY: `ntdll` is a loaded module and the name is NUL-terminated.
+    let symbol = unsafe { GetProcAddress(ntdll, c"wine_get_version".as_ptr()) };
+    if symbol.is_null() {
+        return None;
+    }
+    // SAFETY: Wine declares it `const char *wine_get_version(void)`; a
+    // function pointer has the size of a data pointer on this target.
+    let get: unsafe extern "C" fn() -> *const c_char = unsafe { std::mem::transmute(symbol) };
+    // SAFETY: it returns a static NUL-terminated string (or null).
+    let version = unsafe { get() };
+    // SAFETY: non-null, static and NUL-terminated, as above.
+    (!version.is_null()).then(|| {
+        unsafe { CStr::from_ptr(version) }
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+#[cfg(not(windows))]
+fn wine_version() -> Option<String> {
+    None
 }
 
 /// The 1, 5 and 15 minute load averages, from `/proc/loadavg`.

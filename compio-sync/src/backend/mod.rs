@@ -51,6 +51,38 @@
 //! registering or cancelling task on a lock; `IoUringFutex` lets plain threads
 //! (`blocking_*`) and tasks sleep on one futex word, at the price of a kernel
 //! round trip per wait (see its docs).
+//!
+//! # Platform selection
+//!
+//! | target | backends that exist | [`DefaultBackend`] |
+//! |---|---|---|
+//! | Linux | the four userspace queues, and `IoUringFutex` (feature `io-uring-futex`, on by default) | [`Intrusive`] |
+//! | Windows | the four userspace queues, and `Iocp` (feature `iocp`, on by default) | [`Intrusive`] |
+//! | any other (macOS, the BSDs, ...) | the four userspace queues; both features are accepted and ignored | [`Intrusive`] |
+//!
+//! The default is the same everywhere, on purpose. The userspace queues need
+//! nothing from the OS beyond `std`, and [`Intrusive`] is within noise of the
+//! other three while allocating nothing per wait (table above). The two
+//! kernel-transport backends, `IoUringFutex` and `Iocp`, keep selection in
+//! that same list and only change how a waiter sleeps: each wait on one
+//! runtime then pays a kernel round trip (an io_uring `FUTEX_WAIT` op, or a
+//! posted IOCP completion) where the waker path is a local queue push, and
+//! across threads they measure the same as the waker path, because there
+//! the OS wake-up is the cost for every mechanism. So neither is a better
+//! default on its platform; they are there for what the waker path cannot
+//! do (plain threads sleeping in the kernel beside tasks, every parked task
+//! a completion on its runtime), and each falls back to the waker path where
+//! its kernel facility is missing. How much a wait costs on each path is in
+//! their docs and in `BENCHMARKS.md`; the `Iocp` figures so far are
+//! measured under Wine only, and its docs say what still needs a real
+//! Windows machine.
+//!
+//! The crate builds where neither futex nor IOCP exists: `cargo check -p
+//! compio-sync --lib` passes for `x86_64-unknown-freebsd` and
+//! `aarch64-apple-darwin` (with `-Zbuild-std`, through the same toolchain
+//! `wine-cargo` uses for Windows: `wine-cargo check -p compio-sync --lib
+//! --target x86_64-unknown-freebsd --target aarch64-apple-darwin`), with
+//! default features and with none.
 
 use std::{
     any::Any,
@@ -62,6 +94,8 @@ use std::{
 mod intrusive;
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 mod io_uring_futex;
+#[cfg(all(windows, feature = "iocp", not(loom)))]
+mod iocp;
 mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
@@ -70,12 +104,14 @@ mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
 pub use self::io_uring_futex::{FutexWaiter, IoUringFutex, WaitPath};
+#[cfg(all(windows, feature = "iocp", not(loom)))]
+pub use self::iocp::{Iocp, IocpPath, IocpWaiter};
+pub use self::parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid};
+pub use self::seg_queue::{SegQueue, SegQueueWaiter};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
 };
-pub use self::parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid};
-pub use self::seg_queue::{SegQueue, SegQueueWaiter};
 
 /// The backend every primitive uses unless another is named with
 /// `with_backend`: [`Intrusive`], the zero-allocation FIFO list.

@@ -312,5 +312,21 @@ macro_rules! for_each_backend {
             $crate::common::Futures,
             lifo
         );
+        // On compio the IOCP completion path, on `futures::executor` the
+        // waker fallback; `tests/iocp.rs` also forces the probe negative.
+        #[cfg(all(windows, feature = "iocp"))]
+        $suite!(
+            iocp_compio,
+            compio_sync::backend::Iocp,
+            $crate::common::Compio,
+            lifo
+        );
+        #[cfg(all(windows, feature = "iocp"))]
+        $suite!(
+            iocp_futures,
+            compio_sync::backend::Iocp,
+            $crate::common::Futures,
+            lifo
+        );
     };
 }

@@ -1,0 +1,596 @@
+//! `Iocp` (Windows), driven through the `WaitQueue` trait directly: register,
+//! `fence(SeqCst)`, re-check, then `poll_wait`/`cancel`/`wait_blocking`; and
+//! notify. Each behaviour runs on the path it concerns: the completion path
+//! (a compio runtime: the waiter is an op on the runtime's port), the waker
+//! fallback (`futures::executor`), the `WaitOnAddress` path (a blocked plain
+//! thread), and the whole file once more in a child process with the probe
+//! forced negative (`COMPIO_SYNC_IOCP_DISABLE=1`).
+//!
+//! Built and run here under Wine (`wine-cargo test -p compio-sync --test
+//! iocp`); see the `Iocp` docs for what that does and does not verify.
+#![cfg(all(windows, feature = "iocp", not(loom)))]
+
+use std::{
+    future::poll_fn,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering::*, fence},
+    },
+    task::{Poll, Waker},
+    thread,
+    time::Duration,
+};
+
+use compio_sync::backend::{Iocp, IocpPath, IocpWaiter, WaitQueue};
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// Whether this process runs with the probe forced negative (the child run).
+fn forced_negative() -> bool {
+    std::env::var_os(Iocp::DISABLE_ENV).is_some_and(|v| v == "1")
+}
+
+/// The path a task on a compio runtime must take in this run.
+fn compio_path() -> IocpPath {
+    if forced_negative() {
+        IocpPath::Waker
+    } else {
+        IocpPath::Completion
+    }
+}
+
+fn new_waiter() -> Pin<Box<IocpWaiter>> {
+    Box::pin(Iocp::new_waiter())
+}
+
+/// Registers `w` with the current task's waker, then issues the caller-side
+/// `fence(SeqCst)` of the protocol.
+async fn register(q: &Iocp, w: Pin<&IocpWaiter>) {
+    poll_fn(|cx| {
+        // SAFETY: `w` is idle, heap-pinned, used with `q` only, and every test
+        // makes it idle (Ready or cancel) before dropping it.
+        unsafe { q.register(w, cx.waker()) };
+        Poll::Ready(())
+    })
+    .await;
+    fence(SeqCst);
+}
+
+/// Polls `w` once; true if it was notified.
+async fn poll_once(q: &Iocp, w: Pin<&IocpWaiter>) -> bool {
+    // SAFETY: `w` is registered with `q` and not yet observed Ready.
+    poll_fn(|cx| Poll::Ready(unsafe { q.poll_wait(w, cx) }.is_ready())).await
+}
+
+/// Polls `w` until it is notified.
+async fn wait(q: &Iocp, w: Pin<&IocpWaiter>) {
+    // SAFETY: `w` is registered with `q` and not yet observed Ready.
+    poll_fn(|cx| unsafe { q.poll_wait(w, cx) }).await
+}
+
+fn cancel(q: &Iocp, w: Pin<&IocpWaiter>) -> bool {
+    // SAFETY: `w` is used with `q` only.
+    unsafe { q.cancel(w) }
+}
+
+async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+fn compio_runtime() -> compio::runtime::Runtime {
+    compio::runtime::RuntimeBuilder::new()
+        // Many tasks of one runtime are woken from other threads.
+        .sync_queue_size(4096)
+        .build()
+        .expect("compio runtime")
+}
+
+/// Aborts the process with a message unless dropped within 60 s. Not a
+/// timing assertion: every test here finishes in seconds, even under Wine.
+struct HangGuard(Arc<AtomicBool>);
+
+fn hang_guard(what: &'static str) -> HangGuard {
+    let done = Arc::new(AtomicBool::new(false));
+    let watched = Arc::clone(&done);
+    thread::spawn(move || {
+        for _ in 0..600 {
+            if watched.load(SeqCst) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("{what}: no progress for 60 s, a wakeup was lost");
+        std::process::abort();
+    });
+    HangGuard(done)
+}
+
+impl Drop for HangGuard {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// A counting semaphore built on the queue the way the primitives use it,
+/// with exact bookkeeping and a count of the paths its waits took.
+struct Permits {
+    available: AtomicUsize,
+    queue: Iocp,
+    holders: AtomicUsize,
+    max_holders: AtomicUsize,
+    acquired: AtomicUsize,
+    via_completion: AtomicUsize,
+    via_waker: AtomicUsize,
+    /// Blocking waits that slept in `wait_blocking`.
+    blocked: AtomicUsize,
+}
+
+impl Permits {
+    fn new(n: usize) -> Self {
+        Self {
+            available: AtomicUsize::new(n),
+            queue: Iocp::new(),
+            holders: AtomicUsize::new(0),
+            max_holders: AtomicUsize::new(0),
+            acquired: AtomicUsize::new(0),
+            via_completion: AtomicUsize::new(0),
+            via_waker: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
+        }
+    }
+
+    fn try_take(&self) -> bool {
+        self.available
+            .fetch_update(Acquire, Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn enter(&self) {
+        let now = self.holders.fetch_add(1, SeqCst) + 1;
+        self.max_holders.fetch_max(now, SeqCst);
+        self.acquired.fetch_add(1, SeqCst);
+    }
+
+    fn release(&self) {
+        self.holders.fetch_sub(1, SeqCst);
+        self.available.fetch_add(1, Release);
+        fence(SeqCst);
+        self.queue.notify_one();
+    }
+
+    fn count_path(&self, w: &IocpWaiter) {
+        match w.path() {
+            Some(IocpPath::Completion) => &self.via_completion,
+            Some(IocpPath::Waker) => &self.via_waker,
+            _ => return,
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    async fn acquire(&self) {
+        loop {
+            if self.try_take() {
+                return self.enter();
+            }
+            let w = Guard::new(&self.queue);
+            register(&self.queue, w.waiter()).await;
+            self.count_path(&w.waiter);
+            if self.try_take() {
+                // A notification received meanwhile belongs to somebody
+                // else: the guard passes it on.
+                drop(w);
+                return self.enter();
+            }
+            wait(&self.queue, w.waiter()).await;
+            w.idle();
+        }
+    }
+
+    fn acquire_blocking(&self) {
+        loop {
+            if self.try_take() {
+                return self.enter();
+            }
+            let w = Guard::new(&self.queue);
+            // SAFETY: as in `register`.
+            unsafe { self.queue.register(w.waiter(), Waker::noop()) };
+            fence(SeqCst);
+            if self.try_take() {
+                drop(w);
+                return self.enter();
+            }
+            // SAFETY: registered with this queue, not yet observed Ready.
+            unsafe { self.queue.wait_blocking(w.waiter()) };
+            self.blocked.fetch_add(1, Relaxed);
+            w.idle();
+        }
+    }
+}
+
+/// A registered waiter that, if dropped while still registered, cancels and
+/// passes on a notification it had received (what every primitive's `Drop`
+/// does).
+struct Guard<'a> {
+    queue: &'a Iocp,
+    waiter: Pin<Box<IocpWaiter>>,
+    armed: bool,
+}
+
+impl<'a> Guard<'a> {
+    fn new(queue: &'a Iocp) -> Self {
+        Self {
+            queue,
+            waiter: new_waiter(),
+            armed: true,
+        }
+    }
+
+    fn waiter(&self) -> Pin<&IocpWaiter> {
+        self.waiter.as_ref()
+    }
+
+    fn idle(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if self.armed && cancel(self.queue, self.waiter.as_ref()) {
+            self.queue.notify_one();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Detection and paths
+// ---------------------------------------------------------------------------
+
+#[test]
+fn probe_passes_under_wine_and_follows_the_disable_env() {
+    if forced_negative() {
+        assert!(
+            !Iocp::completion_supported(),
+            "the env hook must force the probe negative"
+        );
+    } else {
+        assert!(
+            Iocp::completion_supported(),
+            "posting a completion packet failed"
+        );
+    }
+    assert!(
+        Iocp::address_wait_supported(),
+        "WaitOnAddress not found (Windows 8+ and Wine have it)"
+    );
+    assert!(Iocp::completion_error().is_none());
+}
+
+#[test]
+fn compio_task_takes_the_completion_path() {
+    compio_runtime().block_on(async {
+        let q = Iocp::new();
+        let w = new_waiter();
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(compio_path()));
+        assert!(!poll_once(&q, w.as_ref()).await);
+        assert_eq!(w.path(), Some(compio_path()), "a pending poll keeps it");
+        assert!(q.notify_one());
+        wait(&q, w.as_ref()).await;
+        assert_eq!(w.path(), None, "idle after Ready");
+        assert!(!q.notify_one(), "nobody is left to select");
+    });
+    assert!(Iocp::completion_error().is_none());
+}
+
+#[test]
+fn futures_block_on_takes_the_waker_path() {
+    let q = Iocp::new();
+    futures::executor::block_on(async {
+        let w = new_waiter();
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(IocpPath::Waker));
+        assert!(!poll_once(&q, w.as_ref()).await);
+        assert!(q.notify_one());
+        wait(&q, w.as_ref()).await;
+    });
+}
+
+/// A waiter registered on a runtime and then polled by another executor on
+/// the same thread (no runtime there) finishes on the waker path.
+#[test]
+fn completion_waiter_polled_outside_the_runtime_moves_to_the_waker_path() {
+    let q = Iocp::new();
+    let w = new_waiter();
+    compio_runtime().block_on(async {
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(compio_path()));
+    });
+    futures::executor::block_on(async {
+        assert!(!poll_once(&q, w.as_ref()).await);
+        assert_eq!(w.path(), Some(IocpPath::Waker));
+        assert!(q.notify_one());
+        wait(&q, w.as_ref()).await;
+    });
+}
+
+#[test]
+fn blocked_thread_sleeps_in_wait_on_address() {
+    let _guard = hang_guard("blocked_thread_sleeps_in_wait_on_address");
+    let q = Iocp::new();
+    let w = new_waiter();
+    thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: `w` is idle, heap-pinned and used with `q` only.
+            unsafe { q.register(w.as_ref(), Waker::noop()) };
+            // SAFETY: registered, not yet observed Ready.
+            unsafe { q.wait_blocking(w.as_ref()) };
+        });
+        while w.path() != Some(IocpPath::Address) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        // Give the thread time to be asleep inside WaitOnAddress (not a
+        // correctness requirement: a wake before it sleeps is also caught).
+        thread::sleep(Duration::from_millis(20));
+        assert!(q.notify_one());
+    });
+    assert_eq!(w.path(), None);
+    assert!(!q.notify_one());
+}
+
+/// Blocking threads share the word: a notify that selects one wakes them all
+/// and exactly the selected one returns.
+#[test]
+fn notify_one_releases_exactly_the_selected_blocked_thread() {
+    let _guard = hang_guard("notify_one_releases_exactly_the_selected_blocked_thread");
+    const THREADS: usize = 3;
+    let q = Iocp::new();
+    let waiters: Vec<_> = (0..THREADS).map(|_| new_waiter()).collect();
+    let returned = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for w in &waiters {
+            let (q, returned) = (&q, &returned);
+            s.spawn(move || {
+                // SAFETY: idle, heap-pinned, used with `q` only.
+                unsafe { q.register(w.as_ref(), Waker::noop()) };
+                // SAFETY: registered, not yet observed Ready.
+                unsafe { q.wait_blocking(w.as_ref()) };
+                returned.fetch_add(1, SeqCst);
+            });
+        }
+        while !waiters.iter().all(|w| w.path() == Some(IocpPath::Address)) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        for n in 1..=THREADS {
+            assert!(q.notify_one());
+            while returned.load(SeqCst) < n {
+                thread::sleep(Duration::from_millis(1));
+            }
+            thread::sleep(Duration::from_millis(20));
+            assert_eq!(returned.load(SeqCst), n, "one notify, one thread");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Cross-thread: packets posted to a runtime asleep in its port
+// ---------------------------------------------------------------------------
+
+/// Waiters parked on a runtime that is asleep in `GetQueuedCompletionStatusEx`,
+/// notified one by one from this thread; each notify releases exactly one.
+#[test]
+fn parked_runtime_woken_from_another_thread_exactly() {
+    let _guard = hang_guard("parked_runtime_woken_from_another_thread_exactly");
+    const WAITERS: usize = 5;
+    let q = Arc::new(Iocp::new());
+    let registered = Arc::new(AtomicUsize::new(0));
+    let woken = Arc::new(AtomicUsize::new(0));
+    let runtime = {
+        let (q, registered, woken) = (q.clone(), registered.clone(), woken.clone());
+        thread::spawn(move || {
+            compio_runtime().block_on(async {
+                let tasks: Vec<_> = (0..WAITERS)
+                    .map(|_| {
+                        let (q, registered, woken) = (q.clone(), registered.clone(), woken.clone());
+                        compio::runtime::spawn(async move {
+                            let w = new_waiter();
+                            register(&q, w.as_ref()).await;
+                            assert_eq!(w.path(), Some(compio_path()));
+                            registered.fetch_add(1, SeqCst);
+                            wait(&q, w.as_ref()).await;
+                            woken.fetch_add(1, SeqCst);
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            })
+        })
+    };
+    while registered.load(SeqCst) < WAITERS {
+        thread::sleep(Duration::from_millis(1));
+    }
+    for n in 1..=WAITERS {
+        // Let the runtime fall asleep in its port.
+        thread::sleep(Duration::from_millis(10));
+        assert!(q.notify_one());
+        while woken.load(SeqCst) < n {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(woken.load(SeqCst), n);
+    }
+    runtime.join().unwrap();
+    assert!(!q.notify_one());
+    assert!(Iocp::completion_error().is_none());
+}
+
+/// Runs `tasks` tasks on a fresh runtime, each doing `rounds` rounds of
+/// acquire, yield, release.
+fn compio_worker(p: &Arc<Permits>, tasks: usize, rounds: usize) {
+    compio_runtime().block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let p = Arc::clone(p);
+                compio::runtime::spawn(async move {
+                    for _ in 0..rounds {
+                        p.acquire().await;
+                        yield_now().await;
+                        p.release();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn two_runtimes_share_one_queue_with_exact_counts() {
+    let _guard = hang_guard("two_runtimes_share_one_queue_with_exact_counts");
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 200;
+    for permits in [1, 2] {
+        let p = Arc::new(Permits::new(permits));
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
+            }
+        });
+        assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS);
+        assert!(p.max_holders.load(SeqCst) <= permits);
+        assert_eq!(p.available.load(SeqCst), permits);
+        if compio_path() == IocpPath::Completion {
+            assert!(p.via_completion.load(SeqCst) > 0, "no completion wait");
+            assert_eq!(p.via_waker.load(SeqCst), 0);
+        } else {
+            assert_eq!(p.via_completion.load(SeqCst), 0);
+        }
+    }
+    assert!(Iocp::completion_error().is_none());
+}
+
+#[test]
+fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
+    let _guard = hang_guard("blocking_threads_and_runtimes_mixed_with_exact_counts");
+    const TASKS: usize = 6;
+    const ROUNDS: usize = 150;
+    const BLOCKING_ROUNDS: usize = 300;
+    let p = Arc::new(Permits::new(1));
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
+        }
+        for _ in 0..2 {
+            s.spawn(|| {
+                for round in 0..BLOCKING_ROUNDS {
+                    p.acquire_blocking();
+                    // Now and then hold the permit long enough that the other
+                    // blocking thread certainly has to sleep.
+                    if round % 10 == 0 {
+                        thread::sleep(Duration::from_micros(200));
+                    } else {
+                        thread::yield_now();
+                    }
+                    p.release();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        p.acquired.load(SeqCst),
+        2 * TASKS * ROUNDS + 2 * BLOCKING_ROUNDS
+    );
+    assert_eq!(p.max_holders.load(SeqCst), 1);
+    assert_eq!(p.available.load(SeqCst), 1);
+    assert!(p.blocked.load(SeqCst) > 0, "no blocking thread ever slept");
+    if compio_path() == IocpPath::Completion {
+        assert!(p.via_completion.load(SeqCst) > 0);
+    }
+}
+
+/// The exactly-once post: a notifier on another thread races the owner's
+/// cancel (which must then post the op's packet itself) thousands of times.
+/// Every `true` notify is accounted for, by a wake-up or by a cancel that
+/// returned `true`. A double post would complete an op compio has freed (a
+/// crash or a corrupted driver, not a quiet failure).
+#[test]
+fn cancel_racing_a_cross_thread_notify_posts_exactly_once() {
+    let _guard = hang_guard("cancel_racing_a_cross_thread_notify_posts_exactly_once");
+    const ROUNDS: usize = 3000;
+    let q = Arc::new(Iocp::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let selected = Arc::new(AtomicUsize::new(0));
+    let notifier = {
+        let (q, stop, selected) = (q.clone(), stop.clone(), selected.clone());
+        thread::spawn(move || {
+            while !stop.load(SeqCst) {
+                if q.notify_one() {
+                    selected.fetch_add(1, SeqCst);
+                }
+                thread::yield_now();
+            }
+        })
+    };
+    let (mut passed_on, mut woken) = (0, 0);
+    compio_runtime().block_on(async {
+        for round in 0..ROUNDS {
+            let w = new_waiter();
+            register(&q, w.as_ref()).await;
+            if round % 3 == 0 {
+                yield_now().await;
+            }
+            if round % 5 == 0 && poll_once(&q, w.as_ref()).await {
+                woken += 1;
+                continue;
+            }
+            if cancel(&q, w.as_ref()) {
+                passed_on += 1;
+            }
+        }
+    });
+    stop.store(true, SeqCst);
+    notifier.join().unwrap();
+    assert_eq!(selected.load(SeqCst), passed_on + woken);
+    assert!(Iocp::completion_error().is_none());
+}
+
+// ---------------------------------------------------------------------------
+// The probe forced negative: the whole file again, in a child process
+// ---------------------------------------------------------------------------
+
+#[test]
+fn whole_file_passes_with_the_probe_forced_negative() {
+    if forced_negative() {
+        return; // we are the child
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(Iocp::DISABLE_ENV, "1")
+        .arg("--test-threads=2")
+        .output()
+        .expect("re-run this test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "fallback run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("test result: ok."), "{stdout}");
+    assert!(stdout.contains("cancel_racing_a_cross_thread"), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
