@@ -430,9 +430,11 @@ impl<B: WaitQueue> fmt::Debug for Condvar<B> {
     }
 }
 
-impl<B: WaitQueue> Default for Condvar<B> {
+/// On the default backend only, so that `Condvar::default()` needs no type
+/// annotation (other backends: `with_backend()`).
+impl Default for Condvar {
     fn default() -> Self {
-        Self::with_backend()
+        Self::new()
     }
 }
 

@@ -344,6 +344,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// assert_eq!(*mutex.blocking_lock(), 1);
     /// ```
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T, B> {
         crate::blocking::block_on("Mutex::blocking_lock", self.lock())
     }
@@ -365,6 +366,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// assert_eq!(*guard, 1);
     /// ```
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T, B> {
         crate::blocking::block_on("Mutex::blocking_lock_owned", self.lock_owned())
     }
@@ -404,11 +406,13 @@ impl<T: ?Sized + fmt::Debug, B: WaitQueue> fmt::Debug for Mutex<T, B> {
             Ok(guard) => d.field("data", &&*guard),
             Err(_) => d.field("data", &format_args!("<locked>")),
         };
-        d.field("strict_fifo", &self.is_strict_fifo()).finish()
+        d.finish()
     }
 }
 
-impl<T: Default, B: WaitQueue> Default for Mutex<T, B> {
+/// On the default backend only, so that `Mutex::default()` needs no type
+/// annotation (other backends: `with_backend(T::default())`).
+impl<T: Default> Default for Mutex<T> {
     fn default() -> Self {
         Self::with_backend(T::default())
     }
@@ -574,8 +578,8 @@ impl<T: ?Sized + fmt::Display, B: WaitQueue> fmt::Display for MutexGuard<'_, T, 
 
 /// Owned guard of a locked [`Mutex`] in an `Arc`: like [`MutexGuard`], but
 /// keeps the mutex alive and has no lifetime, so it can move into a spawned
-/// task.
-#[must_use = "if unused the mutex unlocks at once"]
+/// task. (Not `#[must_use]`, as in tokio: `mutex.lock_owned().await;` is a
+/// way to wait until the mutex is free.)
 pub struct OwnedMutexGuard<T: ?Sized, B: WaitQueue = DefaultBackend> {
     lock: Arc<Mutex<T, B>>,
 }

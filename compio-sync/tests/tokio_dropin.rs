@@ -121,3 +121,52 @@ fn misuse_panics_point_at_the_caller() {
     });
     assert!(file.ends_with(here), "blocking_acquire: {file}");
 }
+
+/// `Mutex`'s `Debug` is tokio's: the data, or `<locked>`, nothing else.
+#[test]
+fn mutex_debug_matches_tokio() {
+    let m = compio_sync::Mutex::new(7);
+    assert_eq!(format!("{m:?}"), "Mutex { data: 7 }");
+    let g = m.try_lock().unwrap();
+    assert_eq!(format!("{m:?}"), "Mutex { data: <locked> }");
+    drop(g);
+    let strict = compio_sync::Mutex::new(7).strict_fifo();
+    assert_eq!(format!("{strict:?}"), "Mutex { data: 7 }");
+}
+
+/// `m.lock_owned().await;` compiles without a warning, as in tokio: an
+/// `OwnedMutexGuard` is not `#[must_use]` (a `deny` turns the warning into
+/// an error, so this test fails to build if it comes back).
+#[test]
+#[deny(unused_must_use)]
+fn owned_guard_is_not_must_use() {
+    let m = Arc::new(compio_sync::Mutex::new(()));
+    Compio::block_on(async move {
+        m.clone().lock_owned().await;
+        m.clone().try_lock_owned().unwrap();
+    });
+}
+
+/// Trait constructors infer the default backend, as tokio code writes them.
+#[test]
+fn default_constructors_infer_the_backend() {
+    let m = compio_sync::Mutex::<u8>::default();
+    assert_eq!(*m.try_lock().unwrap(), 0);
+    let m: compio_sync::Mutex<Vec<u8>> = Default::default();
+    assert!(m.try_lock().unwrap().is_empty());
+    let cv = compio_sync::Condvar::default();
+    cv.notify_all();
+}
+
+/// `blocking_lock` misuse points at the caller.
+#[test]
+fn blocking_lock_panic_points_at_the_caller() {
+    let here = file!();
+    let m = compio_sync::Mutex::new(0);
+    let (file, _) = panic_location(|| {
+        Compio::block_on(async {
+            drop(m.blocking_lock());
+        })
+    });
+    assert!(file.ends_with(here), "blocking_lock: {file}");
+}
