@@ -19,7 +19,8 @@
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
 //! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
-//! `OnceCell`, and single-thread `local` variants.
+//! `OnceCell`, `SetOnce`, the channels, and the single-thread flavors of the
+//! primitives other than `Semaphore` and `Notify`.
 //!
 //! A `std::sync::Mutex` (or `parking_lot`'s) is the better choice for data
 //! that is never held across an `.await`: it is cheaper, and the async mutex
@@ -27,24 +28,73 @@
 //!
 //! # Porting from `tokio::sync`
 //!
-//! Change the import. Method names, return and error types, panics and cancel
-//! safety match tokio, with one deliberate difference: **fairness**. tokio's
-//! semaphore hands every released permit to the oldest waiter (strict FIFO),
-//! which under cross-thread contention costs a task switch, often a
-//! cross-thread wake, per operation (1.2-5.4 µs on the 2-vCPU machines we
-//! measure on). By default this crate lets a task that finds free permits
-//! take them (*barging*, 40-250 ns there), and bounds starvation instead: a
-//! waiter that has waited longer than [`STARVATION_BOUND`], or an
-//! `acquire_many(n)` at the head of the queue, gets released permits handed
-//! to it directly. For tokio's exact order, build the primitive with
-//! `.strict_fifo()`:
+//! Change the import. Method names, return and error types, panics, cancel
+//! safety and `MAX_PERMITS` match tokio's. With `.strict_fifo()` the order
+//! in which waiters are served is tokio's exactly: a released permit is
+//! handed to the oldest waiter at once, `available_permits()` never counts a
+//! permit a waiter is owed, and an `acquire_many(n)` at the head is woken
+//! once, when it can be served.
+//!
+//! ## Differences from tokio
+//!
+//! The one deliberate difference is **fairness**, and what follows from it.
+//! tokio hands every released permit to the oldest waiter (strict FIFO),
+//! which under cross-thread contention costs a task switch, usually a
+//! cross-thread wake-up, per operation. By default this crate lets a task
+//! that finds free permits take them, even while others wait (*barging*),
+//! which keeps a hot permit on the thread that uses it and is many times
+//! faster under contention ([BENCHMARKS.md] has the figures). Starvation is
+//! bounded instead: a waiter passed over for longer than
+//! [`STARVATION_BOUND`], or an `acquire_many(n > 1)` at the head of the
+//! queue, closes the fast path and has the permits handed to it.
+//!
+//! What follows from barging, on the default policy only:
+//!
+//! * `try_acquire` (and `try_lock`) can succeed while tasks wait, as long as
+//!   nobody is starving:
+//!
+//!   ```
+//!   # compio::runtime::Runtime::new().unwrap().block_on(async {
+//!   use compio_sync::Semaphore;
+//!
+//!   let sem = Semaphore::new(0);
+//!   let mut waiter = std::pin::pin!(sem.acquire());
+//!   assert!(futures::poll!(waiter.as_mut()).is_pending());
+//!   sem.add_permits(1);
+//!   // tokio would have handed the permit to `waiter`; here it is free until
+//!   // `waiter` runs, and a barging task may take it.
+//!   assert_eq!(sem.available_permits(), 1);
+//!   assert!(sem.try_acquire().is_ok());
+//!   # });
+//!   ```
+//!
+//! * The order in which waiters are served is roughly, not strictly, FIFO: a
+//!   woken waiter that finds the permits taken queues again at the head.
+//! * Permits that a starving `acquire_many` waits for stay in
+//!   `available_permits()` (tokio counts them as given to it), but no barging
+//!   task can take them.
+//!
+//! For tokio's exact behaviour, build the primitive with `.strict_fifo()`:
 //!
 //! ```
+//! # compio::runtime::Runtime::new().unwrap().block_on(async {
 //! use compio_sync::Semaphore;
 //!
-//! let fair = Semaphore::new(4).strict_fifo();
-//! assert!(fair.is_strict_fifo());
+//! let sem = Semaphore::new(0).strict_fifo();
+//! let mut waiter = std::pin::pin!(sem.acquire());
+//! assert!(futures::poll!(waiter.as_mut()).is_pending());
+//! sem.add_permits(1);
+//! assert_eq!(sem.available_permits(), 0, "handed to the waiter, as in tokio");
+//! assert!(sem.try_acquire().is_err());
+//! # });
 //! ```
+//!
+//! Two behaviours need the `tokio` feature when the ported code still runs
+//! on a tokio runtime: tokio's cooperative budget (a loop that re-locks a
+//! mutex on a `current_thread` runtime yields to other tasks) and tokio's
+//! panic for a blocking call (`blocking_lock`, `blocking_acquire`) inside
+//! the runtime. Without the feature, add a `tokio::task::yield_now().await`
+//! to such loops.
 //!
 //! # Backends
 //!
@@ -73,6 +123,7 @@
 //! everywhere, remember `.strict_fifo()` on each primitive.
 //!
 //! [compio]: https://docs.rs/compio
+//! [BENCHMARKS.md]: https://github.com/compio-rs/compio-sync/blob/main/BENCHMARKS.md
 //! [`tokio::sync`]: https://docs.rs/tokio/latest/tokio/sync/index.html
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
