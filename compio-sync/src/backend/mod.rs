@@ -8,9 +8,9 @@
 //! ```text
 //!   waiter                                notifier
 //!   ------                                --------
-//!   queue.register(node, waker)           change the condition (atomic RMW)
+//!   queue.register(node, waker, tag)      change the condition (atomic RMW)
 //!   fence(SeqCst)                         fence(SeqCst)
-//!   re-check the condition                queue.notify_one()
+//!   re-check the condition                queue.notify_one(wakeup)
 //!   if unmet: return Pending
 //! ```
 //!
@@ -20,37 +20,38 @@
 //! the same shape (`register` snapshots the futex word, `notify` bumps it), so
 //! one trait fits list-based queues and futex-based ones alike.
 //!
+//! A notify hands the waiter it selects a *wake-up value*, and
+//! [`notify_while`](WaitQueue::notify_while) lets the notifier look at each
+//! waiter's *tag* in queue order and hand it something (permits) before it
+//! is woken: a primitive learns why its task woke, with nothing to re-check,
+//! as maitake-sync's `Wakeup` and tokio's permit assignment do.
+//!
 //! | backend | what it is | allocation per wait | wake order |
 //! |---|---|---|---|
 //! | [`MutexVecDeque`] | `std::sync::Mutex<VecDeque<..>>` (the baseline) | amortised `VecDeque` growth | FIFO |
 //! | [`Intrusive`] | intrusive doubly-linked list, nodes pinned in the futures | none | FIFO |
-//! | [`ParkingLotHybrid`] | lock-free slot (`AtomicWaker`) for a lone waiter, `parking_lot::Mutex` list for the rest | amortised `VecDeque` growth | FIFO |
+//! | [`ParkingLotHybrid`] | lock-free slot for a lone waiter, `parking_lot::Mutex` list for the rest | amortised `VecDeque` growth | FIFO |
 //! | [`SegQueue`] | `Arc` handles in a lock-free `crossbeam_queue::SegQueue`; notifiers take turns on a consumer lock | one `Arc` per wait | FIFO (`notify_last` = `notify_one`) |
 //! | `IoUringFutex` (Linux, feature `io-uring-futex`) | the intrusive list for selection; waiters park on one futex word via io_uring `FUTEX_WAIT` or `futex(2)`, else on their waker | one compio op per io_uring wait | FIFO |
+//! | `Iocp` (Windows, feature `iocp`) | the intrusive list for selection; waiters park as IOCP completions on their runtime's port, or in `WaitOnAddress`, else on their waker | one compio op per completion wait | FIFO |
 //!
 //! [`DefaultBackend`] names the one the primitives use when none is chosen.
 //!
 //! # Choosing a backend
 //!
-//! Measured in one run of the comparison binary (`compio-sync-bench --quick`,
-//! 2 vCPUs, default policy, ratios to tokio's Semaphore in the same run):
-//!
-//! | backend | S3: 64 tasks, 1 permit, 1 runtime | S4: 2 runtimes, 1 permit | S4: 4 runtimes, 1 permit | heap allocations per contended acquire |
-//! |---|---|---|---|---|
-//! | [`MutexVecDeque`] | 714 ns (0.87) | 931 ns (0.24) | 844 ns (0.24) | 0 |
-//! | [`ParkingLotHybrid`] | 690 ns (0.84) | 999 ns (0.26) | 901 ns (0.26) | 0 |
-//! | [`SegQueue`] | 907 ns (1.10) | 913 ns (0.24) | 883 ns (0.25) | 1.02 |
-//! | [`Intrusive`] | 725 ns (0.88) | 975 ns (0.25) | 807 ns (0.23) | 0 |
-//! | `IoUringFutex` | 2980 ns (3.62) | 2086 ns (0.54) | 983 ns (0.28) | 1.08 |
-//!
-//! The four userspace queues are within run-to-run noise of each other (about
-//! ±30% on S4 on these machines): the cost of contention is the cross-thread
-//! wake-up and the fairness policy, not the queue. Keep the default
-//! ([`Intrusive`]: no allocation, FIFO) unless you have a reason:
+//! The comparison binary measures every backend side by side
+//! ([BENCHMARKS.md] is its latest dated report). What it shows, and what to
+//! expect on other machines: the four userspace queues are within
+//! run-to-run noise of each other, because the cost of contention is the
+//! cross-thread wake-up and the fairness policy, not the queue. Keep the
+//! default ([`Intrusive`]: no allocation, FIFO) unless you have a reason:
 //! [`MutexVecDeque`] is the simplest to audit; [`SegQueue`] never blocks a
-//! registering or cancelling task on a lock; `IoUringFutex` lets plain threads
-//! (`blocking_*`) and tasks sleep on one futex word, at the price of a kernel
-//! round trip per wait (see its docs).
+//! registering task on a lock; `IoUringFutex` lets plain threads
+//! (`blocking_*`) and tasks sleep on one futex word, at the price of a
+//! kernel round trip per wait (several times a waker round trip on one
+//! runtime; see its docs); `Iocp` is its Windows twin.
+//!
+//! [BENCHMARKS.md]: https://github.com/compio-rs/compio-sync/blob/main/BENCHMARKS.md
 //!
 //! # Platform selection
 //!
@@ -100,6 +101,11 @@ mod list;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
 mod seg_queue;
+#[cfg(any(
+    all(target_os = "linux", feature = "io-uring-futex", not(loom)),
+    all(windows, feature = "iocp", not(loom))
+))]
+mod thread_bound;
 mod waker_cell;
 
 #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
