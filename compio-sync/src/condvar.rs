@@ -415,7 +415,7 @@ impl<B: WaitQueue> Condvar<B> {
     /// waits to be notified.
     fn park<G>(&self, guard: G) -> Park<'_, B, G> {
         Park {
-            cv: self,
+            condvar: self,
             guard: Some(guard),
             queued: false,
             waiter: B::new_waiter(),
@@ -452,10 +452,10 @@ impl<B: WaitQueue> Drop for PassOn<'_, B> {
 ///
 /// `!Unpin`: its node lives inside it.
 struct Park<'c, B: WaitQueue, G> {
-    cv: &'c Condvar<B>,
+    condvar: &'c Condvar<B>,
     /// The guard to drop once queued; `None` from the first poll on.
     guard: Option<G>,
-    /// `waiter` is registered in `cv.queue` and not yet observed `Ready`.
+    /// `waiter` is registered in `condvar.queue` and not yet observed `Ready`.
     queued: bool,
     waiter: B::Waiter,
     _pin: PhantomPinned,
@@ -470,10 +470,10 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
         // SAFETY: `waiter` is never moved out of `self`, which is pinned, so
         // pinning a shared reference to it is sound; the other fields are
         // not structurally pinned.
-        let (cv, guard, queued, waiter) = unsafe {
+        let (condvar, guard, queued, waiter) = unsafe {
             let this = self.get_unchecked_mut();
             (
-                this.cv,
+                this.condvar,
                 &mut this.guard,
                 &mut this.queued,
                 Pin::new_unchecked(&this.waiter),
@@ -481,9 +481,9 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
         };
         if let Some(guard) = guard.take() {
             // SAFETY: the waiter is idle (first poll); it is only used with
-            // `cv.queue`; it stays pinned in this future, whose `Drop`
+            // `condvar.queue`; it stays pinned in this future, whose `Drop`
             // cancels it while `queued`.
-            unsafe { cv.queue.register(waiter, cx.waker(), 0) };
+            unsafe { condvar.queue.register(waiter, cx.waker(), 0) };
             // Recorded after `register`: if its clone of the waker (user
             // code) panics, the waiter is left idle (contract point 7), so
             // there is nothing to cancel; the guard unlocks as it unwinds,
@@ -496,8 +496,8 @@ impl<B: WaitQueue, G> Future for Park<'_, B, G> {
         if !*queued {
             return Poll::Ready(None);
         }
-        // SAFETY: registered with `cv.queue` and not yet observed `Ready`.
-        let woken = std::task::ready!(unsafe { cv.queue.poll_wait(waiter, cx) });
+        // SAFETY: registered with `condvar.queue` and not yet observed `Ready`.
+        let woken = std::task::ready!(unsafe { condvar.queue.poll_wait(waiter, cx) });
         *queued = false;
         Poll::Ready(Some(woken.wakeup))
     }
@@ -507,14 +507,14 @@ impl<B: WaitQueue, G> Drop for Park<'_, B, G> {
     fn drop(&mut self) {
         if self.queued {
             // SAFETY: `queued` means the waiter was registered (so pinned
-            // since, by the first poll) with `cv.queue` and is not idle.
+            // since, by the first poll) with `condvar.queue` and is not idle.
             let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
-            // SAFETY: only ever used with `cv.queue`.
-            let cancelled = unsafe { self.cv.queue.cancel(waiter) };
+            // SAFETY: only ever used with `condvar.queue`.
+            let cancelled = unsafe { self.condvar.queue.cancel(waiter) };
             if let Cancelled::Notified(Woken { wakeup: ONE, .. }) = cancelled {
                 // Picked by `notify_one` but never completed: pass it on. (A
                 // `notify_all` reached everyone; nothing to pass on.)
-                self.cv.queue.notify_one(ONE);
+                self.condvar.queue.notify_one(ONE);
             }
         }
         // A guard still here (never polled) is dropped after this, unlocking.

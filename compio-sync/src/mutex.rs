@@ -74,7 +74,7 @@ use crate::{
 /// ```
 pub struct Mutex<T: ?Sized, B: WaitQueue = DefaultBackend> {
     /// One permit: held exactly while a guard exists.
-    s: Semaphore<B>,
+    semaphore: Semaphore<B>,
     /// The data. Accessed only through a guard (which holds the permit) or
     /// through `&mut self`.
     ///
@@ -156,7 +156,7 @@ impl<T, B: WaitQueue> Mutex<T, B> {
     /// ```
     pub fn with_backend(value: T) -> Self {
         Self {
-            s: Semaphore::with_backend(1),
+            semaphore: Semaphore::with_backend(1),
             c: UnsafeCell::new(value),
         }
     }
@@ -175,7 +175,7 @@ impl<T, B: WaitQueue> Mutex<T, B> {
     #[cfg(not(loom))]
     pub const fn const_with_backend(value: T) -> Self {
         Self {
-            s: Semaphore::const_with_backend(1),
+            semaphore: Semaphore::const_with_backend(1),
             c: UnsafeCell::new(value),
         }
     }
@@ -197,7 +197,7 @@ impl<T, B: WaitQueue> Mutex<T, B> {
     /// ```
     #[must_use]
     pub const fn strict_fifo(mut self) -> Self {
-        self.s.set_strict_fifo();
+        self.semaphore.set_strict_fifo();
         self
     }
 
@@ -224,7 +224,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// assert!(!mutex.is_strict_fifo());
     /// ```
     pub fn is_strict_fifo(&self) -> bool {
-        self.s.is_strict_fifo()
+        self.semaphore.is_strict_fifo()
     }
 
     /// Locks the mutex, waiting until it is free.
@@ -247,7 +247,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// # });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T, B> {
-        match self.s.acquire().await {
+        match self.semaphore.acquire().await {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a mutex's semaphore is never closed"),
         }
@@ -294,7 +294,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// # });
     /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T, B> {
-        match self.s.acquire().await {
+        match self.semaphore.acquire().await {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a mutex's semaphore is never closed"),
         }
@@ -386,7 +386,7 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     }
 
     fn try_acquire(&self) -> Result<(), TryLockError> {
-        match self.s.try_acquire() {
+        match self.semaphore.try_acquire() {
             Ok(permit) => {
                 permit.forget();
                 Ok(())
@@ -494,11 +494,11 @@ impl<'a, T: ?Sized, B: WaitQueue> MutexGuard<'a, T, B> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let data = NonNull::from(f(&mut *this));
-        let s = &this.lock.s;
+        let semaphore = &this.lock.semaphore;
         // The permit moves to the mapped guard, which releases it.
         std::mem::forget(this);
         MappedMutexGuard {
-            s,
+            semaphore,
             data,
             marker: PhantomData,
         }
@@ -529,11 +529,11 @@ impl<'a, T: ?Sized, B: WaitQueue> MutexGuard<'a, T, B> {
         let Some(data) = f(&mut *this).map(NonNull::from) else {
             return Err(this);
         };
-        let s = &this.lock.s;
+        let semaphore = &this.lock.semaphore;
         // The permit moves to the mapped guard, which releases it.
         std::mem::forget(this);
         Ok(MappedMutexGuard {
-            s,
+            semaphore,
             data,
             marker: PhantomData,
         })
@@ -560,7 +560,7 @@ impl<T: ?Sized, B: WaitQueue> DerefMut for MutexGuard<'_, T, B> {
 
 impl<T: ?Sized, B: WaitQueue> Drop for MutexGuard<'_, T, B> {
     fn drop(&mut self) {
-        self.lock.s.release(1);
+        self.lock.semaphore.release(1);
     }
 }
 
@@ -691,7 +691,7 @@ impl<T: ?Sized, B: WaitQueue> DerefMut for OwnedMutexGuard<T, B> {
 
 impl<T: ?Sized, B: WaitQueue> Drop for OwnedMutexGuard<T, B> {
     fn drop(&mut self) {
-        self.lock.s.release(1);
+        self.lock.semaphore.release(1);
     }
 }
 
@@ -711,7 +711,7 @@ impl<T: ?Sized + fmt::Display, B: WaitQueue> fmt::Display for OwnedMutexGuard<T,
 #[must_use = "if unused the mutex unlocks at once"]
 pub struct MappedMutexGuard<'a, T: ?Sized, B: WaitQueue = DefaultBackend> {
     /// The mutex's semaphore: this guard holds its permit.
-    s: &'a Semaphore<B>,
+    semaphore: &'a Semaphore<B>,
     /// Points into the mutex's data; valid while the permit is held.
     data: NonNull<T>,
     marker: PhantomData<&'a mut T>,
@@ -744,11 +744,11 @@ impl<'a, T: ?Sized, B: WaitQueue> MappedMutexGuard<'a, T, B> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let data = NonNull::from(f(&mut *this));
-        let s = this.s;
+        let semaphore = this.semaphore;
         // The permit moves to the new guard.
         std::mem::forget(this);
         MappedMutexGuard {
-            s,
+            semaphore,
             data,
             marker: PhantomData,
         }
@@ -778,11 +778,11 @@ impl<'a, T: ?Sized, B: WaitQueue> MappedMutexGuard<'a, T, B> {
         let Some(data) = f(&mut *this).map(NonNull::from) else {
             return Err(this);
         };
-        let s = this.s;
+        let semaphore = this.semaphore;
         // The permit moves to the new guard.
         std::mem::forget(this);
         Ok(MappedMutexGuard {
-            s,
+            semaphore,
             data,
             marker: PhantomData,
         })
@@ -808,7 +808,7 @@ impl<T: ?Sized, B: WaitQueue> DerefMut for MappedMutexGuard<'_, T, B> {
 
 impl<T: ?Sized, B: WaitQueue> Drop for MappedMutexGuard<'_, T, B> {
     fn drop(&mut self) {
-        self.s.release(1);
+        self.semaphore.release(1);
     }
 }
 
@@ -952,7 +952,7 @@ impl<T: ?Sized, U: ?Sized, B: WaitQueue> DerefMut for OwnedMappedMutexGuard<T, U
 
 impl<T: ?Sized, U: ?Sized, B: WaitQueue> Drop for OwnedMappedMutexGuard<T, U, B> {
     fn drop(&mut self) {
-        self.lock.s.release(1);
+        self.lock.semaphore.release(1);
     }
 }
 
