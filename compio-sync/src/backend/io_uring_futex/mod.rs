@@ -15,7 +15,7 @@
 //! | `bits.rs` | the futex-bit allocator (which bitset bit each kernel-parked waiter sleeps on) |
 //! | `sys.rs` | the raw `futex(2)` wait and wake calls |
 //! | `probe.rs` | the global probe: may this process, this thread use the io_uring path? |
-//! | `thread_bound.rs` | [`ThreadBound`](thread_bound::ThreadBound): the op's `!Send` parts inside a `Send` waiter |
+//! | `../thread_bound.rs` (shared with `Iocp`) | `ThreadBound`: the op's `!Send` parts inside a `Send` waiter |
 //!
 //! The design, which path a wait takes when and the private/shared futex
 //! answer are documented on [`IoUringFutex`], so that they render with the
@@ -27,7 +27,6 @@ mod op;
 mod probe;
 mod sys;
 mod syscall_wait;
-mod thread_bound;
 
 use std::{
     cell::Cell,

@@ -18,7 +18,7 @@ use compio_driver::{IourOpCode, OpEntry};
 use compio_runtime::{Runtime, Submit};
 use io_uring::opcode::FutexWait;
 
-use super::{probe, thread_bound::ThreadBound};
+use super::{super::thread_bound::ThreadBound, probe};
 
 /// futex2 size flag (`linux/futex.h`): the futex word is 32 bits wide.
 /// Without it the kernel rejects the op (`EINVAL`).

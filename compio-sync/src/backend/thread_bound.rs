@@ -1,11 +1,13 @@
 //! [`ThreadBound`]: a value that may only be used or dropped on the thread
 //! that created it, inside a type that must be `Send`.
 //!
-//! compio's `Submit` future (an in-flight io_uring op) holds an `Rc` to its
-//! runtime's driver, while a [`FutexWaiter`](super::FutexWaiter) must be
-//! `Send`. The waiter keeps its op in a `ThreadBound`: on the op's thread it
-//! is polled and dropped as usual; anywhere else it is never touched and is
-//! leaked instead, which is sound and keeps the kernel wait's memory alive.
+//! Shared by the two kernel-transport backends. compio's `Submit` future
+//! (an op in flight on a runtime: `IoUringFutex`'s io_uring `FUTEX_WAIT`,
+//! `Iocp`'s parked completion) holds an `Rc` to its runtime's driver, while
+//! the waiters (`FutexWaiter`, `IocpWaiter`) must be `Send`. A waiter keeps
+//! its op in a `ThreadBound`: on the op's thread it is polled and dropped as
+//! usual; anywhere else it is never touched and is leaked instead, which is
+//! sound and keeps the op's memory (the kernel wait, the `OVERLAPPED`) alive.
 //! That happens only if a pinned future that waited on a compio runtime is
 //! moved to another thread before its wait ends.
 
