@@ -1,37 +1,52 @@
-//! [`Iocp`] (Windows): waiting tasks park as IOCP completions on their compio
-//! runtime's port; blocking threads sleep in `WaitOnAddress`.
+//! [`Iocp`] (Windows): the queue, its waiter and its [`WaitQueue`]
+//! implementation. Waiters are selected in the shared intrusive list
+//! (`list.rs`); waiting tasks park as IOCP completions on their compio
+//! runtime's port, blocking threads sleep in `WaitOnAddress`, and everything
+//! else waits on its waker.
+//!
+//! This file holds the queue's state, the waker path and the `WaitQueue`
+//! implementation. The other jobs have their own files, split as the Linux
+//! twin's (`io_uring_futex/`) are:
+//!
+//! | file | job |
+//! |---|---|
+//! | `completion_wait.rs` | the completion path: submit and link in `register`, poll the op in `poll_wait` |
+//! | `address_wait.rs` | the `WaitOnAddress` path of `wait_blocking`, and its parking fallback |
+//! | `deliver.rs` | the notify side: the list hooks that claim parks under the lock, and the posts and address wakes after it |
+//! | `op.rs` | the compio op a completion-path waiter parks as, and its exactly-once completion ([`Park`](op::Park)) |
+//! | `sys.rs` | the Win32 calls: posting a packet, `WaitOnAddress`/`WakeByAddressAll`, the packet round trip of the probe |
+//! | `probe.rs` | the global probe: may this process, this thread use the completion path? |
+//! | `../thread_bound.rs` (shared with `IoUringFutex`) | `ThreadBound`: the op's `!Send` parts inside a `Send` waiter |
 //!
 //! The design, which path a wait takes when, and what was verified where are
 //! documented on [`Iocp`], so that they render with the type (this module is
-//! private). The files split as the Linux twin's concerns do:
-//! `op.rs` is the compio op and its exactly-once completion, `sys.rs` the
-//! Win32 calls and the probe; this file is the queue (selection in the
-//! shared intrusive list, `list.rs`).
+//! private).
 
+mod address_wait;
+mod completion_wait;
+mod deliver;
 mod op;
+mod probe;
 mod sys;
 
 use std::{
-    any::Any,
     cell::RefCell,
     io,
-    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     pin::Pin,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicI32, AtomicU32},
-    },
+    sync::{Arc, atomic::AtomicU32},
     task::{Context, Poll, Waker},
-    thread,
 };
 
-use compio_driver::DriverType;
-use compio_runtime::{Runtime, Submit};
+use compio_runtime::Submit;
 
-use self::op::{Park, ParkOp, ThreadBound};
+use self::{
+    deliver::Wakes,
+    op::{Park, ParkOp},
+};
 use super::{
-    WaitQueue,
+    Cancelled, Select, WaitQueue, Woken,
     list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    thread_bound::ThreadBound,
 };
 use crate::loom::{
     Mutex, ParkingMutex,
@@ -66,12 +81,16 @@ pub enum IocpPath {
 ///
 /// **Selection is userspace, IOCP is the transport.** Waiters are linked in
 /// the FIFO list that [`Intrusive`](super::Intrusive) uses (nodes pinned
-/// inside the waiting futures), and a notifier picks a waiter and marks it
-/// notified under the list lock. That mark *is* the notification: it makes
-/// `notify_one` exact (`true` only after a specific waiting waiter was
-/// marked, whose next `poll_wait` returns `Ready` and whose `cancel` returns
-/// `true`). The completion packet or the address wake only carries the
-/// wake-up; a woken waiter re-reads its own state before believing anything.
+/// inside the waiting futures), and a notifier picks a waiter, writes the
+/// wake-up value into its node and marks it notified under the list lock.
+/// That mark *is* the notification: it makes every notify exact
+/// (`notify_one` returns `true` only after a specific waiting waiter was
+/// marked, whose next `poll_wait` returns `Ready` with the notifier's
+/// [`Woken`], or whose `cancel` returns [`Cancelled::Notified`] with it).
+/// `notify_while` offers waiters to its selector under the same lock, and
+/// the tag the selector leaves is in the node too. The completion packet or
+/// the address wake only carries the *wake-up*, never a value; a woken
+/// waiter re-reads its own state before believing anything.
 ///
 /// **A waiting task is an IOCP operation.** On a compio runtime, `register`
 /// submits a compio op (an `OpCode` whose `operate` starts nothing and
@@ -92,9 +111,9 @@ pub enum IocpPath {
 /// "notified" (or "cancelled", which the waiter handles by re-checking on
 /// the waker path).
 ///
-/// **Why a posted packet and not a wait packet.** The research text also
-/// suggests an event object bound to the port with
-/// `NtAssociateWaitCompletionPacket`. That costs an event per wait plus
+/// **Why a posted packet and not a wait packet.** An event object bound to
+/// the port with `NtAssociateWaitCompletionPacket` would also work. That
+/// costs an event per wait plus
 /// `NtCreateWaitCompletionPacket`/`NtAssociateWaitCompletionPacket`/`SetEvent`
 /// calls, and compio's own event ops take that route only behind its
 /// `iocp-wait-packet` feature (by default through a thread-pool wait). A
@@ -111,9 +130,10 @@ pub enum IocpPath {
 /// sleep again (blocking threads are expected to be few).
 ///
 /// **Cancel after wake** is exact: [`cancel`](WaitQueue::cancel) returns
-/// `true` iff the waiter was marked and the owner had not observed it, and
-/// the caller passes the notification on. Whether the packet had arrived is
-/// irrelevant: the mark, not the packet, is the notification.
+/// [`Cancelled::Notified`] iff the waiter was marked and the owner had not
+/// observed it, and the caller passes the notification on. Whether the
+/// packet had arrived is irrelevant: the mark, not the packet, is the
+/// notification.
 ///
 /// # Which path a wait takes
 ///
@@ -142,7 +162,8 @@ pub enum IocpPath {
 /// case) and the completion path is turned off for the rest of the process,
 /// with the error kept for [`completion_error`](Self::completion_error). A
 /// completion that carries an error moves that wait to the waker path and
-/// is recorded the same way. Either way the switch is made under the list
+/// is recorded the same way (an abort by compio's own cancel tokens is a
+/// cancellation, not an error). Either way the switch is made under the list
 /// lock and followed by a re-check, so no wake-up is lost. A blocking thread
 /// whose `WaitOnAddress` fails parks on a waker instead.
 ///
@@ -158,17 +179,15 @@ pub enum IocpPath {
 /// are alike. The comparison binary's S5 (two threads) and S5b (one
 /// runtime) rows measure exactly this.
 ///
-/// **Measured under Wine only** (`BENCHMARKS-wine.md`, generated by
-/// `wine-cargo run --release -p compio-sync-bench -- --quick --scenario S5
-/// --scenario S3 ...`; Wine figures, not Windows ones). Across threads (S5)
-/// the completion path costs about what the waker path costs (p50 within
-/// 1-1.5x of [`Intrusive`](super::Intrusive) in three runs). On one runtime
-/// (S5b) it costs about 80 to 1400 times the waker path's 0.4 us per round
-/// trip, depending on the run: under Wine every posted packet and every
-/// dequeue is a request to the `wineserver` process, and the figure is set
-/// by how fast that process is scheduled, not by this crate. On Windows
-/// both are system calls; the one-runtime cost there is still to be
-/// measured on a real Windows machine.
+/// **Measured under Wine only** (figures in `BENCHMARKS-wine.md`, generated
+/// by the comparison binary under `wine-cargo`; Wine figures, not Windows
+/// ones). Across threads (S5) the completion path costs about what the waker
+/// path costs. On one runtime (S5b) it costs orders of magnitude more than
+/// the waker path, and the factor varies widely from run to run: under Wine
+/// every posted packet and every dequeue is a request to the `wineserver`
+/// process, so the figure is set by how fast that process is scheduled, not
+/// by this crate. On Windows both are system calls; the one-runtime cost
+/// there is still to be measured on a real Windows machine.
 ///
 /// **Choose it** when plain threads and compio tasks contend on the same
 /// primitive and the threads should sleep in the kernel (`WaitOnAddress`),
@@ -183,17 +202,19 @@ pub enum IocpPath {
 /// completion ports): every contract suite (Semaphore, Mutex, Notify,
 /// Condvar, the raw queue suite), the hostile-waker suite and the soak, on
 /// compio (completion path) and on `futures::executor` (waker path);
-/// `tests/iocp.rs` (which path each waiter takes, packets posted to a
-/// runtime asleep in its port, a cancel racing a cross-thread notify, mixed
-/// runtimes and blocking threads with exact counts, the whole file again
-/// with the probe forced negative); and the comparison binary. Wine
-/// implements completion ports, `PostQueuedCompletionStatus` and
-/// `WaitOnAddress` in its own `ntdll`/`wineserver`, so these runs check the
-/// protocol (exactly-once posting, cancel races, fallbacks), not Windows'
-/// kernel. Needs a real Windows machine: the cost figures, the behaviour of
-/// the kernel's completion queue under load, and a driver teardown while a
-/// notifier is mid-post (the port lifetime argument above relies on the
-/// kernel's handle reference during `PostQueuedCompletionStatus`).
+/// `tests/iocp.rs` (which path each waiter takes, wake-up values and tags on
+/// each path, `notify_while` and `register_front` with parked runtimes and
+/// blocked threads, packets posted to a runtime asleep in its port, a cancel
+/// racing a cross-thread notify, mixed runtimes and blocking threads with
+/// exact counts, the whole file again with the probe forced negative); and
+/// the comparison binary. Wine implements completion ports,
+/// `PostQueuedCompletionStatus` and `WaitOnAddress` in its own
+/// `ntdll`/`wineserver`, so these runs check the protocol (exactly-once
+/// posting, cancel races, fallbacks), not Windows' kernel. Needs a real
+/// Windows machine: the cost figures, the behaviour of the kernel's
+/// completion queue under load, and a driver teardown while a notifier is
+/// mid-post (the port lifetime argument above relies on the kernel's handle
+/// reference during `PostQueuedCompletionStatus`).
 ///
 /// **A compio caveat** (compio-driver 0.12's IOCP driver, not this crate):
 /// the driver does not read its port while its own waker has been woken
@@ -204,8 +225,10 @@ pub enum IocpPath {
 ///
 /// # Fairness
 ///
-/// `notify_one` is strict FIFO and `notify_last` LIFO, because selection
-/// happens in the list. Both fairness policies are supported.
+/// `notify_one` is strict FIFO (registration order), `notify_last` is LIFO
+/// and `notify_while` offers waiters oldest first, because selection
+/// happens in the list; [`register_front`](WaitQueue::register_front) links
+/// at the head on every path. Both fairness policies are supported.
 pub struct Iocp {
     list: Mutex<List>,
     /// The blocking threads' event count: bumped by every notify that
@@ -215,8 +238,8 @@ pub struct Iocp {
 
 /// The per-wait node of an [`Iocp`]; one lives in each waiting future.
 pub struct IocpWaiter {
-    /// State, links, epoch and waker (see `list::Node`). The waker is `None`
-    /// on the completion and address paths.
+    /// State, links, epoch, waker, tag and wake-up value (see `list::Node`).
+    /// The waker is `None` on the completion and address paths.
     node: Node<Self>,
     /// `VIA_*`: how a notifier must wake this waiter. Written by the owner
     /// under the list lock, read by notifiers under the lock and by the owner
@@ -249,49 +272,6 @@ unsafe impl Send for IocpWaiter {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for IocpWaiter {}
 
-/// What a notify must do after the list lock is released.
-#[derive(Default)]
-struct Wakes {
-    /// The first claimed park of a selected completion-path waiter, to post
-    /// (kept apart so that `notify_one` does not allocate).
-    park: Option<Arc<Park>>,
-    /// The others (`notify_all`).
-    more_parks: Vec<Arc<Park>>,
-    /// A selected waiter sleeps in `WaitOnAddress`.
-    address: bool,
-    /// The first panic of a fallback waker, resumed once the notify is done.
-    panic: Option<Box<dyn Any + Send>>,
-}
-
-impl Wakes {
-    fn push(&mut self, park: Arc<Park>) {
-        match self.park {
-            None => self.park = Some(park),
-            Some(_) => self.more_parks.push(park),
-        }
-    }
-
-    /// Ends the notify: resumes the first panic a fallback waker raised.
-    fn finish(mut self) {
-        let panic = self.panic.take();
-        drop(self);
-        if let Some(payload) = panic {
-            resume_unwind(payload);
-        }
-    }
-}
-
-impl Drop for Wakes {
-    fn drop(&mut self) {
-        // Reached with a panic kept only if the notify itself unwinds (a
-        // list waker's panic): dropping a payload is user code and could
-        // panic again while unwinding, so it is leaked.
-        if let Some(payload) = self.panic.take() {
-            std::mem::forget(payload);
-        }
-    }
-}
-
 impl Iocp {
     /// The environment variable that forces the probe negative when it is
     /// `1`. It is read once per process, when the first wait probes, so set
@@ -304,7 +284,7 @@ impl Iocp {
     /// turned the path off ([`completion_error`](Self::completion_error)). A
     /// wait takes the path only if it also registers on a compio runtime.
     pub fn completion_supported() -> bool {
-        COMPLETION_ERROR.load(Relaxed) == 0 && probe()
+        probe::supported()
     }
 
     /// Whether blocking threads sleep in `WaitOnAddress` (found at run
@@ -317,110 +297,30 @@ impl Iocp {
     /// post or a completion ever failed. Waits in flight at that moment
     /// finished on the waker path.
     pub fn completion_error() -> Option<io::Error> {
-        match COMPLETION_ERROR.load(Relaxed) {
-            0 => None,
-            NOT_AN_OS_ERROR => Some(io::ErrorKind::Unsupported.into()),
-            code => Some(io::Error::from_raw_os_error(code)),
-        }
+        probe::error()
     }
 
-    /// The completion half of `register`: submits the op for `waker`, then
-    /// links the waiter on the completion path. Returns `false`, with the
-    /// waiter still idle and unlinked, if the op could not be submitted (the
-    /// caller then registers it on the waker path).
+    /// `register` (at the tail) and `register_front` (at the head, if
+    /// `front`).
     ///
-    /// The op is pushed BEFORE the waiter is linked, because pushing polls
-    /// compio's `Submit`, which clones `waker` (user code), as does the
-    /// fallback copy: if either panics, the waiter has never been visible to
-    /// a notifier, and the dropped `Submit` cancels the op (which posts its
-    /// own packet).
-    fn register_via_completion(&self, waiter: Pin<&IocpWaiter>, waker: &Waker) -> bool {
-        let park = Arc::new(Park::new());
-        // A fresh cell returns no old waker.
-        let _none = park.fallback.register(waker.clone());
-        let op = ParkOp::new(Arc::clone(&park));
-        let Ok(mut submit) = Runtime::try_with_current(|rt| rt.submit(op)) else {
-            return false;
-        };
-        let mut cx = Context::from_waker(waker);
-        // Pushes the op: `operate` arms the park with the port and the
-        // `OVERLAPPED`. It completes only by a post, so `Ready` here means
-        // the push failed.
-        if Pin::new(&mut submit).poll(&mut cx).is_ready() || !park.is_armed() {
-            return false;
+    /// # Safety
+    ///
+    /// As for [`WaitQueue::register`].
+    unsafe fn register_at(&self, front: bool, waiter: Pin<&IocpWaiter>, waker: &Waker, tag: usize) {
+        // Every piece of user code (cloning `waker`, directly or inside
+        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
+        // panic leaves it idle (contract point 7); linking runs none.
+        if probe::completion_here() && self.register_via_completion(front, waiter, waker, tag) {
+            return;
         }
-        // Stored before linking: once linked, a notifier may claim the park
-        // and the owner may `cancel`, which reaps the op from here.
-        let replaced = waiter.submit.lock().replace(ThreadBound::new(submit));
-        debug_assert!(replaced.is_none(), "register: an idle waiter had an op");
-        *waiter.park.lock() = Some(park);
+        // Cloned before locking: a waker's clone is user code.
+        let waker = waker.clone();
         let mut list = lock(&self.list);
-        waiter.path.store(VIA_COMPLETION, Relaxed);
-        // SAFETY: the caller of `register` guarantees the waiter is idle, used
-        // with this queue only, and pinned until it is idle again, which
-        // requires unlinking it.
-        unsafe { list.push_back(waiter, None) };
-        true
-    }
-
-    /// The completion path of `poll_wait`. `None` means "use the waker
-    /// path": the op completed without a notification (compio cancelled it,
-    /// or it failed), or this is not the thread or runtime it belongs to.
-    fn poll_via_completion(&self, waiter: &IocpWaiter, cx: &mut Context<'_>) -> Option<Poll<()>> {
-        // Outside a compio runtime nothing drives the op's driver.
-        Runtime::try_with_current(|_| ()).ok()?;
-        let park = waiter.park.lock().clone()?;
-        // Keep the fallback waker current (it is only woken if a post
-        // fails). Cloned and the old one dropped with no lock held: both are
-        // user code.
-        if !park.fallback.will_wake(cx.waker()) {
-            let fresh = cx.waker().clone();
-            drop(park.fallback.register(fresh));
-        }
-        // Polling the op clones `cx`'s waker (user code), so it is moved out
-        // of its slot first and put back if still pending. If the poll
-        // unwinds, the `Submit` is dropped (cancelling the op, which posts
-        // its own packet); the waiter stays linked on the completion path,
-        // and the next `poll_wait` finds no op and moves to the waker path.
-        let mut slot = waiter.submit.lock().take();
-        let submit = slot.as_mut()?.get_mut();
-        let Some(submit) = submit else {
-            // Polled on a thread other than the op's: we may not touch it
-            // (`reap` leaks it, see `ThreadBound`).
-            *waiter.submit.lock() = slot;
-            return None;
-        };
-        match Pin::new(submit).poll(cx) {
-            Poll::Pending => {
-                *waiter.submit.lock() = slot;
-                // A notifier whose post failed wakes the fallback waker, but
-                // finds none while we were registering it above: it marked
-                // the waiter first, so look.
-                if waiter.node.state.load(Acquire) == NOTIFIED {
-                    return Some(ready(waiter));
-                }
-                Some(Poll::Pending)
-            }
-            Poll::Ready(out) => {
-                drop(slot);
-                match out.0 {
-                    // Our packets carry success, and so does a cancel's.
-                    Ok(_) => {}
-                    // An abort is a cancellation by someone else (compio's
-                    // cancel tokens), not a failure of the path.
-                    Err(error) if error.raw_os_error() == Some(ERROR_OPERATION_ABORTED) => {}
-                    Err(error) => record_error(&error),
-                }
-                // Acquire: pairs with the Release store in `List::mark`,
-                // which the notifier made before it posted the packet.
-                if waiter.node.state.load(Acquire) == NOTIFIED {
-                    return Some(ready(waiter));
-                }
-                // Completed without a mark we can see: compio cancelled the
-                // op. The waker path re-checks under the list lock.
-                None
-            }
-        }
+        waiter.path.store(VIA_WAKER, Relaxed);
+        // SAFETY: the caller guarantees the waiter is idle, used with this
+        // queue only, and pinned until it is idle again, which requires
+        // unlinking it.
+        unsafe { link(&mut list, front, waiter, Some(waker), tag) };
     }
 
     /// The waker path of `poll_wait`, also used when a completion-path wait
@@ -430,7 +330,11 @@ impl Iocp {
     /// # Safety
     ///
     /// As for [`WaitQueue::poll_wait`].
-    unsafe fn poll_via_waker(&self, waiter: Pin<&IocpWaiter>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll_via_waker(
+        &self,
+        waiter: Pin<&IocpWaiter>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Woken> {
         // SAFETY: forwarded from our caller: registered with this queue and
         // not yet observed `Ready` or cancelled.
         let polled = unsafe {
@@ -442,148 +346,21 @@ impl Iocp {
                 waiter.path.store(VIA_WAKER, Relaxed);
             })
         };
-        if polled.is_ready() {
-            return ready(&waiter);
-        }
-        Poll::Pending
-    }
-
-    /// Blocks in `WaitOnAddress` on the queue's word until `waiter` is
-    /// notified; the waiter is idle on return.
-    ///
-    /// # Safety
-    ///
-    /// As for [`WaitQueue::poll_wait`].
-    unsafe fn wait_address_blocking(&self, waiter: Pin<&IocpWaiter>) {
-        // An op submitted by an earlier poll on a runtime is of no use to a
-        // blocked thread; cancel it.
-        reap(&waiter);
-        let Some(address_wait) = sys::address_wait() else {
-            // SAFETY: forwarded from our caller.
-            return unsafe { self.park_blocking(waiter) };
-        };
-        let stale = {
-            let mut list = lock(&self.list);
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                drop(list);
-                finish(&waiter);
-                return;
-            }
-            debug_assert_eq!(
-                waiter.node.state.load(Relaxed),
-                WAITING,
-                "wait_blocking: not registered"
-            );
-            // From here on a notifier that selects this waiter bumps the word
-            // and wakes it; before, it used the waker or the op, and we see
-            // its mark under this lock.
-            waiter.path.store(VIA_ADDRESS, Relaxed);
-            // SAFETY: WAITING under the lock, so the waiter is linked into
-            // this list.
-            unsafe { list.with_waker(&waiter, Option::take) }
-        };
-        // User code, with no lock held.
-        drop(stale);
-        loop {
-            // Snapshot the word BEFORE re-checking the state: a notifier
-            // marks first and bumps second (Release), so either this Acquire
-            // load reads the bump (and the state load below sees the mark),
-            // or `WaitOnAddress` compares against a value the bump has since
-            // changed and returns, or this thread is queued before the
-            // notifier's `WakeByAddressAll`.
-            let seen = self.word.load(Acquire);
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                finish(&waiter);
-                return;
-            }
-            if address_wait.wait(&self.word, seen).is_err() {
-                // SAFETY: forwarded from our caller.
-                return unsafe { self.park_blocking(waiter) };
-            }
+        match polled {
+            Poll::Ready(_) => Poll::Ready(finish(&waiter)),
+            Poll::Pending => Poll::Pending,
         }
     }
 
-    /// Fallback for `wait_blocking`: moves the waiter to the waker path with
-    /// a waker that unparks this thread, and parks until notified.
-    ///
-    /// # Safety
-    ///
-    /// As for `wait_blocking`.
-    unsafe fn park_blocking(&self, waiter: Pin<&IocpWaiter>) {
-        let waker = crate::blocking::thread_waker();
-        let mut cx = Context::from_waker(&waker);
-        // SAFETY: forwarded from our caller.
-        while unsafe { self.poll_via_waker(waiter, &mut cx) }.is_pending() {
-            thread::park();
-        }
-    }
-
-    /// Under the list lock, on a waiter a notify selected (before it is
-    /// marked): notes how to wake it once the lock is released.
-    fn selected(waiter: &IocpWaiter, wakes: &mut Wakes) {
-        match waiter.path.load(Relaxed) {
-            VIA_COMPLETION => {
-                // The claim fails only if compio cancelled the op first; the
-                // owner is then running and sees the mark under this lock.
-                let park = waiter.park.lock().clone();
-                if let Some(park) = park.filter(|park| park.claim()) {
-                    wakes.push(park);
-                }
-            }
-            VIA_ADDRESS => wakes.address = true,
-            // The list wakes the waker.
-            _ => {}
-        }
-    }
-
-    /// With the list lock released: posts the claimed packets and wakes the
-    /// blocking threads. Runs no user code until every claim is ended (a
-    /// cancel may be waiting on one), then wakes the fallback wakers of the
-    /// posts that failed, keeping the first panic for [`Wakes::finish`].
-    fn deliver(&self, wakes: &mut Wakes) {
-        if std::mem::take(&mut wakes.address) {
-            // Release: the marks stored before this bump are visible to a
-            // thread whose Acquire snapshot reads it (`wait_address_blocking`).
-            self.word.fetch_add(1, Release);
-            if let Some(address_wait) = sys::address_wait() {
-                address_wait.wake_all(&self.word);
-            }
-        }
-        let mut failed = Vec::new();
-        let parks = wakes
-            .park
-            .take()
-            .into_iter()
-            .chain(wakes.more_parks.drain(..));
-        for park in parks {
-            if let Err(error) = park.post() {
-                record_error(&error);
-                failed.push(park);
-            }
-        }
-        for park in failed {
-            let Some(waker) = park.fallback.take() else {
-                continue;
-            };
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-                // Only the first panic is resumed; dropping a payload is
-                // user code too, so later ones are leaked.
-                if wakes.panic.is_none() {
-                    wakes.panic = Some(payload);
-                } else {
-                    std::mem::forget(payload);
-                }
-            }
-        }
-    }
-
-    /// Notifies the waiter at `end` the way it sleeps.
-    fn notify(&self, end: End) -> bool {
+    /// Notifies the waiter at `end`, handing it `wakeup`, and wakes it the
+    /// way it sleeps.
+    fn notify(&self, end: End, wakeup: usize) -> bool {
         let wakes = RefCell::new(Wakes::default());
         let notified = List::notify(
             &self.list,
             end,
-            |_, waiter| Self::selected(waiter, &mut wakes.borrow_mut()),
+            wakeup,
+            |_, waiter| wakes.borrow_mut().selected(waiter),
             || self.deliver(&mut wakes.borrow_mut()),
         );
         wakes.into_inner().finish();
@@ -591,72 +368,62 @@ impl Iocp {
     }
 }
 
-/// Ends a notified waiter's wait: cancels its op (if the packet has not been
-/// dequeued yet) and makes it idle.
-fn finish(waiter: &IocpWaiter) {
-    reap(waiter);
-    *waiter.park.lock() = None;
-    waiter.node.state.store(IDLE, Relaxed);
+/// Links an idle `waiter` at the tail of `list` (at the head if `front`)
+/// and marks it waiting.
+///
+/// # Safety
+///
+/// As for `List::push_back`: `waiter` is idle, only ever linked into this
+/// list, and stays pinned until it is unlinked.
+unsafe fn link(
+    list: &mut List,
+    front: bool,
+    waiter: Pin<&IocpWaiter>,
+    waker: Option<Waker>,
+    tag: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if front {
+            list.push_front(waiter, waker, tag)
+        } else {
+            list.push_back(waiter, waker, tag)
+        }
+    }
 }
 
-/// [`finish`], then `Ready`.
-fn ready(waiter: &IocpWaiter) -> Poll<()> {
-    finish(waiter);
-    Poll::Ready(())
+/// Ends a notified waiter's wait: cancels its op (if the packet has not been
+/// dequeued yet), makes it idle and returns what the notifier handed over.
+///
+/// The caller has observed `NOTIFIED` with an Acquire load.
+fn finish(waiter: &IocpWaiter) -> Woken {
+    reap(waiter);
+    *waiter.park.lock() = None;
+    // SAFETY: we own the waiter and observed NOTIFIED with Acquire (our
+    // caller's promise); nobody else touches a notified node.
+    let woken = unsafe { waiter.node.woken() };
+    waiter.node.state.store(IDLE, Relaxed);
+    woken
 }
 
 /// Drops the waiter's op, if any. A pending op is cancelled by compio, which
 /// calls `ParkOp::cancel`: it posts the op's packet unless a notifier did.
-/// The notification state is untouched: it lives in `state`.
+/// The notification state is untouched: it lives in the node.
 fn reap(waiter: &IocpWaiter) {
     let op = waiter.submit.lock().take();
     drop(op);
 }
 
-/// `ERROR_OPERATION_ABORTED` (winerror.h): an I/O operation was cancelled.
-const ERROR_OPERATION_ABORTED: i32 = 995;
-
-/// The value recorded in [`COMPLETION_ERROR`] for an error without a code.
-const NOT_AN_OS_ERROR: i32 = -1;
-
-/// The first posting or completion error (a Win32 code, or
-/// `NOT_AN_OS_ERROR`); 0 while none happened. Non-zero turns the completion
-/// path off.
-static COMPLETION_ERROR: AtomicI32 = AtomicI32::new(0);
-
-fn record_error(error: &io::Error) {
-    let code = match error.raw_os_error() {
-        Some(0) | None => NOT_AN_OS_ERROR,
-        Some(code) => code,
-    };
-    let _first_error_wins = COMPLETION_ERROR.compare_exchange(0, code, Relaxed, Relaxed);
-}
-
-/// Whether a registration on this thread, now, takes the completion path.
-fn completion_here() -> bool {
-    Iocp::completion_supported()
-        && Runtime::try_with_current(|rt| rt.driver_type() == DriverType::IOCP).unwrap_or(false)
-}
-
-/// The one-time probe: do completion packets work in this process?
-fn probe() -> bool {
-    static PROBE: OnceLock<bool> = OnceLock::new();
-    *PROBE.get_or_init(|| {
-        if std::env::var_os(Iocp::DISABLE_ENV).is_some_and(|v| v == "1") {
-            return false;
-        }
-        sys::packets_round_trip()
-    })
-}
-
 // SAFETY: every contract point is argued where it is implemented: selection
-// is exact because a node is unlinked and marked `NOTIFIED` under the lock
-// that guards linking, and a packet or address wake only carries a wake-up
-// the owner re-checks against `state`; wakers are cloned before linking,
-// taken under the lock and woken after it, and packets are posted after it
-// too; a node's memory is not touched after it is marked (a notifier keeps
-// only an `Arc` of the park, never a pointer to the node); ordering comes
-// from the lock plus the Release/Acquire pairs on `state` and the word.
+// is exact because a node is unlinked and marked `NOTIFIED` (with its wake-up
+// value) under the lock that guards linking, and a packet or address wake
+// only carries a wake-up the owner re-checks against `state`;
+// `notify_while`'s selector runs under that same lock; wakers are cloned
+// before linking, taken under the lock and woken after it, and packets are
+// posted after it too; a node's memory is not touched after it is marked (a
+// notifier keeps only an `Arc` of the park, never a pointer to the node);
+// ordering comes from the lock plus the Release/Acquire pairs on `state` and
+// the word; `register` runs all user code before linking.
 unsafe impl WaitQueue for Iocp {
     type Waiter = IocpWaiter;
 
@@ -678,27 +445,22 @@ unsafe impl WaitQueue for Iocp {
         }
     }
 
-    unsafe fn register(&self, waiter: Pin<&IocpWaiter>, waker: &Waker) {
-        // Every piece of user code (cloning `waker`, directly or inside
-        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
-        // panic leaves it idle (contract point 7); linking runs none.
-        if completion_here() && self.register_via_completion(waiter, waker) {
-            return;
-        }
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
-        let mut list = lock(&self.list);
-        waiter.path.store(VIA_WAKER, Relaxed);
-        // SAFETY: the caller guarantees the waiter is idle, used with this
-        // queue only, and pinned until it is idle again, which requires
-        // unlinking it.
-        unsafe { list.push_back(waiter, Some(waker)) };
+    unsafe fn register(&self, waiter: Pin<&IocpWaiter>, waker: &Waker, tag: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register_at(false, waiter, waker, tag) }
     }
 
-    unsafe fn poll_wait(&self, waiter: Pin<&IocpWaiter>, cx: &mut Context<'_>) -> Poll<()> {
-        // Acquire: pairs with the Release store in `List::mark`.
+    /// Links at the head of the list, on whichever path `register` would
+    /// take: the next `notify_one` or `notify_while` selects this waiter.
+    unsafe fn register_front(&self, waiter: Pin<&IocpWaiter>, waker: &Waker, tag: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register_at(true, waiter, waker, tag) }
+    }
+
+    unsafe fn poll_wait(&self, waiter: Pin<&IocpWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         if waiter.node.state.load(Acquire) == NOTIFIED {
-            return ready(&waiter);
+            return Poll::Ready(finish(&waiter));
         }
         if waiter.path.load(Relaxed) == VIA_COMPLETION {
             if let Some(poll) = self.poll_via_completion(&waiter, cx) {
@@ -713,55 +475,70 @@ unsafe impl WaitQueue for Iocp {
 
     /// Sleeps in `WaitOnAddress` on the queue's word (or parks the thread
     /// if that call is missing or fails).
-    unsafe fn wait_blocking(&self, waiter: Pin<&IocpWaiter>) {
+    unsafe fn wait_blocking(&self, waiter: Pin<&IocpWaiter>) -> Woken {
         // SAFETY: forwarded from the caller.
         unsafe { self.wait_address_blocking(waiter) }
     }
 
-    unsafe fn cancel(&self, waiter: Pin<&IocpWaiter>) -> bool {
+    unsafe fn cancel(&self, waiter: Pin<&IocpWaiter>) -> Cancelled {
+        // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         match waiter.node.state.load(Acquire) {
-            IDLE => return false,
-            NOTIFIED => {
-                finish(&waiter);
-                return true;
-            }
+            IDLE => return Cancelled::Idle,
+            NOTIFIED => return Cancelled::Notified(finish(&waiter)),
             _ => {}
         }
-        // Cancel the op first: its packet (posted by the cancel, or by a
-        // notifier that selects us meanwhile) then wakes nobody.
+        // Cancel the op first, with no lock held (its cancel may wait for a
+        // notifier's post to return): its packet, posted by the cancel or by
+        // a notifier that selects us meanwhile, then wakes nobody.
         reap(&waiter);
-        let waker = {
+        let (waker, tag) = {
             let mut list = lock(&self.list);
+            // Acquire: as above; a notifier may have marked it since.
             if waiter.node.state.load(Acquire) == NOTIFIED {
                 drop(list);
-                finish(&waiter);
-                return true;
+                return Cancelled::Notified(finish(&waiter));
             }
             // SAFETY: still WAITING under the lock, so the waiter is linked
             // into this list (the caller uses it with no other queue).
             unsafe { list.remove(&waiter) }
         };
         *waiter.park.lock() = None;
-        // User code, with no lock held.
+        // User code, with no lock held (contract point 5).
         drop(waker);
-        false
+        Cancelled::Removed { tag }
     }
 
-    fn notify_one(&self) -> bool {
-        self.notify(End::Head)
+    fn notify_one(&self, wakeup: usize) -> bool {
+        self.notify(End::Head, wakeup)
     }
 
-    fn notify_last(&self) -> bool {
-        self.notify(End::Tail)
+    fn notify_last(&self, wakeup: usize) -> bool {
+        self.notify(End::Tail, wakeup)
     }
 
-    fn notify_all(&self) -> usize {
+    fn notify_all(&self, wakeup: usize) -> usize {
         // The parks and blocking threads selected under the lock, delivered
         // after each batch.
         let wakes = RefCell::new(Wakes::default());
         let count = List::notify_all(
             &self.list,
-            |_, waiter| Self::selected(waiter, &mut wakes.borrow_mut()),
+            wakeup,
+            |_, waiter| wakes.borrow_mut().selected(waiter),
+            || self.deliver(&mut wakes.borrow_mut()),
+        );
+        wakes.into_inner().finish();
+        count
+    }
+
+    fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize {
+        // As `notify_all`: under the lock, each waiter `select` picks has its
+        // park claimed (or its address wake noted) as it is marked; after
+        // each batch, the claimed packets are posted and the word woken.
+        let wakes = RefCell::new(Wakes::default());
+        let count = List::notify_while(
+            &self.list,
+            select,
+            |_, waiter| wakes.borrow_mut().selected(waiter),
             || self.deliver(&mut wakes.borrow_mut()),
         );
         wakes.into_inner().finish();
@@ -772,6 +549,8 @@ unsafe impl WaitQueue for Iocp {
 impl IocpWaiter {
     /// How this waiter is parked, or `None` while it is not waiting.
     pub fn path(&self) -> Option<IocpPath> {
+        // Acquire: pairs with the Release store of NOTIFIED in `List::mark`
+        // (a notified waiter reports `None`).
         if self.node.state.load(Acquire) != WAITING {
             return None;
         }

@@ -13,14 +13,13 @@
 use std::{
     ffi::c_void,
     io,
-    mem::ManuallyDrop,
     ptr,
     sync::{
         Arc,
         atomic::{AtomicPtr, AtomicU8, Ordering::*},
     },
     task::Poll,
-    thread::{self, ThreadId},
+    thread,
 };
 
 use compio_driver::{OpCode, Overlapped};
@@ -183,50 +182,5 @@ unsafe impl OpCode for ParkOp {
     fn cancel(&mut self, _: &mut (), _: *mut OVERLAPPED) -> io::Result<()> {
         self.park.cancel();
         Ok(())
-    }
-}
-
-/// A value that is only ever used or dropped on the thread that created it.
-/// compio's `Submit` holds an `Rc` to its runtime's driver, and a waiter must
-/// be `Send`; if the waiter is used from another thread, the value is leaked
-/// instead (never touched), which is sound and keeps the op's memory alive.
-/// This happens only if a pinned future that waited on a compio runtime is
-/// moved to another thread before its wait ends.
-pub(super) struct ThreadBound<T> {
-    owner: ThreadId,
-    value: ManuallyDrop<T>,
-}
-
-// SAFETY: `value` is only accessed (`get_mut`) or dropped (`Drop`) on the
-// `owner` thread; on any other thread it is left untouched and leaked.
-unsafe impl<T> Send for ThreadBound<T> {}
-
-thread_local! {
-    static THREAD_ID: ThreadId = thread::current().id();
-}
-
-fn current_thread_id() -> Option<ThreadId> {
-    THREAD_ID.try_with(|id| *id).ok()
-}
-
-impl<T> ThreadBound<T> {
-    pub(super) fn new(value: T) -> Self {
-        Self {
-            owner: thread::current().id(),
-            value: ManuallyDrop::new(value),
-        }
-    }
-
-    pub(super) fn get_mut(&mut self) -> Option<&mut T> {
-        (current_thread_id() == Some(self.owner)).then_some(&mut *self.value)
-    }
-}
-
-impl<T> Drop for ThreadBound<T> {
-    fn drop(&mut self) {
-        if current_thread_id() == Some(self.owner) {
-            // SAFETY: dropped once, here, on the owner thread.
-            unsafe { ManuallyDrop::drop(&mut self.value) }
-        }
     }
 }

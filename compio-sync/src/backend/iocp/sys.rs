@@ -1,6 +1,6 @@
 //! The Win32 calls of [`Iocp`](super::Iocp), each wrapped once: posting a
 //! completion packet, `WaitOnAddress`/`WakeByAddressAll` (looked up at run
-//! time), and the one-time probe.
+//! time), and the packet round trip of the probe (`probe.rs`).
 
 use std::{
     ffi::c_void,
