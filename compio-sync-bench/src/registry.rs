@@ -21,7 +21,7 @@ use std::{
 use compio_sync::backend::IoUringFutex;
 #[cfg(windows)]
 use compio_sync::backend::Iocp;
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue};
+use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe};
 use compio_sync::{Condvar, Mutex, Notify, Semaphore};
 
 use crate::{
@@ -37,9 +37,9 @@ use crate::{
 
 /// `compio_sync::Semaphore` on backend `B`; `STRICT_FIFO` selects
 /// `.strict_fifo()` instead of the default (barging with a starvation bound).
-pub struct Ours<B: WaitQueue, const STRICT_FIFO: bool>(Semaphore<B>);
+pub struct Ours<B: ThreadSafe, const STRICT_FIFO: bool>(Semaphore<B>);
 
-impl<B: WaitQueue, const STRICT_FIFO: bool> BenchSemaphore for Ours<B, STRICT_FIFO> {
+impl<B: ThreadSafe, const STRICT_FIFO: bool> BenchSemaphore for Ours<B, STRICT_FIFO> {
     fn with_permits(permits: usize) -> Self {
         let sem = Semaphore::<B>::with_backend(permits);
         Self(if STRICT_FIFO { sem.strict_fifo() } else { sem })
@@ -105,9 +105,9 @@ impl<const FAIR: bool> BenchSemaphore for FuturesIntrusive<FAIR> {
 }
 
 /// `compio_sync::Notify` on backend `B`.
-pub struct OursNotify<B: WaitQueue>(Notify<B>);
+pub struct OursNotify<B: ThreadSafe>(Notify<B>);
 
-impl<B: WaitQueue> BenchNotify for OursNotify<B> {
+impl<B: ThreadSafe> BenchNotify for OursNotify<B> {
     fn create() -> Self {
         Self(Notify::<B>::with_backend())
     }
@@ -187,9 +187,9 @@ impl BenchNotify for EventListenerFlag {
 
 /// `compio_sync::Mutex` on backend `B`; `STRICT_FIFO` selects
 /// `.strict_fifo()` instead of the default (barging with a starvation bound).
-pub struct OursMutex<B: WaitQueue, const STRICT_FIFO: bool>(Mutex<u64, B>);
+pub struct OursMutex<B: ThreadSafe, const STRICT_FIFO: bool>(Mutex<u64, B>);
 
-impl<B: WaitQueue, const STRICT_FIFO: bool> BenchMutex for OursMutex<B, STRICT_FIFO> {
+impl<B: ThreadSafe, const STRICT_FIFO: bool> BenchMutex for OursMutex<B, STRICT_FIFO> {
     fn create() -> Self {
         let mutex = Mutex::<u64, B>::with_backend(0);
         let mutex = if STRICT_FIFO {
@@ -263,12 +263,12 @@ impl<const FAIR: bool> BenchMutex for FuturesIntrusiveMutex<FAIR> {
 /// `compio_sync::Mutex<VecDeque>` + `compio_sync::Condvar`, both on backend
 /// `B`, default fairness policy: `notify_one` after each push,
 /// `wait_while(guard, |q| q.is_empty())`, then drain, on the consumer side.
-pub struct OursCondvar<B: WaitQueue> {
+pub struct OursCondvar<B: ThreadSafe> {
     queue: Mutex<VecDeque<u64>, B>,
     items: Condvar<B>,
 }
 
-impl<B: WaitQueue> BenchCondvar for OursCondvar<B> {
+impl<B: ThreadSafe> BenchCondvar for OursCondvar<B> {
     fn create() -> Self {
         Self {
             queue: Mutex::with_backend(VecDeque::new()),

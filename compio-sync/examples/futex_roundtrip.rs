@@ -49,7 +49,9 @@ mod bench {
     };
 
     use compio_driver::{IourOpCode, OpEntry};
-    use compio_sync::backend::{Cancelled, Intrusive, IoUringFutex, WaitPath, WaitQueue};
+    use compio_sync::backend::{
+        Cancelled, Intrusive, IoUringFutex, ThreadSafe, WaitPath, WaitQueue,
+    };
 
     const REPEATS: usize = 5;
     const LOCAL_ROUNDS: usize = 20_000;
@@ -61,7 +63,7 @@ mod bench {
         queue: Q,
     }
 
-    impl<Q: WaitQueue> Signal<Q> {
+    impl<Q: ThreadSafe> Signal<Q> {
         fn new() -> Self {
             Self {
                 flag: AtomicBool::new(false),
@@ -163,7 +165,7 @@ mod bench {
     }
 
     /// Two tasks on one compio runtime.
-    fn one_runtime<Q: WaitQueue>() -> Run {
+    fn one_runtime<Q: ThreadSafe>() -> Run {
         compio::runtime::Runtime::new().unwrap().block_on(async {
             let (a, b) = (Arc::new(Signal::<Q>::new()), Arc::new(Signal::<Q>::new()));
             let echo = compio::runtime::spawn({
@@ -191,7 +193,7 @@ mod bench {
     }
 
     /// Two tasks on two runtimes (two threads).
-    fn two_runtimes<Q: WaitQueue>() -> Run {
+    fn two_runtimes<Q: ThreadSafe>() -> Run {
         let (a, b) = (Arc::new(Signal::<Q>::new()), Arc::new(Signal::<Q>::new()));
         let echo = thread::spawn({
             let (a, b) = (a.clone(), b.clone());
@@ -220,7 +222,7 @@ mod bench {
     }
 
     /// Two plain threads, blocking waits.
-    fn two_threads<Q: WaitQueue>() -> Run
+    fn two_threads<Q: ThreadSafe>() -> Run
     where
         Signal<Q>: BlockingWait,
     {

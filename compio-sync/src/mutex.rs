@@ -84,12 +84,15 @@ pub struct Mutex<T: ?Sized, B: WaitQueue = DefaultBackend> {
     c: UnsafeCell<T>,
 }
 
+// The backend's share of the bounds below: a queue need not be `Send` or
+// `Sync` (`backend::Local` is neither), so each impl also asks it of the
+// semaphore, the one field that holds the queue.
 // SAFETY: a `Mutex<T>` owns a `T`; sending it sends the `T`.
-unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for Mutex<T, B> {}
+unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for Mutex<T, B> where Semaphore<B>: Send {}
 // SAFETY: shared access to a `Mutex<T>` only ever gives one thread at a time
 // access to the `T` (the permit), so `T: Send` suffices, as for
 // `std::sync::Mutex`; `T: Sync` is not needed.
-unsafe impl<T: ?Sized + Send, B: WaitQueue> Sync for Mutex<T, B> {}
+unsafe impl<T: ?Sized + Send, B: WaitQueue> Sync for Mutex<T, B> where Semaphore<B>: Sync {}
 
 /// Error returned by [`Mutex::try_lock`] when the mutex is locked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,7 +456,10 @@ pub struct MutexGuard<'a, T: ?Sized, B: WaitQueue = DefaultBackend> {
 // SAFETY: `&MutexGuard<T>` only gives `&T`, so sharing the guard shares the
 // `T`: that needs `T: Sync` (plus `T: Send`, without which no thread but the
 // owner's may touch the mutex at all).
-unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for MutexGuard<'_, T, B> {}
+unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for MutexGuard<'_, T, B> where
+    Semaphore<B>: Sync
+{
+}
 
 impl<'a, T: ?Sized, B: WaitQueue> MutexGuard<'a, T, B> {
     /// Returns the mutex this guard locks.
@@ -586,7 +592,10 @@ pub struct OwnedMutexGuard<T: ?Sized, B: WaitQueue = DefaultBackend> {
 
 // `Send` is the auto impl (`Arc<Mutex<T>>: Send` iff `T: Send`).
 // SAFETY: as for `MutexGuard`: sharing the guard shares `&T`.
-unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for OwnedMutexGuard<T, B> {}
+unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for OwnedMutexGuard<T, B> where
+    Semaphore<B>: Send + Sync
+{
+}
 
 impl<T: ?Sized, B: WaitQueue> OwnedMutexGuard<T, B> {
     /// Returns the mutex this guard locks.
@@ -720,9 +729,15 @@ pub struct MappedMutexGuard<'a, T: ?Sized, B: WaitQueue = DefaultBackend> {
 // SAFETY: the guard is an exclusive borrow of a `T` inside a mutex (plus a
 // shared borrow of a `Sync` semaphore), like `&mut T`: moving it to another
 // thread moves that access, which needs `T: Send`.
-unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for MappedMutexGuard<'_, T, B> {}
+unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for MappedMutexGuard<'_, T, B> where
+    Semaphore<B>: Sync
+{
+}
 // SAFETY: sharing the guard shares `&T`, which needs `T: Sync`.
-unsafe impl<T: ?Sized + Sync, B: WaitQueue> Sync for MappedMutexGuard<'_, T, B> {}
+unsafe impl<T: ?Sized + Sync, B: WaitQueue> Sync for MappedMutexGuard<'_, T, B> where
+    Semaphore<B>: Sync
+{
+}
 
 impl<'a, T: ?Sized, B: WaitQueue> MappedMutexGuard<'a, T, B> {
     /// Narrows the guard further.
@@ -839,6 +854,8 @@ pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T, B: WaitQueue = Defaul
 // (moving that needs `U: Send`).
 unsafe impl<T: ?Sized + Send, U: ?Sized + Send, B: WaitQueue> Send
     for OwnedMappedMutexGuard<T, U, B>
+where
+    Semaphore<B>: Send + Sync,
 {
 }
 // SAFETY: sharing the guard shares `&U` (needs `U: Sync`) and the
@@ -846,6 +863,8 @@ unsafe impl<T: ?Sized + Send, U: ?Sized + Send, B: WaitQueue> Send
 // conservative bounds.
 unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync, B: WaitQueue> Sync
     for OwnedMappedMutexGuard<T, U, B>
+where
+    Semaphore<B>: Send + Sync,
 {
 }
 

@@ -20,7 +20,7 @@ use std::{
     thread,
 };
 
-use compio_sync::backend::{Cancelled, Select, WaitQueue, Woken};
+use compio_sync::backend::{Cancelled, Select, ThreadSafe, WaitQueue, Woken};
 
 /// The wake-up value the cases hand over unless they say otherwise.
 const WAKEUP: usize = 0xA5;
@@ -62,25 +62,25 @@ fn counting_waker() -> (Arc<Counter>, Waker) {
     (counter.clone(), Waker::from(counter))
 }
 
-fn register<B: WaitQueue>(queue: &B, waiter: Pin<&B::Waiter>, waker: &Waker, tag: usize) {
+fn register<B: ThreadSafe>(queue: &B, waiter: Pin<&B::Waiter>, waker: &Waker, tag: usize) {
     // SAFETY: each test uses a waiter with one queue and makes it idle
     // (Ready or cancelled) before it goes out of scope.
     unsafe { queue.register(waiter, waker, tag) }
 }
 
-fn poll<B: WaitQueue>(queue: &B, waiter: Pin<&B::Waiter>, waker: &Waker) -> Poll<Woken> {
+fn poll<B: ThreadSafe>(queue: &B, waiter: Pin<&B::Waiter>, waker: &Waker) -> Poll<Woken> {
     // SAFETY: as in `register`; tests only poll registered waiters.
     unsafe { queue.poll_wait(waiter, &mut Context::from_waker(waker)) }
 }
 
-fn cancel<B: WaitQueue>(queue: &B, waiter: Pin<&B::Waiter>) -> Cancelled {
+fn cancel<B: ThreadSafe>(queue: &B, waiter: Pin<&B::Waiter>) -> Cancelled {
     // SAFETY: as in `register`.
     unsafe { queue.cancel(waiter) }
 }
 
 /// `count` boxed waiters with a counting waker each.
 #[allow(clippy::type_complexity)]
-fn waiters<B: WaitQueue>(count: usize) -> Vec<(Pin<Box<B::Waiter>>, Arc<Counter>, Waker)> {
+fn waiters<B: ThreadSafe>(count: usize) -> Vec<(Pin<Box<B::Waiter>>, Arc<Counter>, Waker)> {
     (0..count)
         .map(|_| {
             let (counter, waker) = counting_waker();
@@ -91,7 +91,7 @@ fn waiters<B: WaitQueue>(count: usize) -> Vec<(Pin<Box<B::Waiter>>, Arc<Counter>
 
 /// Calls every queue entry point from inside a waker's `wake` or `Drop`: if
 /// the queue ran wakers under its lock, this would deadlock.
-fn reenter<B: WaitQueue>(queue: &B) {
+fn reenter<B: ThreadSafe>(queue: &B) {
     queue.notify_one(WAKEUP);
     queue.notify_all(WAKEUP);
     queue.notify_while(|_| Select::Notify(WAKEUP));
@@ -107,13 +107,13 @@ fn reenter<B: WaitQueue>(queue: &B) {
 }
 
 /// A waker that re-enters its queue when woken and when dropped.
-struct Reentrant<B: WaitQueue> {
+struct Reentrant<B: ThreadSafe> {
     queue: Arc<B>,
     wakes: Arc<AtomicUsize>,
     drops: Arc<AtomicUsize>,
 }
 
-impl<B: WaitQueue> Wake for Reentrant<B> {
+impl<B: ThreadSafe> Wake for Reentrant<B> {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -124,7 +124,7 @@ impl<B: WaitQueue> Wake for Reentrant<B> {
     }
 }
 
-impl<B: WaitQueue> Drop for Reentrant<B> {
+impl<B: ThreadSafe> Drop for Reentrant<B> {
     fn drop(&mut self) {
         self.drops.fetch_add(1, SeqCst);
         reenter(&*self.queue);
@@ -157,7 +157,7 @@ impl Wake for Unpark {
 mod cases {
     use super::*;
 
-    pub fn notify_on_empty_queue_selects_nobody<B: WaitQueue>() {
+    pub fn notify_on_empty_queue_selects_nobody<B: ThreadSafe>() {
         let queue = B::new();
         assert!(!queue.notify_one(WAKEUP));
         assert!(!queue.notify_last(WAKEUP));
@@ -168,7 +168,7 @@ mod cases {
         );
     }
 
-    pub fn notify_one_wakes_registered_waiter_then_poll_is_ready<B: WaitQueue>() {
+    pub fn notify_one_wakes_registered_waiter_then_poll_is_ready<B: ThreadSafe>() {
         let queue = B::new();
         let waiter = pin!(B::new_waiter());
         let (counter, waker) = counting_waker();
@@ -186,7 +186,7 @@ mod cases {
     /// Each of `notify_one`, `notify_last` and `notify_all` hands its value
     /// to the waiter, and the waiter's registered tag comes back with it,
     /// whether the owner observes it by `poll_wait` or by `cancel`.
-    pub fn wakeup_and_tag_reach_the_waiter_by_ready_and_by_cancel<B: WaitQueue>() {
+    pub fn wakeup_and_tag_reach_the_waiter_by_ready_and_by_cancel<B: ThreadSafe>() {
         let queue = B::new();
         let waiter = pin!(B::new_waiter());
         let (counter, waker) = counting_waker();
@@ -223,7 +223,7 @@ mod cases {
         }
     }
 
-    pub fn notify_wakes_the_waker_given_to_the_latest_poll<B: WaitQueue>() {
+    pub fn notify_wakes_the_waker_given_to_the_latest_poll<B: ThreadSafe>() {
         let queue = B::new();
         let waiter = pin!(B::new_waiter());
         let (first, first_waker) = counting_waker();
@@ -238,7 +238,7 @@ mod cases {
         );
     }
 
-    pub fn cancel_after_notify_reports_it_and_can_pass_it_on<B: WaitQueue>() {
+    pub fn cancel_after_notify_reports_it_and_can_pass_it_on<B: ThreadSafe>() {
         let queue = B::new();
         let first = pin!(B::new_waiter());
         let second = pin!(B::new_waiter());
@@ -264,7 +264,7 @@ mod cases {
         );
     }
 
-    pub fn cancel_while_waiting_reports_the_tag_and_leaves_nothing<B: WaitQueue>() {
+    pub fn cancel_while_waiting_reports_the_tag_and_leaves_nothing<B: ThreadSafe>() {
         let queue = B::new();
         let waiter = pin!(B::new_waiter());
         let (counter, waker) = counting_waker();
@@ -286,13 +286,13 @@ mod cases {
         );
     }
 
-    pub fn cancel_of_idle_waiter_reports_idle<B: WaitQueue>() {
+    pub fn cancel_of_idle_waiter_reports_idle<B: ThreadSafe>() {
         let queue = B::new();
         let waiter = pin!(B::new_waiter());
         assert_eq!(cancel(&queue, waiter.as_ref()), Cancelled::Idle);
     }
 
-    pub fn stale_cancelled_waiters_never_eat_notify_one<B: WaitQueue>() {
+    pub fn stale_cancelled_waiters_never_eat_notify_one<B: ThreadSafe>() {
         let queue = B::new();
         let live = pin!(B::new_waiter());
         let (live_counter, live_waker) = counting_waker();
@@ -322,7 +322,7 @@ mod cases {
         assert!(!queue.notify_one(WAKEUP));
     }
 
-    pub fn notify_one_is_fifo<B: WaitQueue>() {
+    pub fn notify_one_is_fifo<B: ThreadSafe>() {
         let queue = B::new();
         let waiters = waiters::<B>(6);
         for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
@@ -352,7 +352,7 @@ mod cases {
     /// The first waiter leaves (notified or cancelled) while others queue
     /// behind it; a later arrival still goes behind them. This is the
     /// hybrid's slot-to-list switch.
-    pub fn fifo_holds_when_first_waiter_leaves_while_others_queue<B: WaitQueue>() {
+    pub fn fifo_holds_when_first_waiter_leaves_while_others_queue<B: ThreadSafe>() {
         for first_is_cancelled in [false, true] {
             let queue = B::new();
             let w = waiters::<B>(4);
@@ -381,7 +381,7 @@ mod cases {
 
     /// `lifo`: whether the backend documents `notify_last` as LIFO (else it
     /// documents FIFO).
-    pub fn notify_last_follows_documented_order<B: WaitQueue>(lifo: bool) {
+    pub fn notify_last_follows_documented_order<B: ThreadSafe>(lifo: bool) {
         let queue = B::new();
         let waiters = waiters::<B>(4);
         for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
@@ -404,15 +404,15 @@ mod cases {
     /// Each original waiter's waker registers a new waiter on the same queue
     /// while `notify_all` is running; those must stay waiting. 40 waiters
     /// span two wake batches.
-    pub fn notify_all_wakes_only_earlier_registrations<B: WaitQueue + 'static>() {
+    pub fn notify_all_wakes_only_earlier_registrations<B: ThreadSafe + 'static>() {
         const N: usize = 40;
         type Late<B> = Mutex<Vec<(Pin<Box<<B as WaitQueue>::Waiter>>, Arc<Counter>, Waker)>>;
 
-        struct RegisterOnWake<B: WaitQueue> {
+        struct RegisterOnWake<B: ThreadSafe> {
             queue: Arc<B>,
             late: Arc<Late<B>>,
         }
-        impl<B: WaitQueue> Wake for RegisterOnWake<B> {
+        impl<B: ThreadSafe> Wake for RegisterOnWake<B> {
             fn wake(self: Arc<Self>) {
                 let waiter = Box::pin(B::new_waiter());
                 let (counter, waker) = counting_waker();
@@ -455,7 +455,7 @@ mod cases {
     /// `notify_while` offers the waiting waiters oldest first, notifies
     /// exactly the ones selected (with the value the selector gave each),
     /// and offers nothing after `Keep`.
-    pub fn notify_while_offers_oldest_first_and_stops_at_keep<B: WaitQueue>() {
+    pub fn notify_while_offers_oldest_first_and_stops_at_keep<B: ThreadSafe>() {
         let queue = B::new();
         let waiters = waiters::<B>(5);
         for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
@@ -507,7 +507,7 @@ mod cases {
     /// the owner gets it back from `poll_wait`, from `cancel` of a waiting
     /// waiter, and from `cancel` of a notified one. The same holds for a
     /// waiter later selected by `notify_one` and `notify_all`.
-    pub fn notify_while_lowered_tags_persist_and_are_reported<B: WaitQueue>() {
+    pub fn notify_while_lowered_tags_persist_and_are_reported<B: ThreadSafe>() {
         let queue = B::new();
         let waiters = waiters::<B>(3);
         for (waiter, _, waker) in &waiters {
@@ -576,7 +576,7 @@ mod cases {
 
     /// A cancelled waiter is never offered to a selector, wherever it was
     /// in the queue (head, middle, tail).
-    pub fn notify_while_never_offers_a_cancelled_waiter<B: WaitQueue>() {
+    pub fn notify_while_never_offers_a_cancelled_waiter<B: ThreadSafe>() {
         for cancelled in 0..4 {
             let queue = B::new();
             let waiters = waiters::<B>(4);
@@ -607,7 +607,7 @@ mod cases {
     /// More selected waiters than one wake batch (32) holds: the queue wakes
     /// a batch with its lock released and goes on; the selector still sees
     /// every waiter once, in order, and `Keep` in a later batch still stops.
-    pub fn notify_while_selects_across_wake_batches<B: WaitQueue>() {
+    pub fn notify_while_selects_across_wake_batches<B: ThreadSafe>() {
         const N: usize = 100;
         const SELECTED: usize = 70;
         let queue = B::new();
@@ -650,7 +650,7 @@ mod cases {
     /// selected waiter is marked and woken, and the panic is resumed once,
     /// at the end (contract point 7). Two panicking waiters, one in each of
     /// two wake batches.
-    pub fn notify_while_survives_panicking_wakers<B: WaitQueue>() {
+    pub fn notify_while_survives_panicking_wakers<B: ThreadSafe>() {
         const N: usize = 40;
         let queue = B::new();
         let waiters = waiters::<B>(N);
@@ -678,7 +678,7 @@ mod cases {
         assert_eq!(queue.notify_while(|_| Select::Notify(WAKEUP)), 0);
     }
 
-    pub fn waker_reentering_queue_from_wake_or_drop_does_not_deadlock<B: WaitQueue + 'static>() {
+    pub fn waker_reentering_queue_from_wake_or_drop_does_not_deadlock<B: ThreadSafe + 'static>() {
         let queue = Arc::new(B::new());
         let wakes = Arc::new(AtomicUsize::new(0));
         let drops = Arc::new(AtomicUsize::new(0));
@@ -742,7 +742,7 @@ mod cases {
         assert_eq!((wakes.load(SeqCst), drops.load(SeqCst)), (3, 5));
     }
 
-    pub fn const_new_queue_works<B: WaitQueue>() {
+    pub fn const_new_queue_works<B: ThreadSafe>() {
         let queue = B::NEW;
         let waiter = pin!(B::new_waiter());
         let (counter, waker) = counting_waker();
@@ -754,7 +754,7 @@ mod cases {
 
     /// A one-permit semaphore on the event-count protocol, hammered by two
     /// threads that each acquire and release it `ROUNDS` times.
-    pub fn two_thread_semaphore_stress_keeps_exact_counts<B: WaitQueue>() {
+    pub fn two_thread_semaphore_stress_keeps_exact_counts<B: ThreadSafe>() {
         const ROUNDS: usize = 5_000;
 
         struct Shared<B> {
@@ -772,7 +772,7 @@ mod cases {
                 .is_ok()
         }
 
-        fn release<B: WaitQueue>(s: &Shared<B>) {
+        fn release<B: ThreadSafe>(s: &Shared<B>) {
             s.permits.fetch_add(1, Release);
             // Orders the permit before the look at the queue (protocol).
             fence(SeqCst);
@@ -781,7 +781,7 @@ mod cases {
             }
         }
 
-        fn acquire<B: WaitQueue>(s: &Shared<B>) {
+        fn acquire<B: ThreadSafe>(s: &Shared<B>) {
             let waker = Waker::from(Arc::new(Unpark(thread::current())));
             loop {
                 if try_take(&s.permits) {
@@ -871,7 +871,7 @@ mod cases {
     /// one or two permits. The tag is the number of permits a waiter still
     /// needs; the selector lowers it as it assigns them, and a waiter that
     /// leaves returns what it was assigned (`needed - tag`).
-    pub fn semaphore_handing_permits_over_by_notify_while_keeps_exact_counts<B: WaitQueue>() {
+    pub fn semaphore_handing_permits_over_by_notify_while_keeps_exact_counts<B: ThreadSafe>() {
         const ROUNDS: usize = 3_000;
         const PERMITS: usize = 2;
 
@@ -889,7 +889,7 @@ mod cases {
             }
         }
 
-        fn release<B: WaitQueue>(s: &Shared<B>, count: usize) {
+        fn release<B: ThreadSafe>(s: &Shared<B>, count: usize) {
             s.permits.fetch_add(count, Release);
             // Orders the permits before the look at the queue (protocol).
             fence(SeqCst);
@@ -905,7 +905,7 @@ mod cases {
             });
         }
 
-        fn acquire<B: WaitQueue>(s: &Shared<B>, want: usize, cancel_early: bool) -> bool {
+        fn acquire<B: ThreadSafe>(s: &Shared<B>, want: usize, cancel_early: bool) -> bool {
             // A barging fast path: all or nothing.
             if s.permits
                 .fetch_update(AcqRel, Acquire, |n| n.checked_sub(want))
@@ -988,7 +988,7 @@ mod cases {
     /// One thread registers and cancels as fast as it can, the other notifies
     /// as fast as it can: every `notify_one` that returned `true` is seen by
     /// exactly one `cancel` that reported `Notified`.
-    pub fn cancel_racing_notify_accounts_for_every_notification<B: WaitQueue>() {
+    pub fn cancel_racing_notify_accounts_for_every_notification<B: ThreadSafe>() {
         const ROUNDS: usize = 20_000;
         let queue = Arc::new(B::new());
         let done = Arc::new(AtomicBool::new(false));
@@ -1035,7 +1035,7 @@ mod cases {
     /// exactly what the selectors left, so no unit is lost or counted twice.
     /// This is the race of a lock-free slot (`ParkingLotHybrid`) against the
     /// list lock the selectors hold.
-    pub fn cancel_racing_tag_lowering_reports_exactly_what_was_assigned<B: WaitQueue>() {
+    pub fn cancel_racing_tag_lowering_reports_exactly_what_was_assigned<B: ThreadSafe>() {
         const ROUNDS: usize = 20_000;
         const NEEDED: usize = 3;
         let queue = Arc::new(B::new());

@@ -18,17 +18,17 @@ use std::{
 };
 
 use common::*;
-use compio_sync::{Condvar, Mutex, backend::WaitQueue};
+use compio_sync::{Condvar, Mutex, backend::ThreadSafe};
 use futures::future::join_all;
 
-fn mutex<B: WaitQueue, T>(value: T, strict: bool) -> Mutex<T, B> {
+fn mutex<B: ThreadSafe, T>(value: T, strict: bool) -> Mutex<T, B> {
     let m = Mutex::<T, B>::with_backend(value);
     if strict { m.strict_fifo() } else { m }
 }
 
 /// `wait` unlocks the mutex while waiting; `notify_one` wakes the waiter,
 /// which returns with the mutex locked again and sees the change.
-pub fn wait_unlocks_then_notify_one_wakes<B: WaitQueue>() {
+pub fn wait_unlocks_then_notify_one_wakes<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(0);
     let cv = Condvar::<B>::with_backend();
     let (woken, waker) = counting_waker();
@@ -46,7 +46,7 @@ pub fn wait_unlocks_then_notify_one_wakes<B: WaitQueue>() {
 }
 
 /// A notification that finds no waiter is not stored.
-pub fn notify_without_waiter_is_not_stored<B: WaitQueue>() {
+pub fn notify_without_waiter_is_not_stored<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(());
     let cv = Condvar::<B>::with_backend();
     cv.notify_one();
@@ -59,7 +59,7 @@ pub fn notify_without_waiter_is_not_stored<B: WaitQueue>() {
 
 /// `notify_one` wakes the longest waiter only; `notify_all` wakes every
 /// waiter present at the call and no later one.
-pub fn notify_one_wakes_oldest_and_notify_all_only_current<B: WaitQueue>() {
+pub fn notify_one_wakes_oldest_and_notify_all_only_current<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(());
     let cv = Condvar::<B>::with_backend();
     let counters: Vec<_> = (0..4).map(|_| counting_waker()).collect();
@@ -87,7 +87,7 @@ pub fn notify_one_wakes_oldest_and_notify_all_only_current<B: WaitQueue>() {
 
 /// A wait that was notified and is dropped before it completes passes the
 /// notification to another waiter.
-pub fn notified_wait_dropped_passes_notification_on<B: WaitQueue>() {
+pub fn notified_wait_dropped_passes_notification_on<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(());
     let cv = Condvar::<B>::with_backend();
     let (w1, waker1) = counting_waker();
@@ -105,7 +105,7 @@ pub fn notified_wait_dropped_passes_notification_on<B: WaitQueue>() {
 
 /// A wait dropped after its wake-up, while it waits to re-lock the mutex,
 /// passes the notification on too.
-pub fn wait_dropped_while_relocking_passes_notification_on<B: WaitQueue>() {
+pub fn wait_dropped_while_relocking_passes_notification_on<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(());
     let cv = Condvar::<B>::with_backend();
     let (w1, waker1) = counting_waker();
@@ -136,7 +136,7 @@ pub fn wait_dropped_while_relocking_passes_notification_on<B: WaitQueue>() {
 
 /// A wait dropped before its first poll drops (unlocks) the guard and
 /// leaves nothing queued.
-pub fn unpolled_wait_dropped_unlocks<B: WaitQueue>() {
+pub fn unpolled_wait_dropped_unlocks<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(());
     let cv = Condvar::<B>::with_backend();
     drop(cv.wait(m.try_lock().unwrap()));
@@ -153,7 +153,7 @@ pub fn unpolled_wait_dropped_unlocks<B: WaitQueue>() {
 
 /// `wait_while` returns at once, without unlocking, when the condition is
 /// already false.
-pub fn wait_while_checks_condition_first<B: WaitQueue>() {
+pub fn wait_while_checks_condition_first<B: ThreadSafe>() {
     let m = Mutex::<_, B>::with_backend(3);
     let cv = Condvar::<B>::with_backend();
     let (_w, waker) = counting_waker();
@@ -166,14 +166,14 @@ pub fn wait_while_checks_condition_first<B: WaitQueue>() {
 
 /// A waker whose `Drop` and `wake` call back into the condvar does not
 /// deadlock.
-pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>() {
-    struct Reenter<B: WaitQueue>(Arc<Condvar<B>>);
-    impl<B: WaitQueue> Wake for Reenter<B> {
+pub fn reentrant_waker_does_not_deadlock<B: ThreadSafe>() {
+    struct Reenter<B: ThreadSafe>(Arc<Condvar<B>>);
+    impl<B: ThreadSafe> Wake for Reenter<B> {
         fn wake(self: Arc<Self>) {
             self.0.notify_all();
         }
     }
-    impl<B: WaitQueue> Drop for Reenter<B> {
+    impl<B: ThreadSafe> Drop for Reenter<B> {
         fn drop(&mut self) {
             self.0.notify_one();
             self.0.notify_all();
@@ -214,7 +214,7 @@ pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>() {
 
 /// A notifier on another thread that takes the mutex right after the waiter
 /// releases it (racing the waiter's first poll) is never lost.
-pub fn notify_racing_wait_is_not_lost<B: WaitQueue>() {
+pub fn notify_racing_wait_is_not_lost<B: ThreadSafe>() {
     with_watchdog(HANG, || {
         for round in 0..2000 {
             let pair = Arc::new((
@@ -243,10 +243,10 @@ pub fn notify_racing_wait_is_not_lost<B: WaitQueue>() {
 /// A bounded queue between a producer thread and a consumer thread (each its
 /// own executor, two tasks each), with one condvar per condition: every item
 /// arrives exactly once, in order per producer.
-pub fn producer_consumer_two_threads_exact<B: WaitQueue, E: Exec>(strict_mutex: bool) {
+pub fn producer_consumer_two_threads_exact<B: ThreadSafe, E: Exec>(strict_mutex: bool) {
     const PER_PRODUCER: usize = 5000;
     const CAPACITY: usize = 8;
-    struct Shared<B: WaitQueue> {
+    struct Shared<B: ThreadSafe> {
         queue: Mutex<VecDeque<(usize, usize)>, B>,
         not_empty: Condvar<B>,
         not_full: Condvar<B>,
@@ -314,7 +314,7 @@ pub fn producer_consumer_two_threads_exact<B: WaitQueue, E: Exec>(strict_mutex: 
 
 /// 1000 tasks on two runtimes (500 each) wait on one condvar; one
 /// `notify_all` from a third thread wakes them all.
-pub fn notify_all_wakes_1000_waiters_on_two_runtimes<B: WaitQueue, E: Exec>() {
+pub fn notify_all_wakes_1000_waiters_on_two_runtimes<B: ThreadSafe, E: Exec>() {
     const PER_THREAD: usize = 500;
     with_watchdog(HANG, || {
         // (go, how many are waiting)
@@ -358,7 +358,7 @@ pub fn notify_all_wakes_1000_waiters_on_two_runtimes<B: WaitQueue, E: Exec>() {
 }
 
 /// `wait_owned` / `wait_while_owned` work across threads with owned guards.
-pub fn owned_waits_across_threads<B: WaitQueue, E: Exec>() {
+pub fn owned_waits_across_threads<B: ThreadSafe, E: Exec>() {
     with_watchdog(HANG, || {
         let m = Arc::new(Mutex::<_, B>::with_backend(0usize));
         let cv = Arc::new(Condvar::<B>::with_backend());

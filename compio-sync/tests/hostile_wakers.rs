@@ -32,7 +32,7 @@ use std::{
 };
 
 use common::*;
-use compio_sync::{Condvar, Mutex, Notify, OwnedMutexGuard, Semaphore, backend::WaitQueue};
+use compio_sync::{Condvar, Mutex, Notify, OwnedMutexGuard, Semaphore, backend::ThreadSafe};
 
 /// How many waiters the batch tests queue: more than one `WakeBatch` (32).
 const MANY: usize = 40;
@@ -103,7 +103,7 @@ fn poll_boxed<F: Future + ?Sized>(f: &mut Pin<Box<F>>, waker: &Waker) -> Poll<F:
 /// The queue itself: a `register` whose clone panics leaves the waiter idle
 /// (the new contract point), so no notify selects it and the next waiter
 /// gets the wake-up.
-pub async fn register_clone_panic_leaves_waiter_idle<B: WaitQueue>() {
+pub async fn register_clone_panic_leaves_waiter_idle<B: ThreadSafe>() {
     let queue = B::new();
     let ghost = Box::pin(B::new_waiter());
     let (hostile, bad) = Hostile::new();
@@ -122,10 +122,8 @@ pub async fn register_clone_panic_leaves_waiter_idle<B: WaitQueue>() {
         "a waiter whose register panicked was still queued"
     );
     // SAFETY: as above; cancel on an idle waiter is a no-op.
-    assert_eq!(
-        unsafe { queue.cancel(ghost.as_ref()) },
-        compio_sync::backend::Cancelled::Idle
-    );
+    let cancelled = unsafe { queue.cancel(ghost.as_ref()) };
+    assert_eq!(cancelled, compio_sync::backend::Cancelled::Idle);
     drop(ghost);
 
     let live = Box::pin(B::new_waiter());
@@ -136,8 +134,9 @@ pub async fn register_clone_panic_leaves_waiter_idle<B: WaitQueue>() {
     until_woken(&woken).await;
     let mut cx = std::task::Context::from_waker(&waker);
     // SAFETY: registered with `queue`, not yet observed `Ready`.
+    let polled = unsafe { queue.poll_wait(live.as_ref(), &mut cx) };
     assert_eq!(
-        unsafe { queue.poll_wait(live.as_ref(), &mut cx) },
+        polled,
         std::task::Poll::Ready(compio_sync::backend::Woken { wakeup: 7, tag: 1 })
     );
 }
@@ -147,7 +146,7 @@ pub async fn register_clone_panic_leaves_waiter_idle<B: WaitQueue>() {
 /// `all` node stayed linked in freed memory: a debug assertion, or a
 /// use-after-free under AddressSanitizer), and live waiters still get
 /// `notify_one` and `notify_waiters`.
-pub async fn notified_clone_panic_leaves_no_linked_node<B: WaitQueue>() {
+pub async fn notified_clone_panic_leaves_no_linked_node<B: ThreadSafe>() {
     for nth in 1..=4 {
         let notify = Notify::<B>::with_backend();
         let (hostile, bad) = Hostile::new();
@@ -180,7 +179,7 @@ pub async fn notified_clone_panic_leaves_no_linked_node<B: WaitQueue>() {
 /// Semaphore: an `acquire` whose registration clone panics leaves no ghost
 /// waiter behind (before the fix: `ParkingLotHybrid`'s slot stayed marked
 /// waiting and ate the next wake-up; `IoUringFutex` left its node linked).
-pub async fn acquire_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
+pub async fn acquire_clone_panic_leaves_no_ghost_waiter<B: ThreadSafe>() {
     let sem = Semaphore::<B>::with_backend(0);
     let (hostile, bad) = Hostile::new();
     let mut doomed = Box::pin(sem.acquire());
@@ -204,7 +203,7 @@ pub async fn acquire_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
 /// Semaphore: a queued `acquire` re-polled with a waker whose clone panics
 /// stays a proper waiter: its later drop leaves no ghost (before the fix,
 /// `SegQueue` lost track of its handle, which then ate the next wake-up).
-pub async fn repoll_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
+pub async fn repoll_clone_panic_leaves_no_ghost_waiter<B: ThreadSafe>() {
     let sem = Semaphore::<B>::with_backend(0);
     let (_first, first) = Hostile::new();
     let (hostile, bad) = Hostile::new();
@@ -230,7 +229,7 @@ pub async fn repoll_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
 
 /// Mutex: a `lock` whose registration clone panics leaves no ghost; the
 /// unlock goes to the live waiter.
-pub async fn lock_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
+pub async fn lock_clone_panic_leaves_no_ghost_waiter<B: ThreadSafe>() {
     let mutex = Mutex::<u32, B>::with_backend(0);
     let held = mutex.try_lock().unwrap();
     let (hostile, bad) = Hostile::new();
@@ -256,7 +255,7 @@ pub async fn lock_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
 /// Condvar: a `wait` whose registration clone panics leaves no ghost (before
 /// the fix, `ParkingLotHybrid`'s slot ate the next `notify_one`); the mutex
 /// is unlocked by the unwind.
-pub async fn slot_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
+pub async fn slot_clone_panic_leaves_no_ghost_waiter<B: ThreadSafe>() {
     let mutex = Mutex::<(), B>::with_backend(());
     let condvar = Condvar::<B>::with_backend();
     let (hostile, bad) = Hostile::new();
@@ -282,7 +281,7 @@ pub async fn slot_clone_panic_leaves_no_ghost_waiter<B: WaitQueue>() {
 /// leaves the waiter wakeable (before the fix, `ParkingLotHybrid`'s slot and
 /// `SegQueue`'s handle dropped it inside `AtomicWaker::register`, which then
 /// stayed locked and swallowed every later wake).
-pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: WaitQueue>() {
+pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: ThreadSafe>() {
     let sem = Semaphore::<B>::with_backend(0);
     let (hostile, bad) = Hostile::new();
     let mut waiter = Box::pin(sem.acquire());
@@ -337,7 +336,7 @@ fn assert_all_woken(wakers: &[(Arc<Hostile>, Waker)]) {
 /// one): the panic propagates once, every waiter is woken and completes, and
 /// the process does not abort (before the fix, the second panic in one batch
 /// aborted it).
-pub async fn notify_waiters_wake_panics_propagate_once_and_wake_everyone<B: WaitQueue>() {
+pub async fn notify_waiters_wake_panics_propagate_once_and_wake_everyone<B: ThreadSafe>() {
     let notify = Notify::<B>::with_backend();
     let wakers = batch_wakers();
     let mut waiters: Vec<_> = wakers
@@ -365,7 +364,7 @@ pub async fn notify_waiters_wake_panics_propagate_once_and_wake_everyone<B: Wait
 
 /// One panicking wake in the first batch: the later batches are still
 /// notified (before the fix, the unwind left them queued).
-pub async fn notify_waiters_wake_panic_still_notifies_later_batches<B: WaitQueue>() {
+pub async fn notify_waiters_wake_panic_still_notifies_later_batches<B: ThreadSafe>() {
     let notify = Notify::<B>::with_backend();
     let wakers: Vec<_> = (0..MANY)
         .map(|i| {
@@ -391,7 +390,7 @@ pub async fn notify_waiters_wake_panic_still_notifies_later_batches<B: WaitQueue
 }
 
 /// `Condvar::notify_all` with panicking wakers: as for `notify_waiters`.
-pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: WaitQueue>() {
+pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: ThreadSafe>() {
     let mutex = Mutex::<(), B>::with_backend(());
     let condvar = Condvar::<B>::with_backend();
     let wakers = batch_wakers();
@@ -429,7 +428,7 @@ pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: 
 
 /// `Semaphore::close` with panicking wakers: the panic propagates once and
 /// every pending acquire fails with `AcquireError`.
-pub async fn close_wake_panics_propagate_once_and_fail_every_acquire<B: WaitQueue>() {
+pub async fn close_wake_panics_propagate_once_and_fail_every_acquire<B: ThreadSafe>() {
     let sem = Semaphore::<B>::with_backend(0);
     let wakers = batch_wakers();
     let mut waiters: Vec<_> = wakers
@@ -455,7 +454,7 @@ pub async fn close_wake_panics_propagate_once_and_fail_every_acquire<B: WaitQueu
 /// A `Notified` re-polled with a waker whose clone calls `notify_one` on the
 /// same `Notify` does not deadlock (before the fix, the clone ran under the
 /// list lock that `notify_one` takes), and the notification is delivered.
-pub async fn repoll_clone_reentering_notify_one_does_not_deadlock<B: WaitQueue>() {
+pub async fn repoll_clone_reentering_notify_one_does_not_deadlock<B: ThreadSafe>() {
     let notify = Arc::new(Notify::<B>::with_backend());
     // `first` takes `ParkingLotHybrid`'s slot, so `second` is on its list.
     let (first_woken, first_waker) = Hostile::new();
@@ -488,7 +487,7 @@ pub async fn repoll_clone_reentering_notify_one_does_not_deadlock<B: WaitQueue>(
 
 /// An `acquire` re-polled with a waker whose clone releases a permit on the
 /// same semaphore does not deadlock, and the permit is not lost.
-pub async fn repoll_clone_reentering_add_permits_does_not_deadlock<B: WaitQueue>() {
+pub async fn repoll_clone_reentering_add_permits_does_not_deadlock<B: ThreadSafe>() {
     let sem = Arc::new(Semaphore::<B>::with_backend(0));
     let (first_woken, first_waker) = Hostile::new();
     let mut first = Box::pin(sem.acquire());
@@ -525,7 +524,7 @@ pub async fn repoll_clone_reentering_add_permits_does_not_deadlock<B: WaitQueue>
 
 /// A `lock` re-polled with a waker whose clone unlocks the mutex (dropping
 /// an owned guard) does not deadlock, and the lock is handed on.
-pub async fn repoll_clone_reentering_unlock_does_not_deadlock<B: WaitQueue>() {
+pub async fn repoll_clone_reentering_unlock_does_not_deadlock<B: ThreadSafe>() {
     let mutex = Arc::new(Mutex::<u32, B>::with_backend(0));
     let held: Arc<std::sync::Mutex<Option<OwnedMutexGuard<u32, B>>>> = Arc::new(
         std::sync::Mutex::new(Some(mutex.clone().try_lock_owned().unwrap())),
@@ -559,7 +558,7 @@ pub async fn repoll_clone_reentering_unlock_does_not_deadlock<B: WaitQueue>() {
 
 /// A Condvar waiter re-polled with a waker whose clone calls `notify_one`
 /// on the same condvar does not deadlock.
-pub async fn condvar_repoll_clone_reentering_notify_one_does_not_deadlock<B: WaitQueue>() {
+pub async fn condvar_repoll_clone_reentering_notify_one_does_not_deadlock<B: ThreadSafe>() {
     let mutex = Mutex::<(), B>::with_backend(());
     let condvar = Arc::new(Condvar::<B>::with_backend());
     let (first_woken, first_waker) = Hostile::new();
@@ -593,7 +592,7 @@ pub async fn condvar_repoll_clone_reentering_notify_one_does_not_deadlock<B: Wai
 
 /// A plain check that the stack-pinned path works with hostile-free wakers
 /// too (guards the helpers themselves).
-pub async fn helpers_work_with_a_plain_waiter<B: WaitQueue>() {
+pub async fn helpers_work_with_a_plain_waiter<B: ThreadSafe>() {
     let sem = Semaphore::<B>::with_backend(0);
     let (woken, waker) = Hostile::new();
     let mut f = pin!(sem.acquire());

@@ -18,18 +18,18 @@ use std::{
 use common::*;
 use compio_sync::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
-    backend::WaitQueue,
+    backend::ThreadSafe,
 };
 use futures::future::join_all;
 
-fn mutex<B: WaitQueue, T>(value: T, strict: bool) -> Mutex<T, B> {
+fn mutex<B: ThreadSafe, T>(value: T, strict: bool) -> Mutex<T, B> {
     let m = Mutex::<T, B>::with_backend(value);
     if strict { m.strict_fifo() } else { m }
 }
 
 /// tokio `readiness`: a task waiting for the lock is woken when the guard is
 /// dropped, and then gets the lock.
-pub fn ready_after_guard_drop<B: WaitQueue>(strict: bool) {
+pub fn ready_after_guard_drop<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>(0, strict);
     let guard = m.try_lock().unwrap();
     let (woken, waker) = counting_waker();
@@ -48,7 +48,7 @@ pub fn ready_after_guard_drop<B: WaitQueue>(strict: bool) {
 
 /// tokio `aborted_future_1`: a lock future dropped while queued leaves the
 /// mutex lockable, and leaves nothing in the queue to wake.
-pub fn aborted_queued_lock_leaves_mutex_lockable<B: WaitQueue>(strict: bool) {
+pub fn aborted_queued_lock_leaves_mutex_lockable<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>((), strict);
     let guard = m.try_lock().unwrap();
     let (_w, waker) = counting_waker();
@@ -62,7 +62,7 @@ pub fn aborted_queued_lock_leaves_mutex_lockable<B: WaitQueue>(strict: bool) {
 
 /// tokio `aborted_future_2`: a lock future that was handed the lock (woken)
 /// and is dropped before it ran passes the lock on to the next waiter.
-pub fn lock_granted_then_aborted_passes_lock_on<B: WaitQueue>(strict: bool) {
+pub fn lock_granted_then_aborted_passes_lock_on<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>(0, strict);
     let guard = m.try_lock().unwrap();
     let (first, waker_a) = counting_waker();
@@ -93,7 +93,7 @@ pub fn lock_granted_then_aborted_passes_lock_on<B: WaitQueue>(strict: bool) {
 }
 
 /// `try_lock` fails while locked (with tokio's error text) and succeeds after.
-pub fn try_lock_fails_only_while_locked<B: WaitQueue>(strict: bool) {
+pub fn try_lock_fails_only_while_locked<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>(5, strict);
     let guard = m.try_lock().unwrap();
     let err = m.try_lock().unwrap_err();
@@ -104,7 +104,7 @@ pub fn try_lock_fails_only_while_locked<B: WaitQueue>(strict: bool) {
 }
 
 /// `Debug` shows the data when free and `<locked>` when held; never waits.
-pub fn debug_never_blocks<B: WaitQueue>(strict: bool) {
+pub fn debug_never_blocks<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>(vec![1, 2], strict);
     assert!(format!("{m:?}").contains("[1, 2]"));
     let guard = m.try_lock().unwrap();
@@ -117,7 +117,7 @@ pub fn debug_never_blocks<B: WaitQueue>(strict: bool) {
 
 /// A mapped guard keeps the mutex locked until it is dropped; `try_map`
 /// that fails gives back the original, still-locked guard.
-pub fn mapped_guards_hold_the_lock<B: WaitQueue>(strict: bool) {
+pub fn mapped_guards_hold_the_lock<B: ThreadSafe>(strict: bool) {
     let m = mutex::<B, _>((1, vec![10, 20]), strict);
     let mut second = MutexGuard::map(m.try_lock().unwrap(), |t| &mut t.1);
     assert!(m.try_lock().is_err(), "still locked while mapped");
@@ -139,7 +139,7 @@ pub fn mapped_guards_hold_the_lock<B: WaitQueue>(strict: bool) {
 }
 
 /// Owned guards keep the `Arc` alive, move between threads, and map.
-pub fn owned_guards_move_and_map<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn owned_guards_move_and_map<B: ThreadSafe, E: Exec>(strict: bool) {
     let m = Arc::new(mutex::<B, _>((0u32, 0u32), strict));
     let mut guard = E::block_on(m.clone().lock_owned());
     assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&guard), &m));
@@ -165,7 +165,7 @@ pub fn owned_guards_move_and_map<B: WaitQueue, E: Exec>(strict: bool) {
 
 /// Strict FIFO: the lock goes to waiters in arrival order, whatever order
 /// they are polled in.
-pub fn strict_fifo_locks_in_arrival_order<B: WaitQueue>() {
+pub fn strict_fifo_locks_in_arrival_order<B: ThreadSafe>() {
     let m = mutex::<B, _>(Vec::new(), true);
     let held = m.try_lock().unwrap();
     let (_w, waker) = counting_waker();
@@ -193,7 +193,7 @@ pub fn strict_fifo_locks_in_arrival_order<B: WaitQueue>() {
 /// (non-atomic) counter under the lock, sometimes yielding inside the
 /// critical section: the total is exact, and at most one holder is ever
 /// inside.
-pub fn cross_thread_counter_is_exact<B: WaitQueue, E: Exec>(threads: usize, strict: bool) {
+pub fn cross_thread_counter_is_exact<B: ThreadSafe, E: Exec>(threads: usize, strict: bool) {
     const TASKS: usize = 16;
     const ITERS: usize = 200;
     with_watchdog(HANG, move || {
@@ -227,7 +227,7 @@ pub fn cross_thread_counter_is_exact<B: WaitQueue, E: Exec>(threads: usize, stri
 }
 
 /// `blocking_lock` on plain threads interleaves correctly with async tasks.
-pub fn blocking_lock_from_plain_threads<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn blocking_lock_from_plain_threads<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let m = Arc::new(mutex::<B, _>(0usize, strict));
         let blockers: Vec<_> = (0..2)
@@ -259,7 +259,7 @@ pub fn blocking_lock_from_plain_threads<B: WaitQueue, E: Exec>(strict: bool) {
 
 /// Lock futures dropped at random points under cross-thread contention leave
 /// the mutex lockable and strand no waiter.
-pub fn cancellation_storm_leaves_mutex_lockable<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn cancellation_storm_leaves_mutex_lockable<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let m = Arc::new(mutex::<B, _>(0usize, strict));
         let handles: Vec<_> = (0..2)
@@ -302,7 +302,7 @@ pub fn cancellation_storm_leaves_mutex_lockable<B: WaitQueue, E: Exec>(strict: b
 
 /// `get_mut` and `into_inner` need no locking; a locked mutex of an unsized
 /// type works through the guard.
-pub fn get_mut_into_inner_and_unsized<B: WaitQueue>(strict: bool) {
+pub fn get_mut_into_inner_and_unsized<B: ThreadSafe>(strict: bool) {
     let mut m = mutex::<B, _>(vec![1], strict);
     m.get_mut().push(2);
     assert_eq!(m.into_inner(), vec![1, 2]);

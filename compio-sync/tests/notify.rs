@@ -18,7 +18,7 @@ use std::{
 };
 
 use common::*;
-use compio_sync::{Notified, Notify, backend::WaitQueue};
+use compio_sync::{Notified, Notify, backend::ThreadSafe};
 use futures::future::join_all;
 
 fn ready<F: std::future::Future<Output = ()> + ?Sized>(f: Pin<&mut F>) -> bool {
@@ -28,7 +28,7 @@ fn ready<F: std::future::Future<Output = ()> + ?Sized>(f: Pin<&mut F>) -> bool {
 
 /// tokio `notify_notified_one`: a `notify_one` with nobody waiting is stored
 /// and completes the next `Notified`.
-pub fn stored_permit_completes_next_notified<B: WaitQueue>() {
+pub fn stored_permit_completes_next_notified<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     n.notify_one();
     assert!(ready(pin!(n.notified())));
@@ -36,7 +36,7 @@ pub fn stored_permit_completes_next_notified<B: WaitQueue>() {
 
 /// tokio `notified_one_notify`: a waiting `Notified` is woken by
 /// `notify_one` and then completes.
-pub fn notify_one_wakes_a_waiting_notified<B: WaitQueue>() {
+pub fn notify_one_wakes_a_waiting_notified<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (woken, waker) = counting_waker();
     let mut f = pin!(n.notified());
@@ -47,7 +47,7 @@ pub fn notify_one_wakes_a_waiting_notified<B: WaitQueue>() {
 }
 
 /// tokio `notified_multi_notify`: `notify_one` wakes the longest waiter only.
-pub fn notify_one_wakes_only_the_oldest_waiter<B: WaitQueue>() {
+pub fn notify_one_wakes_only_the_oldest_waiter<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (w1, waker1) = counting_waker();
     let (w2, waker2) = counting_waker();
@@ -63,7 +63,7 @@ pub fn notify_one_wakes_only_the_oldest_waiter<B: WaitQueue>() {
 
 /// tokio `notify_notified_multi`: the permit completes one `Notified`; the
 /// next waits for the next `notify_one`.
-pub fn permit_completes_only_one_notified<B: WaitQueue>() {
+pub fn permit_completes_only_one_notified<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     n.notify_one();
     let (w2, waker2) = counting_waker();
@@ -77,7 +77,7 @@ pub fn permit_completes_only_one_notified<B: WaitQueue>() {
 
 /// tokio `notified_drop_notified_notify`: a waiter dropped before any
 /// notification leaves nothing behind; the next waiter gets the next one.
-pub fn dropped_waiter_leaves_nothing_behind<B: WaitQueue>() {
+pub fn dropped_waiter_leaves_nothing_behind<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (w2, waker2) = counting_waker();
     {
@@ -93,7 +93,7 @@ pub fn dropped_waiter_leaves_nothing_behind<B: WaitQueue>() {
 
 /// tokio `notified_multi_notify_drop_one`: a waiter picked by `notify_one`
 /// and dropped before it completed passes the notification to the next.
-pub fn notified_multi_notify_drop_one<B: WaitQueue>() {
+pub fn notified_multi_notify_drop_one<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (w1, waker1) = counting_waker();
     let (w2, waker2) = counting_waker();
@@ -110,7 +110,7 @@ pub fn notified_multi_notify_drop_one<B: WaitQueue>() {
 
 /// A picked-and-dropped waiter with nobody behind it turns the notification
 /// into the permit.
-pub fn notified_dropped_with_no_one_behind_stores_permit<B: WaitQueue>() {
+pub fn notified_dropped_with_no_one_behind_stores_permit<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     {
         let mut f = pin!(n.notified());
@@ -126,7 +126,7 @@ pub fn notified_dropped_with_no_one_behind_stores_permit<B: WaitQueue>() {
 
 /// However many `notify_one` calls find nobody waiting, at most one permit
 /// is stored.
-pub fn at_most_one_permit_is_stored<B: WaitQueue>() {
+pub fn at_most_one_permit_is_stored<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     for _ in 0..5 {
         n.notify_one();
@@ -138,7 +138,7 @@ pub fn at_most_one_permit_is_stored<B: WaitQueue>() {
 
 /// `notify_last` wakes the newest waiter first (LIFO); `notify_one` the
 /// oldest.
-pub fn notify_last_wakes_newest_first<B: WaitQueue>() {
+pub fn notify_last_wakes_newest_first<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let counters: Vec<_> = (0..4).map(|_| counting_waker()).collect();
     let mut futs: Vec<_> = (0..4).map(|_| Box::pin(n.notified())).collect();
@@ -161,7 +161,7 @@ pub fn notify_last_wakes_newest_first<B: WaitQueue>() {
 /// A `Notified` picked by `notify_last` and dropped before it completes
 /// passes the notification on in the same LIFO order, as tokio does: to the
 /// newest remaining waiter, not the oldest.
-pub fn dropped_notify_last_passes_on_lifo<B: WaitQueue>() {
+pub fn dropped_notify_last_passes_on_lifo<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let counters: Vec<_> = (0..3).map(|_| counting_waker()).collect();
     let mut futs: Vec<_> = (0..3).map(|_| Box::pin(n.notified())).collect();
@@ -183,7 +183,7 @@ pub fn dropped_notify_last_passes_on_lifo<B: WaitQueue>() {
 
 /// A `Notified` created after a `notify_waiters` call is not completed by
 /// it, even if it registers while that broadcast is still waking waiters.
-pub fn notified_created_after_broadcast_waits_for_the_next<B: WaitQueue>() {
+pub fn notified_created_after_broadcast_waits_for_the_next<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut before = pin!(n.notified());
     assert!(!ready(before.as_mut()));
@@ -198,12 +198,12 @@ pub fn notified_created_after_broadcast_waits_for_the_next<B: WaitQueue>() {
 /// tokio `notify_in_drop_after_wake`: a waker whose `Drop` calls back into
 /// the `Notify` (every notify method) does not deadlock, whichever call drops
 /// it.
-pub fn notify_in_drop_after_wake<B: WaitQueue>() {
-    struct NotifyOnDrop<B: WaitQueue>(Arc<Notify<B>>);
-    impl<B: WaitQueue> Wake for NotifyOnDrop<B> {
+pub fn notify_in_drop_after_wake<B: ThreadSafe>() {
+    struct NotifyOnDrop<B: ThreadSafe>(Arc<Notify<B>>);
+    impl<B: ThreadSafe> Wake for NotifyOnDrop<B> {
         fn wake(self: Arc<Self>) {}
     }
-    impl<B: WaitQueue> Drop for NotifyOnDrop<B> {
+    impl<B: ThreadSafe> Drop for NotifyOnDrop<B> {
         fn drop(&mut self) {
             self.0.notify_waiters();
             self.0.notify_one();
@@ -242,7 +242,7 @@ pub fn notify_in_drop_after_wake<B: WaitQueue>() {
 
 /// tokio `test_enable_consumes_permit`: the first `enable` takes the stored
 /// permit; a second `Notified` finds none.
-pub fn enable_consumes_permit<B: WaitQueue>() {
+pub fn enable_consumes_permit<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     n.notify_one();
     let mut f1 = pin!(n.notified());
@@ -256,7 +256,7 @@ pub fn enable_consumes_permit<B: WaitQueue>() {
 /// tokio `test_notify_one_after_enable`: an enabled `Notified` is queued for
 /// `notify_one` before its first poll, and `enable` then reports the
 /// notification without consuming anything else.
-pub fn enabled_notified_receives_notify_one<B: WaitQueue>() {
+pub fn enabled_notified_receives_notify_one<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut f = pin!(n.notified());
     assert!(!f.as_mut().enable());
@@ -268,7 +268,7 @@ pub fn enabled_notified_receives_notify_one<B: WaitQueue>() {
 
 /// `enable` after a poll does not replace the task's waker: the task is
 /// still woken.
-pub fn enable_after_poll_keeps_the_tasks_waker<B: WaitQueue>() {
+pub fn enable_after_poll_keeps_the_tasks_waker<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (woken, waker) = counting_waker();
     let mut f = pin!(n.notified());
@@ -281,7 +281,7 @@ pub fn enable_after_poll_keeps_the_tasks_waker<B: WaitQueue>() {
 
 /// A re-poll with a new waker moves the wake-up to it (tokio
 /// `test_waker_update`).
-pub fn repoll_updates_waker<B: WaitQueue>() {
+pub fn repoll_updates_waker<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (old, old_waker) = counting_waker();
     let (new, new_waker) = counting_waker();
@@ -294,7 +294,7 @@ pub fn repoll_updates_waker<B: WaitQueue>() {
 
 /// `notify_waiters` completes every `Notified` created before it (polled or
 /// not), none created after, and stores no permit.
-pub fn notify_waiters_wakes_only_earlier_notified<B: WaitQueue>() {
+pub fn notify_waiters_wakes_only_earlier_notified<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (woken, waker) = counting_waker();
     let mut polled = pin!(n.notified());
@@ -311,7 +311,7 @@ pub fn notify_waiters_wakes_only_earlier_notified<B: WaitQueue>() {
 
 /// `notify_waiters` neither stores nor consumes the permit, and a
 /// `Notified` it covers leaves a stored permit to others.
-pub fn notify_waiters_leaves_the_permit_alone<B: WaitQueue>() {
+pub fn notify_waiters_leaves_the_permit_alone<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut covered = pin!(n.notified());
     n.notify_one();
@@ -323,7 +323,7 @@ pub fn notify_waiters_leaves_the_permit_alone<B: WaitQueue>() {
 
 /// A `Notified` completed by `notify_waiters` but never polled does not eat a
 /// later `notify_one`, and passes nothing on when dropped.
-pub fn broadcast_completed_unpolled_does_not_eat_notify_one<B: WaitQueue>() {
+pub fn broadcast_completed_unpolled_does_not_eat_notify_one<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (_w1, waker1) = counting_waker();
     let (w2, waker2) = counting_waker();
@@ -342,7 +342,7 @@ pub fn broadcast_completed_unpolled_does_not_eat_notify_one<B: WaitQueue>() {
 /// The same with two broadcasts in a row (the covered waiter's `notify_one`
 /// node is in the queue `notify_one` uses again): the later `notify_one`
 /// still reaches a live waiter, possibly by way of the covered one.
-pub fn two_broadcasts_then_notify_one_is_not_lost<B: WaitQueue>() {
+pub fn two_broadcasts_then_notify_one_is_not_lost<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let (_w1, waker1) = counting_waker();
     let (w2, waker2) = counting_waker();
@@ -362,7 +362,7 @@ pub fn two_broadcasts_then_notify_one_is_not_lost<B: WaitQueue>() {
 
 /// `notify_one` then `notify_waiters` on the same waiter, then the waiter is
 /// dropped: the `notify_one` is passed on, not lost.
-pub fn notify_one_then_broadcast_then_drop_passes_one_on<B: WaitQueue>() {
+pub fn notify_one_then_broadcast_then_drop_passes_one_on<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut f1 = Box::pin(n.notified());
     assert!(!ready(f1.as_mut()));
@@ -377,7 +377,7 @@ pub fn notify_one_then_broadcast_then_drop_passes_one_on<B: WaitQueue>() {
 
 /// `notify_one` then `notify_waiters` on the same waiter, then it is polled:
 /// it consumes the `notify_one` (tokio order), storing nothing.
-pub fn notify_one_then_broadcast_then_poll_consumes_one<B: WaitQueue>() {
+pub fn notify_one_then_broadcast_then_poll_consumes_one<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut f1 = pin!(n.notified());
     assert!(!ready(f1.as_mut()));
@@ -389,7 +389,7 @@ pub fn notify_one_then_broadcast_then_poll_consumes_one<B: WaitQueue>() {
 
 /// `notify_waiters` then `notify_one` with the covered waiter not yet run:
 /// the `notify_one` is not absorbed by the covered waiter.
-pub fn broadcast_then_notify_one_goes_to_the_permit<B: WaitQueue>() {
+pub fn broadcast_then_notify_one_goes_to_the_permit<B: ThreadSafe>() {
     let n = Notify::<B>::with_backend();
     let mut f1 = pin!(n.notified());
     assert!(!ready(f1.as_mut()));
@@ -401,7 +401,7 @@ pub fn broadcast_then_notify_one_goes_to_the_permit<B: WaitQueue>() {
 
 /// A `notify_one` racing a `Notified`'s first poll from another thread is
 /// never lost (either the permit or the queue delivers it).
-pub fn notify_one_racing_first_poll_is_not_lost<B: WaitQueue>() {
+pub fn notify_one_racing_first_poll_is_not_lost<B: ThreadSafe>() {
     with_watchdog(HANG, || {
         for round in 0..2000 {
             let n = Arc::new(Notify::<B>::with_backend());
@@ -427,7 +427,7 @@ pub fn notify_one_racing_first_poll_is_not_lost<B: WaitQueue>() {
 
 /// Two threads, each with its own executor, ping-pong through two `Notify`s
 /// for an exact number of rounds.
-pub fn cross_thread_ping_pong_exact<B: WaitQueue, E: Exec>() {
+pub fn cross_thread_ping_pong_exact<B: ThreadSafe, E: Exec>() {
     const ROUNDS: usize = 2000;
     with_watchdog(HANG, || {
         let ping = Arc::new(Notify::<B>::with_backend());
@@ -460,7 +460,7 @@ pub fn cross_thread_ping_pong_exact<B: WaitQueue, E: Exec>() {
 /// after being picked); a producer sends each next `notify_one` only after
 /// the previous one was consumed. A notification lost by a dropped waiter
 /// would hang the producer.
-pub fn cancelled_waiters_lose_no_notification<B: WaitQueue, E: Exec>() {
+pub fn cancelled_waiters_lose_no_notification<B: ThreadSafe, E: Exec>() {
     const ITEMS: usize = 1000;
     with_watchdog(HANG, || {
         let n = Arc::new(Notify::<B>::with_backend());
@@ -536,7 +536,7 @@ pub fn cancelled_waiters_lose_no_notification<B: WaitQueue, E: Exec>() {
 
 /// `notify_waiters` from another thread wakes 1000 tasks waiting on two
 /// runtimes; none is missed.
-pub fn notify_waiters_wakes_1000_tasks_on_two_runtimes<B: WaitQueue, E: Exec>() {
+pub fn notify_waiters_wakes_1000_tasks_on_two_runtimes<B: ThreadSafe, E: Exec>() {
     const PER_THREAD: usize = 500;
     with_watchdog(HANG, || {
         let n = Arc::new(Notify::<B>::with_backend());
@@ -569,7 +569,7 @@ pub fn notify_waiters_wakes_1000_tasks_on_two_runtimes<B: WaitQueue, E: Exec>() 
 }
 
 /// `Notified` is `!Unpin`, `Send` and `Sync`; `Notify` is `Send + Sync`.
-pub fn auto_traits<B: WaitQueue>() {
+pub fn auto_traits<B: ThreadSafe>() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Notify<B>>();
     send_sync::<Notified<'static, B>>();

@@ -10,10 +10,10 @@ use std::{sync::Arc, thread};
 use common::*;
 use compio_sync::{
     Notify,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe},
 };
 
-fn ping_pong<B: WaitQueue>() {
+fn ping_pong<B: ThreadSafe>() {
     const REPEATS: usize = 20;
     const ROUNDS: usize = 2_000;
     with_watchdog(SHORT_HANG, || {

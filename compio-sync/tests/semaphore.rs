@@ -18,17 +18,17 @@ use std::{
 };
 
 use common::*;
-use compio_sync::{Semaphore, TryAcquireError, backend::WaitQueue};
+use compio_sync::{Semaphore, TryAcquireError, backend::ThreadSafe};
 use futures::future::join_all;
 
-fn sem<B: WaitQueue>(permits: usize, strict: bool) -> Semaphore<B> {
+fn sem<B: ThreadSafe>(permits: usize, strict: bool) -> Semaphore<B> {
     let s = Semaphore::<B>::with_backend(permits);
     if strict { s.strict_fifo() } else { s }
 }
 
 /// 1000 tasks contend for 5 permits; afterwards exactly 5 `try_acquire`
 /// succeed (no permit lost or duplicated), and at most 5 were ever held.
-pub fn thousand_tasks_then_exactly_five_permits<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn thousand_tasks_then_exactly_five_permits<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let s = sem::<B>(5, strict);
         let occ = Occupancy::default();
@@ -54,7 +54,7 @@ pub fn thousand_tasks_then_exactly_five_permits<B: WaitQueue, E: Exec>(strict: b
 /// A permit released after a failed `try_acquire` but before the waiter is
 /// registered still reaches the waiter (the release lands between the fast
 /// path and the re-check of `acquire`'s first poll, or after it).
-pub fn release_between_failed_try_and_registration_is_not_lost<B: WaitQueue>(strict: bool) {
+pub fn release_between_failed_try_and_registration_is_not_lost<B: ThreadSafe>(strict: bool) {
     with_watchdog(HANG, move || {
         for round in 0..2000 {
             let s = Arc::new(sem::<B>(1, strict));
@@ -74,7 +74,7 @@ pub fn release_between_failed_try_and_registration_is_not_lost<B: WaitQueue>(str
 }
 
 /// A waiter dropped while queued leaves nothing behind; the next one runs.
-pub fn cancel_while_queued_lets_next_waiter_run<B: WaitQueue>(strict: bool) {
+pub fn cancel_while_queued_lets_next_waiter_run<B: ThreadSafe>(strict: bool) {
     let s = sem::<B>(1, strict);
     let p = s.try_acquire().unwrap();
     let (_wa, waker_a) = counting_waker();
@@ -96,7 +96,7 @@ pub fn cancel_while_queued_lets_next_waiter_run<B: WaitQueue>(strict: bool) {
 
 /// A waiter that was woken (handed the wake-up) and then dropped before it
 /// ran passes the wake-up on.
-pub fn notified_waiter_dropped_passes_wakeup_on<B: WaitQueue>(strict: bool) {
+pub fn notified_waiter_dropped_passes_wakeup_on<B: ThreadSafe>(strict: bool) {
     let s = sem::<B>(0, strict);
     let (wa, waker_a) = counting_waker();
     let (wb, waker_b) = counting_waker();
@@ -118,7 +118,7 @@ pub fn notified_waiter_dropped_passes_wakeup_on<B: WaitQueue>(strict: bool) {
 
 /// An `acquire_many` that was handed some of its permits and is then dropped
 /// gives them back, and the waiter behind it runs.
-pub fn cancel_after_partial_assignment_returns_permits<B: WaitQueue>(strict: bool) {
+pub fn cancel_after_partial_assignment_returns_permits<B: ThreadSafe>(strict: bool) {
     let s = sem::<B>(3, strict);
     let two = s.try_acquire_many(2).unwrap();
     let one = s.try_acquire().unwrap();
@@ -160,7 +160,7 @@ pub fn cancel_after_partial_assignment_returns_permits<B: WaitQueue>(strict: boo
 
 /// Strict FIFO: permits go to waiters in the order they started waiting,
 /// whatever order they are polled in.
-pub fn strict_fifo_serves_in_arrival_order<B: WaitQueue>() {
+pub fn strict_fifo_serves_in_arrival_order<B: ThreadSafe>() {
     let s = sem::<B>(0, true);
     let (_w, waker) = counting_waker();
     let mut futs: Vec<_> = (0..6).map(|_| Box::pin(s.acquire())).collect();
@@ -187,7 +187,7 @@ pub fn strict_fifo_serves_in_arrival_order<B: WaitQueue>() {
 
 /// Strict FIFO: an `acquire_many` at the head blocks smaller requests behind
 /// it, and `try_acquire` fails while anyone waits.
-pub fn strict_fifo_head_acquire_many_blocks_later_waiters<B: WaitQueue>() {
+pub fn strict_fifo_head_acquire_many_blocks_later_waiters<B: ThreadSafe>() {
     let s = sem::<B>(1, true);
     let held = s.try_acquire().unwrap();
     let (_w, waker) = counting_waker();
@@ -218,7 +218,7 @@ pub fn strict_fifo_head_acquire_many_blocks_later_waiters<B: WaitQueue>() {
 /// Under either policy, an `acquire_many(n)` completes while another thread
 /// keeps taking and returning single permits as fast as it can. Without a
 /// starvation bound the stream would keep the permits from ever adding up.
-pub fn acquire_many_served_despite_stream_from_other_thread<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn acquire_many_served_despite_stream_from_other_thread<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let s = Arc::new(sem::<B>(3, strict));
         let stop = Arc::new(AtomicBool::new(false));
@@ -255,7 +255,7 @@ pub fn acquire_many_served_despite_stream_from_other_thread<B: WaitQueue, E: Exe
 }
 
 /// `close` wakes every waiter with an error; later acquires fail at once.
-pub fn close_wakes_all_waiters_with_error<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn close_wakes_all_waiters_with_error<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let s = sem::<B>(0, strict);
         let (results, ()) = E::block_on(futures::future::join(
@@ -292,7 +292,7 @@ impl<F: std::future::Future<Output = Result<T, E>>, T, E> NowOrNeverErr for F {
 
 /// `forget_permits` removes only free permits and never reopens a closed
 /// semaphore.
-pub fn forget_permits_never_reopens_closed<B: WaitQueue>(strict: bool) {
+pub fn forget_permits_never_reopens_closed<B: ThreadSafe>(strict: bool) {
     let s = sem::<B>(4, strict);
     let p = s.try_acquire().unwrap();
     assert_eq!(s.forget_permits(10), 3);
@@ -306,7 +306,7 @@ pub fn forget_permits_never_reopens_closed<B: WaitQueue>(strict: bool) {
 }
 
 /// Going past `MAX_PERMITS` panics and leaves the semaphore usable.
-pub fn max_permits_overflow_panics<B: WaitQueue>(strict: bool) {
+pub fn max_permits_overflow_panics<B: ThreadSafe>(strict: bool) {
     let max = Semaphore::MAX_PERMITS;
     assert_eq!(max, usize::MAX >> 3);
     let r = catch_unwind(|| Semaphore::<B>::with_backend(max + 1));
@@ -323,7 +323,7 @@ pub fn max_permits_overflow_panics<B: WaitQueue>(strict: bool) {
 
 /// Dropping held permits past `MAX_PERMITS` panics as tokio does, and leaves
 /// the count at `MAX_PERMITS` (it never reads `MAX_PERMITS + 1`).
-pub fn dropping_permits_past_max_permits_panics<B: WaitQueue>(strict: bool) {
+pub fn dropping_permits_past_max_permits_panics<B: ThreadSafe>(strict: bool) {
     let max = Semaphore::MAX_PERMITS;
     let s = sem::<B>(max, strict);
     let p = s.try_acquire().unwrap();
@@ -340,7 +340,7 @@ pub fn dropping_permits_past_max_permits_panics<B: WaitQueue>(strict: bool) {
 /// `acquire_many(0)` and `try_acquire_many(0)` succeed at once, as in tokio,
 /// even with waiters queued (and under strict FIFO); on a closed semaphore
 /// they fail.
-pub fn acquire_zero_returns_at_once_behind_waiters<B: WaitQueue>(strict: bool) {
+pub fn acquire_zero_returns_at_once_behind_waiters<B: ThreadSafe>(strict: bool) {
     let s = sem::<B>(0, strict);
     let (_counter, waker) = counting_waker();
     let mut queued = pin!(s.acquire());
@@ -377,7 +377,7 @@ pub fn acquire_zero_returns_at_once_behind_waiters<B: WaitQueue>(strict: bool) {
 /// Many threads mix `acquire_many(1..=3)` on 3 permits; every acquire
 /// completes and all permits come back. (The loom model
 /// `semaphore_served_waiter_keeps_others_priority` pins the exact race.)
-pub fn mixed_acquire_many_across_threads_never_strands_permits<B: WaitQueue, E: Exec>(
+pub fn mixed_acquire_many_across_threads_never_strands_permits<B: ThreadSafe, E: Exec>(
     strict: bool,
 ) {
     with_watchdog(HANG, move || {
@@ -417,7 +417,7 @@ pub fn mixed_acquire_many_across_threads_never_strands_permits<B: WaitQueue, E: 
 /// handed to that task at once. `available_permits()` never counts it and
 /// `try_acquire` cannot take it; a surplus beyond what waiters need stays
 /// available.
-pub fn strict_add_permits_hands_to_queued_waiter<B: WaitQueue>() {
+pub fn strict_add_permits_hands_to_queued_waiter<B: ThreadSafe>() {
     let s = sem::<B>(0, true);
     let (counter, waker) = counting_waker();
     let mut queued = pin!(s.acquire());
@@ -446,7 +446,7 @@ pub fn strict_add_permits_hands_to_queued_waiter<B: WaitQueue>() {
 /// tokio's strict order, exactly: an `acquire_many(3)` at the head is woken
 /// once, when it can be served, not by each `add_permits(1)`; the permits it
 /// was given meanwhile are not available to others.
-pub fn strict_acquire_many_at_head_woken_once_when_served<B: WaitQueue>() {
+pub fn strict_acquire_many_at_head_woken_once_when_served<B: ThreadSafe>() {
     let s = sem::<B>(0, true);
     let (counter, waker) = counting_waker();
     let mut many = pin!(s.acquire_many(3));
@@ -466,7 +466,7 @@ pub fn strict_acquire_many_at_head_woken_once_when_served<B: WaitQueue>() {
 
 /// `split` and `merge` move permits between permit objects; merging permits
 /// of different semaphores panics.
-pub fn split_and_merge<B: WaitQueue>(strict: bool) {
+pub fn split_and_merge<B: ThreadSafe>(strict: bool) {
     let s = Arc::new(sem::<B>(5, strict));
     let mut a = s.try_acquire_many(3).unwrap();
     let b = a.split(2).unwrap();
@@ -496,12 +496,12 @@ pub fn split_and_merge<B: WaitQueue>(strict: bool) {
 
 /// A waker whose `Drop` and `wake` call back into the semaphore does not
 /// deadlock: the queue never drops or wakes a waker under its lock.
-pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>(strict: bool) {
-    struct Reenter<B: WaitQueue> {
+pub fn reentrant_waker_does_not_deadlock<B: ThreadSafe>(strict: bool) {
+    struct Reenter<B: ThreadSafe> {
         sem: Arc<Semaphore<B>>,
         calls: Arc<AtomicUsize>,
     }
-    impl<B: WaitQueue> Wake for Reenter<B> {
+    impl<B: ThreadSafe> Wake for Reenter<B> {
         fn wake(self: Arc<Self>) {
             self.wake_by_ref();
         }
@@ -510,7 +510,7 @@ pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>(strict: bool) {
             self.calls.fetch_add(1, SeqCst);
         }
     }
-    impl<B: WaitQueue> Drop for Reenter<B> {
+    impl<B: ThreadSafe> Drop for Reenter<B> {
         fn drop(&mut self) {
             // Re-enters every path: fast path, release, queue notify.
             drop(self.sem.try_acquire());
@@ -546,7 +546,7 @@ pub fn reentrant_waker_does_not_deadlock<B: WaitQueue>(strict: bool) {
 /// T threads, each with its own executor and 16 tasks, share one semaphore;
 /// the number of completed critical sections is exact and never more than
 /// `permits` are inside at once.
-pub fn cross_thread_exact_count<B: WaitQueue, E: Exec>(
+pub fn cross_thread_exact_count<B: ThreadSafe, E: Exec>(
     threads: usize,
     permits: usize,
     strict: bool,
@@ -584,7 +584,7 @@ pub fn cross_thread_exact_count<B: WaitQueue, E: Exec>(
 
 /// Dropping `acquire` futures at random points under cross-thread contention
 /// loses no permit and strands no waiter.
-pub fn cancellation_storm_loses_nothing<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn cancellation_storm_loses_nothing<B: ThreadSafe, E: Exec>(strict: bool) {
     with_watchdog(HANG, move || {
         let s = Arc::new(sem::<B>(2, strict));
         let handles: Vec<_> = (0..2)
@@ -624,7 +624,7 @@ pub fn cancellation_storm_loses_nothing<B: WaitQueue, E: Exec>(strict: bool) {
 }
 
 /// Owned permits keep the semaphore alive and return permits on drop.
-pub fn owned_permits_return_on_drop<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn owned_permits_return_on_drop<B: ThreadSafe, E: Exec>(strict: bool) {
     let s = Arc::new(sem::<B>(2, strict));
     let p = E::block_on(s.clone().acquire_many_owned(2)).unwrap();
     assert!(Arc::ptr_eq(p.semaphore(), &s));
@@ -641,7 +641,7 @@ pub fn owned_permits_return_on_drop<B: WaitQueue, E: Exec>(strict: bool) {
 /// (each on its own thread): every release wakes someone, and the counts are
 /// exact. On `IoUringFutex` the blocked threads sleep in `futex(2)` on the
 /// word the compio tasks wait on through io_uring.
-pub fn blocking_and_async_waiters_mixed<B: WaitQueue, E: Exec>(strict: bool) {
+pub fn blocking_and_async_waiters_mixed<B: ThreadSafe, E: Exec>(strict: bool) {
     const ROUNDS: usize = 300;
     with_watchdog(HANG, move || {
         let s = Arc::new(sem::<B>(1, strict));

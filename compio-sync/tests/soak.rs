@@ -56,7 +56,7 @@ use std::{
 use common::yield_now;
 use compio_sync::{
     Condvar, Mutex, Semaphore,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe},
 };
 use futures::future::{Either, join_all, select};
 
@@ -359,7 +359,7 @@ struct SemTotals {
 }
 
 /// One task's loop. `held` is the sum of the permits held right now.
-async fn sem_task<B: WaitQueue>(
+async fn sem_task<B: ThreadSafe>(
     sem: Arc<Semaphore<B>>,
     shape: SemShape,
     round: Arc<Round>,
@@ -452,7 +452,7 @@ async fn sem_task<B: WaitQueue>(
     round.set(me, IDLE);
 }
 
-fn soak_semaphore<B: WaitQueue>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
+fn soak_semaphore<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
     let started = Instant::now();
     let mut totals = SemTotals {
         ops: 0,
@@ -587,14 +587,14 @@ struct Buffer {
     stop: bool,
 }
 
-struct Shared<B: WaitQueue> {
+struct Shared<B: ThreadSafe> {
     buf: Mutex<Buffer, B>,
     not_empty: Condvar<B>,
     not_full: Condvar<B>,
     capacity: u64,
 }
 
-async fn buffer_task<B: WaitQueue>(
+async fn buffer_task<B: ThreadSafe>(
     s: Arc<Shared<B>>,
     round: Arc<Round>,
     me: usize,
@@ -666,7 +666,7 @@ async fn buffer_task<B: WaitQueue>(
     round.set(me, IDLE);
 }
 
-fn soak_buffer<B: WaitQueue>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
+fn soak_buffer<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
     let started = Instant::now();
     let (mut ops, mut cancelled, mut rounds) = (0u64, 0u64, 0u64);
     while let Some(round_budget) = next_round(settings.budget, started, ops, rounds) {

@@ -6,7 +6,9 @@
 //! [`WaitQueue::cancel`] from `Drop`). The list is guarded by a short critical
 //! section on a `std::sync::Mutex`; wakers are woken after it is released.
 //! This is the layout of tokio's and maitake-sync's wait lists. The list
-//! itself is `super::list`, shared with `IoUringFutex`.
+//! itself is `super::list`, shared with `IoUringFutex`, `Iocp` and the
+//! single-thread [`Local`](super::Local) queue, which is this queue with a
+//! `RefCell` where this one has the `Mutex`.
 
 use std::{
     pin::Pin,
@@ -15,9 +17,9 @@ use std::{
 
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{End, IDLE, Linked, List, NOTIFIED, Node},
+    list::{End, Linked, List, Node},
 };
-use crate::loom::{Mutex, atomic::Ordering::*, lock};
+use crate::loom::{Mutex, atomic::Ordering::*};
 
 /// A FIFO wait queue whose nodes are stored in the waiting futures: no heap
 /// allocation per wait.
@@ -72,67 +74,26 @@ unsafe impl WaitQueue for Intrusive {
     }
 
     unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
-        // Cloned before locking, and before the waiter is linked: a waker's
-        // clone is user code, and if it panics the waiter is still idle
-        // (contract point 7). Nothing below runs user code.
-        let waker = waker.clone();
         // SAFETY: the caller guarantees the waiter is idle, used with this
         // queue only, and pinned until it is idle again, which requires
         // unlinking it.
-        unsafe { lock(&self.list).push_back(waiter, Some(waker), tag) };
+        unsafe { List::register(&self.list, waiter, waker, tag, End::Tail) }
     }
 
     unsafe fn register_front(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
-        // As in `register`: cloned before the waiter is linked.
-        let waker = waker.clone();
         // SAFETY: as in `register`.
-        unsafe { lock(&self.list).push_front(waiter, Some(waker), tag) };
+        unsafe { List::register(&self.list, waiter, waker, tag, End::Head) }
     }
 
     unsafe fn poll_wait(&self, waiter: Pin<&IntrusiveWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
-        let state = &waiter.node.state;
-        // Acquire: pairs with the Release store in `List::mark`.
-        if state.load(Acquire) == NOTIFIED {
-            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
-            let woken = unsafe { waiter.node.woken() };
-            state.store(IDLE, Relaxed);
-            return Poll::Ready(woken);
-        }
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled.
-        let polled = unsafe { List::poll_waker(&self.list, &waiter, cx.waker(), |(), _| {}) };
-        if polled.is_ready() {
-            state.store(IDLE, Relaxed);
-        }
-        polled
+        unsafe { List::poll_wait(&self.list, &waiter, cx) }
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {
-        let state = &waiter.node.state;
-        let notified = || {
-            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
-            let woken = unsafe { waiter.node.woken() };
-            state.store(IDLE, Relaxed);
-            Cancelled::Notified(woken)
-        };
-        // Acquire: pairs with the Release store in `List::mark`.
-        match state.load(Acquire) {
-            IDLE => return Cancelled::Idle,
-            NOTIFIED => return notified(),
-            _ => {}
-        }
-        let (waker, tag) = {
-            let mut list = lock(&self.list);
-            if state.load(Acquire) == NOTIFIED {
-                return notified();
-            }
-            // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other queue).
-            unsafe { list.remove(&waiter) }
-        };
-        // User code, with the lock released (contract point 5).
-        drop(waker);
-        Cancelled::Removed { tag }
+        // SAFETY: the caller uses the waiter with this queue only.
+        unsafe { List::cancel(&self.list, &waiter) }
     }
 
     // `Intrusive` keeps no bookkeeping beyond the list: no hooks.

@@ -5,25 +5,75 @@
 //! A waiter type embeds a [`Node`] and says where through [`Linked`]. The node
 //! holds everything a notifier touches: the links, the registration epoch that
 //! lets `notify_all` skip later arrivals, the waker, the waiter's tag, the
-//! wake-up value a notifier hands over, and the `state` the notifier marks. A [`List`] is only ever reached through its backend's
-//! `Mutex`, so a method that takes `&mut List` runs under the list lock; the
-//! `unsafe` ones add that the node is linked into *this* list, whose lock
-//! guards it. `notify` and `notify_all` take the lock themselves, because
-//! they wake with it released (contract point 5).
+//! wake-up value a notifier hands over, and the `state` the notifier marks.
+//!
+//! A [`List`] is only ever reached through its backend's lock, a
+//! [`ListLock`]: a `Mutex` for the thread-safe backends, a `RefCell` for the
+//! single-thread [`Local`](super::Local) queue. So a method that takes
+//! `&mut List` runs under the list lock; the `unsafe` ones add that the node
+//! is linked into *this* list, whose lock guards it. `notify`, `notify_all`
+//! and `notify_while` take the lock themselves, because they wake with it
+//! released (contract point 5).
+//!
+//! The node's `state` stays an `AtomicU8` in both flavors, touched only by
+//! `load` and `store` (never a read-modify-write): on the local queue these
+//! are plain moves on x86-64 (and `ldar`/`stlr` on AArch64), and one node
+//! type serves every queue built on the list.
 
 use std::{
     marker::PhantomPinned,
+    ops::DerefMut,
     pin::Pin,
     ptr::NonNull,
-    task::{Poll, Waker},
+    task::{Context, Poll, Waker},
 };
 
-use super::{Select, WakeBatch, Woken};
+use super::{Cancelled, Select, WakeBatch, Woken};
 use crate::loom::{
-    Mutex, UnsafeCell,
+    Mutex, MutexGuard, UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
     lock,
 };
+
+/// The lock a [`List`] is reached through.
+///
+/// The list runs no user code while it holds the lock (contract point 5), so
+/// a lock is never taken twice by one thread.
+pub(super) trait ListLock<T> {
+    /// Exclusive access to the list, until dropped.
+    type Guard<'a>: DerefMut<Target = T>
+    where
+        Self: 'a;
+
+    fn lock(&self) -> Self::Guard<'_>;
+}
+
+/// The thread-safe backends' lock (`std`'s, or loom's in the models).
+impl<T> ListLock<T> for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+
+    fn lock(&self) -> MutexGuard<'_, T> {
+        lock(self)
+    }
+}
+
+/// The single-thread lock: a `RefCell` is `!Sync`, so only its own thread
+/// reaches the list, and its borrow flag (a plain counter, no atomics) turns
+/// a re-entrant lock, which would be a bug of ours, into a panic instead of
+/// two `&mut` to one list.
+impl<T> ListLock<T> for std::cell::RefCell<T> {
+    type Guard<'a>
+        = std::cell::RefMut<'a, T>
+    where
+        T: 'a;
+
+    fn lock(&self) -> std::cell::RefMut<'_, T> {
+        self.borrow_mut()
+    }
+}
 
 /// Not linked; no list holds a pointer to the node.
 pub(super) const IDLE: u8 = 0;
@@ -71,11 +121,12 @@ pub(super) unsafe trait Linked: Sized {
     fn node(&self) -> &Node<Self>;
 }
 
-/// Which end of the list a notify takes.
+/// Which end of the list a notify takes a waiter from, or a register links
+/// one at.
 pub(super) enum End {
-    /// The longest-waiting node (FIFO).
+    /// The longest-waiting node (FIFO); `register_front`.
     Head,
-    /// The most recently linked node (LIFO).
+    /// The most recently linked node (LIFO); `register`.
     Tail,
 }
 
@@ -163,6 +214,100 @@ impl<T> Drop for Node<T> {
             "{} dropped while linked",
             std::any::type_name::<T>()
         );
+    }
+}
+
+/// The whole [`WaitQueue`](super::WaitQueue) side of a queue that is just a
+/// list behind a lock, with no bookkeeping of its own: [`Intrusive`] (behind a
+/// `Mutex`) and [`Local`] (behind a `RefCell`) are each these calls.
+///
+/// [`Intrusive`]: super::Intrusive
+/// [`Local`]: super::Local
+impl<T: Linked> List<T> {
+    /// `register` (at the tail) or `register_front` (at the head).
+    ///
+    /// # Safety
+    ///
+    /// As for [`push_back`](Self::push_back).
+    pub(super) unsafe fn register(
+        list: &impl ListLock<Self>,
+        waiter: Pin<&T>,
+        waker: &Waker,
+        tag: usize,
+        end: End,
+    ) {
+        // Cloned before locking, and before the waiter is linked: a waker's
+        // clone is user code, and if it panics the waiter is still idle
+        // (contract point 7). Nothing below runs user code.
+        let waker = Some(waker.clone());
+        let mut list = list.lock();
+        // SAFETY: forwarded from the caller; we hold the lock.
+        unsafe {
+            match end {
+                End::Tail => list.push_back(waiter, waker, tag),
+                End::Head => list.push_front(waiter, waker, tag),
+            }
+        }
+    }
+
+    /// `poll_wait`.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` was linked into this list and has not since been observed
+    /// `Ready` or cancelled.
+    pub(super) unsafe fn poll_wait(
+        list: &impl ListLock<Self>,
+        waiter: &T,
+        cx: &mut Context<'_>,
+    ) -> Poll<Woken> {
+        let node = waiter.node();
+        // Acquire: pairs with the Release store in `mark`.
+        if node.state.load(Acquire) == NOTIFIED {
+            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
+            let woken = unsafe { node.woken() };
+            node.state.store(IDLE, Relaxed);
+            return Poll::Ready(woken);
+        }
+        // SAFETY: forwarded from the caller.
+        let polled = unsafe { Self::poll_waker(list, waiter, cx.waker(), |(), _| {}) };
+        if polled.is_ready() {
+            node.state.store(IDLE, Relaxed);
+        }
+        polled
+    }
+
+    /// `cancel`.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is only ever linked into this list.
+    pub(super) unsafe fn cancel(list: &impl ListLock<Self>, waiter: &T) -> Cancelled {
+        let node = waiter.node();
+        let notified = || {
+            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
+            let woken = unsafe { node.woken() };
+            node.state.store(IDLE, Relaxed);
+            Cancelled::Notified(woken)
+        };
+        // Acquire: pairs with the Release store in `mark`.
+        match node.state.load(Acquire) {
+            IDLE => return Cancelled::Idle,
+            NOTIFIED => return notified(),
+            _ => {}
+        }
+        let (waker, tag) = {
+            let mut list = list.lock();
+            if node.state.load(Acquire) == NOTIFIED {
+                return notified();
+            }
+            // SAFETY: still WAITING under the lock, so the waiter is linked
+            // into this list (the caller uses it with no other).
+            unsafe { list.remove(waiter) }
+        };
+        // User code, with the lock released (contract point 5).
+        drop(waker);
+        Cancelled::Removed { tag }
     }
 }
 
@@ -301,7 +446,7 @@ impl<T: Linked, X> List<T, X> {
     /// `waiter` was linked into this list and has not since been observed
     /// `Ready` or cancelled (it is `WAITING` or `NOTIFIED`).
     pub(super) unsafe fn poll_waker(
-        list: &Mutex<Self>,
+        list: &impl ListLock<Self>,
         waiter: &T,
         waker: &Waker,
         mut prepare: impl FnMut(&mut X, &T),
@@ -310,7 +455,7 @@ impl<T: Linked, X> List<T, X> {
         // Our clone of `waker`, made with the lock released.
         let mut fresh: Option<Waker> = None;
         loop {
-            let mut guard = lock(list);
+            let mut guard = list.lock();
             // Acquire: pairs with the Release store in `mark`.
             if node.state.load(Acquire) == NOTIFIED {
                 // SAFETY: we own the node and observed NOTIFIED (Acquire).
@@ -416,14 +561,14 @@ impl<T: Linked, X> List<T, X> {
     /// marked, with the backend's bookkeeping. With the lock released,
     /// `unlocked` runs, then the waiter's waker is woken (contract point 5).
     pub(super) fn notify(
-        list: &Mutex<Self>,
+        list: &impl ListLock<Self>,
         end: End,
         wakeup: usize,
         select: impl FnOnce(&mut X, &T),
         unlocked: impl FnOnce(),
     ) -> bool {
         let waker = {
-            let mut list = lock(list);
+            let mut list = list.lock();
             let picked = match end {
                 End::Head => list.head,
                 End::Tail => list.tail,
@@ -451,14 +596,14 @@ impl<T: Linked, X> List<T, X> {
     /// `select` and `unlocked` run as in [`notify`](Self::notify), `unlocked`
     /// once per batch.
     pub(super) fn notify_all(
-        list: &Mutex<Self>,
+        list: &impl ListLock<Self>,
         wakeup: usize,
         mut select: impl FnMut(&mut X, &T),
         mut unlocked: impl FnMut(),
     ) -> usize {
         let mut batch = WakeBatch::new();
         let mut count = 0;
-        let mut guard = lock(list);
+        let mut guard = list.lock();
         // Nodes registered from here on carry a later epoch and are skipped.
         let target = guard.epoch;
         guard.epoch += 1;
@@ -488,7 +633,7 @@ impl<T: Linked, X> List<T, X> {
                 batch.finish();
                 return count;
             }
-            guard = lock(list);
+            guard = list.lock();
         }
     }
 
@@ -500,14 +645,14 @@ impl<T: Linked, X> List<T, X> {
     /// woken with the lock released, as in [`notify_all`](Self::notify_all);
     /// `select` and `unlocked` are the backend's hooks, as there.
     pub(super) fn notify_while(
-        list: &Mutex<Self>,
+        list: &impl ListLock<Self>,
         mut choose: impl FnMut(&mut usize) -> Select,
         mut select: impl FnMut(&mut X, &T),
         mut unlocked: impl FnMut(),
     ) -> usize {
         let mut batch = WakeBatch::new();
         let mut count = 0;
-        let mut guard = lock(list);
+        let mut guard = list.lock();
         loop {
             let mut done = true;
             while let Some(waiter) = guard.head {
@@ -537,7 +682,7 @@ impl<T: Linked, X> List<T, X> {
                 batch.finish();
                 return count;
             }
-            guard = lock(list);
+            guard = list.lock();
         }
     }
 }

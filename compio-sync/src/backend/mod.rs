@@ -33,6 +33,7 @@
 //! | [`ParkingLotHybrid`] | lock-free slot for a lone waiter, `parking_lot::Mutex` list for the rest | amortised `VecDeque` growth | FIFO |
 //! | [`SegQueue`] | `Arc` handles in a lock-free `crossbeam_queue::SegQueue`; notifiers take turns on a consumer lock | one `Arc` per wait | FIFO (`notify_last` = `notify_one`) |
 //! | `IoUringFutex` (Linux, feature `io-uring-futex`) | the intrusive list for selection; waiters park on one futex word via io_uring `FUTEX_WAIT` or `futex(2)`, else on their waker | one compio op per io_uring wait | FIFO |
+//! | [`Local`] (single thread: `!Send`, `!Sync`) | [`Intrusive`]'s list behind a `RefCell`; the backend of [`crate::local`] | none | FIFO |
 //! | `Iocp` (Windows, feature `iocp`) | the intrusive list for selection; waiters park as IOCP completions on their runtime's port, or in `WaitOnAddress`, else on their waker | one compio op per completion wait | FIFO |
 //!
 //! [`DefaultBackend`] names the one the primitives use when none is chosen.
@@ -98,6 +99,7 @@ mod io_uring_futex;
 #[cfg(all(windows, feature = "iocp", not(loom)))]
 mod iocp;
 mod list;
+mod local;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
 mod seg_queue;
@@ -116,6 +118,7 @@ pub use self::parking_lot_hybrid::{HybridWaiter, ParkingLotHybrid};
 pub use self::seg_queue::{SegQueue, SegQueueWaiter};
 pub use self::{
     intrusive::{Intrusive, IntrusiveWaiter},
+    local::Local,
     mutex_vecdeque::{MutexVecDeque, VecDequeWaiter},
 };
 
@@ -242,9 +245,13 @@ pub enum Select {
 /// Callers of the `unsafe` methods promise what their `# Safety` sections say:
 /// a waiter is used with one queue only, and is idle (cancelled or observed
 /// `Ready`) before it is moved out of its pin or dropped.
-pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
+///
+/// A queue need not be `Send` or `Sync`: a primitive is as thread-safe as its
+/// queue (its auto traits follow from its fields), and [`ThreadSafe`] names
+/// the queues threads may share. [`Local`] is neither.
+pub unsafe trait WaitQueue: Sized + 'static {
     /// The per-wait node, stored (pinned) in each waiting future.
-    type Waiter: Send + Sync;
+    type Waiter;
 
     /// An empty queue, usable in `const` and `static` items.
     #[cfg(not(loom))]
@@ -355,6 +362,26 @@ pub unsafe trait WaitQueue: Send + Sync + Sized + 'static {
     /// needs more than there are, and notifies each waiter it completes.
     fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize;
 }
+
+/// A [`WaitQueue`] that threads may share, with waiters that may be too:
+/// every backend except [`Local`].
+///
+/// Implemented for every such queue (and so sealed: there is nothing to
+/// implement). Generic code that shares a primitive between threads bounds
+/// its backend with this rather than with [`WaitQueue`]:
+///
+/// ```
+/// use std::sync::Arc;
+/// use compio_sync::{Semaphore, backend::ThreadSafe};
+///
+/// fn share<B: ThreadSafe>(semaphore: Arc<Semaphore<B>>) {
+///     std::thread::spawn(move || drop(semaphore.try_acquire())).join().unwrap();
+/// }
+/// share(Arc::new(Semaphore::new(1)));
+/// ```
+pub trait ThreadSafe: WaitQueue<Waiter: Send + Sync> + Send + Sync {}
+
+impl<Q: WaitQueue<Waiter: Send + Sync> + Send + Sync> ThreadSafe for Q {}
 
 /// A fixed-size batch of wakers, collected under a lock and woken after it is
 /// released (contract point 5), without allocating.
