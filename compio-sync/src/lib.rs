@@ -132,6 +132,10 @@ pub mod backend;
 mod blocking;
 mod condvar;
 mod coop;
+mod error;
+mod flavor;
+#[cfg(not(loom))]
+pub mod local;
 pub(crate) mod loom;
 mod mutex;
 mod notify;

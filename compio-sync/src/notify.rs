@@ -38,10 +38,10 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use crate::{
-    backend::{Cancelled, DefaultBackend, WaitQueue},
-    loom::atomic::{AtomicUsize, Ordering::*, fence},
-};
+// The flavor (see `crate::flavor`): this file is compiled once under the
+// crate root and once under `crate::local`.
+use super::flavor::{AtomicUsize, DefaultBackend, Ordering::*, fence};
+use crate::backend::{Cancelled, WaitQueue};
 
 /// `state`: a `notify_one` is stored for the next `Notified`.
 const PERMIT: usize = 1;

@@ -13,11 +13,9 @@ use super::STARVATION_BOUND;
 use super::{
     AcquireError, CLOSED, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED, WAKE_GRANTED,
     WAKE_RETRY, available,
+    flavor::{DefaultBackend, Ordering::*, fence},
 };
-use crate::{
-    backend::{Cancelled, DefaultBackend, WaitQueue, Woken},
-    loom::atomic::{Ordering::*, fence},
-};
+use crate::backend::{Cancelled, WaitQueue, Woken};
 
 /// Future returned by [`Semaphore::acquire`] and
 /// [`Semaphore::acquire_many`].

@@ -36,19 +36,21 @@
 //! move permits they find in the word into the queue, so a permit is never
 //! left in the word while a waiter it could serve sleeps.
 
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 mod acquire;
 mod permit;
 
+// The flavor (see `crate::flavor`): this file is compiled once under the
+// crate root and once under `crate::local`, and `super::flavor` picks the
+// counters, the fence, `Arc` (or `Rc`) and the default queue.
 pub use self::{
     acquire::Acquire,
     permit::{OwnedSemaphorePermit, SemaphorePermit},
 };
-use crate::{
-    backend::{DefaultBackend, Select, WaitQueue},
-    loom::atomic::{AtomicUsize, Ordering::*, fence},
-};
+use super::flavor::{self, Arc, AtomicUsize, DefaultBackend, Ordering::*, fence};
+use crate::backend::{Select, WaitQueue};
+pub use crate::error::{AcquireError, TryAcquireError};
 
 /// How long a waiter may wait while barging tasks take the permits before
 /// permits are handed to it directly (default policy).
@@ -125,39 +127,6 @@ pub struct Semaphore<B: WaitQueue = DefaultBackend> {
     /// permits it still needs.
     queue: B,
 }
-
-/// Error returned by [`Semaphore::acquire`] when the semaphore is closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AcquireError(());
-
-/// Error returned by [`Semaphore::try_acquire`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryAcquireError {
-    /// The semaphore has been [closed](Semaphore::close).
-    Closed,
-    /// The semaphore has no permits available (or they are reserved for a
-    /// waiter).
-    NoPermits,
-}
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("semaphore closed")
-    }
-}
-
-impl std::error::Error for AcquireError {}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryAcquireError::Closed => f.write_str("semaphore closed"),
-            TryAcquireError::NoPermits => f.write_str("no permits available"),
-        }
-    }
-}
-
-impl std::error::Error for TryAcquireError {}
 
 fn available(word: usize) -> usize {
     word >> PERMIT_SHIFT
@@ -656,114 +625,6 @@ impl<B: WaitQueue> Semaphore<B> {
         Ok(OwnedSemaphorePermit::new(self, n as usize))
     }
 
-    /// Blocks the current thread until a permit is acquired.
-    ///
-    /// For plain threads that share a semaphore with async tasks.
-    ///
-    /// # Panics
-    ///
-    /// Panics if called on a thread that is running a compio runtime: it would
-    /// block every task of that runtime. Use [`acquire`](Self::acquire) there.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    ///
-    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
-    /// let s = semaphore.clone();
-    /// std::thread::spawn(move || {
-    ///     let _permit = s.blocking_acquire().unwrap();
-    /// })
-    /// .join()
-    /// .unwrap();
-    /// assert_eq!(semaphore.available_permits(), 1);
-    /// ```
-    #[cfg(not(loom))]
-    #[track_caller]
-    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_, B>, AcquireError> {
-        self.blocking_acquire_many(1)
-    }
-
-    /// Blocks the current thread until `n` permits are acquired.
-    ///
-    /// # Panics
-    ///
-    /// As [`blocking_acquire`](Self::blocking_acquire).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let semaphore = compio_sync::Semaphore::new(2);
-    /// let permit = semaphore.blocking_acquire_many(2).unwrap();
-    /// assert_eq!(permit.num_permits(), 2);
-    /// ```
-    #[cfg(not(loom))]
-    #[track_caller]
-    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, AcquireError> {
-        let mut acquire = self.acquire_many(n);
-        acquire.set_blocking();
-        crate::blocking::block_on("Semaphore::blocking_acquire", acquire)
-    }
-
-    /// Blocks the current thread until a permit is acquired, returning an
-    /// owned permit.
-    ///
-    /// # Panics
-    ///
-    /// As [`blocking_acquire`](Self::blocking_acquire).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    ///
-    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
-    /// let permit = std::thread::spawn({
-    ///     let semaphore = semaphore.clone();
-    ///     move || semaphore.blocking_acquire_owned().unwrap()
-    /// })
-    /// .join()
-    /// .unwrap();
-    /// assert_eq!(semaphore.available_permits(), 0);
-    /// drop(permit);
-    /// assert_eq!(semaphore.available_permits(), 1);
-    /// ```
-    #[cfg(not(loom))]
-    #[track_caller]
-    pub fn blocking_acquire_owned(
-        self: Arc<Self>,
-    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
-        self.blocking_acquire_many_owned(1)
-    }
-
-    /// Blocks the current thread until `n` permits are acquired, returning an
-    /// owned permit.
-    ///
-    /// # Panics
-    ///
-    /// As [`blocking_acquire`](Self::blocking_acquire).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    ///
-    /// let semaphore = Arc::new(compio_sync::Semaphore::new(3));
-    /// let permit = semaphore.clone().blocking_acquire_many_owned(2).unwrap();
-    /// assert_eq!(permit.num_permits(), 2);
-    /// assert_eq!(semaphore.available_permits(), 1);
-    /// ```
-    #[cfg(not(loom))]
-    #[track_caller]
-    pub fn blocking_acquire_many_owned(
-        self: Arc<Self>,
-        n: u32,
-    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
-        self.blocking_acquire_many(n)?.forget();
-        Ok(OwnedSemaphorePermit::new(self, n as usize))
-    }
-
     /// Takes `n` permits if the policy allows it now.
     ///
     /// `strict` closes the fast path while anyone waits (strict FIFO).
@@ -983,6 +844,121 @@ impl<B: WaitQueue> Semaphore<B> {
     fn release_priority(&self) {
         self.permits.fetch_and(!PRIORITY, AcqRel);
         self.wake_next();
+    }
+}
+
+/// Blocking entry points, for plain threads that share the semaphore with
+/// tasks: they exist where another thread can release the permits, that is
+/// where the semaphore is `Sync` (every thread-safe backend; never a
+/// [`local`](crate::local) semaphore, which only its own thread can reach, so
+/// blocking on it would never end).
+#[cfg(not(loom))]
+impl<B: WaitQueue> Semaphore<B>
+where
+    Self: Sync,
+{
+    /// Blocks the current thread until a permit is acquired.
+    ///
+    /// For plain threads that share a semaphore with async tasks.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called on a thread that is running a compio runtime: it would
+    /// block every task of that runtime. Use [`acquire`](Self::acquire) there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let s = semaphore.clone();
+    /// std::thread::spawn(move || {
+    ///     let _permit = s.blocking_acquire().unwrap();
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_, B>, AcquireError> {
+        self.blocking_acquire_many(1)
+    }
+
+    /// Blocks the current thread until `n` permits are acquired.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = compio_sync::Semaphore::new(2);
+    /// let permit = semaphore.blocking_acquire_many(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, AcquireError> {
+        let mut acquire = self.acquire_many(n);
+        acquire.set_blocking();
+        crate::blocking::block_on("Semaphore::blocking_acquire", acquire)
+    }
+
+    /// Blocks the current thread until a permit is acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(1));
+    /// let permit = std::thread::spawn({
+    ///     let semaphore = semaphore.clone();
+    ///     move || semaphore.blocking_acquire_owned().unwrap()
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(semaphore.available_permits(), 0);
+    /// drop(permit);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_owned(
+        self: Arc<Self>,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many_owned(1)
+    }
+
+    /// Blocks the current thread until `n` permits are acquired, returning an
+    /// owned permit.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let semaphore = Arc::new(compio_sync::Semaphore::new(3));
+    /// let permit = semaphore.clone().blocking_acquire_many_owned(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// assert_eq!(semaphore.available_permits(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit<B>, AcquireError> {
+        self.blocking_acquire_many(n)?.forget();
+        Ok(OwnedSemaphorePermit::new(self, n as usize))
     }
 }
 

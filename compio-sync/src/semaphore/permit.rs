@@ -1,10 +1,14 @@
 //! The permits an acquire returns: [`SemaphorePermit`] (borrowed) and
-//! [`OwnedSemaphorePermit`] (keeps an `Arc` of the semaphore).
+//! [`OwnedSemaphorePermit`] (keeps an `Arc` of the semaphore; an `Rc` in the
+//! local flavor).
 
-use std::{fmt, sync::Arc};
+use std::fmt;
 
-use super::Semaphore;
-use crate::backend::{DefaultBackend, WaitQueue};
+use super::{
+    Semaphore,
+    flavor::{Arc, DefaultBackend},
+};
+use crate::backend::WaitQueue;
 
 /// Permits borrowed from a [`Semaphore`]; dropping it returns them.
 #[must_use = "dropping the permit returns it to the semaphore at once"]

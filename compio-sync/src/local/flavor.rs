@@ -1,0 +1,95 @@
+//! The single-thread flavor: the names of `crate::flavor`, given to plain
+//! cells.
+//!
+//! Everything here is `!Sync`, so every type compiled with it is too, and no
+//! operation is an atomic read-modify-write: a counter is a `Cell`, a fence is
+//! nothing, the shared pointer is `Rc`, and the queue is
+//! [`Local`](crate::backend::Local).
+
+use std::cell::Cell;
+
+pub(crate) use std::{rc::Rc as Arc, sync::atomic::Ordering};
+
+pub(crate) use crate::backend::Local as DefaultBackend;
+
+/// A `usize` counter with [`std::sync::atomic::AtomicUsize`]'s API, for one
+/// thread: a `Cell`. The orderings are accepted and ignored (one thread
+/// observes its own writes in program order), and every "atomic"
+/// read-modify-write is a plain load and store.
+#[derive(Debug, Default)]
+pub(crate) struct AtomicUsize(Cell<usize>);
+
+impl AtomicUsize {
+    #[inline(always)]
+    pub(crate) const fn new(value: usize) -> Self {
+        Self(Cell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn load(&self, _: Ordering) -> usize {
+        self.0.get()
+    }
+
+    /// Sets the value, returning the old one.
+    #[inline(always)]
+    fn update(&self, f: impl FnOnce(usize) -> usize) -> usize {
+        let old = self.0.get();
+        self.0.set(f(old));
+        old
+    }
+
+    #[inline(always)]
+    pub(crate) fn fetch_add(&self, value: usize, _: Ordering) -> usize {
+        self.update(|old| old.wrapping_add(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn fetch_sub(&self, value: usize, _: Ordering) -> usize {
+        self.update(|old| old.wrapping_sub(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn fetch_or(&self, value: usize, _: Ordering) -> usize {
+        self.update(|old| old | value)
+    }
+
+    #[inline(always)]
+    pub(crate) fn fetch_and(&self, value: usize, _: Ordering) -> usize {
+        self.update(|old| old & value)
+    }
+
+    #[inline(always)]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        _: Ordering,
+        _: Ordering,
+    ) -> Result<usize, usize> {
+        let old = self.0.get();
+        if old == current {
+            self.0.set(new);
+            Ok(old)
+        } else {
+            Err(old)
+        }
+    }
+
+    /// As [`compare_exchange`](Self::compare_exchange): a cell never fails
+    /// spuriously.
+    #[inline(always)]
+    pub(crate) fn compare_exchange_weak(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        self.compare_exchange(current, new, success, failure)
+    }
+}
+
+/// A fence orders one thread's accesses against another's; with one thread
+/// there is nothing to order.
+#[inline(always)]
+pub(crate) fn fence(_: Ordering) {}
