@@ -145,7 +145,7 @@ pub use condvar::Condvar;
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
-pub use notify::{Notified, Notify};
+pub use notify::{Notified, Notify, OwnedNotified};
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{

@@ -40,7 +40,7 @@ use std::{
 
 // The flavor (see `crate::flavor`): this file is compiled once under the
 // crate root and once under `crate::local`.
-use super::flavor::{AtomicUsize, DefaultBackend, Ordering::*, fence};
+use super::flavor::{Arc, AtomicUsize, DefaultBackend, Ordering::*, fence};
 use crate::backend::{Cancelled, WaitQueue};
 
 /// `state`: a `notify_one` is stored for the next `Notified`.
@@ -243,18 +243,51 @@ impl<B: WaitQueue> Notify<B> {
     /// # });
     /// ```
     pub fn notified(&self) -> Notified<'_, B> {
-        // Acquire: a `Notified` made after seeing a broadcast's effects also
-        // counts that broadcast (pairs with `notify_waiters`' AcqRel bump).
-        let generation = generation(self.state.load(Acquire));
         Notified {
             notify: self,
-            st: NotifiedState {
-                generation,
-                phase: Phase::Init,
-                waker: None,
-            },
+            st: self.new_waiting_state(),
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
+        }
+    }
+
+    /// [`notified`](Self::notified), as a future that owns an `Arc` of the
+    /// `Notify` and so has no lifetime: it can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`notified`](Self::notified).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::Notify;
+    ///
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let notify = Arc::new(Notify::new());
+    /// let notified = notify.clone().notified_owned(); // created before the broadcast
+    /// let waiter = compio::runtime::spawn(notified);
+    /// notify.notify_waiters();
+    /// waiter.await.unwrap();
+    /// # });
+    /// ```
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified<B> {
+        OwnedNotified {
+            st: self.new_waiting_state(),
+            notify: self,
+            waiter: B::new_waiter(),
+            _pin: PhantomPinned,
+        }
+    }
+
+    fn new_waiting_state(&self) -> NotifiedState {
+        // Acquire: a `Notified` made after seeing a broadcast's effects also
+        // counts that broadcast (pairs with `notify_waiters`' AcqRel bump).
+        NotifiedState {
+            generation: generation(self.state.load(Acquire)),
+            phase: Phase::Init,
+            waker: None,
         }
     }
 
@@ -431,7 +464,85 @@ pub struct Notified<'a, B: WaitQueue = DefaultBackend> {
     _pin: PhantomPinned,
 }
 
-/// The plain (unpinned) fields of a [`Notified`].
+/// Future returned by [`Notify::notified_owned`]: a [`Notified`] that owns
+/// an `Arc` of its `Notify`.
+///
+/// `!Unpin`, as `Notified`.
+///
+/// ```compile_fail
+/// fn assert_unpin<T: Unpin>(_: T) {}
+/// let notify = std::sync::Arc::new(compio_sync::Notify::new());
+/// assert_unpin(notify.notified_owned());
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedNotified<B: WaitQueue = DefaultBackend> {
+    notify: Arc<Notify<B>>,
+    st: NotifiedState,
+    /// Node in `notify.queue`.
+    waiter: B::Waiter,
+    _pin: PhantomPinned,
+}
+
+impl<B: WaitQueue> OwnedNotified<B> {
+    /// As [`Notified::enable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{pin::pin, sync::Arc};
+    /// use compio_sync::Notify;
+    ///
+    /// let notify = Arc::new(Notify::new());
+    /// let mut notified = pin!(notify.clone().notified_owned());
+    /// assert!(!notified.as_mut().enable());
+    /// notify.notify_one();
+    /// assert!(notified.as_mut().enable());
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let (notify, st, waiter) = self.project();
+        st.poll(notify, waiter, None).is_ready()
+    }
+
+    /// Splits the pinned future into its node (pinned) and its plain state.
+    fn project(self: Pin<&mut Self>) -> (&Notify<B>, &mut NotifiedState, Pin<&B::Waiter>) {
+        // SAFETY: the node is never moved out of `self`, which is pinned, so
+        // pinning a shared reference to it is sound. The references are to
+        // disjoint fields.
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (&this.notify, &mut this.st, Pin::new_unchecked(&this.waiter))
+        }
+    }
+}
+
+impl<B: WaitQueue> Future for OwnedNotified<B> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (notify, st, waiter) = self.project();
+        st.poll(notify, waiter, Some(cx.waker()))
+    }
+}
+
+impl<B: WaitQueue> Drop for OwnedNotified<B> {
+    fn drop(&mut self) {
+        // SAFETY: as in `Notified`'s `Drop`: pinned since the first poll or
+        // `enable`, or still `Init` (then untouched).
+        let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
+        self.st.cancel(&self.notify, waiter);
+    }
+}
+
+impl<B: WaitQueue> fmt::Debug for OwnedNotified<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified")
+            .field("generation", &self.st.generation)
+            .field("phase", &self.st.phase)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The plain (unpinned) fields of a [`Notified`] or [`OwnedNotified`].
 #[derive(Debug)]
 struct NotifiedState {
     /// The generation when the future was created.

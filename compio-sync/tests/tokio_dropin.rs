@@ -170,3 +170,34 @@ fn blocking_lock_panic_points_at_the_caller() {
     });
     assert!(file.ends_with(here), "blocking_lock: {file}");
 }
+
+/// `Notify::notified_owned` and `OwnedNotified`, as in tokio: a `'static`,
+/// `Send` future that a `notify_one` or a later `notify_waiters` completes,
+/// and that passes a `notify_one` on when dropped.
+#[test]
+fn notified_owned_is_a_static_send_future() {
+    fn send_static<T: Send + 'static>(_: &T) {}
+    let notify = Arc::new(compio_sync::Notify::new());
+    let owned = notify.clone().notified_owned();
+    send_static(&owned);
+    notify.notify_waiters();
+    Compio::block_on(owned);
+
+    let first = notify.clone().notified_owned();
+    let second = notify.clone().notified_owned();
+    let (mut first, mut second) = (Box::pin(first), Box::pin(second));
+    assert!(!first.as_mut().enable());
+    assert!(!second.as_mut().enable());
+    notify.notify_one();
+    drop(first); // picked, dropped before completing: passes it on
+    assert!(second.as_mut().enable());
+    let waiter = std::thread::spawn({
+        let notify = notify.clone();
+        move || Compio::block_on(notify.notified_owned())
+    });
+    while Arc::strong_count(&notify) < 3 {
+        std::thread::yield_now();
+    }
+    notify.notify_one();
+    waiter.join().unwrap();
+}

@@ -118,7 +118,7 @@ mod notify;
 mod semaphore;
 
 pub use self::{
-    notify::{Notified, Notify},
+    notify::{Notified, Notify, OwnedNotified},
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
 };
 pub use crate::error::{AcquireError, TryAcquireError};
