@@ -22,6 +22,27 @@
 //! `OnceCell`, `SetOnce`, the channels, and the single-thread flavors of the
 //! primitives other than `Semaphore` and `Notify`.
 //!
+//! # Two flavors
+//!
+//! Every type at the crate root is thread-safe (`Send + Sync`, shared through
+//! `Arc` across compio runtimes). [`local`] has the same types for tasks that
+//! all run on one thread (one compio runtime): `!Send`, `!Sync`, plain cells
+//! instead of atomic read-modify-writes, `Rc` instead of `Arc`, and no
+//! allocation per wait. Both are compiled from the same source; only the
+//! cells differ.
+//!
+//! ```
+//! use std::rc::Rc;
+//! use compio_sync::local::Semaphore;
+//!
+//! # compio::runtime::Runtime::new().unwrap().block_on(async {
+//! let limit = Rc::new(Semaphore::new(2));
+//! let permit = limit.clone().acquire_owned().await.unwrap();
+//! assert_eq!(limit.available_permits(), 1);
+//! # drop(permit);
+//! # });
+//! ```
+//!
 //! A `std::sync::Mutex` (or `parking_lot`'s) is the better choice for data
 //! that is never held across an `.await`: it is cheaper, and the async mutex
 //! only pays off when the critical section itself waits.
