@@ -330,11 +330,7 @@ impl Iocp {
     /// # Safety
     ///
     /// As for [`WaitQueue::poll_wait`].
-    unsafe fn poll_via_waker(
-        &self,
-        waiter: Pin<&IocpWaiter>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Woken> {
+    unsafe fn poll_via_waker(&self, waiter: Pin<&IocpWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
         // SAFETY: forwarded from our caller: registered with this queue and
         // not yet observed `Ready` or cancelled.
         let polled = unsafe {

@@ -12,8 +12,7 @@
 
 use std::{
     ffi::c_void,
-    io,
-    ptr,
+    io, ptr,
     sync::{
         Arc,
         atomic::{AtomicPtr, AtomicU8, Ordering::*},
