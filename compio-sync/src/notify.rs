@@ -245,7 +245,7 @@ impl<B: WaitQueue> Notify<B> {
     pub fn notified(&self) -> Notified<'_, B> {
         Notified {
             notify: self,
-            st: self.new_waiting_state(),
+            state: self.new_waiting_state(),
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
         }
@@ -274,7 +274,7 @@ impl<B: WaitQueue> Notify<B> {
     /// ```
     pub fn notified_owned(self: Arc<Self>) -> OwnedNotified<B> {
         OwnedNotified {
-            st: self.new_waiting_state(),
+            state: self.new_waiting_state(),
             notify: self,
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
@@ -458,7 +458,7 @@ impl<B: WaitQueue> Default for Notify<B> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a, B: WaitQueue = DefaultBackend> {
     notify: &'a Notify<B>,
-    st: NotifiedState,
+    state: NotifiedState,
     /// Node in `notify.queue`.
     waiter: B::Waiter,
     _pin: PhantomPinned,
@@ -477,7 +477,7 @@ pub struct Notified<'a, B: WaitQueue = DefaultBackend> {
 #[must_use = "futures do nothing unless polled"]
 pub struct OwnedNotified<B: WaitQueue = DefaultBackend> {
     notify: Arc<Notify<B>>,
-    st: NotifiedState,
+    state: NotifiedState,
     /// Node in `notify.queue`.
     waiter: B::Waiter,
     _pin: PhantomPinned,
@@ -499,8 +499,8 @@ impl<B: WaitQueue> OwnedNotified<B> {
     /// assert!(notified.as_mut().enable());
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let (notify, st, waiter) = self.project();
-        st.poll(notify, waiter, None).is_ready()
+        let (notify, state, waiter) = self.project();
+        state.poll(notify, waiter, None).is_ready()
     }
 
     /// Splits the pinned future into its node (pinned) and its plain state.
@@ -510,7 +510,11 @@ impl<B: WaitQueue> OwnedNotified<B> {
         // disjoint fields.
         unsafe {
             let this = self.get_unchecked_mut();
-            (&this.notify, &mut this.st, Pin::new_unchecked(&this.waiter))
+            (
+                &this.notify,
+                &mut this.state,
+                Pin::new_unchecked(&this.waiter),
+            )
         }
     }
 }
@@ -519,8 +523,8 @@ impl<B: WaitQueue> Future for OwnedNotified<B> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let (notify, st, waiter) = self.project();
-        st.poll(notify, waiter, Some(cx.waker()))
+        let (notify, state, waiter) = self.project();
+        state.poll(notify, waiter, Some(cx.waker()))
     }
 }
 
@@ -529,15 +533,15 @@ impl<B: WaitQueue> Drop for OwnedNotified<B> {
         // SAFETY: as in `Notified`'s `Drop`: pinned since the first poll or
         // `enable`, or still `Init` (then untouched).
         let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
-        self.st.cancel(&self.notify, waiter);
+        self.state.cancel(&self.notify, waiter);
     }
 }
 
 impl<B: WaitQueue> fmt::Debug for OwnedNotified<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedNotified")
-            .field("generation", &self.st.generation)
-            .field("phase", &self.st.phase)
+            .field("generation", &self.state.generation)
+            .field("phase", &self.state.phase)
             .finish_non_exhaustive()
     }
 }
@@ -608,8 +612,8 @@ impl<'a, B: WaitQueue> Notified<'a, B> {
     /// # });
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let (notify, st, waiter) = self.project();
-        st.poll(notify, waiter, None).is_ready()
+        let (notify, state, waiter) = self.project();
+        state.poll(notify, waiter, None).is_ready()
     }
 
     /// Splits the pinned future into its node (pinned) and its plain state.
@@ -619,7 +623,11 @@ impl<'a, B: WaitQueue> Notified<'a, B> {
         // disjoint fields.
         unsafe {
             let this = self.get_unchecked_mut();
-            (this.notify, &mut this.st, Pin::new_unchecked(&this.waiter))
+            (
+                this.notify,
+                &mut this.state,
+                Pin::new_unchecked(&this.waiter),
+            )
         }
     }
 }
@@ -789,8 +797,8 @@ impl<B: WaitQueue> Future for Notified<'_, B> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let (notify, st, waiter) = self.project();
-        st.poll(notify, waiter, Some(cx.waker()))
+        let (notify, state, waiter) = self.project();
+        state.poll(notify, waiter, Some(cx.waker()))
     }
 }
 
@@ -800,15 +808,15 @@ impl<B: WaitQueue> Drop for Notified<'_, B> {
         // polled or enabled it was pinned, so the node has not moved since;
         // if not, it is in `Init` and `cancel` does not touch it.
         let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
-        self.st.cancel(self.notify, waiter);
+        self.state.cancel(self.notify, waiter);
     }
 }
 
 impl<B: WaitQueue> fmt::Debug for Notified<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("generation", &self.st.generation)
-            .field("phase", &self.st.phase)
+            .field("generation", &self.state.generation)
+            .field("phase", &self.state.phase)
             .finish_non_exhaustive()
     }
 }

@@ -31,7 +31,7 @@ use crate::backend::{Cancelled, WaitQueue, Woken};
 #[must_use = "futures do nothing unless polled"]
 pub struct Acquire<'a, B: WaitQueue = DefaultBackend> {
     sem: &'a Semaphore<B>,
-    st: AcquireState,
+    state: AcquireState,
     waiter: B::Waiter,
     _pin: PhantomPinned,
 }
@@ -88,7 +88,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
     pub(super) fn new(sem: &'a Semaphore<B>, want: u32) -> Self {
         Self {
             sem,
-            st: AcquireState {
+            state: AcquireState {
                 want: want as usize,
                 held: 0,
                 need: 0,
@@ -107,7 +107,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
     /// Makes this a blocking acquire (see `AcquireState::blocking`).
     #[cfg(not(loom))]
     pub(super) fn set_blocking(&mut self) {
-        self.st.blocking = true;
+        self.state.blocking = true;
     }
 
     /// Splits the pinned future into its node (pinned) and its plain state.
@@ -117,14 +117,14 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
         // to disjoint fields.
         unsafe {
             let this = self.get_unchecked_mut();
-            (this.sem, &mut this.st, Pin::new_unchecked(&this.waiter))
+            (this.sem, &mut this.state, Pin::new_unchecked(&this.waiter))
         }
     }
 }
 
 impl AcquireState {
     /// Notes that this waiter starts (or resumes) waiting.
-    fn queued(&mut self) {
+    fn note_waiting_since(&mut self) {
         #[cfg(not(loom))]
         self.waiting_since
             .get_or_insert_with(std::time::Instant::now);
@@ -223,9 +223,9 @@ impl AcquireState {
             }
         }
         self.need = missing;
-        sem.enqueue();
+        sem.count_waiter();
         self.phase = Phase::Queued;
-        self.queued();
+        self.note_waiting_since();
         // SeqCst: orders the registration (and count) before the re-check,
         // against `wake_next`'s (change; fence; look for waiters).
         fence(SeqCst);
@@ -280,7 +280,7 @@ impl AcquireState {
     fn on_woken<B: WaitQueue>(&mut self, sem: &Semaphore<B>, woken: Woken) -> Step {
         if woken.wakeup != WAKE_GRANTED {
             // (A hand-over uncounts the waiter it grants.)
-            sem.dequeue();
+            sem.uncount_waiter();
         }
         self.phase = Phase::Start;
         self.held += self.need - woken.tag;
@@ -336,7 +336,7 @@ impl AcquireState {
                 ..
             })
         ) {
-            sem.dequeue();
+            sem.uncount_waiter();
         }
         match cancelled {
             Cancelled::Idle => false,
@@ -400,11 +400,11 @@ impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
     type Output = Result<SemaphorePermit<'a, B>, AcquireError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (sem, st, waiter) = self.project();
+        let (sem, state, waiter) = self.project();
         // With the `tokio` feature, each completed acquire spends a unit of
         // tokio's task budget, as tokio's own semaphore does.
-        crate::coop::budgeted(cx, |cx| st.poll(sem, waiter, cx))
-            .map(|result| result.map(|()| SemaphorePermit::new(sem, st.want)))
+        crate::coop::budgeted(cx, |cx| state.poll(sem, waiter, cx))
+            .map(|result| result.map(|()| SemaphorePermit::new(sem, state.want)))
     }
 }
 
@@ -414,16 +414,16 @@ impl<B: WaitQueue> Drop for Acquire<'_, B> {
         // polled it was pinned, so `waiter` has not moved since; if it was
         // not, the waiter is idle and `cancel` does not touch it (`Start`).
         let waiter = unsafe { Pin::new_unchecked(&self.waiter) };
-        self.st.cancel(self.sem, waiter);
+        self.state.cancel(self.sem, waiter);
     }
 }
 
 impl<B: WaitQueue> fmt::Debug for Acquire<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
-            .field("want", &self.st.want)
-            .field("held", &self.st.held)
-            .field("phase", &self.st.phase)
+            .field("want", &self.state.want)
+            .field("held", &self.state.held)
+            .field("phase", &self.state.phase)
             .finish_non_exhaustive()
     }
 }

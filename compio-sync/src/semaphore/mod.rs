@@ -697,7 +697,7 @@ impl<B: WaitQueue> Semaphore<B> {
                 return;
             }
             // Acquire: the registrations counted in `w` happen-before our
-            // `notify_one` (pairs with the AcqRel increment in `enqueue`).
+            // `notify_one` (pairs with the AcqRel increment in `count_waiter`).
             match self
                 .waiters
                 .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
@@ -768,7 +768,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// is unlinked: a counted waiter is always queued or leaving) or keep.
     fn select_if_served(&self, need: usize) -> Select {
         if need == 0 {
-            self.dequeue();
+            self.uncount_waiter();
             Select::Notify(WAKE_GRANTED)
         } else {
             Select::Keep
@@ -808,7 +808,7 @@ impl<B: WaitQueue> Semaphore<B> {
     }
 
     /// Counts a freshly registered waiter.
-    fn enqueue(&self) {
+    fn count_waiter(&self) {
         // AcqRel: publishes the registration to `wake_next`'s Acquire CAS.
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
     }
@@ -816,7 +816,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// Uncounts a waiter that left the queue: by the waiter itself when it
     /// cancels or runs after a `RETRY` or `CLOSED` wake-up, by the hand-over
     /// that grants it.
-    fn dequeue(&self) {
+    fn uncount_waiter(&self) {
         self.waiters.fetch_sub(ONE_WAITER, AcqRel);
     }
 
