@@ -205,13 +205,12 @@ impl SegQueue {
     /// Stale handles tolerated before a cancellation purges them (see the
     /// module docs on bounded growth). Tiny under loom, so that a model with
     /// a few waiters reaches the purge.
-    #[doc(hidden)]
-    pub const PURGE_MIN: usize = if cfg!(loom) { 2 } else { 32 };
+    pub(crate) const PURGE_MIN: usize = if cfg!(loom) { 2 } else { 32 };
 
     /// The number of handles in the queue, stale ones included, plus
     /// registrations in flight. For tests of the growth bound.
-    #[doc(hidden)]
-    pub fn len_hint(&self) -> usize {
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn len_hint(&self) -> usize {
         self.len.load(Relaxed)
     }
 
@@ -755,6 +754,91 @@ mod tests {
     fn cancel(queue: &SegQueue, waiter: Pin<&SegQueueWaiter>) -> Cancelled {
         // SAFETY: see above.
         unsafe { queue.cancel(waiter) }
+    }
+
+    const TAG: usize = 3;
+    const WAKEUP: usize = 7;
+
+    /// A loop of `timeout(acquire)` that always expires: register,
+    /// then cancel, forever, with nobody notifying. Stale handles
+    /// must be purged.
+    #[test]
+    fn cancel_storm_keeps_queue_length_bounded() {
+        const CYCLES: usize = 100_000;
+        // The documented bound without concurrent cancellations, one
+        // live waiter, plus the registration in flight.
+        const BOUND: usize = SegQueue::PURGE_MIN + 1 + 1;
+        let queue = SegQueue::new();
+        let (live_counter, live_waker) = counting_waker();
+        let live = pin!(SegQueue::new_waiter());
+        register(&queue, live.as_ref(), &live_waker, TAG);
+        let (stale_counter, stale_waker) = counting_waker();
+        let mut longest = 0;
+        for _ in 0..CYCLES {
+            let waiter = pin!(SegQueue::new_waiter());
+            register(&queue, waiter.as_ref(), &stale_waker, TAG);
+            assert_eq!(
+                cancel(&queue, waiter.as_ref()),
+                Cancelled::Removed { tag: TAG }
+            );
+            longest = longest.max(queue.len_hint());
+        }
+        assert!(longest <= BOUND, "queue grew to {longest} handles");
+        // The purges kept the live waiter, and at the head.
+        let next = pin!(SegQueue::new_waiter());
+        register(&queue, next.as_ref(), &stale_waker, TAG);
+        assert!(queue.notify_one(WAKEUP));
+        assert_eq!((live_counter.0.load(SeqCst), stale_counter.0.load(SeqCst)), (1, 0));
+        assert_eq!(poll(&queue, live.as_ref(), &live_waker), Poll::Ready(Woken { wakeup: WAKEUP, tag: TAG }));
+        assert_eq!(
+            cancel(&queue, next.as_ref()),
+            Cancelled::Removed { tag: TAG }
+        );
+        assert!(!queue.notify_one(WAKEUP));
+        assert_eq!(queue.len_hint(), 0);
+    }
+
+    /// The same storm from two threads at once, while a third waiter
+    /// waits.
+    #[test]
+    fn concurrent_cancel_storms_keep_queue_length_bounded() {
+        const CYCLES: usize = 50_000;
+        let queue = Arc::new(SegQueue::new());
+        let (live_counter, live_waker) = counting_waker();
+        let live = pin!(SegQueue::new_waiter());
+        register(&queue, live.as_ref(), &live_waker, TAG);
+        let storms: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    let (_, waker) = counting_waker();
+                    let mut longest = 0;
+                    for _ in 0..CYCLES {
+                        let waiter = pin!(SegQueue::new_waiter());
+                        register(&queue, waiter.as_ref(), &waker, TAG);
+                        assert_eq!(
+                            cancel(&queue, waiter.as_ref()),
+                            Cancelled::Removed { tag: TAG }
+                        );
+                        longest = longest.max(queue.len_hint());
+                    }
+                    longest
+                })
+            })
+            .collect();
+        let longest = storms.into_iter().map(|t| t.join().unwrap()).max().unwrap();
+        // The documented bound with concurrent cancellations (one
+        // live waiter, two cancelling threads), plus the two
+        // registrations in flight.
+        let bound = 4 * SegQueue::PURGE_MIN + 1 + 2 + 2;
+        assert!(longest <= bound, "queue grew to {longest} handles");
+        assert!(queue.notify_one(WAKEUP));
+        assert_eq!(live_counter.0.load(SeqCst), 1);
+        assert_eq!(
+            poll(&queue, live.as_ref(), &live_waker),
+            Poll::Ready(Woken { wakeup: WAKEUP, tag: TAG })
+        );
+        assert!(!queue.notify_one(WAKEUP));
     }
 
     /// A semaphore-style hand-over: assigns permits from `budget` to each
