@@ -66,14 +66,13 @@ fn locked_versions(lock: &str, krate: &str) -> Vec<String> {
     let mut versions = Vec::new();
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == needle {
-            if let Some(version) = lines
+        if line.trim() == needle
+            && let Some(version) = lines
                 .next()
                 .and_then(|next| next.trim().strip_prefix("version = \""))
                 .and_then(|v| v.strip_suffix('"'))
-            {
-                versions.push(version.to_owned());
-            }
+        {
+            versions.push(version.to_owned());
         }
     }
     versions

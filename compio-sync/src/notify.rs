@@ -661,10 +661,10 @@ impl NotifiedState {
             self.phase = Phase::Done;
             return Poll::Ready(());
         }
-        if let Some(waker) = waker {
-            if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                self.waker = Some(waker.clone());
-            }
+        if let Some(waker) = waker
+            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
+        {
+            self.waker = Some(waker.clone());
         }
         let waker = self.waker.as_ref().unwrap_or(Waker::noop());
         // SAFETY: the node is idle (`Init`) and only ever used with
@@ -697,10 +697,10 @@ impl NotifiedState {
         waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
-        if let Some(waker) = waker {
-            if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                self.waker = Some(waker.clone());
-            }
+        if let Some(waker) = waker
+            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
+        {
+            self.waker = Some(waker.clone());
         }
         let polled = {
             let waker = self.waker.as_ref().unwrap_or(Waker::noop());
@@ -753,12 +753,12 @@ impl NotifiedState {
         let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
         self.waker = None;
-        if let Cancelled::Notified(woken) = cancelled {
-            if woken.wakeup & KIND != ALL {
-                // We complete through the permit (and so must not also keep
-                // a `notify_one`), or through a broadcast.
-                self.settle_one(notify, woken.wakeup, why == Leave::Permit);
-            }
+        if let Cancelled::Notified(woken) = cancelled
+            && woken.wakeup & KIND != ALL
+        {
+            // We complete through the permit (and so must not also keep a
+            // `notify_one`), or through a broadcast.
+            self.settle_one(notify, woken.wakeup, why == Leave::Permit);
         }
         Poll::Ready(())
     }
@@ -783,12 +783,12 @@ impl NotifiedState {
         // SAFETY: the node is registered with `notify.queue` (`Waiting`).
         let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
-        if let Cancelled::Notified(woken) = cancelled {
-            if woken.wakeup & KIND != ALL {
-                // Picked by `notify_one`/`notify_last` and never completed:
-                // pass it on, in the same order, as tokio does.
-                notify.notify(woken.wakeup & KIND == LAST);
-            }
+        if let Cancelled::Notified(woken) = cancelled
+            && woken.wakeup & KIND != ALL
+        {
+            // Picked by `notify_one`/`notify_last` and never completed: pass
+            // it on, in the same order, as tokio does.
+            notify.notify(woken.wakeup & KIND == LAST);
         }
     }
 }

@@ -409,10 +409,10 @@ pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: 
     let mut waiters: Vec<_> = waiters.into_iter().map(Some).collect();
     while waiters.iter().any(Option::is_some) {
         for slot in &mut waiters {
-            if let Some(f) = slot {
-                if poll_boxed(f, &good).is_ready() {
-                    *slot = None;
-                }
+            if let Some(f) = slot
+                && poll_boxed(f, &good).is_ready()
+            {
+                *slot = None;
             }
         }
     }

@@ -178,11 +178,11 @@ pub fn strict_fifo_locks_in_arrival_order<B: ThreadSafe>() {
     for _ in 0..futs.len() {
         // Poll newest first: a barging newcomer would win here.
         for i in (0..futs.len()).rev() {
-            if !done[i] {
-                if let Poll::Ready(mut guard) = poll_once(futs[i].as_mut(), &waker) {
-                    guard.push(i);
-                    done[i] = true;
-                }
+            if !done[i]
+                && let Poll::Ready(mut guard) = poll_once(futs[i].as_mut(), &waker)
+            {
+                guard.push(i);
+                done[i] = true;
             }
         }
     }

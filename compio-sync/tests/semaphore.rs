@@ -173,12 +173,12 @@ pub fn strict_fifo_serves_in_arrival_order<B: ThreadSafe>() {
         s.add_permits(1);
         // Poll newest first: a barging newcomer would win here.
         for i in (0..futs.len()).rev() {
-            if !done[i] {
-                if let Poll::Ready(p) = poll_once(futs[i].as_mut(), &waker) {
-                    p.unwrap().forget();
-                    done[i] = true;
-                    order.push(i);
-                }
+            if !done[i]
+                && let Poll::Ready(p) = poll_once(futs[i].as_mut(), &waker)
+            {
+                p.unwrap().forget();
+                done[i] = true;
+                order.push(i);
             }
         }
     }

@@ -463,7 +463,7 @@ fn soak_semaphore<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, stri
         let round_no = totals.rounds;
         let mut shape_rng = Rng::new(derive(settings.seed, &[cfg, round_no, u64::MAX]));
         // Even rounds use defect 1's setup, odd rounds a random shape.
-        let shape = if round_no % 2 == 0 {
+        let shape = if round_no.is_multiple_of(2) {
             SemShape::CANONICAL
         } else {
             SemShape::random(&mut shape_rng)
@@ -709,7 +709,7 @@ fn soak_buffer<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, strict:
                     runtime().block_on(join_all((0..tasks).map(|k| {
                         let me = t * tasks + k;
                         // Alternate producers and consumers.
-                        let producer = me % 2 == 0;
+                        let producer = me.is_multiple_of(2);
                         let rng = Rng::new(derive(seed, &[cfg, rounds, me as u64]));
                         buffer_task(shared.clone(), round.clone(), me, producer, rng)
                     })));

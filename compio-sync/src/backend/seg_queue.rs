@@ -788,8 +788,17 @@ mod tests {
         let next = pin!(SegQueue::new_waiter());
         register(&queue, next.as_ref(), &stale_waker, TAG);
         assert!(queue.notify_one(WAKEUP));
-        assert_eq!((live_counter.0.load(SeqCst), stale_counter.0.load(SeqCst)), (1, 0));
-        assert_eq!(poll(&queue, live.as_ref(), &live_waker), Poll::Ready(Woken { wakeup: WAKEUP, tag: TAG }));
+        assert_eq!(
+            (live_counter.0.load(SeqCst), stale_counter.0.load(SeqCst)),
+            (1, 0)
+        );
+        assert_eq!(
+            poll(&queue, live.as_ref(), &live_waker),
+            Poll::Ready(Woken {
+                wakeup: WAKEUP,
+                tag: TAG
+            })
+        );
         assert_eq!(
             cancel(&queue, next.as_ref()),
             Cancelled::Removed { tag: TAG }
@@ -836,7 +845,10 @@ mod tests {
         assert_eq!(live_counter.0.load(SeqCst), 1);
         assert_eq!(
             poll(&queue, live.as_ref(), &live_waker),
-            Poll::Ready(Woken { wakeup: WAKEUP, tag: TAG })
+            Poll::Ready(Woken {
+                wakeup: WAKEUP,
+                tag: TAG
+            })
         );
         assert!(!queue.notify_one(WAKEUP));
     }
