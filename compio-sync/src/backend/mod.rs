@@ -54,6 +54,97 @@
 //!
 //! [BENCHMARKS.md]: https://github.com/compio-rs/compio-sync/blob/main/BENCHMARKS.md
 //!
+//! # Writing a primitive on the engine
+//!
+//! This module is public for backend authors (implement [`WaitQueue`] and
+//! keep every point of its `# Safety` contract; [`MutexVecDeque`] is the
+//! simplest reference) and for authors of new primitives. A primitive keeps
+//! its condition in its own atomics and follows the handshake above. A
+//! one-shot event, complete with cancellation:
+//!
+//! ```
+//! use std::{
+//!     future::Future,
+//!     marker::PhantomPinned,
+//!     pin::Pin,
+//!     sync::atomic::{AtomicBool, Ordering::*, fence},
+//!     task::{Context, Poll},
+//! };
+//! use compio_sync::backend::{DefaultBackend, WaitQueue};
+//!
+//! struct Event<B: WaitQueue = DefaultBackend> {
+//!     set: AtomicBool,
+//!     queue: B,
+//! }
+//!
+//! impl<B: WaitQueue> Event<B> {
+//!     fn set(&self) {
+//!         self.set.store(true, Release);
+//!         // Change the condition, fence, then look for waiters.
+//!         fence(SeqCst);
+//!         self.queue.notify_all(0);
+//!     }
+//!     fn wait(&self) -> Wait<'_, B> {
+//!         Wait { event: self, queued: false, node: B::new_waiter(), _pin: PhantomPinned }
+//!     }
+//! }
+//!
+//! struct Wait<'a, B: WaitQueue> {
+//!     event: &'a Event<B>,
+//!     queued: bool,
+//!     node: B::Waiter,
+//!     _pin: PhantomPinned, // the node may be linked into the queue: never move it
+//! }
+//!
+//! impl<B: WaitQueue> Future for Wait<'_, B> {
+//!     type Output = ();
+//!     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+//!         // SAFETY: `node` is never moved out of the pinned future.
+//!         let (event, queued, node) = unsafe {
+//!             let this = self.get_unchecked_mut();
+//!             (this.event, &mut this.queued, Pin::new_unchecked(&this.node))
+//!         };
+//!         if !*queued {
+//!             if event.set.load(Acquire) {
+//!                 return Poll::Ready(());
+//!             }
+//!             // Register, fence, then re-check the condition.
+//!             // SAFETY: the node is idle, used with this queue only, and
+//!             // pinned until `Drop` has cancelled it.
+//!             unsafe { event.queue.register(node, cx.waker(), 0) };
+//!             *queued = true;
+//!             fence(SeqCst);
+//!             if event.set.load(Acquire) {
+//!                 return Poll::Ready(()); // `Drop` unlinks the node
+//!             }
+//!         }
+//!         // SAFETY: registered above and not yet observed `Ready`.
+//!         match unsafe { event.queue.poll_wait(node, cx) } {
+//!             Poll::Ready(_woken) => {
+//!                 *queued = false;
+//!                 Poll::Ready(())
+//!             }
+//!             Poll::Pending => Poll::Pending,
+//!         }
+//!     }
+//! }
+//!
+//! impl<B: WaitQueue> Drop for Wait<'_, B> {
+//!     fn drop(&mut self) {
+//!         if self.queued {
+//!             // SAFETY: registered (so pinned since) with this queue. A
+//!             // `notify_all` it received needs no passing on.
+//!             unsafe { self.event.queue.cancel(Pin::new_unchecked(&self.node)) };
+//!         }
+//!     }
+//! }
+//!
+//! # compio::runtime::Runtime::new().unwrap().block_on(async {
+//! let event = Event { set: AtomicBool::new(false), queue: DefaultBackend::new() };
+//! let (_, ()) = futures::join!(event.wait(), async { event.set() });
+//! # });
+//! ```
+//!
 //! # Platform selection
 //!
 //! | target | backends that exist | [`DefaultBackend`] |
