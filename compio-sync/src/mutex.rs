@@ -421,7 +421,9 @@ impl<T: Default> Default for Mutex<T> {
     }
 }
 
-impl<T, B: WaitQueue> From<T> for Mutex<T, B> {
+/// On the default backend only, as `new`: `Mutex::from(value)` needs no
+/// type annotation.
+impl<T> From<T> for Mutex<T> {
     fn from(value: T) -> Self {
         Self::with_backend(value)
     }

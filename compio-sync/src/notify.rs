@@ -435,8 +435,10 @@ impl<B: WaitQueue> fmt::Debug for Notify<B> {
     }
 }
 
-impl<B: WaitQueue> Default for Notify<B> {
-    /// A `Notify` with no permit.
+/// A `Notify` with no permit, on the default backend only, so that
+/// `Notify::default()` needs no type annotation (other backends:
+/// `with_backend()`).
+impl Default for Notify {
     fn default() -> Self {
         Self::with_backend()
     }

@@ -156,6 +156,10 @@ fn default_constructors_infer_the_backend() {
     assert!(m.try_lock().unwrap().is_empty());
     let cv = compio_sync::Condvar::default();
     cv.notify_all();
+    let n = compio_sync::Notify::default();
+    n.notify_one();
+    let m = compio_sync::Mutex::from(3u8);
+    assert_eq!(*m.try_lock().unwrap(), 3);
 }
 
 /// `blocking_lock` misuse points at the caller.
