@@ -2,7 +2,8 @@
 //! does not build under loom; its list is `Intrusive`'s).
 //!
 //! Run with
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p compio-sync --test loom_backends`.
+//! `RUSTFLAGS="--cfg loom" cargo test --release -p compio-sync --test loom_backends`
+//! (the preemption bound is set in `common/loom.rs`; `LOOM_MAX_PREEMPTIONS` overrides it).
 //!
 //! Every model checks exact accounting: the number of `notify_*` selections
 //! equals the number of notifications observed, by `Ready` or by a `cancel`
@@ -11,6 +12,9 @@
 //! are plain `std` atomics: they only count, the models never synchronize
 //! through them.
 #![cfg(loom)]
+
+#[path = "common/loom.rs"]
+mod loom_model;
 
 use std::{
     pin::Pin,
@@ -26,6 +30,8 @@ use loom::{
     },
     thread,
 };
+
+use loom_model::{Class, check};
 
 #[derive(Default)]
 struct Counter(AtomicUsize);
@@ -129,7 +135,7 @@ fn assign_one(assigned: &mut usize) -> impl FnMut(&mut usize) -> Select + '_ {
 /// notifies; the waiter registers, fences and re-checks. Either the re-check
 /// sees the condition or the notify selects the waiter.
 fn register_racing_notify_never_loses_wakeup<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let notifier = {
             let shared = shared.clone();
@@ -167,7 +173,7 @@ fn register_racing_notify_never_loses_wakeup<B: WaitQueue>() {
 /// A waiting waiter is cancelled while a notifier runs: `cancel` returns
 /// `true` exactly when the notify selected it.
 fn cancel_racing_notify_reports_selection_exactly<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -189,7 +195,7 @@ fn cancel_racing_notify_reports_selection_exactly<B: WaitQueue>() {
 /// notification it received on to the second. Every selection is observed
 /// exactly once.
 fn notified_waiter_dropped_passes_notification_on<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -214,7 +220,7 @@ fn notified_waiter_dropped_passes_notification_on<B: WaitQueue>() {
 /// `notify_all` races a second registration: the first waiter is always
 /// selected, the second exactly when the count says so.
 fn notify_all_racing_register_counts_exactly<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -244,7 +250,7 @@ fn notify_all_racing_register_counts_exactly<B: WaitQueue>() {
 /// list, or to the slot if `a` left it) while `a` is cancelled and a notify
 /// runs. Nothing is lost and nothing is selected twice.
 fn slot_to_list_switch_racing_notify<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -277,7 +283,7 @@ fn slot_to_list_switch_racing_notify<B: WaitQueue>() {
 /// `a` holds the slot and is being polled to `Ready` (releasing the slot)
 /// while `b` registers and a notify runs: `b` must never be stranded.
 fn slot_release_racing_register_and_notify<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -322,7 +328,7 @@ fn slot_release_racing_register_and_notify<B: WaitQueue>() {
 /// oldest live waiter, `a`, is the one selected, so the purge neither lost
 /// it nor moved it behind `b`.
 fn cancel_storm_racing_notify_selects_the_oldest_live_waiter<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -366,7 +372,7 @@ fn cancel_storm_racing_notify_selects_the_oldest_live_waiter<B: WaitQueue>() {
 /// is half done (a lowered tag with the waiter gone, or a notification the
 /// owner never sees).
 fn notify_while_lowering_tag_racing_cancel_reports_what_the_selector_left<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 2);
@@ -404,7 +410,7 @@ fn notify_while_lowering_tag_racing_cancel_reports_what_the_selector_left<B: Wai
 /// selection is serialized, so neither update is lost; the first keeps the
 /// waiter, the second notifies it.
 fn concurrent_selectors_never_lose_a_tag_update<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (counter, waker) = counting_waker();
         shared.register(&shared.a, &waker, 2);
@@ -440,7 +446,7 @@ fn concurrent_selectors_never_lose_a_tag_update<B: WaitQueue>() {
 /// waiters: each waiter is selected once, and each gets the value of the
 /// notify that selected it.
 fn notify_one_racing_notify_while_selects_each_waiter_once<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -476,7 +482,7 @@ fn notify_one_racing_notify_while_selects_each_waiter_once<B: WaitQueue>() {
 /// `notify_while` races a second registration: the first waiter is always
 /// offered and selected, the second exactly when the count says so.
 fn notify_while_racing_register_counts_exactly<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 1);
@@ -510,7 +516,7 @@ fn notify_while_racing_register_counts_exactly<B: WaitQueue>() {
 /// A selector notifies a waiter whose owner is polling it with a new waker:
 /// either the poll is `Ready`, or the notify wakes the new waker.
 fn notify_while_racing_poll_wakes_the_latest_waker<B: WaitQueue>() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::<B>::new();
         let (_, first) = counting_waker();
         shared.register(&shared.a, &first, 1);

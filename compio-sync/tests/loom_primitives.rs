@@ -2,14 +2,20 @@
 //! every backend.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+//! RUSTFLAGS="--cfg loom" \
 //!     cargo test --release -p compio-sync --test loom_primitives
 //! ```
+//!
+//! The preemption bound is set in `common/loom.rs` (per model class);
+//! `LOOM_MAX_PREEMPTIONS` overrides it.
 //!
 //! A lost wake-up shows up as a deadlock (loom's `block_on` parks with
 //! nobody left to wake it). A duplicated or invented notification shows up
 //! as a failed assertion.
 #![cfg(loom)]
+
+#[path = "common/loom.rs"]
+mod loom_model;
 
 use std::{
     future::Future,
@@ -20,25 +26,16 @@ use std::{
 
 use compio_sync::{
     Condvar, Mutex, Notify, Semaphore,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, WaitQueue},
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue},
 };
 use loom::{cell::UnsafeCell, future::block_on, thread};
-
-/// Runs `f` under loom, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
+use loom_model::{Backend, Class, check_on};
 
 /// Notify: a `notify_one` on another thread races the waiter's first poll
 /// (fast path, registration, re-check). The waiter always completes, and
 /// exactly one notification was delivered (no permit is left over).
-fn notify_one_racing_registration<B: WaitQueue>(lifo: bool) {
-    model(move || {
+fn notify_one_racing_registration<B: Backend>(lifo: bool) {
+    check_on::<B>(Class::Primitive, move || {
         let notify = Arc::new(Notify::<B>::with_backend());
         let notifier = {
             let notify = notify.clone();
@@ -63,8 +60,8 @@ fn notify_one_racing_registration<B: WaitQueue>(lifo: bool) {
 /// and at most one permit is left. (How many are left depends on the order:
 /// two `notify_one`s that both find nobody waiting store one permit, as in
 /// tokio.)
-fn two_notify_ones_racing_registration<B: WaitQueue>() {
-    model(|| {
+fn two_notify_ones_racing_registration<B: Backend>() {
+    check_on::<B>(Class::Large, || {
         let notify = Arc::new(Notify::<B>::with_backend());
         let notifiers: Vec<_> = (0..2)
             .map(|_| {
@@ -87,8 +84,8 @@ fn two_notify_ones_racing_registration<B: WaitQueue>() {
 /// Notify: of two queued waiters, the first is dropped while a `notify_one`
 /// races it. Whether the drop comes first or the waiter was picked and then
 /// dropped, the second waiter gets the notification, and only it.
-fn drop_after_notify<B: WaitQueue>() {
-    model(|| {
+fn drop_after_notify<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
         let notify = Arc::new(Notify::<B>::with_backend());
         let mut first = Box::pin(notify.notified());
         let mut second = Box::pin(notify.notified());
@@ -110,8 +107,8 @@ fn drop_after_notify<B: WaitQueue>() {
 /// `notify_waiters` race it. The `notify_one` must survive as the permit
 /// (the waiter, if picked, passes it on; a broadcast must not be mistaken
 /// for it), and exactly once.
-fn drop_racing_notify_one_and_broadcast<B: WaitQueue>() {
-    model(|| {
+fn drop_racing_notify_one_and_broadcast<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
         let notify = Arc::new(Notify::<B>::with_backend());
         let mut waiter = Box::pin(notify.notified());
         assert!(!waiter.as_mut().enable());
@@ -136,8 +133,8 @@ fn drop_racing_notify_one_and_broadcast<B: WaitQueue>() {
 /// Condvar: the waiter checks the condition, queues and unlocks, while a
 /// notifier on another thread sets the condition under the mutex and calls
 /// `notify_one`. The waiter always wakes and sees the condition set.
-fn wait_racing_notify_one<B: WaitQueue>() {
-    model(|| {
+fn wait_racing_notify_one<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
         let pair = Arc::new((
             Mutex::<bool, B>::with_backend(false),
             Condvar::<B>::with_backend(),
@@ -162,8 +159,8 @@ fn wait_racing_notify_one<B: WaitQueue>() {
 /// the condition and calls `notify_one`, and a second task waits for the
 /// condition. If the notification picked the dropped wait, it is passed on:
 /// the second task always wakes.
-fn dropped_wait_racing_notify_one<B: WaitQueue>() {
-    model(|| {
+fn dropped_wait_racing_notify_one<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
         let pair = Arc::new((
             Mutex::<bool, B>::with_backend(false),
             Condvar::<B>::with_backend(),
@@ -202,8 +199,8 @@ fn dropped_wait_racing_notify_one<B: WaitQueue>() {
 /// lock) and the main thread waits for the lock. The main thread always gets
 /// it; the critical sections never overlap (loom checks the cell); the
 /// mutex ends unlocked with every increment counted.
-fn lock_racing_unlock_and_cancel<B: WaitQueue>(strict: bool) {
-    model(move || {
+fn lock_racing_unlock_and_cancel<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
         let mutex = Mutex::<_, B>::with_backend(UnsafeCell::new(0usize));
         let mutex = Arc::new(if strict { mutex.strict_fifo() } else { mutex });
         let held = mutex.clone().try_lock_owned().unwrap();
@@ -247,8 +244,8 @@ fn lock_racing_unlock_and_cancel<B: WaitQueue>(strict: bool) {
 /// releaser's wake-up in flight (`PENDING`) and left its wake-up to it. The
 /// releaser must look again before it gives up, or the new waiter sleeps
 /// forever with the permit free.
-fn strict_release_racing_cancel_and_acquire<B: WaitQueue>() {
-    model(|| {
+fn strict_release_racing_cancel_and_acquire<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
         let sem = Arc::new(Semaphore::<B>::with_backend(1).strict_fifo());
         let held = sem.clone().try_acquire_owned().unwrap();
         // Queue a waiter (one poll), to be cancelled on another thread.

@@ -4,7 +4,8 @@
 //! a selector kept.
 //!
 //! Run with
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p compio-sync --test loom_seg_queue`.
+//! `RUSTFLAGS="--cfg loom" cargo test --release -p compio-sync --test loom_seg_queue`
+//! (the preemption bound is set in `common/loom.rs`; `LOOM_MAX_PREEMPTIONS` overrides it).
 //!
 //! Every model checks exact accounting: what a selector assigned (a tag it
 //! lowered, a waiter it notified) is observed by exactly one owner, through
@@ -12,6 +13,9 @@
 //! counters are plain `std` atomics: they only count, the models never
 //! synchronize through them.
 #![cfg(loom)]
+
+#[path = "common/loom.rs"]
+mod loom_model;
 
 use std::{
     pin::Pin,
@@ -27,6 +31,8 @@ use loom::{
     },
     thread,
 };
+
+use loom_model::{Class, check};
 
 #[derive(Default)]
 struct Counter(AtomicUsize);
@@ -93,7 +99,7 @@ impl Shared {
 /// not, never a lowered tag without the assignment or the reverse.
 #[test]
 fn notify_while_keep_racing_cancel_reads_the_tag_the_selector_left() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 2);
@@ -123,7 +129,7 @@ fn notify_while_keep_racing_cancel_reads_the_tag_the_selector_left() {
 /// removed before being offered, and then `b`; a stale `a` is never offered.
 #[test]
 fn notify_while_select_racing_cancel_hands_over_exactly_once() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let (_, waker) = counting_waker();
         let (b_counter, b_waker) = counting_waker();
@@ -175,7 +181,7 @@ fn notify_while_select_racing_cancel_hands_over_exactly_once() {
 /// removed first.
 #[test]
 fn stale_handle_never_eats_notify_one() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let (_, waker) = counting_waker();
         let (b_counter, b_waker) = counting_waker();
@@ -211,7 +217,7 @@ fn stale_handle_never_eats_notify_one() {
 /// skipped and `b` gets the notify.
 #[test]
 fn kept_head_in_front_racing_cancel() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let (_, waker) = counting_waker();
         let (b_counter, b_waker) = counting_waker();
@@ -252,7 +258,7 @@ fn kept_head_in_front_racing_cancel() {
 /// the selector is offered the waiter.
 #[test]
 fn register_racing_notify_while_never_loses_wakeup() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let notifier = {
             let shared = shared.clone();
@@ -291,7 +297,7 @@ fn register_racing_notify_while_never_loses_wakeup() {
 /// and its cancel finds it waiting with its tag untouched.
 #[test]
 fn keep_stops_before_later_waiters_racing_their_cancel() {
-    loom::model(|| {
+    check(Class::Queue, || {
         let shared = Shared::new();
         let (_, waker) = counting_waker();
         shared.register(&shared.a, &waker, 2);
