@@ -328,8 +328,8 @@ loom_suite!(seg_queue, compio_sync::backend::SegQueue);
 /// the second waiter registers (its re-check finds one permit) and the
 /// first waiter's release of its two sees `PENDING` and leaves the wake-up
 /// to the adder, which clears `PENDING` and returns: three permits in the
-/// word, a waiter queued, no wake-up in flight. Ignored until `wake_next`
-/// looks again after clearing `PENDING` (with that change it passes).
+/// word, a waiter queued, no wake-up in flight. (Fixed: `wake_next` looks
+/// again after clearing `PENDING` if a waiter registered meanwhile.)
 pub fn semaphore_empty_wake_racing_release_keeps_a_wake_in_flight<B: Backend>() {
     check_on::<B>(Class::Large, || {
         let s = Arc::new(sem::<B>(0, false));
@@ -358,7 +358,7 @@ pub fn semaphore_empty_wake_racing_release_keeps_a_wake_in_flight<B: Backend>() 
 
 mod empty_wake_racing_release {
     #[test]
-    #[ignore = "deadlocks on HEAD: lost wake-up in Semaphore::wake_next (see the model's docs)"]
+    #[ignore = "about 4 minutes at bound 2 on a shared 2-core machine: run by hand with -- --ignored (passes; deadlocked before the fix)"]
     fn intrusive() {
         super::semaphore_empty_wake_racing_release_keeps_a_wake_in_flight::<
             compio_sync::backend::Intrusive,

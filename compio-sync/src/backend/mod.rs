@@ -517,9 +517,11 @@ impl WakeBatch {
                 self.panic = Some(payload);
             } else {
                 // Only the first panic is resumed. Dropping a payload is
-                // user code too (it may panic again), so a later one is
-                // leaked rather than dropped.
-                std::mem::forget(payload);
+                // user code too (its `Drop` may panic again): drop a later
+                // one under `catch_unwind`, and leak only what *that* raises.
+                if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                    std::mem::forget(nested);
+                }
             }
         }
     }

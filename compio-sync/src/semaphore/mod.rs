@@ -121,6 +121,9 @@ pub struct Semaphore<B: WaitQueue = DefaultBackend> {
     permits: AtomicUsize,
     /// `waiters_in_queue * ONE_WAITER | PENDING`.
     waiters: AtomicUsize,
+    /// How many times a waiter has registered (wrapping): lets a wake that
+    /// found nobody tell whether a waiter arrived meanwhile.
+    registrations: AtomicUsize,
     /// Strict FIFO instead of barging.
     strict: bool,
     /// Where tasks wait for permits; each waiter's tag is the number of
@@ -225,6 +228,7 @@ impl<B: WaitQueue> Semaphore<B> {
         Self {
             permits: AtomicUsize::new(permits << PERMIT_SHIFT),
             waiters: AtomicUsize::new(0),
+            registrations: AtomicUsize::new(0),
             strict: false,
             queue: B::new(),
         }
@@ -246,6 +250,7 @@ impl<B: WaitQueue> Semaphore<B> {
         Self {
             permits: AtomicUsize::new(permits << PERMIT_SHIFT),
             waiters: AtomicUsize::new(0),
+            registrations: AtomicUsize::new(0),
             strict: false,
             queue: B::NEW,
         }
@@ -675,42 +680,57 @@ impl<B: WaitQueue> Semaphore<B> {
     /// waiter leaving with permits to spare, a cancelled waiter passing on its
     /// wake-up, `PRIORITY` cleared.
     fn wake_next(&self) {
-        // SeqCst: orders the caller's change to `permits` (or `waiters`)
-        // before the loads below, against a waiter's (register; count;
-        // fence; re-check). Either we see it counted, or it sees our change
-        // (and takes the permits, or in hand-over mode moves them itself).
-        fence(SeqCst);
-        let word = self.permits.load(Relaxed);
-        if word & CLOSED != 0 || available(word) == 0 {
-            // Closing wakes every waiter itself.
-            return;
-        }
-        if self.hands_over(word) {
-            if self.waiters.load(Relaxed) >= ONE_WAITER {
-                self.hand_over();
-            }
-            return;
-        }
-        let mut w = self.waiters.load(Relaxed);
         loop {
-            if w < ONE_WAITER || w & PENDING != 0 {
+            // SeqCst: orders the caller's change to `permits` (or `waiters`)
+            // before the loads below, against a waiter's (register; count;
+            // fence; re-check). Either we see it counted, or it sees our
+            // change (and takes the permits, or in hand-over mode moves them
+            // itself).
+            fence(SeqCst);
+            let word = self.permits.load(Relaxed);
+            if word & CLOSED != 0 || available(word) == 0 {
+                // Closing wakes every waiter itself.
                 return;
             }
-            // Acquire: the registrations counted in `w` happen-before our
-            // `notify_one` (pairs with the AcqRel increment in `count_waiter`).
-            match self
-                .waiters
-                .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
-            {
-                Ok(_) => break,
-                Err(actual) => w = actual,
+            if self.hands_over(word) {
+                if self.waiters.load(Relaxed) >= ONE_WAITER {
+                    self.hand_over();
+                }
+                return;
             }
-        }
-        if !self.queue.notify_one(WAKE_RETRY) {
-            // Nobody was queued to wake (the waiters we counted have left,
-            // or are leaving): drop PENDING. A waiter that registers from
-            // now on re-checks the permits itself.
-            self.clear_pending();
+            let mut w = self.waiters.load(Relaxed);
+            loop {
+                if w < ONE_WAITER || w & PENDING != 0 {
+                    return;
+                }
+                // Acquire: the registrations counted in `w` happen-before our
+                // `notify_one` (pairs with the AcqRel increment in
+                // `count_waiter`).
+                match self
+                    .waiters
+                    .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => w = actual,
+                }
+            }
+            // Read before `notify_one`: a waiter it cannot find links itself
+            // after it, and counts its registration after that.
+            let seen = self.registrations.load(Relaxed);
+            if self.queue.notify_one(WAKE_RETRY) {
+                return;
+            }
+            // Nobody was queued to wake (the waiters we counted are leaving):
+            // drop PENDING. But a waiter may have registered since our look,
+            // re-checked before a release, and that release may have seen
+            // our PENDING and left its wake-up to us. So if anyone registered
+            // meanwhile, look again. (AcqRel: a registration counted before
+            // this RMW is seen by the load below; see `count_waiter`.) This
+            // loops only while new waiters arrive.
+            self.waiters.fetch_and(!PENDING, AcqRel);
+            if self.registrations.load(Relaxed) == seen {
+                return;
+            }
         }
     }
 
@@ -809,7 +829,9 @@ impl<B: WaitQueue> Semaphore<B> {
 
     /// Counts a freshly registered waiter.
     fn count_waiter(&self) {
-        // AcqRel: publishes the registration to `wake_next`'s Acquire CAS.
+        self.registrations.fetch_add(1, Relaxed);
+        // AcqRel: publishes the registration (and the increment above) to
+        // `wake_next`'s Acquire CAS and its AcqRel clearing of PENDING.
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
     }
 
