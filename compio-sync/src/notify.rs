@@ -673,6 +673,7 @@ impl NotifiedState {
         // `notify.queue`; it stays pinned in the future, whose `Drop`
         // cancels it while `Waiting`. If `register` unwinds (a waker's clone
         // panicked), the node is idle (contract point 7) and we stay `Init`.
+        // SAFETY: as argued above: an idle node, one queue, pinned.
         unsafe { notify.queue.register(waiter, waker, 0) };
         self.phase = Phase::Waiting;
         // Release: publishes the registration to a storing `notify` (its

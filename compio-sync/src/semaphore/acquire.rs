@@ -215,6 +215,7 @@ impl AcquireState {
         // `sem.queue`; it is pinned in the future, whose `Drop` cancels it
         // while `Queued`. If `register` unwinds, the waiter is idle (contract
         // point 7) and we are still in `Start`.
+        // SAFETY: as argued above: an idle waiter, one queue, pinned.
         unsafe {
             if std::mem::take(&mut self.requeue_front) {
                 sem.queue.register_front(waiter, cx.waker(), missing);

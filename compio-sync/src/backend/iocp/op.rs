@@ -115,6 +115,7 @@ impl Park {
         // `Submit` dropped after its op completed runs no `cancel`, but then
         // the packet was already queued, and the call looks the port up by
         // handle before it queues the packet.
+        // SAFETY: `optr` and the port stay valid for this call (argued above).
         unsafe { sys::post(port, optr) }
     }
 
