@@ -11,12 +11,25 @@
 //! | thread-safe | local |
 //! |---|---|
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
+//! | [`crate::Mutex`] and its guards | [`Mutex`] and its guards (owned ones hold an `Rc`) |
 //! | [`crate::Notify`] | [`Notify`] |
+//! | [`crate::Condvar`] | [`Condvar`], waiting with [`MutexGuard`]s of a local [`Mutex`] |
+//!
+//! # Which flavor when
+//!
+//! | the primitive is shared by | use |
+//! |---|---|
+//! | tasks of one runtime (one thread) only | `compio_sync::local` |
+//! | tasks of several runtimes, or tasks and plain threads | the crate root (thread-safe) |
+//! | tasks on a multi-threaded executor (tokio's default runtime) | the crate root: its tasks move between threads |
+//!
+//! The compiler enforces the choice: a local primitive is neither `Send`
+//! nor `Sync`, so a future holding one cannot be spawned on another thread.
 //!
 //! # One source
 //!
-//! These are not a second implementation. `src/semaphore/` and
-//! `src/notify.rs` are compiled twice: under the crate root, and here, where
+//! These are not a second implementation. `src/semaphore/`, `src/mutex/`,
+//! `src/notify.rs` and `src/condvar.rs` are compiled twice: under the crate root, and here, where
 //! the names they import from `super::flavor` (`AtomicUsize`, `fence`, `Arc`,
 //! `DefaultBackend`) are a `Cell`-based counter, a no-op, `Rc` and
 //! [`Local`](crate::backend::Local). The API, semantics, fairness policies
@@ -25,7 +38,8 @@
 //! only where the semaphore is `Sync`). The method docs are shared too, so
 //! their examples show the thread-safe types; the ones here read the same
 //! with `compio_sync::local` and `Rc`. The error types are shared:
-//! [`AcquireError`] and [`TryAcquireError`] are the crate root's.
+//! [`AcquireError`], [`TryAcquireError`] and [`TryLockError`] are the crate
+//! root's.
 //!
 //! # Examples
 //!
@@ -71,7 +85,27 @@
 //! assert_sync::<compio_sync::local::Notify>();
 //! ```
 //!
-//! Their permits and futures may not either (they hold a `&` or an `Rc` of
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Mutex<u8>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Mutex<u8>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Condvar>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Condvar>();
+//! ```
+//!
+//! Their permits, guards and futures may not either (they hold a `&` or an `Rc` of
 //! a `!Sync` primitive):
 //!
 //! ```compile_fail
@@ -98,11 +132,28 @@
 //! assert_send(notify.notified());
 //! ```
 //!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let mutex = compio_sync::local::Mutex::new(0);
+//! assert_send(mutex.try_lock().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let mutex = compio_sync::local::Mutex::new(0);
+//! assert_send(mutex.lock());
+//! ```
+//!
 //! And they have no blocking entry points:
 //!
 //! ```compile_fail
 //! let semaphore = compio_sync::local::Semaphore::new(1);
 //! let _ = semaphore.blocking_acquire();
+//! ```
+//!
+//! ```compile_fail
+//! let mutex = compio_sync::local::Mutex::new(1);
+//! let _ = mutex.blocking_lock();
 //! ```
 
 // The single-thread names for the shared source (see `crate::flavor`).
@@ -111,6 +162,12 @@ mod flavor;
 // The thread-safe primitives' own files, compiled again against `flavor`
 // above. Loading a file twice is the point, hence `clippy::duplicate_mod`.
 #[allow(clippy::duplicate_mod)]
+#[path = "../condvar.rs"]
+mod condvar;
+#[allow(clippy::duplicate_mod)]
+#[path = "../mutex/mod.rs"]
+mod mutex;
+#[allow(clippy::duplicate_mod)]
 #[path = "../notify.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
@@ -118,6 +175,10 @@ mod notify;
 mod semaphore;
 
 pub use self::{
+    condvar::Condvar,
+    mutex::{
+        MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+    },
     notify::{Notified, Notify, OwnedNotified},
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
 };
