@@ -5,7 +5,9 @@
 //! - [`notify`] ([`BenchNotify`](notify::BenchNotify)): S5, S5b ping-pong;
 //! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
 //! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
-//!   producer/consumer.
+//!   producer/consumer;
+//! - [`local`]: S10, the single-thread flavors on the one-runtime scenarios
+//!   of the families above (through their traits).
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -14,6 +16,7 @@
 //! has negative tests that feed those checks a broken implementation.
 
 pub mod condvar;
+pub mod local;
 pub mod mutex;
 pub mod notify;
 pub mod semaphore;

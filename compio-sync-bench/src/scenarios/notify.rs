@@ -17,6 +17,7 @@
 
 use std::{
     future::Future,
+    rc::Rc,
     sync::{
         Arc, Barrier,
         atomic::{AtomicU64, Ordering::*},
@@ -34,7 +35,10 @@ use crate::harness::{
 /// for one waiter. `notify` wakes the waiter, or, if none waits, stores one
 /// notification that the next `wait` consumes; `wait` completes only after a
 /// `notify` (no spurious completion, no lost notification).
-pub trait BenchNotify: Send + Sync + 'static {
+///
+/// Not `Send` or `Sync`: S5b also runs the single-thread flavors; S5 asks
+/// for `Send + Sync` itself.
+pub trait BenchNotify: 'static {
     /// A fresh notifier, with no stored notification.
     fn create() -> Self;
     /// Wakes the waiter, or stores one notification.
@@ -104,11 +108,22 @@ impl super::Scenario for Scenario {
 }
 
 /// Runs `scenario` once on `N`.
-pub fn run<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
+pub fn run<N: BenchNotify + Send + Sync>(scenario: Scenario, sizes: &Sizes) -> Sample {
     match scenario {
         Scenario::S5 => cross_thread::<N>(sizes.s5_round_trips),
-        Scenario::S5b => one_runtime::<N>(sizes.s5b_round_trips),
+        Scenario::S5b => run_one_runtime::<N>(scenario, sizes),
     }
+}
+
+/// Runs S5b once on `N`, which need not be `Send` or `Sync` (the
+/// single-thread flavors run here).
+///
+/// # Panics
+///
+/// On S5 (two threads).
+pub fn run_one_runtime<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    assert_eq!(scenario, Scenario::S5b, "only S5b runs on one runtime");
+    one_runtime::<N>(sizes.s5b_round_trips)
 }
 
 /// The two notifiers and the round counters that check every wake-up was
@@ -119,6 +134,14 @@ pub fn run<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
 struct Pair<N> {
     ping: N,
     pong: N,
+    /// Shared with the watchdog's progress report (the notifiers need not be
+    /// `Sync`; the counters are).
+    rounds: Arc<Rounds>,
+}
+
+/// The counters of a [`Pair`].
+#[derive(Default)]
+struct Rounds {
     /// The round A has started (stored before A notifies `ping`).
     sent: AtomicU64,
     /// The round B has answered (stored before B notifies `pong`).
@@ -130,8 +153,7 @@ impl<N: BenchNotify> Pair<N> {
         Self {
             ping: N::create(),
             pong: N::create(),
-            sent: AtomicU64::new(0),
-            echoed: AtomicU64::new(0),
+            rounds: Arc::default(),
         }
     }
 
@@ -142,10 +164,10 @@ impl<N: BenchNotify> Pair<N> {
         let start = Instant::now();
         let mut last = start;
         for round in 1..=rounds {
-            self.sent.store(round, Release);
+            self.rounds.sent.store(round, Release);
             self.ping.notify();
             self.pong.wait().await;
-            let echoed = self.echoed.load(Acquire);
+            let echoed = self.rounds.echoed.load(Acquire);
             assert_eq!(
                 echoed, round,
                 "ping-pong: A's wait returned without B's answer to round {round}"
@@ -161,20 +183,20 @@ impl<N: BenchNotify> Pair<N> {
     async fn echo(&self, rounds: u64) {
         for round in 1..=rounds {
             self.ping.wait().await;
-            let sent = self.sent.load(Acquire);
+            let sent = self.rounds.sent.load(Acquire);
             assert_eq!(
                 sent, round,
                 "ping-pong: B's wait returned without A's ping of round {round}"
             );
-            self.echoed.store(round, Release);
+            self.rounds.echoed.store(round, Release);
             self.pong.notify();
         }
     }
 
     /// Reports the round counters to the watchdog until the next
     /// `set_progress`.
-    fn report_progress(self: &Arc<Self>, rounds: usize) {
-        let pair = self.clone();
+    fn report_progress(&self, rounds: usize) {
+        let pair = self.rounds.clone();
         set_progress(Some(Box::new(move || {
             let (sent, echoed) = (pair.sent.load(Acquire), pair.echoed.load(Acquire));
             let stuck = if sent == echoed {
@@ -188,9 +210,13 @@ impl<N: BenchNotify> Pair<N> {
 
     /// Panics unless both sides completed `rounds` rounds.
     fn verify(&self, rounds: u64, times: &[u64], what: &str) {
-        assert_eq!(self.sent.load(Acquire), rounds, "{what}: A did not finish");
         assert_eq!(
-            self.echoed.load(Acquire),
+            self.rounds.sent.load(Acquire),
+            rounds,
+            "{what}: A did not finish"
+        );
+        assert_eq!(
+            self.rounds.echoed.load(Acquire),
             rounds,
             "{what}: B did not finish"
         );
@@ -207,7 +233,7 @@ fn sample(rounds: usize, total_ns: u64, mut times: Vec<u64>) -> Sample {
 }
 
 /// S5: A and B on two threads, each with its own runtime running one task.
-fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
+fn cross_thread<N: BenchNotify + Send + Sync>(rounds: usize) -> Sample {
     let pair = Arc::new(Pair::<N>::new());
     pair.report_progress(rounds);
     let barrier = Arc::new(Barrier::new(2));
@@ -235,7 +261,7 @@ fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
 
 /// S5b: A and B as two tasks on one runtime.
 fn one_runtime<N: BenchNotify>(rounds: usize) -> Sample {
-    let pair = Arc::new(Pair::<N>::new());
+    let pair = Rc::new(Pair::<N>::new());
     pair.report_progress(rounds);
     let rt = runtime();
     let (total, times) = rt.block_on(async {

@@ -10,6 +10,8 @@
 //! and its Notify and Condvar. To add a peer, implement the family's trait
 //! for it and add one entry line.
 
+mod local;
+
 use std::{
     collections::VecDeque,
     ops::DerefMut,
@@ -341,6 +343,15 @@ pub struct Sizes {
 }
 
 impl Sizes {
+    /// S10's sizes: those of the scenarios it repeats.
+    pub fn local(&self) -> crate::scenarios::local::Sizes {
+        crate::scenarios::local::Sizes {
+            semaphore: self.semaphore,
+            notify: self.notify,
+            mutex: self.mutex,
+        }
+    }
+
     /// `--quick`: about a minute for the whole run on two cores.
     pub const QUICK: Self = Self {
         semaphore: semaphore::Sizes {
@@ -378,6 +389,8 @@ impl Sizes {
 pub const TOKIO: &str = "tokio";
 /// The baseline of S8 (tokio has no condition variable).
 pub const TOKIO_MUTEX_NOTIFY: &str = "tokio Mutex+Notify";
+/// The baseline of S10's ratios (see [`local`]).
+pub const LOCAL_BASELINE: &str = local::THREAD_SAFE;
 /// The name of the floor rows.
 pub const FLOOR: &str = "floor: no synchronization";
 
@@ -388,7 +401,11 @@ pub fn default_backend() -> String {
     format!("compio-sync {}", path.rsplit("::").next().unwrap_or(path))
 }
 
-fn entry<S: Scenario>(name: &'static str, role: Role, run: crate::scenarios::Run<S>) -> Entry<S> {
+pub(crate) fn entry<S: Scenario>(
+    name: &'static str,
+    role: Role,
+    run: crate::scenarios::Run<S>,
+) -> Entry<S> {
     Entry { name, role, run }
 }
 
@@ -545,7 +562,7 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
 
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
-fn family<S: Scenario>(
+pub(crate) fn family<S: Scenario>(
     scenarios: Vec<S>,
     sizes: S::Sizes,
     entries: &[Entry<S>],
@@ -607,6 +624,7 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO_MUTEX_NOTIFY,
         "x tokio M+N",
     ));
+    all.extend(local::benches(sizes.local()));
     all
 }
 
@@ -645,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn floors_are_in_s1_to_s3_only_and_the_default_backend_is_registered() {
+    fn floors_are_in_s1_to_s3_and_their_s10_repeats_only_and_the_default_backend_is_registered() {
         let benches = benches(&TINY);
         for bench in &benches {
             let floors = bench
@@ -653,7 +671,8 @@ mod tests {
                 .iter()
                 .filter(|c| c.role == Role::Floor)
                 .count();
-            let expected = usize::from(["S1", "S2", "S3"].contains(&bench.case.id.as_str()));
+            let id = bench.case.id.trim_start_matches("S10_");
+            let expected = usize::from(["S1", "S2", "S3"].contains(&id));
             assert_eq!(floors, expected, "{}", bench.case.id);
         }
         assert!(
