@@ -663,7 +663,8 @@ mod tests {
     }
 
     #[test]
-    fn floors_are_in_s1_to_s3_and_their_s10_repeats_only_and_the_default_backend_is_registered() {
+    fn floors_are_in_s1_to_s3_s5b_and_their_s10_repeats_only_and_the_default_backend_is_registered()
+    {
         let benches = benches(&TINY);
         for bench in &benches {
             let floors = bench
@@ -672,7 +673,7 @@ mod tests {
                 .filter(|c| c.role == Role::Floor)
                 .count();
             let id = bench.case.id.trim_start_matches("S10_");
-            let expected = usize::from(["S1", "S2", "S3"].contains(&id));
+            let expected = usize::from(["S1", "S2", "S3", "S5b"].contains(&id));
             assert_eq!(floors, expected, "{}", bench.case.id);
         }
         assert!(

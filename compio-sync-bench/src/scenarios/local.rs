@@ -92,7 +92,7 @@ impl super::Scenario for Scenario {
     }
 
     fn floor(self) -> Option<Run<Self>> {
-        self.semaphore().is_some().then_some(floor as Run<Self>)
+        (self != Self::S6).then_some(floor as Run<Self>)
     }
 }
 
@@ -128,10 +128,12 @@ pub fn run_mutex<M: BenchMutex>(scenario: Scenario, sizes: &Sizes) -> Sample {
     mutex::run_one_runtime::<M>(&sizes.mutex)
 }
 
-/// The floor of S10_S1 to S10_S3: the floor of the scenario it repeats.
+/// The floor of S10_S1 to S10_S5b: the floor of the scenario it repeats.
 fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
-    let inner = scenario.semaphore().expect("floors exist for S1-S3 only");
-    semaphore::floor(inner, &sizes.semaphore)
+    match scenario.semaphore() {
+        Some(inner) => semaphore::floor(inner, &sizes.semaphore),
+        None => notify::floor(notify::Scenario::S5b, &sizes.notify),
+    }
 }
 
 #[cfg(test)]

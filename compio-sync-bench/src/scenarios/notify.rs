@@ -9,22 +9,27 @@
 //!   stalls (milliseconds) move the mean, and so the ratio, by tens of
 //!   percent between runs; the p50 column is the stable comparison.
 //! - **S5b** A and B as two tasks on one runtime: the primitive's own
-//!   overhead.
+//!   overhead. Its floor is the same ping-pong on [`BareWaker`], a flag and
+//!   one waker slot in `Cell`s: what is left is the executor's cost of
+//!   waking and polling a task.
 //!
 //! Checks: every wake-up answers the other side's notification of the same
 //! round (a spurious or stale completion panics, a lost one hangs and the
 //! watchdog says which side waits), and both sides finish every round.
 
 use std::{
-    future::Future,
+    cell::Cell,
+    future::{Future, poll_fn},
     rc::Rc,
     sync::{
         Arc, Barrier,
         atomic::{AtomicU64, Ordering::*},
     },
+    task::{Poll, Waker},
     time::Instant,
 };
 
+use super::Run;
 use crate::harness::{
     Case, Columns, DistKind, Sample,
     rt::{join_all, join_thread, runtime, spawn_runtime_thread},
@@ -104,6 +109,49 @@ impl super::Scenario for Scenario {
             warmup: self == Self::S5b,
             max_repeats: None,
         }
+    }
+
+    fn floor(self) -> Option<Run<Self>> {
+        (self == Self::S5b).then_some(floor as Run<Self>)
+    }
+}
+
+/// The floor of S5b: the same ping-pong on [`BareWaker`], the least a
+/// single-thread notifier can do.
+pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    run_one_runtime::<BareWaker>(scenario, sizes)
+}
+
+/// The floor's notifier, for one waiting task on one thread: a flag and one
+/// waker slot in `Cell`s. No queue, no atomics, no second waiter: only the
+/// executor's cost of waking and polling a task is left.
+pub struct BareWaker {
+    notified: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl BenchNotify for BareWaker {
+    fn create() -> Self {
+        Self {
+            notified: Cell::new(false),
+            waker: Cell::new(None),
+        }
+    }
+    fn notify(&self) {
+        self.notified.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+    fn wait(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(|cx| {
+            if self.notified.replace(false) {
+                Poll::Ready(())
+            } else {
+                self.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
     }
 }
 
