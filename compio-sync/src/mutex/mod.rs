@@ -196,6 +196,26 @@ impl<T, B: WaitQueue> Mutex<T, B> {
         self
     }
 
+    /// Sets how long a waiter may be passed over by tasks that barge in
+    /// before the lock is handed to it directly (default policy; see
+    /// [`Semaphore::starvation_bound`] and
+    /// [`STARVATION_BOUND`](crate::STARVATION_BOUND), the default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use compio_sync::Mutex;
+    ///
+    /// static STATE: Mutex<u32> = Mutex::const_new(0).starvation_bound(Duration::from_micros(100));
+    /// # assert_eq!(*STATE.try_lock().unwrap(), 0);
+    /// ```
+    #[must_use]
+    pub const fn starvation_bound(mut self, bound: std::time::Duration) -> Self {
+        self.semaphore.set_starvation_bound(bound);
+        self
+    }
+
     /// Consumes the mutex and returns the data.
     ///
     /// # Examples

@@ -8,8 +8,6 @@ use std::{
     task::{Context, Poll},
 };
 
-#[cfg(not(loom))]
-use super::STARVATION_BOUND;
 use super::{
     AcquireError, CLOSED, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED, WAKE_GRANTED,
     WAKE_RETRY, available,
@@ -131,17 +129,20 @@ impl AcquireState {
     }
 
     /// Called when a woken waiter finds the permits taken: says whether it
-    /// has waited past the starvation bound.
-    fn passed_over(&mut self) -> bool {
+    /// has waited past the semaphore's starvation bound.
+    fn passed_over(&mut self, bound: std::time::Duration) -> bool {
         #[cfg(not(loom))]
         {
             self.waiting_since
-                .is_some_and(|since| since.elapsed() >= STARVATION_BOUND)
+                .is_some_and(|since| since.elapsed() >= bound)
         }
         // Loom has no clock: the first failed wake-up passes the bound, which
         // makes the priority path reachable in the models.
         #[cfg(loom)]
-        true
+        {
+            let _ = bound;
+            true
+        }
     }
 
     fn poll<B: WaitQueue>(
@@ -306,7 +307,9 @@ impl AcquireState {
                         // or that needs several permits, switches releases to
                         // hand-over until it is served; `start` queues it
                         // again.
-                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
+                        if !self.owns_priority
+                            && (self.want > 1 || self.passed_over(sem.starvation_bound))
+                        {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;
