@@ -231,7 +231,9 @@ impl AcquireState {
         // SeqCst: orders the registration (and count) before the re-check,
         // against `wake_next`'s (change; fence; look for waiters).
         fence(SeqCst);
-        let word = sem.permits.load(Relaxed);
+        // Acquire: a close seen here happens-before our `Err` (see
+        // `try_take`).
+        let word = sem.permits.load(Acquire);
         if word & CLOSED != 0 {
             let retry = self.leave_queue(sem, waiter);
             if retry {

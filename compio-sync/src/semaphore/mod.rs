@@ -675,7 +675,11 @@ impl<B: WaitQueue> Semaphore<B> {
     ///
     /// `strict` closes the fast path while anyone waits (strict FIFO).
     fn try_take(&self, n: usize, strict: bool) -> Result<(), TryAcquireError> {
-        let mut cur = self.permits.load(Relaxed);
+        // Acquire (here and on a failed CAS): an `Err(Closed)` happens-after
+        // the `close` it saw (pairs with its AcqRel `fetch_or`), as in tokio,
+        // so a caller may read what was written before the close (OnceCell
+        // does).
+        let mut cur = self.permits.load(Acquire);
         loop {
             if cur & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
@@ -699,7 +703,7 @@ impl<B: WaitQueue> Semaphore<B> {
                 cur,
                 cur - (n << PERMIT_SHIFT),
                 Acquire,
-                Relaxed,
+                Acquire,
             ) {
                 Ok(_) => return Ok(()),
                 Err(actual) => cur = actual,
