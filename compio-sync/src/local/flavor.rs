@@ -93,3 +93,12 @@ impl AtomicUsize {
 /// there is nothing to order.
 #[inline(always)]
 pub(crate) fn fence(_: Ordering) {}
+
+/// [`std::sync::atomic::AtomicUsize::store`], for the once-cells' state
+/// words (`OnceCell`, `SetOnce`).
+impl AtomicUsize {
+    #[inline(always)]
+    pub(crate) fn store(&self, value: usize, _: Ordering) {
+        self.0.set(value);
+    }
+}
