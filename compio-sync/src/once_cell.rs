@@ -18,7 +18,7 @@ use std::{fmt, future::Future, mem::MaybeUninit, ptr};
 // The flavor (see `crate::flavor`): this file is compiled once under the
 // crate root and once under `crate::local`.
 use super::{
-    flavor::{AtomicUsize, DefaultBackend, Ordering::*},
+    flavor::{AtomicUsize, DefaultBackend, Ordering::*, fence},
     semaphore::{Semaphore, SemaphorePermit},
 };
 
@@ -239,6 +239,20 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
         unsafe { self.get_unchecked() }
     }
 
+    /// The value, for a caller whose `acquire` failed: the semaphore is
+    /// closed only once the value is set.
+    fn get_after_close(&self) -> &T {
+        // Acquire: the semaphore may have seen `CLOSED` with a Relaxed load;
+        // this fence makes that load synchronize with `close`'s release
+        // (its AcqRel `fetch_or`), which the value's write precedes. Found by
+        // `loom_once::once_cell_init_cancel_racing_waiter`.
+        fence(Acquire);
+        debug_assert!(self.initialized());
+        // SAFETY: closed, so initialized, and the write happens-before (the
+        // fence above).
+        unsafe { self.get_unchecked() }
+    }
+
     /// Returns the value, or `None` if the cell is empty (or still being
     /// initialized).
     ///
@@ -349,8 +363,7 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
             // If `f()` panics or this future is dropped, the permit goes to
             // the next waiter.
             Ok(permit) => self.set_value(f().await, permit),
-            // SAFETY: the semaphore is closed only once the value is set.
-            Err(_) => unsafe { self.get_unchecked() },
+            Err(_) => self.get_after_close(),
         }
     }
 
@@ -391,8 +404,7 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
         match self.semaphore.acquire().await {
             // An error drops the permit: the next waiter tries.
             Ok(permit) => Ok(self.set_value(f().await?, permit)),
-            // SAFETY: the semaphore is closed only once the value is set.
-            Err(_) => Ok(unsafe { self.get_unchecked() }),
+            Err(_) => Ok(self.get_after_close()),
         }
     }
 
