@@ -252,3 +252,48 @@ fn get_or_try_init() {
         assert_eq!(*result2.unwrap(), 10);
     });
 }
+
+/// tokio's doc examples of `OnceCell`, with only the import changed.
+mod doc_examples {
+    #[tokio::test(flavor = "current_thread")]
+    async fn once_cell() {
+        use compio_sync::OnceCell;
+
+        async fn some_computation() -> u32 {
+            1 + 1
+        }
+
+        static ONCE: OnceCell<u32> = OnceCell::const_new();
+
+        let result = ONCE.get_or_init(some_computation).await;
+        assert_eq!(*result, 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn const_new() {
+        use compio_sync::OnceCell;
+
+        static ONCE: OnceCell<u32> = OnceCell::const_new();
+
+        async fn get_global_integer() -> &'static u32 {
+            ONCE.get_or_init(|| async { 1 + 1 }).await
+        }
+
+        let result = get_global_integer().await;
+        assert_eq!(*result, 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn const_new_with() {
+        use compio_sync::OnceCell;
+
+        static ONCE: OnceCell<u32> = OnceCell::const_new_with(1);
+
+        async fn get_global_integer() -> &'static u32 {
+            ONCE.get_or_init(|| async { 1 + 1 }).await
+        }
+
+        let result = get_global_integer().await;
+        assert_eq!(*result, 1);
+    }
+}

@@ -182,3 +182,86 @@ fn into_inner_int_empty_setonce() {
 
     assert!(val.is_none());
 }
+
+/// tokio's doc examples of `SetOnce`, with only the import changed.
+mod doc_examples {
+    #[tokio::test(flavor = "current_thread")]
+    async fn set_once_static() -> Result<(), compio_sync::SetOnceError<u32>> {
+        use compio_sync::SetOnce;
+
+        static ONCE: SetOnce<u32> = SetOnce::const_new();
+
+        // set the value inside a task somewhere...
+        tokio::spawn(async move { ONCE.set(20) });
+
+        // checking with .get doesn't block main thread
+        println!("{:?}", ONCE.get());
+
+        // wait until the value is set, blocks the thread
+        println!("{:?}", ONCE.wait().await);
+
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn set_once_arc() -> Result<(), compio_sync::SetOnceError<u32>> {
+        use compio_sync::SetOnce;
+        use std::sync::Arc;
+
+        let once = SetOnce::new();
+
+        let arc = Arc::new(once);
+        let first_cl = Arc::clone(&arc);
+        let second_cl = Arc::clone(&arc);
+
+        // set the value inside a task
+        tokio::spawn(async move { first_cl.set(20) }).await.unwrap()?;
+
+        // wait inside task to not block the main thread
+        tokio::spawn(async move {
+            // wait inside async context for the value to be set
+            assert_eq!(*second_cl.wait().await, 20);
+        })
+        .await
+        .unwrap();
+
+        // subsequent set calls will fail
+        assert!(arc.set(30).is_err());
+
+        println!("{:?}", arc.get());
+
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn const_new() -> Result<(), compio_sync::SetOnceError<u32>> {
+        use compio_sync::{SetOnce, SetOnceError};
+
+        static ONCE: SetOnce<u32> = SetOnce::const_new();
+
+        fn get_global_integer() -> Result<Option<&'static u32>, SetOnceError<u32>> {
+            ONCE.set(2)?;
+            Ok(ONCE.get())
+        }
+
+        let result = get_global_integer()?;
+
+        assert_eq!(result, Some(&2));
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn const_new_with() {
+        use compio_sync::SetOnce;
+
+        static ONCE: SetOnce<u32> = SetOnce::const_new_with(1);
+
+        fn get_global_integer() -> Option<&'static u32> {
+            ONCE.get()
+        }
+
+        let result = get_global_integer();
+
+        assert_eq!(result, Some(&1));
+    }
+}
