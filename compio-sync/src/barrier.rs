@@ -457,11 +457,7 @@ impl<B: WaitQueue> Drop for BarrierWait<'_, B> {
         if queued {
             // SAFETY: registered with `barrier.queue` (`queued`), and pinned
             // since (the future was polled).
-            let cancelled = unsafe {
-                self.barrier
-                    .queue
-                    .cancel(Pin::new_unchecked(&self.waiter))
-            };
+            let cancelled = unsafe { self.barrier.queue.cancel(Pin::new_unchecked(&self.waiter)) };
             if let Cancelled::Notified(woken) = cancelled
                 && woken.wakeup == generation
             {

@@ -150,8 +150,8 @@
 //! [`tokio::sync`]: https://docs.rs/tokio/latest/tokio/sync/index.html
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod barrier;
 pub mod backend;
+mod barrier;
 #[cfg(not(loom))]
 mod blocking;
 mod condvar;

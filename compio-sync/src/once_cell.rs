@@ -286,7 +286,10 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
         if self.value_set.load(Relaxed) == 1 {
             // SAFETY: initialized, and `&mut self` excludes every other
             // access.
-            Some(self.value.with_mut(|ptr| unsafe { (*ptr).assume_init_mut() }))
+            Some(
+                self.value
+                    .with_mut(|ptr| unsafe { (*ptr).assume_init_mut() }),
+            )
         } else {
             None
         }
@@ -421,7 +424,10 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
             // Empty for `Drop`, which then leaves the value alone.
             self.value_set.store(0, Relaxed);
             // SAFETY: initialized, and owned (`self`): moved out once.
-            Some(self.value.with(|ptr| unsafe { ptr::read(ptr).assume_init() }))
+            Some(
+                self.value
+                    .with(|ptr| unsafe { ptr::read(ptr).assume_init() }),
+            )
         } else {
             None
         }

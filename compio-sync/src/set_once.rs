@@ -324,7 +324,10 @@ impl<T, B: WaitQueue> SetOnce<T, B> {
             // Empty for `Drop`, which then leaves the value alone.
             self.state.store(EMPTY, Relaxed);
             // SAFETY: `SET`, and owned (`self`): moved out once.
-            Some(self.value.with(|ptr| unsafe { ptr::read(ptr).assume_init() }))
+            Some(
+                self.value
+                    .with(|ptr| unsafe { ptr::read(ptr).assume_init() }),
+            )
         } else {
             None
         }

@@ -407,7 +407,11 @@ pub fn cancellation_storm_across_threads<B: ThreadSafe, E: Exec>() {
         }
         let leaders = leaders.load(SeqCst);
         assert!(leaders >= ROUNDS);
-        assert_eq!(generation(&*b), leaders, "exactly one leader per generation");
+        assert_eq!(
+            generation(&*b),
+            leaders,
+            "exactly one leader per generation"
+        );
         assert_eq!(arrived(&*b), 0, "no arrival left behind by a dropped wait");
     });
 }
@@ -531,7 +535,10 @@ fn debug_shows_parties_and_progress() {
     let mut w = pin!(b.wait());
     assert!(poll(w.as_mut()).is_pending());
     let debug = format!("{b:?}");
-    assert!(debug.contains("n: 2") && debug.contains("arrived: 1"), "{debug}");
+    assert!(
+        debug.contains("n: 2") && debug.contains("arrived: 1"),
+        "{debug}"
+    );
     assert!(format!("{w:?}").contains("Arrived"));
 }
 

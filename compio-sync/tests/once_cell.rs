@@ -610,9 +610,18 @@ fn once_cell_clone_eq_debug_default() {
     assert_eq!(OnceCell::<u8>::default(), OnceCell::new_with(None));
     assert_eq!(format!("{a:?}"), "OnceCell { value: Some(5) }");
     let empty = OnceCell::<u8>::new();
-    assert!(empty.clone().set(1).is_ok(), "a clone of an empty cell is empty");
-    assert_eq!(SetError::InitializingError(()).to_string(), "InitializingError");
-    assert_eq!(SetError::AlreadyInitializedError(()).to_string(), "AlreadyInitializedError");
+    assert!(
+        empty.clone().set(1).is_ok(),
+        "a clone of an empty cell is empty"
+    );
+    assert_eq!(
+        SetError::InitializingError(()).to_string(),
+        "InitializingError"
+    );
+    assert_eq!(
+        SetError::AlreadyInitializedError(()).to_string(),
+        "AlreadyInitializedError"
+    );
 }
 
 #[test]

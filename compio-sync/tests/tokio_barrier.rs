@@ -122,7 +122,9 @@ mod tokio_test {
 
         impl<F: Future> Spawn<F> {
             pub fn poll(&mut self) -> Poll<F::Output> {
-                self.0.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+                self.0
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
             }
         }
     }

@@ -5,13 +5,13 @@
 #![cfg(not(loom))]
 #![warn(rust_2018_idioms)]
 
-use std::mem;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::runtime;
 use compio_sync::OnceCell;
 use compio_sync::SetError;
+use std::mem;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::runtime;
 use tokio::time;
 
 struct Foo {

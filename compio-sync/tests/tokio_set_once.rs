@@ -5,11 +5,11 @@
 #![cfg(not(loom))]
 #![warn(rust_2018_idioms)]
 
-use std::sync::{
-    atomic::{AtomicU32, Ordering},
-    Arc,
-};
 use compio_sync::SetOnce;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU32, Ordering},
+};
 
 #[derive(Clone)]
 struct DropCounter {
@@ -215,7 +215,9 @@ mod doc_examples {
         let second_cl = Arc::clone(&arc);
 
         // set the value inside a task
-        tokio::spawn(async move { first_cl.set(20) }).await.unwrap()?;
+        tokio::spawn(async move { first_cl.set(20) })
+            .await
+            .unwrap()?;
 
         // wait inside task to not block the main thread
         tokio::spawn(async move {

@@ -60,9 +60,7 @@ impl Scenario {
     pub fn all() -> Vec<Self> {
         [2, 4]
             .into_iter()
-            .flat_map(|threads| {
-                [1, TASKS_PER_THREAD].map(|tasks| Self::S9b { threads, tasks })
-            })
+            .flat_map(|threads| [1, TASKS_PER_THREAD].map(|tasks| Self::S9b { threads, tasks }))
             .collect()
     }
 
@@ -202,7 +200,13 @@ pub(crate) mod tests {
     #[test]
     #[should_panic(expected = "S9b: released from generation")]
     fn check_catches_a_barrier_that_does_not_wait() {
-        run::<NoBarrier>(Scenario::S9b { threads: 2, tasks: 1 }, &TINY);
+        run::<NoBarrier>(
+            Scenario::S9b {
+                threads: 2,
+                tasks: 1,
+            },
+            &TINY,
+        );
     }
 
     /// A barrier that waits properly but reports no leader every other
@@ -221,6 +225,12 @@ pub(crate) mod tests {
     #[test]
     #[should_panic(expected = "S9b: not exactly one leader per generation")]
     fn check_catches_a_missing_leader() {
-        run::<Leaderless>(Scenario::S9b { threads: 2, tasks: 1 }, &TINY);
+        run::<Leaderless>(
+            Scenario::S9b {
+                threads: 2,
+                tasks: 1,
+            },
+            &TINY,
+        );
     }
 }
