@@ -178,6 +178,14 @@ impl<B: WaitQueue> Barrier<B> {
     /// a generation returns `Ready` (as leader) from the same poll, so every
     /// generation has exactly one leader, and it learns that it is one.
     ///
+    /// # Panics
+    ///
+    /// Waking the other parties is user code (their wakers). If a waker
+    /// panics when woken, the leader still wakes every party, then the
+    /// first such panic resumes out of the leader's poll. The generation has
+    /// completed all the same, and polling the leader's future again returns
+    /// its result (`is_leader() == true`).
+    ///
     /// # Examples
     ///
     /// A wait dropped before the barrier is full gives its place back:
