@@ -12,5 +12,8 @@ pub(crate) use std::sync::Arc;
 
 pub(crate) use crate::{
     backend::DefaultBackend,
-    loom::atomic::{AtomicUsize, Ordering, fence},
+    loom::{
+        atomic::{AtomicUsize, Ordering, fence},
+        spin_loop,
+    },
 };

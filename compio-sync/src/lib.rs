@@ -17,9 +17,11 @@
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
+//! | N tasks to meet before any goes on, round after round | [`Barrier`] (cancel safe, unlike tokio's) |
+//! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
+//! | to publish a value once and let tasks wait for it (an event with a payload) | [`SetOnce`] |
 //!
-//! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
-//! `OnceCell`, `SetOnce` and the channels.
+//! Not here yet (planned on the same engine): `RwLock` and the channels.
 //!
 //! # Two flavors
 //!
@@ -148,6 +150,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backend;
+mod barrier;
 #[cfg(not(loom))]
 mod blocking;
 mod condvar;
@@ -159,15 +162,21 @@ pub mod local;
 pub(crate) mod loom;
 mod mutex;
 mod notify;
+mod once_cell;
 mod semaphore;
+mod set_once;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condvar::Condvar;
+pub use error::{SetError, SetOnceError};
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
 pub use notify::{Notified, Notify, OwnedNotified};
+pub use once_cell::OnceCell;
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::SetOnce;

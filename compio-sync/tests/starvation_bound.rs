@@ -50,7 +50,10 @@ fn zero_bound_hands_the_next_release_to_a_passed_over_waiter() {
     };
     drop(permit);
     assert_eq!(sem.available_permits(), 1);
-    assert!(sem.try_acquire().is_ok(), "barging reopens once it is served");
+    assert!(
+        sem.try_acquire().is_ok(),
+        "barging reopens once it is served"
+    );
 }
 
 #[test]

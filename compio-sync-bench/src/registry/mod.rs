@@ -24,12 +24,13 @@ use compio_sync::backend::IoUringFutex;
 #[cfg(windows)]
 use compio_sync::backend::Iocp;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe};
-use compio_sync::{Condvar, Mutex, Notify, Semaphore};
+use compio_sync::{Barrier, Condvar, Mutex, Notify, Semaphore};
 
 use crate::{
     harness::{Bench, Candidate, Role},
     scenarios::{
         Entry, Scenario,
+        barrier::{self, BenchBarrier},
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
@@ -329,6 +330,36 @@ impl BenchCondvar for TokioMutexNotify {
     }
 }
 
+/// `compio_sync::Barrier` on backend `B`.
+pub struct OursBarrier<B: ThreadSafe>(Barrier<B>);
+
+impl<B: ThreadSafe> BenchBarrier for OursBarrier<B> {
+    fn create(n: usize) -> Self {
+        Self(Barrier::<B>::with_backend(n))
+    }
+    async fn wait(&self) -> bool {
+        self.0.wait().await.is_leader()
+    }
+}
+
+impl BenchBarrier for tokio::sync::Barrier {
+    fn create(n: usize) -> Self {
+        Self::new(n)
+    }
+    async fn wait(&self) -> bool {
+        tokio::sync::Barrier::wait(self).await.is_leader()
+    }
+}
+
+impl BenchBarrier for async_lock::Barrier {
+    fn create(n: usize) -> Self {
+        Self::new(n)
+    }
+    async fn wait(&self) -> bool {
+        async_lock::Barrier::wait(self).await.is_leader()
+    }
+}
+
 /// The quick and full sizes of every family.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
@@ -340,6 +371,8 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S9b.
+    pub barrier: barrier::Sizes,
 }
 
 impl Sizes {
@@ -366,6 +399,9 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        barrier: barrier::Sizes {
+            s9b_generations: 1_000,
+        },
     };
 
     /// The full run.
@@ -382,6 +418,9 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        barrier: barrier::Sizes {
+            s9b_generations: 4_000,
+        },
     };
 }
 
@@ -560,6 +599,29 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     all
 }
 
+/// Every Barrier implementation, compio-sync's first.
+fn barriers() -> Vec<Entry<barrier::Scenario>> {
+    let mut all = ours!(
+        one,
+        barrier,
+        OursBarrier,
+        [MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive]
+    );
+    #[cfg(target_os = "linux")]
+    all.extend(ours!(one, barrier, OursBarrier, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(one, barrier, OursBarrier, [Iocp]));
+    all.extend([
+        entry(TOKIO, Role::Peer, barrier::run::<tokio::sync::Barrier>),
+        entry(
+            "async-lock",
+            Role::Peer,
+            barrier::run::<async_lock::Barrier>,
+        ),
+    ]);
+    all
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 pub(crate) fn family<S: Scenario>(
@@ -624,6 +686,13 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO_MUTEX_NOTIFY,
         "x tokio M+N",
     ));
+    all.extend(family(
+        barrier::Scenario::all(),
+        sizes.barrier,
+        &barriers(),
+        TOKIO,
+        "x tokio",
+    ));
     all.extend(local::benches(sizes.local()));
     all
 }
@@ -631,13 +700,14 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{condvar, mutex, notify, semaphore};
+    use crate::scenarios::{barrier, condvar, mutex, notify, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
         notify: notify::tests::TINY,
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
+        barrier: barrier::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

@@ -8,6 +8,8 @@
 //!   producer/consumer;
 //! - [`local`]: S10, the single-thread flavors on the one-runtime scenarios
 //!   of the families above (through their traits).
+//! - [`barrier`] ([`BenchBarrier`](barrier::BenchBarrier)): S9b barrier
+//!   cycle.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -15,6 +17,7 @@
 //! otherwise, so that a broken implementation cannot look fast; each family
 //! has negative tests that feed those checks a broken implementation.
 
+pub mod barrier;
 pub mod condvar;
 pub mod local;
 pub mod mutex;

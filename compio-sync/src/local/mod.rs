@@ -14,6 +14,9 @@
 //! | [`crate::Mutex`] and its guards | [`Mutex`] and its guards (owned ones hold an `Rc`) |
 //! | [`crate::Notify`] | [`Notify`] |
 //! | [`crate::Condvar`] | [`Condvar`], waiting with [`MutexGuard`]s of a local [`Mutex`] |
+//! | [`crate::Barrier`] | [`Barrier`] |
+//! | [`crate::OnceCell`] | [`OnceCell`] |
+//! | [`crate::SetOnce`] | [`SetOnce`] |
 //!
 //! # Which flavor when
 //!
@@ -144,6 +147,66 @@
 //! assert_send(mutex.lock());
 //! ```
 //!
+//! Nor may the barrier and the once-cells, or their futures:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Barrier>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Barrier>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let barrier = compio_sync::local::Barrier::new(2);
+//! assert_send(barrier.wait());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::OnceCell<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::OnceCell<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let cell = compio_sync::local::OnceCell::<u32>::new();
+//! assert_send(cell.get_or_init(|| async { 1 }));
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::SetOnce<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::SetOnce<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let cell = compio_sync::local::SetOnce::<u32>::new();
+//! assert_send(cell.wait());
+//! ```
+//!
+//! while the thread-safe ones are `Send` and `Sync` (for a `Send + Sync`
+//! value):
+//!
+//! ```
+//! fn assert_send_sync<T: Send + Sync>() {}
+//! assert_send_sync::<compio_sync::Barrier>();
+//! assert_send_sync::<compio_sync::OnceCell<u32>>();
+//! assert_send_sync::<compio_sync::SetOnce<u32>>();
+//! ```
+//!
 //! And they have no blocking entry points:
 //!
 //! ```compile_fail
@@ -162,6 +225,9 @@ mod flavor;
 // The thread-safe primitives' own files, compiled again against `flavor`
 // above. Loading a file twice is the point, hence `clippy::duplicate_mod`.
 #[allow(clippy::duplicate_mod)]
+#[path = "../barrier.rs"]
+mod barrier;
+#[allow(clippy::duplicate_mod)]
 #[path = "../condvar.rs"]
 mod condvar;
 #[allow(clippy::duplicate_mod)]
@@ -171,15 +237,24 @@ mod mutex;
 #[path = "../notify.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
+#[path = "../once_cell.rs"]
+mod once_cell;
+#[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
+#[allow(clippy::duplicate_mod)]
+#[path = "../set_once.rs"]
+mod set_once;
 
 pub use self::{
+    barrier::{Barrier, BarrierWait, BarrierWaitResult},
     condvar::Condvar,
     mutex::{
         MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
     },
     notify::{Notified, Notify, OwnedNotified},
+    once_cell::OnceCell,
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
+    set_once::SetOnce,
 };
-pub use crate::error::{AcquireError, TryAcquireError};
+pub use crate::error::{AcquireError, SetError, SetOnceError, TryAcquireError};
