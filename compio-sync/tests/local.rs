@@ -539,7 +539,7 @@ fn shared_source_reaches_atomics_only_through_the_flavor() {
     }
     for must in [
         "semaphore/mod.rs",
-        "notify.rs",
+        "notify/mod.rs",
         "mutex/mod.rs",
         "condvar.rs",
     ] {

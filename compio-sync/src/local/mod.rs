@@ -32,7 +32,7 @@
 //! # One source
 //!
 //! These are not a second implementation. `src/semaphore/`, `src/mutex/`,
-//! `src/notify.rs` and `src/condvar.rs` are compiled twice: under the crate root, and here, where
+//! `src/notify/` and `src/condvar.rs` are compiled twice: under the crate root, and here, where
 //! the names they import from `super::flavor` (`AtomicUsize`, `fence`, `Arc`,
 //! `DefaultBackend`) are a `Cell`-based counter, a no-op, `Rc` and
 //! [`Local`](crate::backend::Local). The API, semantics, fairness policies
@@ -234,7 +234,7 @@ mod condvar;
 #[path = "../mutex/mod.rs"]
 mod mutex;
 #[allow(clippy::duplicate_mod)]
-#[path = "../notify.rs"]
+#[path = "../notify/mod.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
 #[path = "../once_cell.rs"]
