@@ -715,16 +715,19 @@ mod cases {
         );
         assert_eq!(drops.load(SeqCst), 2);
 
-        // 3. `cancel` drops the waker.
+        // 3. `cancel` runs no user code: it retires the waker into the
+        //    waiter, and the next `register` drops it, first thing, while
+        //    the waiter is still idle (contract point 7).
         register(&*queue, waiter.as_ref(), &reentrant(), TAG);
         assert_eq!(
             cancel(&*queue, waiter.as_ref()),
             Cancelled::Removed { tag: TAG }
         );
-        assert_eq!(drops.load(SeqCst), 3);
+        assert_eq!(drops.load(SeqCst), 2, "cancel dropped the waker");
 
         // 4. `notify_all` wakes it.
         register(&*queue, waiter.as_ref(), &reentrant(), TAG);
+        assert_eq!(drops.load(SeqCst), 3, "register dropped the retired waker");
         assert_eq!(queue.notify_all(WAKEUP + 2), 1);
         assert_eq!(
             poll(&*queue, waiter.as_ref(), &plain),

@@ -310,6 +310,111 @@ pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: ThreadSafe>() {
 }
 
 // ---------------------------------------------------------------------------
+// A task's own waker that panics in `drop` where a wait ends: `cancel`, and
+// the `Ready` of `poll_wait`. What the queue reports there (a notification,
+// an assignment) must reach the primitive, which passes it on; the waker is
+// dropped after that, with the waiter (contract point 7).
+// ---------------------------------------------------------------------------
+
+/// A strict-FIFO `acquire_many(2)` that was assigned one permit, then
+/// dropped while its waker panics in `drop`: the permit is given back and
+/// goes to the next waiter (before the fix, `cancel` dropped the waker
+/// before returning what it found, and the assigned permit was lost).
+pub async fn cancel_drop_panic_gives_back_assigned_permits<B: ThreadSafe>() {
+    let sem = Semaphore::<B>::with_backend(0).strict_fifo();
+    let (hostile, bad) = Hostile::new();
+    let mut doomed = Box::pin(sem.acquire_many(2));
+    assert!(poll_boxed(&mut doomed, &bad).is_pending());
+    let (woken, waker) = Hostile::new();
+    let mut live = Box::pin(sem.acquire());
+    assert!(poll_boxed(&mut live, &waker).is_pending());
+    // Assigned to the head, which still needs one more.
+    sem.add_permits(1);
+    assert_eq!(woken.wakes(), 0);
+    hostile.panic_on_drop(true);
+    // The panic, if the waker's drop runs here, comes after the hand-back.
+    let _ = catch(|| drop(doomed));
+    hostile.panic_on_drop(false);
+    until_woken(&woken).await;
+    let Poll::Ready(Ok(permit)) = poll_boxed(&mut live, &waker) else {
+        panic!("the assigned permit did not reach the next waiter");
+    };
+    drop(permit);
+    drop(live);
+    assert_eq!(sem.available_permits(), 1, "a permit was lost");
+}
+
+/// A notified `Notified` dropped while its waker panics in `drop`: the
+/// notification is passed on to the next waiter (before the fix,
+/// `IoUringFutex`'s cancel dropped its io_uring wait, and with it compio's
+/// clone of the waker, before returning the notification).
+pub async fn cancel_drop_panic_after_notify_passes_the_notification_on<B: ThreadSafe>() {
+    let notify = Notify::<B>::with_backend();
+    let (hostile, bad) = Hostile::new();
+    let mut doomed = Box::pin(notify.notified());
+    assert!(poll_boxed(&mut doomed, &bad).is_pending());
+    let (woken, waker) = Hostile::new();
+    let mut live = Box::pin(notify.notified());
+    assert!(poll_boxed(&mut live, &waker).is_pending());
+    notify.notify_one();
+    hostile.panic_on_drop(true);
+    let _ = catch(|| drop(doomed));
+    hostile.panic_on_drop(false);
+    until_woken(&woken).await;
+    assert!(
+        poll_boxed(&mut live, &waker).is_ready(),
+        "the notification was not passed on"
+    );
+}
+
+/// A queued `acquire` re-polled with a new waker, notified while that waker
+/// is being cloned (its `clone` releases the permit), and whose clone then
+/// panics in `drop`: the permit is not lost. Either the poll returns it, or
+/// the poll panics with the waiter still notified and dropping the future
+/// gives it back (before the fix, `SegQueue` and `ParkingLotHybrid`'s slot
+/// dropped the clone after the waiter was idle, and the `Ready` was lost).
+pub async fn repoll_drop_panic_after_notify_keeps_the_permit<B: ThreadSafe>() {
+    // Strict FIFO: the release hands the permit to the waiter (under the
+    // default policy it would stay in the semaphore for a retry).
+    let sem = Arc::new(Semaphore::<B>::with_backend(0).strict_fifo());
+    let (_first, first) = Hostile::new();
+    let mut waiter = Box::pin(sem.acquire());
+    assert!(poll_boxed(&mut waiter, &first).is_pending());
+    let (hostile, waker) = Hostile::new();
+    let once = Arc::new(AtomicBool::new(false));
+    hostile.on_clone({
+        let (sem, once) = (sem.clone(), once.clone());
+        move || {
+            if !once.swap(true, SeqCst) {
+                sem.add_permits(1);
+            }
+        }
+    });
+    hostile.panic_on_drop(true);
+    let polled = catch(|| poll_boxed(&mut waiter, &waker));
+    assert!(once.load(SeqCst), "the clone did not run");
+    let permit = match polled {
+        Ok(Poll::Ready(Ok(permit))) => Some(permit),
+        // Still waiting for the wake-up (an io_uring wait reports the
+        // notification on a later poll): dropping the future gives it back.
+        Ok(Poll::Pending) => None,
+        Ok(Poll::Ready(Err(e))) => panic!("acquire failed: {e}"),
+        Err(payload) => {
+            assert!(
+                message(&*payload).contains("drop"),
+                "{}",
+                message(&*payload)
+            );
+            None
+        }
+    };
+    let _ = catch(|| drop(waiter));
+    hostile.panic_on_drop(false);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 1, "a permit was lost");
+}
+
+// ---------------------------------------------------------------------------
 // Defect 4: panicking wakes in a `notify_all` batch.
 // ---------------------------------------------------------------------------
 
@@ -330,6 +435,63 @@ fn assert_all_woken(wakers: &[(Arc<Hostile>, Waker)]) {
     for (i, (state, _)) in wakers.iter().enumerate() {
         assert_eq!(state.wakes(), 1, "waiter {i} was not woken exactly once");
     }
+}
+
+/// Asserts that no clone of any of `wakers` is still alive: the test holds
+/// the state and one waker of each, nothing else may. A waker whose `wake`
+/// panicked must still release the reference it consumed (before the fix,
+/// the test waker's own `wake` forgot it, which LeakSanitizer reported as a
+/// leak of the waiters' wakers), and the queue must not keep a clone.
+fn assert_no_clone_outlives(wakers: &[(Arc<Hostile>, Waker)]) {
+    for (i, (state, _)) in wakers.iter().enumerate() {
+        assert_eq!(
+            Arc::strong_count(state),
+            2,
+            "waiter {i}: a clone of its waker outlived the test"
+        );
+    }
+}
+
+/// The queue itself: `notify_all` and `notify_one` whose wakes panic, then
+/// every waiter observed `Ready` and dropped, leave no clone of any waker
+/// alive (regression: LeakSanitizer's report of leaked waiter wakers).
+pub async fn wake_panics_leak_no_waker_clone<B: ThreadSafe>() {
+    use compio_sync::backend::Woken;
+    let queue = B::new();
+    let wakers = batch_wakers();
+    let waiters: Vec<_> = wakers
+        .iter()
+        .map(|(_, waker)| {
+            let waiter = Box::pin(B::new_waiter());
+            // SAFETY: a fresh idle waiter, used with `queue` only, pinned in
+            // its box until it is observed `Ready` below.
+            unsafe { queue.register(waiter.as_ref(), waker, 1) };
+            waiter
+        })
+        .collect();
+    assert_hostile_panic(catch(|| queue.notify_all(5)), "wake");
+    assert_all_woken(&wakers);
+    let (_, good) = Hostile::new();
+    let mut cx = std::task::Context::from_waker(&good);
+    for waiter in &waiters {
+        // SAFETY: registered with `queue`, not yet observed `Ready`.
+        let polled = unsafe { queue.poll_wait(waiter.as_ref(), &mut cx) };
+        assert_eq!(polled, Poll::Ready(Woken { wakeup: 5, tag: 1 }));
+    }
+    drop(waiters);
+    assert_no_clone_outlives(&wakers);
+
+    let (state, panicky) = Hostile::new();
+    state.panic_on_wake(true);
+    let waiter = Box::pin(B::new_waiter());
+    // SAFETY: as above.
+    unsafe { queue.register(waiter.as_ref(), &panicky, 1) };
+    assert_hostile_panic(catch(|| queue.notify_one(6)), "wake");
+    // SAFETY: as above.
+    let polled = unsafe { queue.poll_wait(waiter.as_ref(), &mut cx) };
+    assert_eq!(polled, Poll::Ready(Woken { wakeup: 6, tag: 1 }));
+    drop(waiter);
+    assert_no_clone_outlives(&[(state, panicky)]);
 }
 
 /// `notify_waiters` with panicking wakers in two batches (two of them in
@@ -353,6 +515,8 @@ pub async fn notify_waiters_wake_panics_propagate_once_and_wake_everyone<B: Thre
     for f in &mut waiters {
         assert!(poll_boxed(f, &good).is_ready());
     }
+    drop(waiters);
+    assert_no_clone_outlives(&wakers);
     // The Notify still works.
     let (woken, waker) = Hostile::new();
     let mut live = Box::pin(notify.notified());
@@ -387,6 +551,8 @@ pub async fn notify_waiters_wake_panic_still_notifies_later_batches<B: ThreadSaf
     for f in &mut waiters {
         assert!(poll_boxed(f, &good).is_ready());
     }
+    drop(waiters);
+    assert_no_clone_outlives(&wakers);
 }
 
 /// `Condvar::notify_all` with panicking wakers: as for `notify_waiters`.
@@ -416,6 +582,8 @@ pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: 
             }
         }
     }
+    drop(waiters);
+    assert_no_clone_outlives(&wakers);
     // Nobody waits now: a notify finds no one, and the next waiter waits.
     condvar.notify_all();
     let (woken, waker) = Hostile::new();
@@ -445,6 +613,8 @@ pub async fn close_wake_panics_propagate_once_and_fail_every_acquire<B: ThreadSa
     for f in &mut waiters {
         assert!(matches!(poll_boxed(f, &good), Poll::Ready(Err(_))));
     }
+    drop(waiters);
+    assert_no_clone_outlives(&wakers);
 }
 
 // ---------------------------------------------------------------------------
@@ -616,11 +786,15 @@ macro_rules! hostile_suite {
             lock_clone_panic_leaves_no_ghost_waiter,
             slot_clone_panic_leaves_no_ghost_waiter,
             repoll_drop_panic_leaves_the_waiter_wakeable,
+            cancel_drop_panic_gives_back_assigned_permits,
+            cancel_drop_panic_after_notify_passes_the_notification_on,
+            repoll_drop_panic_after_notify_keeps_the_permit,
             repoll_clone_reentering_notify_one_does_not_deadlock,
             repoll_clone_reentering_add_permits_does_not_deadlock,
             repoll_clone_reentering_unlock_does_not_deadlock,
             condvar_repoll_clone_reentering_notify_one_does_not_deadlock,
         ], [
+            wake_panics_leak_no_waker_clone,
             notify_waiters_wake_panics_propagate_once_and_wake_everyone,
             notify_waiters_wake_panic_still_notifies_later_batches,
             condvar_notify_all_wake_panics_propagate_once_and_wake_everyone,

@@ -210,11 +210,20 @@ fn hostile_waker(state: Arc<Hostile>) -> Waker {
     }
 
     unsafe fn wake(data: *const ()) {
-        // SAFETY: consumes the waker's reference (dropped by `drop` below;
-        // `wake` by value then drops, as `Waker::wake` does).
+        /// Releases the reference `wake` consumes, on return and when the
+        /// wake panics alike (as `Arc<impl Wake>` does: it owns the `Arc`
+        /// before it runs user code), so a panicking wake leaks nothing.
+        struct Consumed(*const ());
+        impl Drop for Consumed {
+            fn drop(&mut self) {
+                // SAFETY: the reference the woken waker owned; `drop` does
+                // not panic while unwinding.
+                unsafe { drop(self.0) };
+            }
+        }
+        let _consumed = Consumed(data);
+        // SAFETY: `_consumed` keeps the reference until this returns.
         unsafe { wake_by_ref(data) };
-        // SAFETY: as above.
-        unsafe { drop(data) };
     }
 
     unsafe fn wake_by_ref(data: *const ()) {

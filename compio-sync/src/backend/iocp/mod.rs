@@ -46,6 +46,7 @@ use self::{
 use super::{
     Cancelled, Select, WaitQueue, Woken,
     list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    retired::reuse_or_clone,
     thread_bound::ThreadBound,
 };
 use crate::loom::{
@@ -310,11 +311,17 @@ impl Iocp {
         // Every piece of user code (cloning `waker`, directly or inside
         // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
         // panic leaves it idle (contract point 7); linking runs none.
-        if probe::completion_here() && self.register_via_completion(front, waiter, waker, tag) {
-            return;
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let mut retired = unsafe { waiter.node.take_retired() };
+        if probe::completion_here() {
+            // User code too, and the waiter is still idle.
+            drop(retired.take());
+            if self.register_via_completion(front, waiter, waker, tag) {
+                return;
+            }
         }
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) before locking: user code.
+        let waker = reuse_or_clone(retired, waker);
         let mut list = lock(&self.list);
         waiter.path.store(VIA_WAKER, Relaxed);
         // SAFETY: the caller guarantees the waiter is idle, used with this
@@ -487,7 +494,7 @@ unsafe impl WaitQueue for Iocp {
         // notifier's post to return): its packet, posted by the cancel or by
         // a notifier that selects us meanwhile, then wakes nobody.
         reap(&waiter);
-        let (waker, tag) = {
+        let tag = {
             let mut list = lock(&self.list);
             // Acquire: as above; a notifier may have marked it since.
             if waiter.node.state.load(Acquire) == NOTIFIED {
@@ -495,12 +502,12 @@ unsafe impl WaitQueue for Iocp {
                 return Cancelled::Notified(finish(&waiter));
             }
             // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other queue).
+            // into this list (the caller uses it with no other queue). Its
+            // waker stays in the node, retired, and is dropped after the
+            // caller has acted on the result (contract point 7).
             unsafe { list.remove(&waiter) }
         };
         *waiter.park.lock() = None;
-        // User code, with no lock held (contract point 5).
-        drop(waker);
         Cancelled::Removed { tag }
     }
 
