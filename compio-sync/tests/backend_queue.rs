@@ -2,12 +2,15 @@
 //!
 //! Each case in `cases` drives the trait directly (pinned waiters, counting
 //! wakers, no primitive on top) and is instantiated once per backend by
-//! `contract_suite!` at the bottom. A backend-specific section follows it.
+//! `contract_suite!` at the bottom, through the shared backend list
+//! (`for_each_backend!`, in `common`).
 //!
 //! Wake-up values and tags are distinct in every case (`WAKEUP`, `TAG`, or a
 //! per-waiter value), so a case that checks them also checks that the queue
 //! hands each waiter its own.
 #![cfg(not(loom))] // The loom models of the backends are in `loom_backends.rs`.
+
+mod common;
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -1092,10 +1095,17 @@ mod cases {
     }
 }
 
-/// Instantiates every case for one backend. `lifo` says whether the backend
-/// documents `notify_last` as LIFO.
+/// Instantiates every case for one backend, as `for_each_backend!(contract_suite,
+/// once)` asks: `order` says whether the backend documents `notify_last` as
+/// LIFO.
 macro_rules! contract_suite {
-    ($module:ident, $backend:ty, lifo: $lifo:expr) => {
+    ($module:ident, $backend:ty, lifo) => {
+        contract_suite!(@suite $module, $backend, true);
+    };
+    ($module:ident, $backend:ty, no_lifo = $reason:literal) => {
+        contract_suite!(@suite $module, $backend, false);
+    };
+    (@suite $module:ident, $backend:ty, $lifo:expr) => {
         mod $module {
             use super::cases;
             type B = $backend;
@@ -1140,13 +1150,4 @@ macro_rules! contract_suite {
     };
 }
 
-// One line per backend.
-contract_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque, lifo: true);
-contract_suite!(intrusive, compio_sync::backend::Intrusive, lifo: true);
-contract_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid, lifo: true);
-contract_suite!(seg_queue, compio_sync::backend::SegQueue, lifo: false);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-contract_suite!(io_uring_futex, compio_sync::backend::IoUringFutex, lifo: true);
-
-#[cfg(all(windows, feature = "iocp"))]
-contract_suite!(iocp, compio_sync::backend::Iocp, lifo: true);
+for_each_backend!(contract_suite, once);

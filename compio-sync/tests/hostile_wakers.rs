@@ -1,7 +1,8 @@
 //! Wakers that misbehave: panics in `clone`, `wake` and `drop`, and a `clone`
 //! that re-enters the primitive it is being registered with. Each test is
 //! named after the symptom it pins (issue 8, defects 2-5) and is instantiated
-//! for every backend by the `hostile_suite!` lines at the end.
+//! for every backend by `hostile_suite!` at the end, through the shared
+//! backend list (`for_each_backend!`).
 //!
 //! A waker is user code. Whatever it does may cost its own task, but never
 //! memory safety, another task's wake-up, a permit, or the process (an abort
@@ -772,11 +773,12 @@ pub async fn helpers_work_with_a_plain_waiter<B: ThreadSafe>() {
     assert!(matches!(poll_once(f.as_mut(), &waker), Poll::Ready(Ok(_))));
 }
 
-/// `hostile_suite!(name, Backend)` instantiates every test for `Backend`:
-/// the first list on compio and on `futures::executor`, the second on
-/// `futures::executor` only (see the module docs).
+/// `hostile_suite!(name, Backend, order)` instantiates every test for
+/// `Backend` (as `for_each_backend!(hostile_suite, once)` asks; `order` does
+/// not matter here): the first list on compio and on `futures::executor`,
+/// the second on `futures::executor` only (see the module docs).
 macro_rules! hostile_suite {
-    ($name:ident, $backend:ty) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         hostile_suite!(@mods $name, $backend, [
             helpers_work_with_a_plain_waiter,
             register_clone_panic_leaves_waiter_idle,
@@ -835,13 +837,4 @@ macro_rules! hostile_suite {
     };
 }
 
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
-
-hostile_suite!(intrusive, Intrusive);
-hostile_suite!(mutex_vecdeque, MutexVecDeque);
-hostile_suite!(parking_lot_hybrid, ParkingLotHybrid);
-hostile_suite!(seg_queue, SegQueue);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-hostile_suite!(io_uring_futex, compio_sync::backend::IoUringFutex);
-#[cfg(all(windows, feature = "iocp"))]
-hostile_suite!(iocp, compio_sync::backend::Iocp);
+for_each_backend!(hostile_suite, once);
