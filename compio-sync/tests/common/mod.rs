@@ -21,8 +21,11 @@ pub trait Exec: 'static {
     fn block_on<F: Future>(future: F) -> F::Output;
 }
 
-/// compio's runtime (io_uring on Linux).
+/// compio's runtime (io_uring on Linux). Not in loom builds, which leave
+/// compio out (the loom models include this file for `for_each_backend!`).
+#[cfg(not(loom))]
 pub struct Compio;
+#[cfg(not(loom))]
 impl Exec for Compio {
     const NAME: &'static str = "compio";
     fn block_on<F: Future>(future: F) -> F::Output {
@@ -258,8 +261,10 @@ fn hostile_waker(state: Arc<Hostile>) -> Waker {
 ///   `futures::executor` the `IoUringFutex` backend takes its waker path; on
 ///   compio, its io_uring path.
 /// * `for_each_backend!(suite, once)`: every backend once, for suites that
-///   drive the queue with no executor (or pick their executors themselves):
-///   `suite!(module, Backend, order)`, with `module` named `<backend>`.
+///   drive the queue with no executor (or pick their executors themselves,
+///   or are loom models: under `cfg(loom)` the list holds the backends that
+///   build there): `suite!(module, Backend, order)`, with `module` named
+///   `<backend>`.
 ///
 /// `order` is `lifo` when the backend's `notify_last` picks the newest
 /// waiter and `no_lifo = "reason"` when it cannot (every backend's
@@ -287,13 +292,14 @@ macro_rules! for_each_backend {
             [seg_queue, seg_queue_compio, seg_queue_futures]
             compio_sync::backend::SegQueue,
             no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)");
-        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+        // The kernel-transport backends do not build under loom.
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
         $crate::for_each_backend!(@backend $suite, $how,
             [io_uring_futex, io_uring_futex_compio, io_uring_futex_futures]
             compio_sync::backend::IoUringFutex, lifo);
         // On compio the IOCP completion path, on `futures::executor` the
         // waker fallback; `tests/iocp.rs` also forces the probe negative.
-        #[cfg(all(windows, feature = "iocp"))]
+        #[cfg(all(windows, feature = "iocp", not(loom)))]
         $crate::for_each_backend!(@backend $suite, $how,
             [iocp, iocp_compio, iocp_futures]
             compio_sync::backend::Iocp, lifo);

@@ -90,7 +90,9 @@ pub enum WaitPath {
 /// the waiter is linked (so before the caller re-checks its condition) and
 /// arms the first io_uring wait with that snapshot (so a notify wakes the
 /// waker given to `register` even if the owner never polls; if the caller's
-/// re-check succeeds, its `cancel` drops the op again); a wait re-snapshots
+/// re-check succeeds, it cancels, and the op is dropped with the waiter, or
+/// at its next registration: `cancel` runs no user code, and dropping
+/// compio's op may drop compio's clone of the waker); a wait re-snapshots
 /// it after every wake-up *before* re-checking its own state. A notifier that
 /// selected a kernel-parked waiter bumps the word after marking the waiter
 /// and then wakes the word, so a wait armed with a stale snapshot fails with
