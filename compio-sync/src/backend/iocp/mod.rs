@@ -313,6 +313,10 @@ impl Iocp {
         // panic leaves it idle (contract point 7); linking runs none.
         // SAFETY: the caller guarantees the waiter is idle, and is its owner.
         let mut retired = unsafe { waiter.node.take_retired() };
+        // What the last wait's `cancel` left in the waiter (see `observe`).
+        reap(&waiter);
+        let park = waiter.park.lock().take();
+        drop(park);
         if probe::completion_here() {
             // User code too, and the waiter is still idle.
             drop(retired.take());
@@ -397,11 +401,26 @@ unsafe fn link(
 
 /// Ends a notified waiter's wait: cancels its op (if the packet has not been
 /// dequeued yet), makes it idle and returns what the notifier handed over.
+/// If dropping the op or the park unwinds (user code: compio's clone of the
+/// waker, the park's fallback waker), the waiter is still notified, which
+/// the next `poll_wait` or `cancel` handles.
 ///
 /// The caller has observed `NOTIFIED` with an Acquire load.
 fn finish(waiter: &IocpWaiter) -> Woken {
     reap(waiter);
-    *waiter.park.lock() = None;
+    let park = waiter.park.lock().take();
+    drop(park);
+    observe(waiter)
+}
+
+/// Makes a notified waiter idle and returns what the notifier handed over,
+/// running no user code: `cancel`'s half of [`finish`]. The op and the park
+/// stay in the waiter, retired (dropping them may drop wakers, which is user
+/// code): the next registration drops them, or the waiter's drop does, after
+/// the caller has acted on the cancel (contract point 7).
+///
+/// The caller has observed `NOTIFIED` with an Acquire load.
+fn observe(waiter: &IocpWaiter) -> Woken {
     // SAFETY: we own the waiter and observed NOTIFIED with Acquire (our
     // caller's promise); nobody else touches a notified node.
     let woken = unsafe { waiter.node.woken() };
@@ -484,30 +503,28 @@ unsafe impl WaitQueue for Iocp {
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IocpWaiter>) -> Cancelled {
+        // No user code runs here (contract point 7): the waker, the op and
+        // the park the wait leaves behind are retired in the waiter (see
+        // `observe`), and dropped after the caller has acted on the result.
         // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         match waiter.node.state.load(Acquire) {
             IDLE => return Cancelled::Idle,
-            NOTIFIED => return Cancelled::Notified(finish(&waiter)),
+            NOTIFIED => return Cancelled::Notified(observe(&waiter)),
             _ => {}
         }
-        // Cancel the op first, with no lock held (its cancel may wait for a
-        // notifier's post to return): its packet, posted by the cancel or by
-        // a notifier that selects us meanwhile, then wakes nobody.
-        reap(&waiter);
-        let tag = {
-            let mut list = lock(&self.list);
-            // Acquire: as above; a notifier may have marked it since.
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                drop(list);
-                return Cancelled::Notified(finish(&waiter));
-            }
-            // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other queue). Its
-            // waker stays in the node, retired, and is dropped after the
-            // caller has acted on the result (contract point 7).
-            unsafe { list.remove(&waiter) }
-        };
-        *waiter.park.lock() = None;
+        let mut list = lock(&self.list);
+        // Acquire: as above; a notifier may have marked it since.
+        if waiter.node.state.load(Acquire) == NOTIFIED {
+            drop(list);
+            return Cancelled::Notified(observe(&waiter));
+        }
+        // Unlinked, no notifier selects the waiter any more, so none posts
+        // to its op: the op's own cancel posts its packet when the op is
+        // dropped (with the waiter, or at its next registration), and that
+        // packet wakes nobody.
+        // SAFETY: still WAITING under the lock, so the waiter is linked into
+        // this list (the caller uses it with no other queue).
+        let tag = unsafe { list.remove(&waiter) };
         Cancelled::Removed { tag }
     }
 
