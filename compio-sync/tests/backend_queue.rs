@@ -191,6 +191,7 @@ macro_rules! contract_suite {
             case!(cancel_after_notify_reports_it_and_can_pass_it_on);
             case!(cancel_while_waiting_reports_the_tag_and_leaves_nothing);
             case!(cancel_of_idle_waiter_reports_idle);
+            case!(cancel_retires_the_waker_until_the_next_register_or_drop);
             case!(stale_cancelled_waiters_never_eat_notify_one);
             case!(notify_one_is_fifo);
             case!(fifo_holds_when_first_waiter_leaves_while_others_queue);

@@ -137,6 +137,53 @@ pub fn cancel_of_idle_waiter_reports_idle<B: ThreadSafe>() {
     assert_eq!(cancel(&queue, waiter.as_ref()), Cancelled::Idle);
 }
 
+/// `cancel` runs no user code (contract point 7): the waker it takes back
+/// stays alive in the waiter, retired, until the waiter registers again
+/// (which reuses it, with no clone, when it wakes the same task) or is
+/// dropped. Counted through the waker's strong references: the test holds
+/// two (the state and its own waker), each live clone one more.
+pub fn cancel_retires_the_waker_until_the_next_register_or_drop<B: ThreadSafe>() {
+    let queue = B::new();
+    let (state, waker) = crate::common::Hostile::new();
+    let live_clones = || Arc::strong_count(&state) - 2;
+    let waiter = Box::pin(B::new_waiter());
+    register(&queue, waiter.as_ref(), &waker, TAG);
+    let clones = state.clones.load(SeqCst);
+    assert_eq!(live_clones(), 1);
+    assert_eq!(
+        cancel(&queue, waiter.as_ref()),
+        Cancelled::Removed { tag: TAG }
+    );
+    assert_eq!(live_clones(), 1, "cancel dropped the waker");
+    // The same task registers again: the retired waker is reused.
+    register(&queue, waiter.as_ref(), &waker, TAG);
+    assert_eq!(state.clones.load(SeqCst), clones, "register cloned again");
+    assert_eq!(live_clones(), 1);
+    // A notify wakes (and so consumes) it; `Ready` retires nothing.
+    assert!(queue.notify_one(WAKEUP));
+    assert_eq!(state.wakes(), 1);
+    assert_eq!(poll(&queue, waiter.as_ref(), &waker), ready(WAKEUP, TAG));
+    assert_eq!(live_clones(), 0);
+    // A waker of another task replaces the retired one.
+    register(&queue, waiter.as_ref(), &waker, TAG);
+    assert_eq!(
+        cancel(&queue, waiter.as_ref()),
+        Cancelled::Removed { tag: TAG }
+    );
+    let (other_state, other) = crate::common::Hostile::new();
+    register(&queue, waiter.as_ref(), &other, TAG);
+    assert_eq!(live_clones(), 0, "the retired waker outlived a register");
+    assert_eq!(Arc::strong_count(&other_state), 3);
+    // And a waiter dropped after its cancel takes the retired waker along.
+    assert_eq!(
+        cancel(&queue, waiter.as_ref()),
+        Cancelled::Removed { tag: TAG }
+    );
+    assert_eq!(Arc::strong_count(&other_state), 3);
+    drop(waiter);
+    assert_eq!(Arc::strong_count(&other_state), 2);
+}
+
 pub fn stale_cancelled_waiters_never_eat_notify_one<B: ThreadSafe>() {
     let queue = B::new();
     let live = pin!(B::new_waiter());
