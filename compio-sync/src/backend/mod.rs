@@ -329,19 +329,18 @@ pub enum Select {
 ///    `poll_wait` unwinds, the waiter is in a state the next `poll_wait` or
 ///    `cancel` handles (still waiting, or notified, never half-linked), so a
 ///    notification it had received is still there. **`cancel` runs no user
-///    code, and neither does a `poll_wait` after it has decided to return
-///    `Ready`**: what they report (a notification or an assignment to pass
-///    on) always reaches the caller. The waker they take back is *retired*
-///    into the waiter and dropped by its next `register` (before the waiter
-///    becomes visible) or with the waiter itself, which the caller drops
-///    after acting on the result; a panic of that drop is then the caller's
-///    to propagate, with nothing lost. A `register` whose waker wakes the
-///    same task as the retired one reuses it. A panicking `wake` in
-///    `notify_all` or
-///    `notify_while` does not stop it: every selected waiter is still marked
-///    and woken, and the first panic is resumed once at the end; `notify_one`
-///    and `notify_last` mark their waiter before they wake it. No waker panic
-///    aborts the process.
+///    code, and neither does `poll_wait` once it has made the waiter idle to
+///    return `Ready`**: what they report (a notification, or an assignment
+///    to pass on) always reaches the caller. The waker they take back is
+///    *retired* into the waiter and dropped by its next `register` (before
+///    the waiter becomes visible) or with the waiter itself, which the
+///    caller drops after acting on the result; a panic of that drop is then
+///    the caller's to propagate, with nothing lost. A `register` whose waker
+///    wakes the same task as the retired one reuses it. A panicking `wake`
+///    in `notify_all` or `notify_while` does not stop it: every selected
+///    waiter is still marked and woken, and the first panic is resumed once
+///    at the end; `notify_one` and `notify_last` mark their waiter before
+///    they wake it. No waker panic aborts the process.
 ///
 /// Callers of the `unsafe` methods promise what their `# Safety` sections say:
 /// a waiter is used with one queue only, its owner makes its calls on it one
