@@ -160,6 +160,11 @@ pub mod local;
 pub(crate) mod loom;
 mod mutex;
 mod notify;
+pub mod oneshot;
+// The channels' error types, compiled once for both flavors (the channels
+// themselves are compiled per flavor, see `flavor`).
+#[path = "oneshot/error.rs"]
+mod oneshot_error;
 mod semaphore;
 
 pub use condvar::Condvar;

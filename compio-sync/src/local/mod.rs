@@ -114,6 +114,9 @@ mod flavor;
 #[path = "../notify.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
+#[path = "../oneshot/mod.rs"]
+pub mod oneshot;
+#[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
 
