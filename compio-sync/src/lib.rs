@@ -159,10 +159,13 @@ mod flavor;
 pub mod local;
 pub(crate) mod loom;
 mod mutex;
-mod notify;
-pub mod oneshot;
+pub mod mpsc;
 // The channels' error types, compiled once for both flavors (the channels
 // themselves are compiled per flavor, see `flavor`).
+#[path = "mpsc/error.rs"]
+mod mpsc_error;
+mod notify;
+pub mod oneshot;
 #[path = "oneshot/error.rs"]
 mod oneshot_error;
 mod semaphore;

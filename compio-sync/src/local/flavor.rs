@@ -93,3 +93,23 @@ impl AtomicUsize {
 /// there is nothing to order.
 #[inline(always)]
 pub(crate) fn fence(_: Ordering) {}
+
+/// The thread-safe flavor's `Lock` (a `parking_lot::Mutex`) for one thread:
+/// a `RefCell` with the same `lock` method. Nothing to wait for: the code
+/// that uses it never holds it across user code or an `.await`, so a second
+/// `lock` while one is held is a bug (and panics, where the mutex would
+/// deadlock).
+#[derive(Debug, Default)]
+pub(crate) struct Lock<T>(std::cell::RefCell<T>);
+
+impl<T> Lock<T> {
+    #[inline(always)]
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::RefCell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn lock(&self) -> std::cell::RefMut<'_, T> {
+        self.0.borrow_mut()
+    }
+}

@@ -111,6 +111,9 @@ mod flavor;
 // The thread-safe primitives' own files, compiled again against `flavor`
 // above. Loading a file twice is the point, hence `clippy::duplicate_mod`.
 #[allow(clippy::duplicate_mod)]
+#[path = "../mpsc/mod.rs"]
+pub mod mpsc;
+#[allow(clippy::duplicate_mod)]
 #[path = "../notify.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
