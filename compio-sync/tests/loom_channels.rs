@@ -130,3 +130,119 @@ fn oneshot_receiver_changes_waker_vs_send() {
         sender.join().unwrap();
     });
 }
+
+mod mpsc_models {
+    use super::*;
+    use compio_sync::mpsc;
+
+    /// A sender on another thread fills a one-slot channel (so it waits for
+    /// the receiver) and drops; the receiver gets both values in order, then
+    /// `None`.
+    #[test]
+    fn bounded_send_vs_recv() {
+        check(Class::Primitive, || {
+            let (tx, mut rx) = mpsc::channel::<usize>(1);
+            let sender = thread::spawn(move || {
+                block_on(async move {
+                    tx.send(1).await.unwrap();
+                    tx.send(2).await.unwrap();
+                })
+            });
+            block_on(async {
+                assert_eq!(rx.recv().await, Some(1));
+                assert_eq!(rx.recv().await, Some(2));
+                assert_eq!(rx.recv().await, None);
+            });
+            sender.join().unwrap();
+        });
+    }
+
+    /// The last sender's drop races the receiver's wait: the receiver gets
+    /// the value, then `None` (never a hang).
+    #[test]
+    fn last_sender_drop_vs_recv() {
+        check(Class::Primitive, || {
+            let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+            let sender = thread::spawn(move || {
+                tx.send(1).unwrap();
+                drop(tx);
+            });
+            block_on(async {
+                assert_eq!(rx.recv().await, Some(1));
+                assert_eq!(rx.recv().await, None);
+            });
+            sender.join().unwrap();
+        });
+    }
+
+    /// A permit dropped unused on another thread races the receiver's close
+    /// and wait: the receiver of the closed channel is woken when the last
+    /// slot comes back, and gets `None` (a sender is still alive, so only
+    /// the idle check can end it).
+    #[test]
+    fn permit_drop_vs_close() {
+        check(Class::Primitive, || {
+            let (tx, mut rx) = mpsc::channel::<usize>(1);
+            let permit = tx.clone().try_reserve_owned().unwrap();
+            let holder = thread::spawn(move || drop(permit));
+            rx.close();
+            assert_eq!(block_on(rx.recv()), None);
+            holder.join().unwrap();
+            drop(tx);
+        });
+    }
+
+    /// A permit's send on another thread races the receiver's close: the
+    /// value is received (a permit can send after a close), then `None`.
+    #[test]
+    fn permit_send_vs_close() {
+        check(Class::Primitive, || {
+            let (tx, mut rx) = mpsc::channel::<usize>(1);
+            let permit = tx.clone().try_reserve_owned().unwrap();
+            let holder = thread::spawn(move || drop(permit.send(5)));
+            rx.close();
+            block_on(async {
+                assert_eq!(rx.recv().await, Some(5));
+                assert_eq!(rx.recv().await, None);
+            });
+            holder.join().unwrap();
+            drop(tx);
+        });
+    }
+
+    /// A send races the receiver's drop: the value is dropped exactly once,
+    /// by the receiver's drain, by the channel, or back in the sender's
+    /// error.
+    #[test]
+    fn send_vs_drop_receiver() {
+        check(Class::Primitive, || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = mpsc::unbounded_channel();
+            let sender = {
+                let drops = drops.clone();
+                thread::spawn(move || {
+                    let _ = tx.send(Counted(drops));
+                })
+            };
+            drop(rx);
+            sender.join().unwrap();
+            assert_eq!(drops.load(SeqCst), 1);
+        });
+    }
+
+    /// A sender waiting for capacity races the receiver's close: it fails
+    /// (and gets its value back); the queued message is still received.
+    #[test]
+    fn waiting_send_vs_close() {
+        check(Class::Primitive, || {
+            let (tx, mut rx) = mpsc::channel::<usize>(1);
+            tx.try_send(1).unwrap();
+            let sender = thread::spawn(move || block_on(tx.send(2)));
+            rx.close();
+            assert_eq!(rx.try_recv(), Ok(1));
+            let sent = sender.join().unwrap();
+            assert_eq!(sent.unwrap_err().0, 2);
+            assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+        });
+    }
+}
