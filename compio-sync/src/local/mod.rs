@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
 //! | [`crate::Notify`] | [`Notify`] |
+//! | [`crate::oneshot`], [`crate::mpsc`] | [`oneshot`], [`mpsc`] |
 //!
 //! # One source
 //!
@@ -103,6 +104,67 @@
 //! ```compile_fail
 //! let semaphore = compio_sync::local::Semaphore::new(1);
 //! let _ = semaphore.blocking_acquire();
+//! ```
+//!
+//! The channels (`src/oneshot/` and `src/mpsc/`, compiled here too) stay on
+//! their thread, and have no blocking entry points either:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! assert_send(tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (_tx, rx) = compio_sync::local::mpsc::unbounded_channel::<u32>();
+//! assert_send(rx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>(_: &T) {}
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! assert_sync(&tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (tx, _rx) = compio_sync::local::oneshot::channel::<u32>();
+//! assert_send(tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (_tx, rx) = compio_sync::local::oneshot::channel::<u32>();
+//! assert_send(rx);
+//! ```
+//!
+//! ```compile_fail
+//! let (_tx, mut rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! let _ = rx.blocking_recv();
+//! ```
+//!
+//! ```compile_fail
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! let _ = tx.blocking_send(1);
+//! ```
+//!
+//! ```compile_fail
+//! let (_tx, rx) = compio_sync::local::oneshot::channel::<u32>();
+//! let _ = rx.blocking_recv();
+//! ```
+//!
+//! The same code with `compio_sync::mpsc` and `compio_sync::oneshot`
+//! compiles:
+//!
+//! ```
+//! fn assert_send_sync<T: Send + Sync>(_: &T) {}
+//! let (tx, rx) = compio_sync::mpsc::channel::<u32>(1);
+//! assert_send_sync(&tx);
+//! assert_send_sync(&rx);
+//! let (tx, rx) = compio_sync::oneshot::channel::<u32>();
+//! assert_send_sync(&tx);
+//! assert_send_sync(&rx);
 //! ```
 
 // The single-thread names for the shared source (see `crate::flavor`).
