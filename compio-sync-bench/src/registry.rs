@@ -28,6 +28,7 @@ use crate::{
     harness::{Bench, Candidate, Role},
     scenarios::{
         Entry, Scenario,
+        channels::{self, BenchMpsc, BenchOneshot},
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
@@ -338,6 +339,8 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S11.
+    pub channels: channels::Sizes,
 }
 
 impl Sizes {
@@ -355,6 +358,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        channels: channels::Sizes {
+            cross_messages: 4_000,
+            local_messages: 20_000,
+            oneshots: 4_000,
+        },
     };
 
     /// The full run.
@@ -371,6 +379,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        channels: channels::Sizes {
+            cross_messages: 40_000,
+            local_messages: 200_000,
+            oneshots: 20_000,
+        },
     };
 }
 
@@ -543,6 +556,192 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     all
 }
 
+/// One of two handle types: a channel's bounded or unbounded half, behind
+/// one type for [`BenchMpsc`].
+#[derive(Clone)]
+pub enum Either<A, B> {
+    /// The bounded channel's.
+    Bounded(A),
+    /// The unbounded channel's.
+    Unbounded(B),
+}
+
+/// `compio_sync::mpsc` on backend `B`.
+pub struct OursMpsc<B: ThreadSafe>(std::marker::PhantomData<B>);
+
+impl<B: ThreadSafe> BenchMpsc for OursMpsc<B> {
+    type Tx = Either<compio_sync::mpsc::Sender<u64, B>, compio_sync::mpsc::UnboundedSender<u64, B>>;
+    type Rx =
+        Either<compio_sync::mpsc::Receiver<u64, B>, compio_sync::mpsc::UnboundedReceiver<u64, B>>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match cap {
+            Some(cap) => {
+                let (tx, rx) = compio_sync::mpsc::channel_with_backend(cap);
+                (Either::Bounded(tx), Either::Bounded(rx))
+            }
+            None => {
+                let (tx, rx) = compio_sync::mpsc::unbounded_channel_with_backend();
+                (Either::Unbounded(tx), Either::Unbounded(rx))
+            }
+        }
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        match tx {
+            Either::Bounded(tx) => tx.send(value).await.expect("receiver gone"),
+            Either::Unbounded(tx) => tx.send(value).expect("receiver gone"),
+        }
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        match rx {
+            Either::Bounded(rx) => rx.recv().await,
+            Either::Unbounded(rx) => rx.recv().await,
+        }
+    }
+}
+
+/// `tokio::sync::mpsc`.
+pub struct TokioMpsc;
+
+impl BenchMpsc for TokioMpsc {
+    type Tx = Either<tokio::sync::mpsc::Sender<u64>, tokio::sync::mpsc::UnboundedSender<u64>>;
+    type Rx = Either<tokio::sync::mpsc::Receiver<u64>, tokio::sync::mpsc::UnboundedReceiver<u64>>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match cap {
+            Some(cap) => {
+                let (tx, rx) = tokio::sync::mpsc::channel(cap);
+                (Either::Bounded(tx), Either::Bounded(rx))
+            }
+            None => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                (Either::Unbounded(tx), Either::Unbounded(rx))
+            }
+        }
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        match tx {
+            Either::Bounded(tx) => tx.send(value).await.expect("receiver gone"),
+            Either::Unbounded(tx) => tx.send(value).expect("receiver gone"),
+        }
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        match rx {
+            Either::Bounded(rx) => rx.recv().await,
+            Either::Unbounded(rx) => rx.recv().await,
+        }
+    }
+}
+
+impl BenchMpsc for flume::Sender<u64> {
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        cap.map_or_else(flume::unbounded, flume::bounded)
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        tx.send_async(value).await.expect("receiver gone");
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv_async().await.ok()
+    }
+}
+
+impl BenchMpsc for async_channel::Sender<u64> {
+    type Tx = async_channel::Sender<u64>;
+    type Rx = async_channel::Receiver<u64>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        cap.map_or_else(async_channel::unbounded, async_channel::bounded)
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        tx.send(value).await.expect("receiver gone");
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().await.ok()
+    }
+}
+
+impl BenchMpsc for kanal::AsyncSender<u64> {
+    type Tx = kanal::AsyncSender<u64>;
+    type Rx = kanal::AsyncReceiver<u64>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        cap.map_or_else(kanal::unbounded_async, kanal::bounded_async)
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        tx.send(value).await.expect("receiver gone");
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().await.ok()
+    }
+}
+
+/// `compio_sync::oneshot`.
+pub struct OursOneshot;
+
+impl BenchOneshot for OursOneshot {
+    type Tx = compio_sync::oneshot::Sender<u64>;
+    type Rx = compio_sync::oneshot::Receiver<u64>;
+    fn create() -> (Self::Tx, Self::Rx) {
+        compio_sync::oneshot::channel()
+    }
+    fn send(tx: Self::Tx, value: u64) {
+        tx.send(value).expect("receiver gone");
+    }
+    async fn recv(rx: Self::Rx) -> u64 {
+        rx.await.expect("sender gone")
+    }
+}
+
+/// `tokio::sync::oneshot`.
+pub struct TokioOneshot;
+
+impl BenchOneshot for TokioOneshot {
+    type Tx = tokio::sync::oneshot::Sender<u64>;
+    type Rx = tokio::sync::oneshot::Receiver<u64>;
+    fn create() -> (Self::Tx, Self::Rx) {
+        tokio::sync::oneshot::channel()
+    }
+    fn send(tx: Self::Tx, value: u64) {
+        tx.send(value).expect("receiver gone");
+    }
+    async fn recv(rx: Self::Rx) -> u64 {
+        rx.await.expect("sender gone")
+    }
+}
+
+/// Every mpsc implementation (S11), compio-sync's (default backend) first.
+fn mpscs() -> Vec<Entry<channels::Scenario>> {
+    vec![
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            channels::run_mpsc::<OursMpsc<Intrusive>>,
+        ),
+        entry(TOKIO, Role::Peer, channels::run_mpsc::<TokioMpsc>),
+        entry("flume", Role::Peer, channels::run_mpsc::<flume::Sender<u64>>),
+        entry(
+            "async-channel",
+            Role::Peer,
+            channels::run_mpsc::<async_channel::Sender<u64>>,
+        ),
+        entry(
+            "kanal",
+            Role::Peer,
+            channels::run_mpsc::<kanal::AsyncSender<u64>>,
+        ),
+    ]
+}
+
+/// Every oneshot implementation (S11).
+fn oneshots() -> Vec<Entry<channels::Scenario>> {
+    vec![
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            channels::run_oneshot::<OursOneshot>,
+        ),
+        entry(TOKIO, Role::Peer, channels::run_oneshot::<TokioOneshot>),
+    ]
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 fn family<S: Scenario>(
@@ -607,19 +806,34 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO_MUTEX_NOTIFY,
         "x tokio M+N",
     ));
+    all.extend(family(
+        channels::Scenario::mpsc_all(),
+        sizes.channels,
+        &mpscs(),
+        TOKIO,
+        "x tokio",
+    ));
+    all.extend(family(
+        channels::Scenario::oneshot_all(),
+        sizes.channels,
+        &oneshots(),
+        TOKIO,
+        "x tokio",
+    ));
     all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{condvar, mutex, notify, semaphore};
+    use crate::scenarios::{channels, condvar, mutex, notify, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
         notify: notify::tests::TINY,
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
+        channels: channels::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

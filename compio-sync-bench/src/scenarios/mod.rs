@@ -5,7 +5,9 @@
 //! - [`notify`] ([`BenchNotify`](notify::BenchNotify)): S5, S5b ping-pong;
 //! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
 //! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
-//!   producer/consumer.
+//!   producer/consumer;
+//! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
+//!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -13,6 +15,7 @@
 //! otherwise, so that a broken implementation cannot look fast; each family
 //! has negative tests that feed those checks a broken implementation.
 
+pub mod channels;
 pub mod condvar;
 pub mod mutex;
 pub mod notify;
