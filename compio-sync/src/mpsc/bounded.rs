@@ -560,8 +560,14 @@ where
 impl<T, B: WaitQueue> BoundedChan<T, B> {
     /// Takes `n` slots, waiting for them.
     pub(super) async fn acquire(&self, n: usize) -> Result<(), SendError<()>> {
-        if n > self.cap.bound {
-            return Err(SendError(()));
+        // Fast path: free slots and nobody queued ahead (the semaphore's
+        // `try_acquire` keeps the strict FIFO order), without building the
+        // waiting future.
+        match self.try_acquire(n) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(())) => return Err(SendError(())),
+            Err(TrySendError::Full(())) if n > self.cap.bound => return Err(SendError(())),
+            Err(TrySendError::Full(())) => {}
         }
         let n = u32::try_from(n).expect("reserve_many: at most u32::MAX permits at once");
         // A cancelled (or failed) acquire that held part of its permits
