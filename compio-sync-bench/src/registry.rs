@@ -716,7 +716,11 @@ fn mpscs() -> Vec<Entry<channels::Scenario>> {
             channels::run_mpsc::<OursMpsc<Intrusive>>,
         ),
         entry(TOKIO, Role::Peer, channels::run_mpsc::<TokioMpsc>),
-        entry("flume", Role::Peer, channels::run_mpsc::<flume::Sender<u64>>),
+        entry(
+            "flume",
+            Role::Peer,
+            channels::run_mpsc::<flume::Sender<u64>>,
+        ),
         entry(
             "async-channel",
             Role::Peer,

@@ -158,8 +158,8 @@ mod flavor;
 #[cfg(not(loom))]
 pub mod local;
 pub(crate) mod loom;
-mod mutex;
 pub mod mpsc;
+mod mutex;
 // The channels' error types, compiled once for both flavors (the channels
 // themselves are compiled per flavor, see `flavor`).
 #[path = "mpsc/error.rs"]

@@ -87,7 +87,11 @@ fn dropped_recv_loses_no_message<B: ThreadSafe, E: Exec>() {
             let mut recv = pin!(rx.recv());
             assert!(poll_once(recv.as_mut(), &waker).is_pending());
             tx.send(7).await.unwrap();
-            assert_eq!(counter.wakes.load(SeqCst), 1, "the waiting receiver is woken");
+            assert_eq!(
+                counter.wakes.load(SeqCst),
+                1,
+                "the waiting receiver is woken"
+            );
         }
         assert_eq!(rx.recv().await, Some(7));
         // And a receiver polled, dropped and polled again by another task
@@ -117,14 +121,22 @@ fn messages_dropped_once_with_the_last_handle<B: ThreadSafe, E: Exec>() {
         }
         let permit = tx.reserve().await.unwrap();
         drop(rx);
-        assert_eq!(drops.load(SeqCst), 5, "queued messages dropped with the receiver");
+        assert_eq!(
+            drops.load(SeqCst),
+            5,
+            "queued messages dropped with the receiver"
+        );
         permit.send(Counted(drops.clone()));
         assert_eq!(drops.load(SeqCst), 5);
         let err = tx.send(Counted(drops.clone())).await.unwrap_err();
         drop(err);
         assert_eq!(drops.load(SeqCst), 6);
         drop(tx);
-        assert_eq!(drops.load(SeqCst), 7, "the permit's value dropped with the channel");
+        assert_eq!(
+            drops.load(SeqCst),
+            7,
+            "the permit's value dropped with the channel"
+        );
 
         let (tx, rx) = mpsc::unbounded_channel_with_backend::<Counted, B>();
         let weak = tx.downgrade();
@@ -343,7 +355,10 @@ mod local {
     use std::{
         cell::Cell,
         rc::Rc,
-        sync::{Arc, atomic::{AtomicUsize, Ordering::SeqCst}},
+        sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering::SeqCst},
+        },
     };
 
     use compio_sync::local::mpsc;
@@ -354,7 +369,9 @@ mod local {
     /// A producer task and a consumer task through a small bounded channel
     /// (so both wait in turn), then an unbounded one: every message, in
     /// order.
-    async fn ping_through(spawn: impl Fn(std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>)) -> usize {
+    async fn ping_through(
+        spawn: impl Fn(std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>),
+    ) -> usize {
         let (tx, mut rx) = mpsc::channel::<usize>(2);
         let (utx, mut urx) = mpsc::unbounded_channel::<usize>();
         spawn(Box::pin(async move {
@@ -375,9 +392,11 @@ mod local {
 
     #[test]
     fn tasks_exchange_every_message_on_compio() {
-        let n = compio::runtime::Runtime::new().unwrap().block_on(ping_through(|f| {
-            compio::runtime::spawn(f).detach();
-        }));
+        let n = compio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(ping_through(|f| {
+                compio::runtime::spawn(f).detach();
+            }));
         assert_eq!(n, 1_000);
     }
 

@@ -79,7 +79,10 @@ macro_rules! round {
             let mut recv = pin!(rx.recv());
             assert!(poll_once(recv.as_mut(), $waker).is_pending());
             tx.try_reserve().unwrap().send(7);
-            assert_eq!(poll_once(recv.as_mut(), $waker), std::task::Poll::Ready(Some(7)));
+            assert_eq!(
+                poll_once(recv.as_mut(), $waker),
+                std::task::Poll::Ready(Some(7))
+            );
         }
         let mut permits = tx.try_reserve_many($bound).unwrap();
         permits.next().unwrap().send(8);

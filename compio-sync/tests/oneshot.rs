@@ -80,7 +80,11 @@ fn cancelled_wait_loses_no_value() {
 fn panicking_receiver_waker_loses_no_value() {
     let (tx, mut rx) = oneshot::channel();
     let (hostile, waker) = Hostile::new();
-    assert!(pin!(&mut rx).poll(&mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        pin!(&mut rx)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
     hostile.panic_on_wake(true);
     assert!(catch_unwind(AssertUnwindSafe(|| tx.send(9))).is_err());
     hostile.panic_on_wake(false);
@@ -99,7 +103,11 @@ fn panicking_receiver_clone_leaves_channel_usable() {
     }));
     assert!(polled.is_err());
     let (counter, good) = counting_waker();
-    assert!(pin!(&mut rx).poll(&mut Context::from_waker(&good)).is_pending());
+    assert!(
+        pin!(&mut rx)
+            .poll(&mut Context::from_waker(&good))
+            .is_pending()
+    );
     tx.send(1).unwrap();
     assert_eq!(counter.wakes.load(SeqCst), 1);
     assert_eq!(rx.try_recv(), Ok(1));
@@ -111,7 +119,11 @@ fn panicking_receiver_clone_leaves_channel_usable() {
 fn panicking_drop_of_a_replaced_waker_keeps_the_new_one() {
     let (tx, mut rx) = oneshot::channel();
     let (hostile, waker) = Hostile::new();
-    assert!(pin!(&mut rx).poll(&mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        pin!(&mut rx)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
     drop(waker);
     hostile.panic_on_drop(true);
     let (counter, good) = counting_waker();
@@ -142,7 +154,8 @@ fn sender_closed_completes_across_runtimes() {
 fn round_trips_across_runtimes<E: Exec>() {
     const ROUNDS: usize = 2_000;
     with_watchdog(HANG, || {
-        let (requests, mut incoming) = compio_sync::mpsc::unbounded_channel::<(usize, oneshot::Sender<usize>)>();
+        let (requests, mut incoming) =
+            compio_sync::mpsc::unbounded_channel::<(usize, oneshot::Sender<usize>)>();
         let server = thread::spawn(move || {
             E::block_on(async move {
                 let mut served = 0;

@@ -22,15 +22,14 @@ use wasm_bindgen_test::wasm_bindgen_test as maybe_tokio_test;
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 use tokio::test as maybe_tokio_test;
 
+use compio_sync::mpsc;
+use compio_sync::mpsc::error::{TryRecvError, TrySendError};
 use std::fmt;
 use std::panic;
 use std::sync::Arc;
-use compio_sync::mpsc;
-use compio_sync::mpsc::error::{TryRecvError, TrySendError};
 use tokio_test::*;
 
 #[cfg(not(target_family = "wasm"))]
-
 #[allow(unused)]
 trait AssertRefUnwindSafe: panic::RefUnwindSafe {}
 impl<T> AssertRefUnwindSafe for mpsc::OwnedPermit<T> {}
@@ -980,7 +979,7 @@ fn dropping_rx_closes_channel_for_try() {
 
 #[test]
 fn dropping_rx_drops_sender_wakers_outside_lock() {
-    use futures::task::{noop_waker_ref, waker, ArcWake};
+    use futures::task::{ArcWake, noop_waker_ref, waker};
     use std::future::Future;
     use std::task::{Context, Poll};
 
@@ -999,10 +998,12 @@ fn dropping_rx_drops_sender_wakers_outside_lock() {
     // The channel is full, so `reserve` waits for capacity.
     let mut reserve = Box::pin(tx.reserve());
     let waker = waker(Arc::new(PermitInWaker { _permit: permit }));
-    assert!(reserve
-        .as_mut()
-        .poll(&mut Context::from_waker(&waker))
-        .is_pending());
+    assert!(
+        reserve
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
     drop(waker);
 
     // Closing the channel wakes `reserve`, which drops the last reference to
@@ -1694,10 +1695,10 @@ fn permit_send_panicking_rx_waker() {
 #[test]
 #[cfg(not(panic = "abort"))]
 fn drop_all_elements_during_panic() {
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::atomic::Ordering::Relaxed;
     use compio_sync::mpsc::UnboundedReceiver;
     use compio_sync::mpsc::UnboundedSender;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering::Relaxed;
 
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
 

@@ -7,10 +7,10 @@
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Release};
 use compio_sync::mpsc::{self, channel, unbounded_channel};
 use compio_sync::oneshot;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Release};
 
 #[tokio::test]
 async fn weak_sender() {

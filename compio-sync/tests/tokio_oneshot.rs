@@ -4,7 +4,6 @@
 #![cfg(not(loom))]
 #![warn(rust_2018_idioms)]
 
-
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]

@@ -128,7 +128,11 @@ impl super::Scenario for Scenario {
         let n = self.messages(sizes);
         let (id, title) = match self {
             Self::Mpsc(producers, cap, placement) => {
-                let kind = if producers == 1 { "spsc".to_owned() } else { format!("mpsc{producers}") };
+                let kind = if producers == 1 {
+                    "spsc".to_owned()
+                } else {
+                    format!("mpsc{producers}")
+                };
                 let bound = cap.map_or_else(|| "unb".to_owned(), |c| format!("b{c}"));
                 let place = match placement {
                     Placement::TwoRuntimes => "producers and consumer on 2 runtimes",
@@ -194,7 +198,10 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
         let mut got = 0usize;
         while let Some(message) = C::recv(&mut rx).await {
             let (id, seq) = ((message >> 32) as usize, message & 0xffff_ffff);
-            assert_eq!(seq, next[id], "S11: message out of order, lost or duplicated");
+            assert_eq!(
+                seq, next[id],
+                "S11: message out of order, lost or duplicated"
+            );
             next[id] += 1;
             got += 1;
         }
@@ -235,7 +242,11 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
             (start.elapsed(), got)
         }),
     };
-    assert_eq!(got, per * producers, "S11: wrong number of messages received");
+    assert_eq!(
+        got,
+        per * producers,
+        "S11: wrong number of messages received"
+    );
     let allocs = alloc::allocations() - allocs_before;
     Sample {
         allocs_per_op: Some(allocs as f64 / got as f64),
@@ -308,7 +319,7 @@ pub(crate) mod tests {
             compio_sync::mpsc::unbounded_channel()
         }
         async fn send(tx: &Self::Tx, value: u64) {
-            if value % 2 == 0 {
+            if value.is_multiple_of(2) {
                 tx.send(value).unwrap();
             }
         }

@@ -1,7 +1,11 @@
 //! The bounded channel: [`channel`], [`Sender`], [`WeakSender`],
 //! [`Receiver`]. Its permits are in `permit.rs`.
 
-use std::{fmt, future::poll_fn, task::{Context, Poll}};
+use std::{
+    fmt,
+    future::poll_fn,
+    task::{Context, Poll},
+};
 
 use super::{
     Semaphore,
@@ -49,9 +53,9 @@ const PREALLOCATE: usize = 32;
 /// [`Receiver`].
 ///
 /// Senders wait for a free slot (or a [`Permit`]) once `buffer` messages
-/// are queued or reserved. Waiting senders are served in the order of this
-/// crate's [`Semaphore`](crate::Semaphore) default policy: barging, with a
-/// starvation bound.
+/// are queued or reserved. Waiting senders are served in the order they
+/// started waiting (the channel's [semaphore](crate::Semaphore) is strict
+/// FIFO, as tokio's is).
 ///
 /// # Panics
 ///
@@ -1019,7 +1023,9 @@ impl<T, B: WaitQueue> fmt::Debug for Sender<T, B> {
 
 impl<T, B: WaitQueue> fmt::Debug for WeakSender<T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender").field("chan", &self.chan).finish()
+        f.debug_struct("WeakSender")
+            .field("chan", &self.chan)
+            .finish()
     }
 }
 

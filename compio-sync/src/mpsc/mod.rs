@@ -9,15 +9,17 @@
 //! messages are received. Porting from tokio is a change of import:
 //! `compio_sync::mpsc::error::TrySendError` and so on.
 //!
+//! Waiting senders are served in the order they started waiting, as in
+//! tokio: the channel's semaphore is strict FIFO
+//! ([`Semaphore::strict_fifo`](crate::Semaphore::strict_fifo)), and a
+//! `try_send` does not overtake a waiting sender.
+//!
 //! Differences from tokio:
 //!
 //! * No `Sender::send_timeout` yet (it waits for this crate's timers): wrap
 //!   [`Sender::send`] in your runtime's timeout. Its error type,
 //!   [`SendTimeoutError`](error::SendTimeoutError), is here for code that
 //!   names it.
-//! * Waiting senders are served by this crate's
-//!   [`Semaphore`](crate::Semaphore) default policy: barging with a
-//!   starvation bound, where tokio's is strict FIFO.
 //! * Every type takes a wait-queue backend, `B` (see [`crate::backend`]):
 //!   [`channel_with_backend`] and [`unbounded_channel_with_backend`] pick
 //!   one.
@@ -27,7 +29,7 @@
 //! # How it works
 //!
 //! Messages go through a `VecDeque` behind a short-held lock; a bounded
-//! channel's capacity is this crate's [`Semaphore`](crate::Semaphore), one
+//! channel's capacity is this crate's [semaphore](crate::Semaphore), one
 //! permit per slot, as tokio's is its own semaphore; the receiver waits on
 //! the wait-queue engine. A bounded channel allocates nothing per message
 //! once its queue has grown to its working size. `src/mpsc/chan.rs` has the

@@ -160,9 +160,13 @@ impl<T> Inner<T> {
             return Poll::Ready(state);
         }
         if state & task_bit != 0 {
-            // SAFETY: a read; the other half only reads the slot too, and we
-            // (its only writer) write it only with `task_bit` clear.
-            let same = slot.with(|waker| unsafe { &*waker }.as_ref().is_some_and(|w| w.will_wake(cx.waker())));
+            let same = slot.with(|waker| {
+                // SAFETY: a read; the other half only reads the slot too,
+                // and we (its only writer) write it only with `task_bit`
+                // clear.
+                let waker = unsafe { &*waker };
+                waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+            });
             if same {
                 return Poll::Pending;
             }
@@ -213,11 +217,13 @@ impl<T> Inner<T> {
             }
         }
         if state & RX_TASK_SET != 0 {
-            // SAFETY: `RX_TASK_SET` was set when we set `VALUE_SENT`: the
-            // receiver wrote the slot before setting it and, having now a
-            // `done` bit to find, will not write it again (`poll_slot`).
             self.rx_waker.with(|waker| {
-                if let Some(waker) = unsafe { &*waker } {
+                // SAFETY: `RX_TASK_SET` was set when we set `VALUE_SENT`: the
+                // receiver wrote the slot before setting it and, having now
+                // a `done` bit to find, will not write it again
+                // (`poll_slot`).
+                let waker = unsafe { &*waker };
+                if let Some(waker) = waker {
                     waker.wake_by_ref();
                 }
             });
@@ -232,10 +238,12 @@ impl<T> Inner<T> {
         // `fetch_or`), and the value if `VALUE_SENT` is set.
         let prev = self.state.fetch_or(CLOSED, AcqRel);
         if prev & (TX_TASK_SET | VALUE_SENT) == TX_TASK_SET {
-            // SAFETY: `TX_TASK_SET` was set when we set `CLOSED`: the sender
-            // will not write its slot again (`poll_slot`).
             self.tx_waker.with(|waker| {
-                if let Some(waker) = unsafe { &*waker } {
+                // SAFETY: `TX_TASK_SET` was set when we set `CLOSED`: the
+                // sender wrote the slot before setting it and will not write
+                // it again (`poll_slot`).
+                let waker = unsafe { &*waker };
+                if let Some(waker) = waker {
                     waker.wake_by_ref();
                 }
             });
