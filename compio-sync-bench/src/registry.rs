@@ -28,7 +28,7 @@ use crate::{
     harness::{Bench, Candidate, Role},
     scenarios::{
         Entry, Scenario,
-        channels::{self, BenchMpsc, BenchOneshot},
+        channels::{self, BenchLocalMpsc, BenchMpsc, BenchOneshot},
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
@@ -673,6 +673,102 @@ impl BenchMpsc for kanal::AsyncSender<u64> {
     }
 }
 
+/// `compio_sync::local::mpsc` (single thread).
+pub struct OursLocalMpsc;
+
+impl BenchLocalMpsc for OursLocalMpsc {
+    type Tx = Either<
+        compio_sync::local::mpsc::Sender<u64>,
+        compio_sync::local::mpsc::UnboundedSender<u64>,
+    >;
+    type Rx = Either<
+        compio_sync::local::mpsc::Receiver<u64>,
+        compio_sync::local::mpsc::UnboundedReceiver<u64>,
+    >;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match cap {
+            Some(cap) => {
+                let (tx, rx) = compio_sync::local::mpsc::channel(cap);
+                (Either::Bounded(tx), Either::Bounded(rx))
+            }
+            None => {
+                let (tx, rx) = compio_sync::local::mpsc::unbounded_channel();
+                (Either::Unbounded(tx), Either::Unbounded(rx))
+            }
+        }
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        match tx {
+            Either::Bounded(tx) => tx.send(value).await.expect("receiver gone"),
+            Either::Unbounded(tx) => tx.send(value).expect("receiver gone"),
+        }
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        match rx {
+            Either::Bounded(rx) => rx.recv().await,
+            Either::Unbounded(rx) => rx.recv().await,
+        }
+    }
+}
+
+/// `local_sync::mpsc` (single thread).
+pub struct LocalSyncMpsc;
+
+impl BenchLocalMpsc for LocalSyncMpsc {
+    type Tx = Either<local_sync::mpsc::bounded::Tx<u64>, local_sync::mpsc::unbounded::Tx<u64>>;
+    type Rx = Either<local_sync::mpsc::bounded::Rx<u64>, local_sync::mpsc::unbounded::Rx<u64>>;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match cap {
+            Some(cap) => {
+                let (tx, rx) = local_sync::mpsc::bounded::channel(cap);
+                (Either::Bounded(tx), Either::Bounded(rx))
+            }
+            None => {
+                let (tx, rx) = local_sync::mpsc::unbounded::channel();
+                (Either::Unbounded(tx), Either::Unbounded(rx))
+            }
+        }
+    }
+    async fn send(tx: &Self::Tx, value: u64) {
+        match tx {
+            Either::Bounded(tx) => tx.send(value).await.expect("receiver gone"),
+            Either::Unbounded(tx) => tx.send(value).expect("receiver gone"),
+        }
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        match rx {
+            Either::Bounded(rx) => rx.recv().await,
+            Either::Unbounded(rx) => rx.recv().await,
+        }
+    }
+}
+
+/// The name of the single-thread mpsc rows' baseline.
+pub const LOCAL_SYNC: &str = "local-sync";
+
+/// Every single-thread mpsc implementation (S11 local), with the
+/// thread-safe compio-sync and tokio rows for reference.
+fn local_mpscs() -> Vec<Entry<channels::Scenario>> {
+    vec![
+        entry(
+            "compio-sync local",
+            Role::Ours,
+            channels::run_local_mpsc::<OursLocalMpsc>,
+        ),
+        entry(
+            LOCAL_SYNC,
+            Role::Peer,
+            channels::run_local_mpsc::<LocalSyncMpsc>,
+        ),
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            channels::run_local_mpsc::<OursMpsc<Intrusive>>,
+        ),
+        entry(TOKIO, Role::Peer, channels::run_local_mpsc::<TokioMpsc>),
+    ]
+}
+
 /// `compio_sync::oneshot`.
 pub struct OursOneshot;
 
@@ -816,6 +912,13 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         &mpscs(),
         TOKIO,
         "x tokio",
+    ));
+    all.extend(family(
+        channels::Scenario::local_all(),
+        sizes.channels,
+        &local_mpscs(),
+        LOCAL_SYNC,
+        "x local-sync",
     ));
     all.extend(family(
         channels::Scenario::oneshot_all(),

@@ -6,6 +6,9 @@
 //!   on one runtime and the consumer on another (two threads, `x2`), or all
 //!   tasks on one runtime (`x1`). ns per message and heap allocations per
 //!   message (the whole run, channel creation included).
+//! - **S11 local.** The same mpsc loop with every task on one runtime, for
+//!   the single-thread channels: compio-sync's `local::mpsc` against
+//!   `local-sync`'s, with the thread-safe rows for reference.
 //! - **S11 oneshot.** `M` one-shot channels: a producer runtime sends on each
 //!   sender, in order, and a consumer runtime awaits each receiver
 //!   (`x2`); or both sides as two tasks of one runtime (`x1`). ns and
@@ -40,6 +43,35 @@ pub trait BenchMpsc: 'static {
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>>;
 }
 
+/// A channel that may be `!Send` (the single-thread flavors): only the
+/// one-runtime scenarios run it. Every [`BenchMpsc`] is one.
+pub trait BenchLocalMpsc: 'static {
+    /// A sender (cloned per producer).
+    type Tx: Clone + 'static;
+    /// The receiver.
+    type Rx: 'static;
+    /// A channel with `cap` slots, or unbounded for `None`.
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx);
+    /// Sends `value`, waiting for room; panics if the receiver is gone.
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()>;
+    /// The next message, or `None` once every sender is gone.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>>;
+}
+
+impl<C: BenchMpsc> BenchLocalMpsc for C {
+    type Tx = C::Tx;
+    type Rx = C::Rx;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        C::create(cap)
+    }
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()> {
+        C::send(tx, value)
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> {
+        C::recv(rx)
+    }
+}
+
 /// A oneshot channel of `u64` under test.
 pub trait BenchOneshot: 'static {
     /// The sending half.
@@ -68,6 +100,9 @@ pub enum Placement {
 pub enum Scenario {
     /// mpsc throughput: producers, capacity (`None`: unbounded), placement.
     Mpsc(usize, Option<usize>, Placement),
+    /// mpsc throughput of the single-thread channels (one runtime):
+    /// producers, capacity.
+    LocalMpsc(usize, Option<usize>),
     /// oneshot send and receive, per channel.
     Oneshot(Placement),
 }
@@ -97,6 +132,17 @@ impl Scenario {
         all
     }
 
+    /// Every single-thread mpsc scenario, in report order.
+    pub fn local_all() -> Vec<Self> {
+        let mut all = Vec::new();
+        for producers in [1, 4] {
+            for cap in [Some(1), Some(64), None] {
+                all.push(Self::LocalMpsc(producers, cap));
+            }
+        }
+        all
+    }
+
     /// Every oneshot scenario, in report order.
     pub fn oneshot_all() -> Vec<Self> {
         vec![
@@ -108,7 +154,7 @@ impl Scenario {
     fn messages(self, sizes: &Sizes) -> usize {
         match self {
             Self::Mpsc(.., Placement::TwoRuntimes) => sizes.cross_messages,
-            Self::Mpsc(.., Placement::OneRuntime) => sizes.local_messages,
+            Self::Mpsc(.., Placement::OneRuntime) | Self::LocalMpsc(..) => sizes.local_messages,
             Self::Oneshot(_) => sizes.oneshots,
         }
     }
@@ -146,6 +192,21 @@ impl super::Scenario for Scenario {
                     ),
                 )
             }
+            Self::LocalMpsc(producers, cap) => {
+                let kind = if producers == 1 {
+                    "spsc".to_owned()
+                } else {
+                    format!("mpsc{producers}")
+                };
+                let bound = cap.map_or_else(|| "unb".to_owned(), |c| format!("b{c}"));
+                (
+                    format!("S11_local_{kind}_{bound}"),
+                    format!(
+                        "S11 single-thread mpsc, {producers} producer(s), {}, all tasks on 1 runtime, {n} messages",
+                        cap.map_or_else(|| "unbounded".to_owned(), |c| format!("bounded {c}"))
+                    ),
+                )
+            }
             Self::Oneshot(placement) => (
                 format!("S11_oneshot_{}", placement_id(placement)),
                 format!(
@@ -167,7 +228,9 @@ impl super::Scenario for Scenario {
             },
             warmup: matches!(
                 self,
-                Self::Mpsc(.., Placement::OneRuntime) | Self::Oneshot(Placement::OneRuntime)
+                Self::Mpsc(.., Placement::OneRuntime)
+                    | Self::LocalMpsc(..)
+                    | Self::Oneshot(Placement::OneRuntime)
             ),
             max_repeats: None,
         }
@@ -242,6 +305,59 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
             (start.elapsed(), got)
         }),
     };
+    assert_eq!(
+        got,
+        per * producers,
+        "S11: wrong number of messages received"
+    );
+    let allocs = alloc::allocations() - allocs_before;
+    Sample {
+        allocs_per_op: Some(allocs as f64 / got as f64),
+        ..Sample::timed(elapsed, got)
+    }
+}
+
+/// Runs one single-thread mpsc scenario once on `C` (every task on one
+/// runtime).
+pub fn run_local_mpsc<C: BenchLocalMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    let Scenario::LocalMpsc(producers, cap) = scenario else {
+        unreachable!("a single-thread channel is only registered for its scenarios")
+    };
+    let n = scenario.messages(sizes);
+    let per = n / producers;
+    let allocs_before = alloc::allocations();
+    let (elapsed, got) = runtime().block_on(async move {
+        let (tx, mut rx) = C::create(cap);
+        let start = Instant::now();
+        let consumer = compio::runtime::spawn(async move {
+            let mut next = vec![0u64; producers];
+            let mut got = 0usize;
+            while let Some(message) = C::recv(&mut rx).await {
+                let (id, seq) = ((message >> 32) as usize, message & 0xffff_ffff);
+                assert_eq!(
+                    seq, next[id],
+                    "S11: message out of order, lost or duplicated"
+                );
+                next[id] += 1;
+                got += 1;
+            }
+            got
+        });
+        let tasks = (0..producers)
+            .map(|id| {
+                let tx = tx.clone();
+                compio::runtime::spawn(async move {
+                    for seq in 0..per as u64 {
+                        C::send(&tx, (id as u64) << 32 | seq).await;
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        join_all(tasks).await;
+        let got = join_all(vec![consumer]).await.pop().expect("one task");
+        (start.elapsed(), got)
+    });
     assert_eq!(
         got,
         per * producers,
