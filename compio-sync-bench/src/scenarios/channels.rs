@@ -3,8 +3,9 @@
 //! - **S11 mpsc throughput.** `P` producer tasks (1: SPSC, or 4) send `M`
 //!   numbered messages in total through one channel to one consumer task,
 //!   bounded at 1, 64 or 1024 slots, or unbounded; either with the producers
-//!   on one runtime and the consumer on another (two threads, `x2`), or all
-//!   tasks on one runtime (`x1`). ns per message and heap allocations per
+//!   on one runtime and the consumer on another (two threads, `x2`), each
+//!   producer on a runtime of its own (`xp`: 5 runtimes for 4 producers), or
+//!   all tasks on one runtime (`x1`). ns per message and heap allocations per
 //!   message (the whole run, channel creation included).
 //! - **S11 local.** The same mpsc loop with every task on one runtime, for
 //!   the single-thread channels: compio-sync's `local::mpsc` against
@@ -93,6 +94,9 @@ pub enum Placement {
     TwoRuntimes,
     /// Every task on one runtime.
     OneRuntime,
+    /// Each producer on a runtime of its own, the consumer on another (5
+    /// runtimes for 4 producers).
+    RuntimePerProducer,
 }
 
 /// One channel scenario.
@@ -129,6 +133,9 @@ impl Scenario {
                 }
             }
         }
+        for cap in [Some(1), Some(64), Some(1024), None] {
+            all.push(Self::Mpsc(4, cap, Placement::RuntimePerProducer));
+        }
         all
     }
 
@@ -153,7 +160,9 @@ impl Scenario {
 
     fn messages(self, sizes: &Sizes) -> usize {
         match self {
-            Self::Mpsc(.., Placement::TwoRuntimes) => sizes.cross_messages,
+            Self::Mpsc(.., Placement::TwoRuntimes | Placement::RuntimePerProducer) => {
+                sizes.cross_messages
+            }
             Self::Mpsc(.., Placement::OneRuntime) | Self::LocalMpsc(..) => sizes.local_messages,
             Self::Oneshot(_) => sizes.oneshots,
         }
@@ -164,6 +173,7 @@ fn placement_id(placement: Placement) -> &'static str {
     match placement {
         Placement::TwoRuntimes => "x2",
         Placement::OneRuntime => "x1",
+        Placement::RuntimePerProducer => "xp",
     }
 }
 
@@ -183,6 +193,9 @@ impl super::Scenario for Scenario {
                 let place = match placement {
                     Placement::TwoRuntimes => "producers and consumer on 2 runtimes",
                     Placement::OneRuntime => "all tasks on 1 runtime",
+                    Placement::RuntimePerProducer => {
+                        "a runtime per producer and one for the consumer"
+                    }
                 };
                 (
                     format!("S11_{kind}_{bound}_{}", placement_id(placement)),
@@ -212,8 +225,8 @@ impl super::Scenario for Scenario {
                 format!(
                     "S11 oneshot create+send+recv, {}, {n} channels",
                     match placement {
-                        Placement::TwoRuntimes => "sender and receiver on 2 runtimes",
                         Placement::OneRuntime => "2 tasks on 1 runtime",
+                        _ => "sender and receiver on 2 runtimes",
                     }
                 ),
             ),
@@ -292,6 +305,37 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
             let mut span = Span::default();
             let (start, end) = join_thread(producer);
             span.add(start, end);
+            let (start, end, got) = join_thread(consumer);
+            span.add(start, end);
+            (span.elapsed(), got)
+        }
+        Placement::RuntimePerProducer => {
+            let barrier = Arc::new(Barrier::new(producers + 1));
+            let threads: Vec<_> = (0..producers)
+                .map(|id| {
+                    let (barrier, tx) = (barrier.clone(), tx.clone());
+                    spawn_runtime_thread(move || async move {
+                        barrier.wait();
+                        let start = Instant::now();
+                        for seq in 0..per as u64 {
+                            C::send(&tx, (id as u64) << 32 | seq).await;
+                        }
+                        (start, Instant::now())
+                    })
+                })
+                .collect();
+            drop(tx);
+            let consumer = spawn_runtime_thread(move || async move {
+                barrier.wait();
+                let start = Instant::now();
+                let got = consume().await;
+                (start, Instant::now(), got)
+            });
+            let mut span = Span::default();
+            for thread in threads {
+                let (start, end) = join_thread(thread);
+                span.add(start, end);
+            }
             let (start, end, got) = join_thread(consumer);
             span.add(start, end);
             (span.elapsed(), got)
@@ -393,7 +437,7 @@ pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample
     };
     let start = Instant::now();
     let got = match placement {
-        Placement::TwoRuntimes => {
+        Placement::TwoRuntimes | Placement::RuntimePerProducer => {
             let consumer = spawn_runtime_thread(recv_all);
             let producer = spawn_runtime_thread(move || async move { send_all() });
             join_thread(producer);
