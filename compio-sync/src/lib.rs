@@ -16,6 +16,8 @@
 //! | exclusive access to data across `.await` points | [`Mutex`] (a 1-permit [`Semaphore`] plus the data) |
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
+//! | to hand one value from one task to another (a reply) | [`oneshot`] |
+//! | a queue of values from many tasks to one, with backpressure or without | [`mpsc::channel`], [`mpsc::unbounded_channel`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
 //! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
