@@ -21,8 +21,8 @@
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
 //! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
-//! `OnceCell`, `SetOnce`, the channels, and the single-thread flavors of the
-//! primitives other than `Semaphore` and `Notify`.
+//! `OnceCell`, `SetOnce`, the `watch` and `broadcast` channels, and the
+//! single-thread flavors of `Mutex` and `Condvar`.
 //!
 //! # Two flavors
 //!
