@@ -279,6 +279,79 @@ fn exact_count_across_runtimes<B: ThreadSafe, E: Exec>(producers: usize, bound: 
     });
 }
 
+/// Randomized cancellation soak across runtimes: producers cancel their
+/// pending `send`s (polled once, then dropped) and resend, the consumer
+/// cancels pending `recv`s between real waits; every message still arrives
+/// exactly once, in each producer's order, and no capacity is lost.
+fn cancellation_soak_across_runtimes<B: ThreadSafe, E: Exec>() {
+    const PRODUCERS: usize = 3;
+    const PER_PRODUCER: usize = 3_000;
+    with_watchdog(HANG, || {
+        let (tx, mut rx) = mpsc::channel_with_backend::<(usize, usize), B>(2);
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|id| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    E::block_on(async move {
+                        // A small xorshift: reproducible, no dependency.
+                        let mut rng = 0x9e37_79b9_u32 ^ (id as u32 + 1);
+                        for seq in 0..PER_PRODUCER {
+                            loop {
+                                rng ^= rng << 13;
+                                rng ^= rng >> 17;
+                                rng ^= rng << 5;
+                                if rng % 3 == 0 {
+                                    // Cancelled if it has to wait: the value
+                                    // goes with the future; send it again.
+                                    if futures::FutureExt::now_or_never(tx.send((id, seq)))
+                                        .is_some()
+                                    {
+                                        break;
+                                    }
+                                    yield_now().await;
+                                } else {
+                                    tx.send((id, seq)).await.unwrap();
+                                    break;
+                                }
+                            }
+                        }
+                    })
+                })
+            })
+            .collect();
+        drop(tx);
+        let next = E::block_on(async move {
+            let mut next = [0; PRODUCERS];
+            let mut rng = 0x1234_5678_u32;
+            loop {
+                rng ^= rng << 13;
+                rng ^= rng >> 17;
+                rng ^= rng << 5;
+                let message = if rng % 3 == 0 {
+                    match futures::FutureExt::now_or_never(rx.recv()) {
+                        Some(message) => message,
+                        None => {
+                            yield_now().await;
+                            continue;
+                        }
+                    }
+                } else {
+                    rx.recv().await
+                };
+                let Some((id, seq)) = message else { break };
+                assert_eq!(seq, next[id], "producer {id}'s order");
+                next[id] += 1;
+            }
+            assert_eq!(rx.capacity(), 2, "no slot lost");
+            next
+        });
+        for producer in producers {
+            producer.join().unwrap();
+        }
+        assert_eq!(next, [PER_PRODUCER; PRODUCERS]);
+    });
+}
+
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
@@ -320,6 +393,10 @@ macro_rules! contract_suite {
             #[test]
             fn mpsc_4_producers_bounded_16_exact_count_across_runtimes() {
                 super::exact_count_across_runtimes::<B, E>(4, Some(16));
+            }
+            #[test]
+            fn cancellation_soak_across_runtimes() {
+                super::cancellation_soak_across_runtimes::<B, E>();
             }
             #[test]
             fn mpsc_4_producers_unbounded_exact_count_across_runtimes() {
