@@ -300,7 +300,7 @@ fn cancellation_soak_across_runtimes<B: ThreadSafe, E: Exec>() {
                                 rng ^= rng << 13;
                                 rng ^= rng >> 17;
                                 rng ^= rng << 5;
-                                if rng % 3 == 0 {
+                                if rng.is_multiple_of(3) {
                                     // Cancelled if it has to wait: the value
                                     // goes with the future; send it again.
                                     if futures::FutureExt::now_or_never(tx.send((id, seq)))
@@ -327,7 +327,7 @@ fn cancellation_soak_across_runtimes<B: ThreadSafe, E: Exec>() {
                 rng ^= rng << 13;
                 rng ^= rng >> 17;
                 rng ^= rng << 5;
-                let message = if rng % 3 == 0 {
+                let message = if rng.is_multiple_of(3) {
                     match futures::FutureExt::now_or_never(rx.recv()) {
                         Some(message) => message,
                         None => {
