@@ -67,6 +67,7 @@ use super::{flavor, notify, semaphore::Semaphore};
 mod bounded;
 mod chan;
 mod permit;
+mod receiver;
 mod unbounded;
 
 /// `mpsc` error types (shared by both flavors).
@@ -75,8 +76,9 @@ pub mod error {
 }
 
 pub use self::{
-    bounded::{Receiver, Sender, WeakSender, channel, channel_with_backend},
+    bounded::{Sender, WeakSender, channel, channel_with_backend},
     permit::{OwnedPermit, Permit, PermitIterator},
+    receiver::Receiver,
     unbounded::{
         UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel,
         unbounded_channel_with_backend,
