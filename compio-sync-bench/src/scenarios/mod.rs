@@ -10,6 +10,8 @@
 //!   of the families above (through their traits).
 //! - [`barrier`] ([`BenchBarrier`](barrier::BenchBarrier)): S9b barrier
 //!   cycle.
+//! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
+//!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -18,6 +20,7 @@
 //! has negative tests that feed those checks a broken implementation.
 
 pub mod barrier;
+pub mod channels;
 pub mod condvar;
 pub mod local;
 pub mod mutex;
