@@ -14,3 +14,61 @@ pub(crate) use crate::{
     backend::DefaultBackend,
     loom::atomic::{AtomicUsize, Ordering, fence},
 };
+
+/// The locks the channels keep their values behind (`watch`'s value,
+/// `broadcast`'s ring slots and tail): `parking_lot`'s, whose guards never
+/// poison; loom's under `cfg(loom)`, with the same API. The single-thread
+/// flavor gives these names to `RefCell` wrappers.
+#[cfg(not(loom))]
+pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+#[cfg(loom)]
+pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+/// How many `Notify`s a `watch` channel spreads its waiting receivers over:
+/// receivers on many threads then do not all queue behind one lock, and a
+/// send wakes each shard in turn (tokio's `BigNotify` does the same).
+pub(crate) const WATCH_NOTIFY_SHARDS: usize = 4;
+
+/// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
+/// `parking_lot` has none).
+#[cfg(loom)]
+mod loom_locks {
+    pub(crate) use loom::sync::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
+
+    impl<T> RwLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::RwLock::new(value))
+        }
+
+        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+}

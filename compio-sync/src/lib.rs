@@ -151,6 +151,7 @@
 pub mod backend;
 #[cfg(not(loom))]
 mod blocking;
+pub mod broadcast;
 mod condvar;
 mod coop;
 mod error;
@@ -161,6 +162,7 @@ pub(crate) mod loom;
 mod mutex;
 mod notify;
 mod semaphore;
+pub mod watch;
 
 pub use condvar::Condvar;
 pub use mutex::{

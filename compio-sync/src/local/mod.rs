@@ -116,6 +116,10 @@ mod notify;
 #[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
+// Channels: a file of their own each, which compiles the thread-safe
+// channel's source again and shares its error module.
+pub mod broadcast;
+pub mod watch;
 
 pub use self::{
     notify::{Notified, Notify, OwnedNotified},
