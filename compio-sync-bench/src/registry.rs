@@ -29,6 +29,7 @@ use crate::{
     scenarios::{
         Entry, Scenario,
         condvar::{self, BenchCondvar},
+        fanout::{self, BenchFanout},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
         semaphore::{self, BenchSemaphore},
@@ -327,6 +328,115 @@ impl BenchCondvar for TokioMutexNotify {
     }
 }
 
+/// `compio_sync::watch` on backend `B`.
+pub struct OursWatch<B: ThreadSafe>(compio_sync::watch::Sender<u64, B>);
+
+impl<B: ThreadSafe> BenchFanout for OursWatch<B> {
+    type Rx = compio_sync::watch::Receiver<u64, B>;
+    const KIND: fanout::Kind = fanout::Kind::Watch;
+    fn create(_: usize) -> (Self, Self::Rx) {
+        let (tx, rx) = compio_sync::watch::channel_with_backend(0);
+        (Self(tx), rx)
+    }
+    fn send(&self, value: u64) {
+        self.0.send(value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.0.subscribe()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        rx.changed().await.ok()?;
+        Some(*rx.borrow_and_update())
+    }
+}
+
+impl BenchFanout for tokio::sync::watch::Sender<u64> {
+    type Rx = tokio::sync::watch::Receiver<u64>;
+    const KIND: fanout::Kind = fanout::Kind::Watch;
+    fn create(_: usize) -> (Self, Self::Rx) {
+        tokio::sync::watch::channel(0)
+    }
+    fn send(&self, value: u64) {
+        tokio::sync::watch::Sender::send(self, value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        tokio::sync::watch::Sender::subscribe(self)
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        rx.changed().await.ok()?;
+        Some(*rx.borrow_and_update())
+    }
+}
+
+/// `compio_sync::broadcast` on backend `B`.
+pub struct OursBroadcast<B: ThreadSafe>(compio_sync::broadcast::Sender<u64, B>);
+
+impl<B: ThreadSafe> BenchFanout for OursBroadcast<B> {
+    type Rx = compio_sync::broadcast::Receiver<u64, B>;
+    const KIND: fanout::Kind = fanout::Kind::Broadcast;
+    fn create(capacity: usize) -> (Self, Self::Rx) {
+        let (tx, rx) = compio_sync::broadcast::channel_with_backend(capacity);
+        (Self(tx), rx)
+    }
+    fn send(&self, value: u64) {
+        self.0.send(value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.0.subscribe()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.recv().await {
+            Ok(value) => Some(value),
+            Err(compio_sync::broadcast::error::RecvError::Closed) => None,
+            Err(lagged) => panic!("S12: {lagged}"),
+        }
+    }
+}
+
+impl BenchFanout for tokio::sync::broadcast::Sender<u64> {
+    type Rx = tokio::sync::broadcast::Receiver<u64>;
+    const KIND: fanout::Kind = fanout::Kind::Broadcast;
+    fn create(capacity: usize) -> (Self, Self::Rx) {
+        tokio::sync::broadcast::channel(capacity)
+    }
+    fn send(&self, value: u64) {
+        tokio::sync::broadcast::Sender::send(self, value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        tokio::sync::broadcast::Sender::subscribe(self)
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.recv().await {
+            Ok(value) => Some(value),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+            Err(lagged) => panic!("S12: {lagged}"),
+        }
+    }
+}
+
+impl BenchFanout for async_broadcast::Sender<u64> {
+    type Rx = async_broadcast::Receiver<u64>;
+    const KIND: fanout::Kind = fanout::Kind::Broadcast;
+    fn create(capacity: usize) -> (Self, Self::Rx) {
+        async_broadcast::broadcast(capacity)
+    }
+    fn send(&self, value: u64) {
+        // The capacity holds a burst, and a round waits for every receiver:
+        // the channel is never full here.
+        self.try_broadcast(value).expect("S12: async-broadcast full or closed");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.new_receiver()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.recv().await {
+            Ok(value) => Some(value),
+            Err(async_broadcast::RecvError::Closed) => None,
+            Err(lagged) => panic!("S12: {lagged}"),
+        }
+    }
+}
+
 /// The quick and full sizes of every family.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
@@ -338,6 +448,8 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S12.
+    pub fanout: fanout::Sizes,
 }
 
 impl Sizes {
@@ -355,6 +467,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        fanout: fanout::Sizes {
+            lockstep_rounds: 300,
+            burst_rounds: 40,
+            burst: 64,
+        },
     };
 
     /// The full run.
@@ -371,6 +488,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        fanout: fanout::Sizes {
+            lockstep_rounds: 1_000,
+            burst_rounds: 200,
+            burst: 64,
+        },
     };
 }
 
@@ -543,6 +665,53 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     all
 }
 
+/// Every watch implementation (S12w), compio-sync's first.
+fn watches() -> Vec<Entry<fanout::Family<false>>> {
+    vec![
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            fanout::run::<OursWatch<Intrusive>, false>,
+        ),
+        entry(
+            "compio-sync ParkingLotHybrid",
+            Role::Ours,
+            fanout::run::<OursWatch<ParkingLotHybrid>, false>,
+        ),
+        entry(
+            TOKIO,
+            Role::Peer,
+            fanout::run::<tokio::sync::watch::Sender<u64>, false>,
+        ),
+    ]
+}
+
+/// Every broadcast implementation (S12b), compio-sync's first.
+fn broadcasts() -> Vec<Entry<fanout::Family<true>>> {
+    vec![
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            fanout::run::<OursBroadcast<Intrusive>, true>,
+        ),
+        entry(
+            "compio-sync ParkingLotHybrid",
+            Role::Ours,
+            fanout::run::<OursBroadcast<ParkingLotHybrid>, true>,
+        ),
+        entry(
+            TOKIO,
+            Role::Peer,
+            fanout::run::<tokio::sync::broadcast::Sender<u64>, true>,
+        ),
+        entry(
+            "async-broadcast",
+            Role::Peer,
+            fanout::run::<async_broadcast::Sender<u64>, true>,
+        ),
+    ]
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 fn family<S: Scenario>(
@@ -607,19 +776,35 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO_MUTEX_NOTIFY,
         "x tokio M+N",
     ));
+    let fanout = fanout::Scenario::all(&sizes.fanout);
+    all.extend(family(
+        fanout.iter().map(|&s| fanout::Family::<false>(s)).collect(),
+        sizes.fanout,
+        &watches(),
+        TOKIO,
+        "x tokio",
+    ));
+    all.extend(family(
+        fanout.into_iter().map(fanout::Family::<true>).collect(),
+        sizes.fanout,
+        &broadcasts(),
+        TOKIO,
+        "x tokio",
+    ));
     all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{condvar, mutex, notify, semaphore};
+    use crate::scenarios::{condvar, fanout, mutex, notify, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
         notify: notify::tests::TINY,
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
+        fanout: fanout::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

@@ -5,7 +5,9 @@
 //! - [`notify`] ([`BenchNotify`](notify::BenchNotify)): S5, S5b ping-pong;
 //! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
 //! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
-//!   producer/consumer.
+//!   producer/consumer;
+//! - [`fanout`] ([`BenchFanout`](fanout::BenchFanout)): S12 watch and
+//!   broadcast fan-out.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -14,6 +16,7 @@
 //! has negative tests that feed those checks a broken implementation.
 
 pub mod condvar;
+pub mod fanout;
 pub mod mutex;
 pub mod notify;
 pub mod semaphore;
