@@ -423,7 +423,8 @@ impl BenchFanout for async_broadcast::Sender<u64> {
     fn send(&self, value: u64) {
         // The capacity holds a burst, and a round waits for every receiver:
         // the channel is never full here.
-        self.try_broadcast(value).expect("S12: async-broadcast full or closed");
+        self.try_broadcast(value)
+            .expect("S12: async-broadcast full or closed");
     }
     fn subscribe(&self) -> Self::Rx {
         self.new_receiver()

@@ -63,7 +63,7 @@ pub fn lag_accounts_for_every_value_over_many_wraps<B: ThreadSafe>() {
             for i in 0..SENT {
                 tx.send(i).unwrap();
                 assert_eq!(fast.try_recv(), Ok(i));
-                if i as usize % k == 0 {
+                if (i as usize).is_multiple_of(k) {
                     check(&mut rx, i + 1);
                 }
             }
@@ -212,7 +212,7 @@ pub fn fan_out_across_runtimes_exact_counts<B: ThreadSafe, E: Exec>(capacity: us
             .collect();
         for i in 0..SENDS {
             assert_eq!(tx.send(i).unwrap(), RECEIVERS);
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 // Let the receivers run now and then (the ring is small).
                 thread::yield_now();
             }
@@ -416,9 +416,9 @@ mod local {
                 assert_eq!(next, 200);
             }));
         }
-        for i in 0..200 {
+        for i in 0..200u32 {
             assert_eq!(tx.send(i).unwrap(), 16);
-            if i % 50 == 0 {
+            if i.is_multiple_of(50) {
                 super::yield_now().await;
             }
         }

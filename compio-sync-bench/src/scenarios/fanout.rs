@@ -157,7 +157,11 @@ pub fn run<C: BenchFanout, const BROADCAST: bool>(
     family: Family<BROADCAST>,
     sizes: &Sizes,
 ) -> Sample {
-    assert_eq!(C::KIND == Kind::Broadcast, BROADCAST, "registered in the wrong family");
+    assert_eq!(
+        C::KIND == Kind::Broadcast,
+        BROADCAST,
+        "registered in the wrong family"
+    );
     let Scenario { threads, burst } = family.0;
     let rounds = if burst == 1 {
         sizes.lockstep_rounds
@@ -228,7 +232,9 @@ fn fan_out<C: BenchFanout>(threads: usize, burst: usize, rounds: usize) -> Sampl
                 runtime().block_on(async move {
                     let tasks = mine
                         .into_iter()
-                        .map(|rx| compio::runtime::spawn(receive::<C>(rx, shared.clone(), burst as u64)))
+                        .map(|rx| {
+                            compio::runtime::spawn(receive::<C>(rx, shared.clone(), burst as u64))
+                        })
                         .collect();
                     join_all(tasks).await
                 })
@@ -263,10 +269,7 @@ fn fan_out<C: BenchFanout>(threads: usize, burst: usize, rounds: usize) -> Sampl
     }
     let elapsed = start.elapsed();
     drop(tx);
-    let delivered: u64 = receivers
-        .into_iter()
-        .flat_map(join_thread)
-        .sum();
+    let delivered: u64 = receivers.into_iter().flat_map(join_thread).sum();
     assert_eq!(
         shared.acks.load(SeqCst),
         rounds * RECEIVERS,
@@ -304,10 +307,10 @@ pub(crate) mod tests {
         burst: 8,
     };
 
-    /// A "broadcast" that drops every third value.
-    struct Lossy(tokio::sync::broadcast::Sender<u64>);
+    /// A "broadcast" that delivers every third value's predecessor twice.
+    struct Duplicating(tokio::sync::broadcast::Sender<u64>);
 
-    impl BenchFanout for Lossy {
+    impl BenchFanout for Duplicating {
         type Rx = tokio::sync::broadcast::Receiver<u64>;
         const KIND: Kind = Kind::Broadcast;
         fn create(capacity: usize) -> (Self, Self::Rx) {
@@ -315,9 +318,10 @@ pub(crate) mod tests {
             (Self(tx), rx)
         }
         fn send(&self, value: u64) {
-            if value % 3 != 0 {
-                self.0.send(value).unwrap();
+            if value.is_multiple_of(3) {
+                self.0.send(value - 1).unwrap();
             }
+            self.0.send(value).unwrap();
         }
         fn subscribe(&self) -> Self::Rx {
             self.0.subscribe()
@@ -329,7 +333,13 @@ pub(crate) mod tests {
 
     #[test]
     #[should_panic(expected = "S12: value lost or out of order")]
-    fn check_catches_a_lost_value() {
-        run::<Lossy, true>(Family(Scenario { threads: 2, burst: 1 }), &TINY);
+    fn check_catches_a_duplicated_value() {
+        run::<Duplicating, true>(
+            Family(Scenario {
+                threads: 2,
+                burst: 1,
+            }),
+            &TINY,
+        );
     }
 }

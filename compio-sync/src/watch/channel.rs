@@ -218,6 +218,8 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     fn from_shared(shared: Arc<Shared<T, B>>, version: usize) -> Self {
         // Relaxed: a count, not a publication of memory (tokio's reasoning).
         shared.rx_count.fetch_add(1, Relaxed);
+        // (One shard in the local flavor: `% 1` is meant.)
+        #[allow(clippy::modulo_one)]
         let shard = shared.next_shard.fetch_add(1, Relaxed) % WATCH_NOTIFY_SHARDS;
         Self {
             shared,
