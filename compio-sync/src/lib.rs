@@ -16,6 +16,8 @@
 //! | exclusive access to data across `.await` points | [`Mutex`] (a 1-permit [`Semaphore`] plus the data) |
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
+//! | to publish the latest state (a config, a shutdown flag) to many tasks, each told when it changes | [`watch`] |
+//! | to deliver every value to every subscriber, with a bounded backlog (slow ones are told what they missed) | [`broadcast`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
 //! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
