@@ -21,11 +21,12 @@
 //!   one, it has *lagged*: it skips to the oldest value the ring retains
 //!   (`tail.pos - capacity`) and learns how many it missed. Both verdicts
 //!   are taken under the tail lock (tokio's order: tail, then slot).
-//! * A receiver that finds nothing **waits**: it registers its node with the
-//!   queue and re-checks. The re-check's verdict "empty" is taken under the
-//!   tail lock, which a send holds while it writes: either the re-check sees
-//!   the value, or the send's release of the tail lock comes after the
-//!   registration, and its `notify_all` finds the node. The future keeps no
+//! * A receiver that does not find its value in its slot **waits**: it
+//!   registers its node with the queue, then takes the verdict (value,
+//!   lagged, closed or empty). "Empty" is decided under the tail lock, which
+//!   a send holds while it writes: either the verdict sees the value, or the
+//!   send's release of the tail lock comes after the registration, and its
+//!   `notify_all` finds the node. The future keeps no
 //!   value of its own, so dropping it loses nothing.
 
 use std::fmt;
