@@ -368,6 +368,53 @@ impl BenchFanout for tokio::sync::watch::Sender<u64> {
     }
 }
 
+/// `compio_sync::local::watch` (single-thread flavor).
+pub struct LocalWatch(compio_sync::local::watch::Sender<u64>);
+
+impl BenchFanout for LocalWatch {
+    type Rx = compio_sync::local::watch::Receiver<u64>;
+    const KIND: fanout::Kind = fanout::Kind::Watch;
+    fn create(_: usize) -> (Self, Self::Rx) {
+        let (tx, rx) = compio_sync::local::watch::channel(0);
+        (Self(tx), rx)
+    }
+    fn send(&self, value: u64) {
+        self.0.send(value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.0.subscribe()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        rx.changed().await.ok()?;
+        Some(*rx.borrow_and_update())
+    }
+}
+
+/// `compio_sync::local::broadcast` (single-thread flavor).
+pub struct LocalBroadcast(compio_sync::local::broadcast::Sender<u64>);
+
+impl BenchFanout for LocalBroadcast {
+    type Rx = compio_sync::local::broadcast::Receiver<u64>;
+    const KIND: fanout::Kind = fanout::Kind::Broadcast;
+    fn create(capacity: usize) -> (Self, Self::Rx) {
+        let (tx, rx) = compio_sync::local::broadcast::channel(capacity);
+        (Self(tx), rx)
+    }
+    fn send(&self, value: u64) {
+        self.0.send(value).expect("receivers");
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.0.subscribe()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.recv().await {
+            Ok(value) => Some(value),
+            Err(compio_sync::broadcast::error::RecvError::Closed) => None,
+            Err(lagged) => panic!("S12: {lagged}"),
+        }
+    }
+}
+
 /// `compio_sync::broadcast` on backend `B`.
 pub struct OursBroadcast<B: ThreadSafe>(compio_sync::broadcast::Sender<u64, B>);
 
@@ -472,6 +519,7 @@ impl Sizes {
             lockstep_rounds: 300,
             burst_rounds: 40,
             burst: 64,
+            one_runtime_rounds: 2_000,
         },
     };
 
@@ -493,6 +541,7 @@ impl Sizes {
             lockstep_rounds: 1_000,
             burst_rounds: 200,
             burst: 64,
+            one_runtime_rounds: 10_000,
         },
     };
 }
@@ -713,6 +762,54 @@ fn broadcasts() -> Vec<Entry<fanout::Family<true>>> {
     ]
 }
 
+/// The single-runtime S12 rows: the local flavors, the thread-safe
+/// channels on the default backend, and the peers.
+fn one_runtime_watches() -> Vec<Entry<fanout::OneRuntime<false>>> {
+    vec![
+        entry(
+            "compio-sync local",
+            Role::Ours,
+            fanout::run_one_runtime::<LocalWatch, false>,
+        ),
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            fanout::run_one_runtime::<OursWatch<Intrusive>, false>,
+        ),
+        entry(
+            TOKIO,
+            Role::Peer,
+            fanout::run_one_runtime::<tokio::sync::watch::Sender<u64>, false>,
+        ),
+    ]
+}
+
+/// As [`one_runtime_watches`], for broadcast.
+fn one_runtime_broadcasts() -> Vec<Entry<fanout::OneRuntime<true>>> {
+    vec![
+        entry(
+            "compio-sync local",
+            Role::Ours,
+            fanout::run_one_runtime::<LocalBroadcast, true>,
+        ),
+        entry(
+            "compio-sync Intrusive",
+            Role::Ours,
+            fanout::run_one_runtime::<OursBroadcast<Intrusive>, true>,
+        ),
+        entry(
+            TOKIO,
+            Role::Peer,
+            fanout::run_one_runtime::<tokio::sync::broadcast::Sender<u64>, true>,
+        ),
+        entry(
+            "async-broadcast",
+            Role::Peer,
+            fanout::run_one_runtime::<async_broadcast::Sender<u64>, true>,
+        ),
+    ]
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 fn family<S: Scenario>(
@@ -789,6 +886,20 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         fanout.into_iter().map(fanout::Family::<true>).collect(),
         sizes.fanout,
         &broadcasts(),
+        TOKIO,
+        "x tokio",
+    ));
+    all.extend(family(
+        vec![fanout::OneRuntime::<false>],
+        sizes.fanout,
+        &one_runtime_watches(),
+        TOKIO,
+        "x tokio",
+    ));
+    all.extend(family(
+        vec![fanout::OneRuntime::<true>],
+        sizes.fanout,
+        &one_runtime_broadcasts(),
         TOKIO,
         "x tokio",
     ));

@@ -14,6 +14,10 @@
 //!   receiver gets every value (the capacity holds a burst); a watch
 //!   receiver may skip some (that is what a watch channel is for), and the
 //!   time column divides by the values actually delivered.
+//! - **One runtime** (`S12w_rt1`, `S12b_rt1`): lock-step with the sender and
+//!   the sixteen receivers as tasks of one runtime (the sender yields until
+//!   the last receiver has the value), so that the `local` flavors compare
+//!   with the thread-safe channels and the peers.
 //!
 //! Checks: every broadcast receiver gets every value in order; every watch
 //! receiver sees increasing values and ends each round at its last value;
@@ -47,11 +51,13 @@ pub enum Kind {
     Broadcast,
 }
 
-/// What S12 needs from a channel of `u64`s: a sender that threads share,
-/// receivers that move to another runtime's thread.
-pub trait BenchFanout: Send + Sync + Sized + 'static {
+/// What S12 needs from a channel of `u64`s. The multi-runtime scenarios
+/// also need the sender to be `Sync` and the receivers `Send`; the
+/// single-runtime ones (`S12w_rt1`, `S12b_rt1`) take the `local` flavors
+/// too.
+pub trait BenchFanout: Sized + 'static {
     /// A receiver.
-    type Rx: Send + 'static;
+    type Rx: 'static;
     /// Watch or broadcast.
     const KIND: Kind;
     /// A channel holding (broadcast) at least `capacity` values, and its
@@ -84,6 +90,8 @@ pub struct Sizes {
     pub burst_rounds: usize,
     /// Values per burst.
     pub burst: usize,
+    /// Rounds per single-runtime run.
+    pub one_runtime_rounds: usize,
 }
 
 impl Scenario {
@@ -153,10 +161,13 @@ impl<const BROADCAST: bool> super::Scenario for Family<BROADCAST> {
 }
 
 /// Runs one S12 scenario on `C`.
-pub fn run<C: BenchFanout, const BROADCAST: bool>(
+pub fn run<C: BenchFanout + Send + Sync, const BROADCAST: bool>(
     family: Family<BROADCAST>,
     sizes: &Sizes,
-) -> Sample {
+) -> Sample
+where
+    C::Rx: Send,
+{
     assert_eq!(
         C::KIND == Kind::Broadcast,
         BROADCAST,
@@ -169,6 +180,100 @@ pub fn run<C: BenchFanout, const BROADCAST: bool>(
         sizes.burst_rounds
     };
     fan_out::<C>(threads, burst, rounds)
+}
+
+/// The single-runtime S12 scenario of one channel kind: the sender and the
+/// sixteen receivers are tasks of one runtime, so the `local` flavors run
+/// too. Lock-step, as `S12w_t2`: the sender task yields until the last
+/// receiver has the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OneRuntime<const BROADCAST: bool>;
+
+impl<const BROADCAST: bool> super::Scenario for OneRuntime<BROADCAST> {
+    type Sizes = Sizes;
+
+    fn case(self, sizes: &Sizes) -> Case {
+        let (tag, what) = if BROADCAST {
+            ("b", "broadcast")
+        } else {
+            ("w", "watch")
+        };
+        Case {
+            id: format!("S12{tag}_rt1"),
+            title: format!(
+                "S12 {what} fan-out, 1 sender and {RECEIVERS} receivers on 1 runtime, lock-step, {} rounds",
+                sizes.one_runtime_rounds
+            ),
+            columns: Columns {
+                time: "ns/value",
+                time_words: "ns per delivered value",
+                dist: Some(DistKind::Wait),
+                chart_allocs: false,
+            },
+            warmup: true,
+            max_repeats: None,
+        }
+    }
+}
+
+/// Runs the single-runtime S12 scenario on `C`.
+pub fn run_one_runtime<C: BenchFanout, const BROADCAST: bool>(
+    _: OneRuntime<BROADCAST>,
+    sizes: &Sizes,
+) -> Sample {
+    assert_eq!(
+        C::KIND == Kind::Broadcast,
+        BROADCAST,
+        "registered in the wrong family"
+    );
+    let rounds = sizes.one_runtime_rounds;
+    runtime().block_on(async move {
+        let (tx, rx) = C::create(2);
+        let acks = std::rc::Rc::new(std::cell::Cell::new((0usize, Instant::now())));
+        let mut rxs: Vec<_> = (1..RECEIVERS).map(|_| tx.subscribe()).collect();
+        rxs.push(rx);
+        let tasks: Vec<_> = rxs
+            .into_iter()
+            .map(|mut rx| {
+                let acks = acks.clone();
+                compio::runtime::spawn(async move {
+                    let (mut delivered, mut last) = (0u64, 0u64);
+                    while let Some(value) = C::next(&mut rx).await {
+                        assert_eq!(value, last + 1, "S12: value lost or out of order");
+                        last = value;
+                        delivered += 1;
+                        acks.set((acks.get().0 + 1, Instant::now()));
+                    }
+                    delivered
+                })
+            })
+            .collect();
+        // Let every receiver wait first.
+        crate::harness::rt::yield_now().await;
+        let mut latencies = Vec::with_capacity(rounds);
+        let start = Instant::now();
+        for round in 1..=rounds {
+            let sent_at = Instant::now();
+            tx.send(round as u64);
+            while acks.get().0 < round * RECEIVERS {
+                crate::harness::rt::yield_now().await;
+            }
+            latencies.push((acks.get().1 - sent_at).as_nanos() as u64);
+        }
+        let elapsed = start.elapsed();
+        drop(tx);
+        let delivered: u64 = join_all(tasks).await.into_iter().sum();
+        assert_eq!(
+            delivered,
+            (rounds * RECEIVERS) as u64,
+            "S12: deliveries lost"
+        );
+        Sample {
+            extras: vec![("sends_per_s", rounds as f64 / elapsed.as_secs_f64())],
+            ..Sample::timed(elapsed, delivered as usize)
+        }
+        .with_dist(&mut latencies)
+    })
 }
 
 /// What the receivers and the sender share.
@@ -212,7 +317,10 @@ async fn receive<C: BenchFanout>(mut rx: C::Rx, shared: Arc<Shared>, burst: u64)
     delivered
 }
 
-fn fan_out<C: BenchFanout>(threads: usize, burst: usize, rounds: usize) -> Sample {
+fn fan_out<C: BenchFanout + Send + Sync>(threads: usize, burst: usize, rounds: usize) -> Sample
+where
+    C::Rx: Send,
+{
     let (tx, rx) = C::create(burst.max(2));
     let shared = Arc::new(Shared {
         acks: AtomicUsize::new(0),
@@ -305,6 +413,7 @@ pub(crate) mod tests {
         lockstep_rounds: 20,
         burst_rounds: 5,
         burst: 8,
+        one_runtime_rounds: 20,
     };
 
     /// A "broadcast" that delivers every third value's predecessor twice.
