@@ -469,3 +469,17 @@ mod local {
         assert_eq!(Rc::strong_count(&value), 1);
     }
 }
+
+/// The handles and `recv()` are `Send` (and the handles `Sync`) for a
+/// `Send` value, as tokio's.
+#[test]
+fn handles_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let (tx, mut rx) = broadcast::channel::<u32>(4);
+    send_sync(&tx);
+    send_sync(&tx.downgrade());
+    send_sync(&rx);
+    send(tx.closed());
+    send(rx.recv());
+}

@@ -423,3 +423,18 @@ mod local {
         });
     }
 }
+
+/// The handles and futures are `Send` (and the handles `Sync`) for a
+/// `Send + Sync` value, as tokio's, so `changed()` can be awaited in a task
+/// spawned on a work-stealing runtime.
+#[test]
+fn handles_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let (tx, mut rx) = watch::channel(0u32);
+    send_sync(&tx);
+    send_sync(&rx);
+    send(tx.closed());
+    send(rx.changed());
+    send(rx.wait_for(|v| *v == 1));
+}
