@@ -100,7 +100,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
-    /// How many [`Sender`]s there are.
+    /// How many [`Sender`](super::Sender)s there are.
     ///
     /// # Examples
     ///
@@ -114,7 +114,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
         self.shared.num_tx.load(Acquire)
     }
 
-    /// How many [`WeakSender`]s there are.
+    /// How many [`WeakSender`](super::WeakSender)s there are.
     ///
     /// # Examples
     ///
@@ -127,7 +127,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
         self.shared.num_weak_tx.load(Acquire)
     }
 
-    /// Whether every [`Sender`] is gone (values may still wait to be
+    /// Whether every [`Sender`](super::Sender) is gone (values may still wait to be
     /// received).
     ///
     /// # Examples

@@ -12,6 +12,8 @@
 //! |---|---|
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
 //! | [`crate::Notify`] | [`Notify`] |
+//! | [`crate::watch`] | [`watch`] |
+//! | [`crate::broadcast`] | [`broadcast`] |
 //!
 //! # One source
 //!
