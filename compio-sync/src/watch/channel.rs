@@ -10,12 +10,10 @@
 //! remembers the version it has seen; `changed()` completes once the word
 //! holds another one.
 //!
-//! Waiting receivers wait on [`Notify`]s: a send bumps the version, then
-//! calls `notify_waiters` on each. A receiver creates its `Notified` (which
-//! records the notify's generation) *before* it compares versions, so a send
-//! between the two either shows in the version or moves the generation
-//! (tokio's order). The receivers are spread over
-//! [`WATCH_NOTIFY_SHARDS`] notifies, one chosen per receiver handle, so
+//! Waiting receivers park in wait queues (the event-count handshake of
+//! [`WaitQueue`]: register, fence, re-check the version; a send bumps the
+//! version, fences, and wakes every queue). The receivers are spread over
+//! [`WATCH_NOTIFY_SHARDS`] queues, one chosen per receiver handle, so
 //! receivers waiting on many threads do not all register behind one lock.
 //! `changed()` updates the receiver's version only when it returns, so
 //! dropping it midway loses nothing.
@@ -28,11 +26,18 @@ use std::{
     pin::pin,
 };
 
+// The receivers' wait, in its own file. `#[path]` keeps it next to this
+// one whichever way this file was reached (it is compiled once per flavor);
+// it takes the flavor's names through this module's imports.
+#[path = "changed.rs"]
+mod changed;
+
+use self::changed::Changed;
 use super::{
     super::{
         flavor::{
             Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard,
-            WATCH_NOTIFY_SHARDS,
+            WATCH_NOTIFY_SHARDS, fence,
         },
         notify::Notify,
     },
@@ -58,10 +63,10 @@ struct Shared<T, B: WaitQueue> {
     rx_count: AtomicUsize,
     /// Live `Sender`s; the last one sets `CLOSED`.
     tx_count: AtomicUsize,
-    /// Hands out `notify_rx` shards to new receivers, round robin.
+    /// Hands out `receivers` shards to new receivers, round robin.
     next_shard: AtomicUsize,
-    /// Where `changed()` waits: every send wakes all of them.
-    notify_rx: [Notify<B>; WATCH_NOTIFY_SHARDS],
+    /// Where `changed()` waits: every send wakes every waiter of each.
+    receivers: [B; WATCH_NOTIFY_SHARDS],
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_tx: Notify<B>,
 }
@@ -73,14 +78,18 @@ impl<T, B: WaitQueue> Shared<T, B> {
         self.state.load(Acquire) & !CLOSED
     }
 
-    /// Wakes every waiting receiver, on every shard. A waker that panics in
-    /// `wake` does not stop the others (each shard wakes all of its own
-    /// first): the first panic is resumed once every shard is done.
-    fn notify_receivers(&self) {
+    /// Wakes every waiting receiver, on every shard, after a change of
+    /// `state` (a send or the close). A waker that panics in `wake` does not
+    /// stop the others (each queue wakes all of its own first): the first
+    /// panic is resumed once every shard is done.
+    fn wake_receivers(&self) {
+        // SeqCst: orders the change of `state` before the looks at the
+        // queues, against a waiter's (register; fence; re-check) in
+        // `Changed::poll`: either it sees the change, or we find it.
+        fence(SeqCst);
         let mut panic = None;
-        for notify in &self.notify_rx {
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| notify.notify_waiters()))
-            {
+        for queue in &self.receivers {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| queue.notify_all(0))) {
                 if panic.is_none() {
                     panic = Some(payload);
                 } else if let Err(nested) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
@@ -108,7 +117,7 @@ pub struct Receiver<T, B: WaitQueue = DefaultBackend> {
     shared: Arc<Shared<T, B>>,
     /// The version this receiver has seen (`state` without `CLOSED`).
     version: usize,
-    /// Which of `shared.notify_rx` this handle waits on.
+    /// Which of `shared.receivers` this handle waits in.
     shard: usize,
 }
 
@@ -202,7 +211,7 @@ pub fn channel_with_backend<T, B: WaitQueue>(init: T) -> (Sender<T, B>, Receiver
         rx_count: AtomicUsize::new(1),
         tx_count: AtomicUsize::new(1),
         next_shard: AtomicUsize::new(1),
-        notify_rx: std::array::from_fn(|_| Notify::with_backend()),
+        receivers: std::array::from_fn(|_| B::new()),
         notify_tx: Notify::with_backend(),
     });
     let rx = Receiver {
@@ -374,7 +383,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// # });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        cooperative(changed_impl(&self.shared, &mut self.version, self.shard)).await
+        Changed::new(&self.shared, &mut self.version, self.shard).await
     }
 
     /// Waits for a value that satisfies `f`, checking the current one first,
@@ -443,7 +452,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = changed_impl(&self.shared, &mut self.version, self.shard)
+            closed = Changed::new(&self.shared, &mut self.version, self.shard)
                 .await
                 .is_err();
         }
@@ -487,25 +496,6 @@ fn maybe_changed<T, B: WaitQueue>(
         return Some(Err(RecvError(())));
     }
     None
-}
-
-async fn changed_impl<T, B: WaitQueue>(
-    shared: &Shared<T, B>,
-    version: &mut usize,
-    shard: usize,
-) -> Result<(), RecvError> {
-    loop {
-        // The `Notified` first (it records the generation), then the
-        // version: a send bumps the version (Release) before its
-        // `notify_waiters` bumps the generation (AcqRel), so if our
-        // generation read sees the bump, our version read sees the send;
-        // if not, the `Notified` completes when the bump lands.
-        let notified = shared.notify_rx[shard].notified();
-        if let Some(result) = maybe_changed(shared, version) {
-            return result;
-        }
-        notified.await;
-    }
 }
 
 impl<T, B: WaitQueue> Clone for Receiver<T, B> {
@@ -648,9 +638,9 @@ impl<T, B: WaitQueue> Sender<T, B> {
             // the read lock sees the version of the value it holds.
             self.shared.state.fetch_add(STEP, Release);
         }
-        // Each `notify_waiters` bumps its generation after our version bump
-        // (see `changed_impl`).
-        self.shared.notify_receivers();
+        // The lock is released: wake the waiting receivers (see
+        // `wake_receivers` for the ordering).
+        self.shared.wake_receivers();
         true
     }
 
@@ -812,7 +802,7 @@ impl<T, B: WaitQueue> Drop for Sender<T, B> {
             // Release: a receiver that sees `CLOSED` (Acquire) sees every
             // send. Then wake them all, as after a send.
             self.shared.state.fetch_or(CLOSED, Release);
-            self.shared.notify_receivers();
+            self.shared.wake_receivers();
         }
     }
 }
