@@ -145,6 +145,6 @@ impl<T> RwLock<T> {
     }
 }
 
-/// How many `Notify`s a `watch` channel spreads its receivers over (see
+/// How many wait queues a `watch` channel spreads its receivers over (see
 /// `crate::flavor`): one thread has no lock to contend on, so one.
-pub(crate) const WATCH_NOTIFY_SHARDS: usize = 1;
+pub(crate) const WATCH_SHARDS: usize = 1;

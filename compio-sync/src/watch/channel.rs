@@ -13,7 +13,7 @@
 //! Waiting receivers park in wait queues (the event-count handshake of
 //! [`WaitQueue`]: register, fence, re-check the version; a send bumps the
 //! version, fences, and wakes every queue). The receivers are spread over
-//! [`WATCH_NOTIFY_SHARDS`] queues, one chosen per receiver handle, so
+//! [`WATCH_SHARDS`] queues, one chosen per receiver handle, so
 //! receivers waiting on many threads do not all register behind one lock.
 //! `changed()` updates the receiver's version only when it returns, so
 //! dropping it midway loses nothing.
@@ -36,8 +36,8 @@ use self::changed::Changed;
 use super::{
     super::{
         flavor::{
-            Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard,
-            WATCH_NOTIFY_SHARDS, fence,
+            Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard, WATCH_SHARDS,
+            fence,
         },
         notify::Notify,
     },
@@ -66,7 +66,7 @@ struct Shared<T, B: WaitQueue> {
     /// Hands out `receivers` shards to new receivers, round robin.
     next_shard: AtomicUsize,
     /// Where `changed()` waits: every send wakes every waiter of each.
-    receivers: [B; WATCH_NOTIFY_SHARDS],
+    receivers: [B; WATCH_SHARDS],
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_tx: Notify<B>,
 }
@@ -229,7 +229,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
         shared.rx_count.fetch_add(1, Relaxed);
         // (One shard in the local flavor: `% 1` is meant.)
         #[allow(clippy::modulo_one)]
-        let shard = shared.next_shard.fetch_add(1, Relaxed) % WATCH_NOTIFY_SHARDS;
+        let shard = shared.next_shard.fetch_add(1, Relaxed) % WATCH_SHARDS;
         Self {
             shared,
             version,

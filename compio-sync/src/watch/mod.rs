@@ -13,7 +13,7 @@
 //! The API, the semantics and the errors are tokio's (`tokio::sync::watch`);
 //! code ports by changing the import. What differs inside: a receiver's wait
 //! does not queue behind one lock shared by every receiver (they are spread
-//! over a few notifies), and the types take a wait-queue backend parameter
+//! over a few wait queues), and the types take a wait-queue backend parameter
 //! `B` (see [`crate::backend`]), defaulted.
 //!
 //! [`crate::local::watch`] is the same channel for the tasks of one thread:
