@@ -21,11 +21,12 @@
 //!   one, it has *lagged*: it skips to the oldest value the ring retains
 //!   (`tail.pos - capacity`) and learns how many it missed. Both verdicts
 //!   are taken under the tail lock (tokio's order: tail, then slot).
-//! * A receiver that does not find its value in its slot **waits**: it
-//!   registers its node with the queue, then takes the verdict (value,
-//!   lagged, closed or empty). "Empty" is decided under the tail lock, which
-//!   a send holds while it writes: either the verdict sees the value, or the
-//!   send's release of the tail lock comes after the registration, and its
+//! * A receiver that finds nothing **waits**: it registers its node with
+//!   the queue, `fence(SeqCst)`s, and re-checks. A send also publishes the
+//!   new tail position (and a close the closed flag) in one atomic word,
+//!   `published`, under the tail lock, and `fence(SeqCst)`s before it wakes
+//!   the queue: the event-count handshake of the engine, so the re-check is
+//!   one atomic load and no lock. Either it sees the send, or the send's
 //!   `notify_all` finds the node. The future keeps no
 //!   value of its own, so dropping it loses nothing.
 
@@ -40,7 +41,7 @@ mod receiver;
 pub use self::receiver::{Receiver, Recv};
 use super::{
     super::{
-        flavor::{Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*},
+        flavor::{Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*, fence},
         notify::Notify,
     },
     error::{RecvError, SendError, TryRecvError},
@@ -49,6 +50,9 @@ use crate::backend::WaitQueue;
 
 /// The most receivers a channel can have (tokio's bound).
 const MAX_RECEIVERS: usize = usize::MAX >> 2;
+
+/// `Shared::published`: the channel is closed.
+const PUBLISHED_CLOSED: usize = 1;
 
 /// The state every handle of one channel shares.
 struct Shared<T, B: WaitQueue> {
@@ -59,6 +63,11 @@ struct Shared<T, B: WaitQueue> {
     /// The write position, the receiver count and the closed flag. Taken
     /// before a slot's lock whenever both are held.
     tail: Mutex<Tail>,
+    /// `tail.pos << 1 | PUBLISHED_CLOSED` (the position's low bits), stored
+    /// under the tail lock whenever either changes: a waiting receiver
+    /// re-checks this word, with no lock, to find its channel still empty
+    /// (see `Receiver::surely_empty`).
+    published: AtomicUsize,
     /// Live `Sender`s; the last one closes the channel.
     num_tx: AtomicUsize,
     /// Live `WeakSender`s.
@@ -70,7 +79,7 @@ struct Shared<T, B: WaitQueue> {
 }
 
 /// Guarded by `Shared::tail`.
-struct Tail {
+pub(super) struct Tail {
     /// The position the next send writes.
     pos: u64,
     /// Live `Receiver`s.
@@ -231,6 +240,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
                     rx_cnt,
                     closed: rx_cnt == 0,
                 }),
+                published: AtomicUsize::new(if rx_cnt == 0 { PUBLISHED_CLOSED } else { 0 }),
                 num_tx: AtomicUsize::new(1),
                 num_weak_tx: AtomicUsize::new(0),
                 queue: B::new(),
@@ -272,6 +282,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
             slot.rem = rem;
             slot.val.replace(value)
         };
+        self.shared.publish(&tail);
         drop(tail);
         // A value's `Drop` is user code: run it with no lock held.
         drop(overwritten);
@@ -469,15 +480,32 @@ impl<T, B: WaitQueue> Shared<T, B> {
         self.buffer[(pos & self.mask as u64) as usize].lock()
     }
 
+    /// Mirrors `tail`'s position and closed flag into `published`. Called
+    /// under the tail lock after either changes.
+    pub(super) fn publish(&self, tail: &Tail) {
+        let closed = if tail.closed { PUBLISHED_CLOSED } else { 0 };
+        // Release: a receiver that reads this word (Acquire) and then locks
+        // a slot sees the slot written; the lock orders it anyway.
+        self.published
+            .store(((tail.pos as usize) << 1) | closed, Release);
+    }
+
     /// Wakes every waiting receiver, after a send or the close. Called with
-    /// no lock held; the change it announces was made under the tail lock,
-    /// which orders it against a registering receiver (see the module docs).
+    /// no lock held.
     fn wake_receivers(&self) {
+        // SeqCst: orders the change (published under the tail lock) before
+        // the look at the queue, against a waiting receiver's (register;
+        // fence; re-check `published`): either it sees the change, or
+        // `notify_all` finds it.
+        fence(SeqCst);
         self.queue.notify_all(0);
     }
 
     fn close(&self) {
-        self.tail.lock().closed = true;
+        let mut tail = self.tail.lock();
+        tail.closed = true;
+        self.publish(&tail);
+        drop(tail);
         self.wake_receivers();
     }
 }
@@ -489,6 +517,7 @@ fn new_receiver<T, B: WaitQueue>(shared: Arc<Shared<T, B>>) -> Receiver<T, B> {
         // Re-open a channel closed by its last receiver's drop (the flag
         // also means "senders gone", which a receiver sees in `num_tx`).
         tail.closed = false;
+        shared.publish(&tail);
     }
     tail.rx_cnt += 1;
     let next = tail.pos;

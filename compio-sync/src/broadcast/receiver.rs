@@ -13,8 +13,8 @@ use std::{
 // The flavor's names, through the parent's imports (`super::super` differs
 // between the flavors; the parent knows which it is).
 use super::{
-    Acquire, Arc, DefaultBackend, MutexGuard, RecvError, Shared, Slot, TryRecvError, WaitQueue,
-    new_receiver,
+    Acquire, Arc, DefaultBackend, MutexGuard, PUBLISHED_CLOSED, RecvError, SeqCst, Shared, Slot,
+    TryRecvError, WaitQueue, fence, new_receiver,
 };
 
 /// Receives every value sent on a broadcast channel after it subscribed
@@ -142,15 +142,16 @@ impl<T, B: WaitQueue> Receiver<T, B> {
         self.shared.num_tx.load(Acquire) == 0
     }
 
-    /// The value at `self.next` if its slot holds it (one slot lock; no
-    /// verdict otherwise).
-    fn recv_written(&mut self) -> Option<RecvGuard<'_, T>> {
-        let slot = self.shared.slot(self.next);
-        if slot.pos != self.next {
-            return None;
-        }
-        self.next = self.next.wrapping_add(1);
-        Some(RecvGuard { slot: Some(slot) })
+    /// Whether the channel is open and nothing has been sent since this
+    /// receiver's last value: one atomic load, no lock. `false` says
+    /// nothing (take the verdict with `recv_ref`). The position is compared
+    /// in the bits `published` keeps (all but the top one): a sender
+    /// exactly a multiple of 2^63 values ahead would read as "empty", and
+    /// its receiver would wait for the next send.
+    fn surely_empty(&self) -> bool {
+        // Acquire: pairs with `Shared::publish`.
+        let published = self.shared.published.load(Acquire);
+        published & PUBLISHED_CLOSED == 0 && published == (self.next as usize) << 1
     }
 
     /// The value at `self.next`, or why there is none (tokio's `recv_ref`).
@@ -318,6 +319,7 @@ impl<T, B: WaitQueue> Drop for Receiver<T, B> {
         let last = tail.rx_cnt == 0;
         if last {
             tail.closed = true;
+            self.shared.publish(&tail);
         }
         drop(tail);
         // Count our reads of the values we still owe one, so they are
@@ -400,21 +402,26 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            // The value is there (one slot lock): take it.
-            if let Some(guard) = receiver.recv_written() {
-                return Poll::Ready(guard.clone_value().ok_or(RecvError::Closed));
+            // Something to take (a value, a lag, the close): take it (one
+            // slot lock for a value).
+            if !receiver.surely_empty()
+                && let Some(output) = settle(receiver.recv_ref())
+            {
+                return Poll::Ready(output);
             }
-            // Not there (or lagged, or closed): register, then take the
-            // verdict (the tail lock orders it against a send; see the
-            // module docs). Registering before the slow look, rather than
-            // after a first one, costs a cancel in the rare lagged or
-            // closed case and saves a look in the common empty one.
+            // Empty: register, fence, look again.
             // SAFETY: the node is idle (not `queued`), used with this queue
             // only, and pinned in this future, whose `Drop` cancels it while
             // `queued`. If `register` unwinds (a waker's clone panicked) the
             // node is idle (contract point 7) and `queued` stays false.
             unsafe { receiver.shared.queue.register(waiter, cx.waker(), 0) };
             *queued = true;
+            // SeqCst: orders the registration before the re-check, against
+            // a send's (publish; fence; `notify_all`).
+            fence(SeqCst);
+            if receiver.surely_empty() {
+                return Poll::Pending;
+            }
             match settle(receiver.recv_ref()) {
                 None => Poll::Pending,
                 Some(output) => {

@@ -148,3 +148,12 @@ impl<T> RwLock<T> {
 /// How many wait queues a `watch` channel spreads its receivers over (see
 /// `crate::flavor`): one thread has no lock to contend on, so one.
 pub(crate) const WATCH_SHARDS: usize = 1;
+
+/// `AtomicUsize::store` for one thread (the broadcast channel publishes its
+/// tail position with it).
+impl AtomicUsize {
+    #[inline(always)]
+    pub(crate) fn store(&self, value: usize, _: Ordering) {
+        self.0.set(value);
+    }
+}
