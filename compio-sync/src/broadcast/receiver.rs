@@ -145,9 +145,10 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// Whether the channel is open and nothing has been sent since this
     /// receiver's last value: one atomic load, no lock. `false` says
     /// nothing (take the verdict with `recv_ref`). The position is compared
-    /// in the bits `published` keeps (all but the top one): a sender
-    /// exactly a multiple of 2^63 values ahead would read as "empty", and
-    /// its receiver would wait for the next send.
+    /// in the bits `published` keeps (a `usize` less its top bit): a
+    /// receiver exactly a multiple of `2^(usize::BITS - 1)` values behind
+    /// would read as "empty" and wait for the next send, which then reports
+    /// its lag.
     fn surely_empty(&self) -> bool {
         // Acquire: pairs with `Shared::publish`.
         let published = self.shared.published.load(Acquire);
