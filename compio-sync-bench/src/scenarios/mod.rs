@@ -12,6 +12,8 @@
 //!   cycle.
 //! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
 //!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
+//! - [`fanout`] ([`BenchFanout`](fanout::BenchFanout)): S12 watch and
+//!   broadcast fan-out.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -22,6 +24,7 @@
 pub mod barrier;
 pub mod channels;
 pub mod condvar;
+pub mod fanout;
 pub mod local;
 pub mod mutex;
 pub mod notify;

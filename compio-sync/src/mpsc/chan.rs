@@ -40,7 +40,7 @@ use std::{
 };
 
 use super::{
-    flavor::{Arc, AtomicUsize, Lock, Ordering::*},
+    flavor::{Arc, AtomicUsize, Mutex, Ordering::*},
     notify::Notify,
 };
 use crate::backend::WaitQueue;
@@ -62,7 +62,7 @@ pub(super) trait Capacity {
 /// The state shared by the senders and the receiver.
 pub(super) struct Chan<T, S, B: WaitQueue> {
     /// The messages, and the receiver's flags that go with them.
-    queue: Lock<Queue<T>>,
+    queue: Mutex<Queue<T>>,
     /// The capacity (see [`Capacity`]).
     pub(super) cap: S,
     /// Strong senders (and owned permits, which hold one). A `WeakSender`
@@ -100,7 +100,7 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     /// A channel with one sender and room for `preallocate` messages.
     pub(super) fn new(cap: S, preallocate: usize) -> Arc<Self> {
         Arc::new(Self {
-            queue: Lock::new(Queue {
+            queue: Mutex::new(Queue {
                 messages: VecDeque::with_capacity(preallocate),
                 rx_waiting: false,
                 tx_closed: false,
