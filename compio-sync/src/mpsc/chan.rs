@@ -398,6 +398,22 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         let messages = std::mem::take(&mut self.chan.queue.lock().messages);
         self.chan.cap.release(messages.len());
         drop(messages);
+        // The node outlives this receiver (it lives in the channel, which
+        // the senders keep), and keeps the last waker it was polled with
+        // (the queue retires a waker into its waiter until the next
+        // `register`: contract point 7). Release it now, as tokio drops the
+        // receiver's waker with the receiver: a registration with a no-op
+        // waker drops the retired one, and the cancel retires the no-op.
+        // Last, because dropping the waker is user code and may panic.
+        let node = self.node();
+        // SAFETY: the node is idle (cancelled above, or observed `Ready`),
+        // only used with `rx_queue`, pinned in the channel; registered and
+        // cancelled at once. A notification it may catch in between is for
+        // a receiver that no longer exists.
+        unsafe {
+            self.chan.rx_queue.register(node, std::task::Waker::noop(), 0);
+            self.chan.rx_queue.cancel(node);
+        }
     }
 }
 
