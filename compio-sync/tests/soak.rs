@@ -12,6 +12,10 @@
 //!   semaphore's size and every permit has the size asked for. Checked after
 //!   every round (all tasks joined): `available_permits()` is the initial
 //!   count again (no permit lost or invented).
+//! * **mpsc** (bounded): producers on several runtimes and one receiver,
+//!   every operation raced at random against polls or a timer; every sent
+//!   message arrives once, in its producer's order, and all capacity comes
+//!   back (`tests/soak/mpsc.rs`).
 //! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
 //!   not-full) with producers and consumers whose `lock`/`wait_while` are
 //!   cancelled at random. Checked: mutual exclusion, the buffer never
@@ -40,10 +44,13 @@
 #[path = "soak/buffer.rs"]
 mod buffer;
 mod common;
+#[path = "soak/mpsc.rs"]
+mod mpsc;
 #[path = "soak/semaphore.rs"]
 mod semaphore;
 
 use buffer::soak_buffer;
+use mpsc::soak_mpsc;
 use semaphore::soak_semaphore;
 
 use std::{
@@ -366,26 +373,31 @@ fn stop_when_spent(round: &Round, budget: Budget) {
 type Run = fn(&Settings, u64, &str, bool);
 
 fn configurations() -> Vec<(String, Run, bool)> {
-    let mut backends: Vec<(&str, Run, Run)> = vec![
+    // (backend, semaphore, mutex+condvar, mpsc)
+    let mut backends: Vec<(&str, Run, Run, Run)> = vec![
         (
             "MutexVecDeque",
             soak_semaphore::<MutexVecDeque>,
             soak_buffer::<MutexVecDeque>,
+            soak_mpsc::<MutexVecDeque>,
         ),
         (
             "ParkingLotHybrid",
             soak_semaphore::<ParkingLotHybrid>,
             soak_buffer::<ParkingLotHybrid>,
+            soak_mpsc::<ParkingLotHybrid>,
         ),
         (
             "SegQueue",
             soak_semaphore::<SegQueue>,
             soak_buffer::<SegQueue>,
+            soak_mpsc::<SegQueue>,
         ),
         (
             "Intrusive",
             soak_semaphore::<Intrusive>,
             soak_buffer::<Intrusive>,
+            soak_mpsc::<Intrusive>,
         ),
     ];
     #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
@@ -393,22 +405,29 @@ fn configurations() -> Vec<(String, Run, bool)> {
         "IoUringFutex",
         soak_semaphore::<compio_sync::backend::IoUringFutex>,
         soak_buffer::<compio_sync::backend::IoUringFutex>,
+        soak_mpsc::<compio_sync::backend::IoUringFutex>,
     ));
     #[cfg(all(windows, feature = "iocp"))]
     backends.push((
         "Iocp",
         soak_semaphore::<compio_sync::backend::Iocp>,
         soak_buffer::<compio_sync::backend::Iocp>,
+        soak_mpsc::<compio_sync::backend::Iocp>,
     ));
     let mut out = Vec::new();
     for (primitive, which) in [("semaphore", 0), ("mutex+condvar", 1)] {
         for strict in [false, true] {
-            for &(backend, sem, buf) in &backends {
+            for &(backend, sem, buf, _) in &backends {
                 let policy = if strict { "strict" } else { "barging" };
                 let run = if which == 0 { sem } else { buf };
                 out.push((format!("{primitive}/{policy}/{backend}"), run, strict));
             }
         }
+    }
+    // The channel's capacity is served in strict FIFO order (tokio's), its
+    // only policy.
+    for &(backend, _, _, mpsc) in &backends {
+        out.push((format!("mpsc/bounded/{backend}"), mpsc, true));
     }
     out
 }
