@@ -32,7 +32,10 @@ use std::{
     cell::Cell,
     io,
     pin::Pin,
-    sync::{Arc, OnceLock, atomic::AtomicU32},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU32, AtomicUsize},
+    },
     task::{Context, Poll, Waker},
 };
 
@@ -204,6 +207,11 @@ pub struct IoUringFutex {
     /// each in-flight io_uring op holds a reference, so the kernel never
     /// waits on a freed or recycled address even after this queue is gone.
     word: OnceLock<Arc<AtomicU32>>,
+    /// The [`thread_token`] of the thread whose notify most recently
+    /// selected a waiter (0 before the first): the path heuristic of
+    /// `register`. Only a hint, read and written `Relaxed`: every path is
+    /// correct whoever notifies it.
+    notifier: AtomicUsize,
 }
 
 /// The per-wait node of an [`IoUringFutex`]; one lives in each waiting future.
@@ -286,7 +294,9 @@ impl IoUringFutex {
         let mut retired = unsafe { waiter.node.take_retired() };
         // The io_uring wait a `cancel` left behind (see `cancel`).
         waiter.reap(None);
-        if probe::io_uring_here() {
+        // A notify from this very thread is most likely what wakes this wait
+        // too: its waker then costs no kernel round trip (see `notifier`).
+        if !self.notified_here() && probe::io_uring_here() {
             drop(retired.take());
             if self.register_via_io_uring(front, waiter, waker, tag) {
                 return;
@@ -300,6 +310,24 @@ impl IoUringFutex {
         // queue only, and pinned until it is idle again, which requires
         // unlinking it.
         unsafe { link(&mut list, front, waiter, Some(waker), tag) };
+    }
+
+    /// Whether the notify that most recently selected a waiter of this queue
+    /// ran on this thread. A wait registered then is most likely woken from
+    /// this thread again (one runtime: its tasks take turns), so it waits on
+    /// the waker path, where a same-thread wake costs no kernel round trip.
+    fn notified_here(&self) -> bool {
+        self.notifier.load(Relaxed) == thread_token()
+    }
+
+    /// Records that a notify on this thread selected a waiter (for
+    /// `notified_here`). Writes only on a change, so that notifies on one
+    /// thread do not keep taking the cache line from the registrants.
+    fn note_notifier(&self) {
+        let here = thread_token();
+        if self.notifier.load(Relaxed) != here {
+            self.notifier.store(here, Relaxed);
+        }
     }
 
     /// The futex word, created on first use.
@@ -334,13 +362,17 @@ impl IoUringFutex {
     /// released.
     fn notify(&self, end: End, wakeup: usize) -> bool {
         let mask = Cell::new(0);
-        List::notify(
+        let selected = List::notify(
             &self.list,
             end,
             wakeup,
             |bits, waiter| mask.set(bits.leave(waiter.held_bit())),
             || self.wake_word(mask.get()),
-        )
+        );
+        if selected {
+            self.note_notifier();
+        }
+        selected
     }
 
     /// The waker path of `poll_wait`, also used when a kernel-path wait falls
@@ -420,6 +452,16 @@ impl FutexWaiter {
     }
 }
 
+/// A nonzero number that identifies the calling thread among the live
+/// threads: the address of a thread-local. A thread that exits may pass its
+/// token on to a later one, which only misleads the path heuristic once.
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|token| std::ptr::from_ref(token).addr())
+}
+
 /// Links an idle `waiter` at the tail of `list` (at the head if `front`)
 /// and marks it waiting.
 ///
@@ -488,12 +530,14 @@ unsafe impl WaitQueue for IoUringFutex {
     const NEW: Self = Self {
         list: Mutex::new(List::new(Bits::new())),
         word: OnceLock::new(),
+        notifier: AtomicUsize::new(0),
     };
 
     fn new() -> Self {
         Self {
             list: Mutex::new(List::new(Bits::new())),
             word: OnceLock::new(),
+            notifier: AtomicUsize::new(0),
         }
     }
 
@@ -582,12 +626,16 @@ unsafe impl WaitQueue for IoUringFutex {
         // The futex bits of the waiters selected under the lock, woken (and
         // reset) after each batch.
         let mask = Cell::new(0);
-        List::notify_all(
+        let selected = List::notify_all(
             &self.list,
             wakeup,
             |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
             || self.wake_word(mask.take()),
-        )
+        );
+        if selected > 0 {
+            self.note_notifier();
+        }
+        selected
     }
 
     fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize {
@@ -595,12 +643,16 @@ unsafe impl WaitQueue for IoUringFutex {
         // its futex bit to `mask`; after each batch, the word is bumped and
         // those bits woken.
         let mask = Cell::new(0);
-        List::notify_while(
+        let selected = List::notify_while(
             &self.list,
             select,
             |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
             || self.wake_word(mask.take()),
-        )
+        );
+        if selected > 0 {
+            self.note_notifier();
+        }
+        selected
     }
 }
 
