@@ -369,6 +369,112 @@ async fn compio_task_takes_the_io_uring_path() {
     assert!(!q.notify_one(ONE), "nobody is left to select");
 }
 
+/// The path heuristic: a wait registered on the thread whose notify last
+/// selected a waiter of the queue takes the waker path (a same-runtime wake
+/// costs no kernel round trip); before any notify, and after a notify from
+/// another thread, it arms a FUTEX_WAIT. Each wait is woken on its path.
+#[compio::test]
+async fn wait_after_a_same_thread_notify_takes_the_waker_path() {
+    let q = IoUringFutex::new();
+    let w = new_waiter();
+    register(&q, w.as_ref()).await;
+    assert_eq!(w.path(), Some(compio_path()), "no notify yet");
+    assert!(q.notify_one(ONE));
+    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+
+    register(&q, w.as_ref()).await;
+    assert_eq!(w.path(), Some(WaitPath::Waker), "this thread notified last");
+    assert!(!poll_once(&q, w.as_ref()).await);
+    settle().await;
+    assert_eq!(w.path(), Some(WaitPath::Waker), "a pending poll keeps it");
+    // Woken from another thread, through the waker.
+    thread::scope(|s| {
+        s.spawn(|| assert!(q.notify_one(ONE)));
+    });
+    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+
+    register(&q, w.as_ref()).await;
+    assert_eq!(
+        w.path(),
+        Some(compio_path()),
+        "another thread notified last"
+    );
+    assert!(q.notify_last(LAST));
+    assert_eq!(wait(&q, w.as_ref()).await, woken(LAST));
+    // notify_all and notify_while count as notifies of their thread too.
+    register(&q, w.as_ref()).await;
+    for notify_while in [false, true] {
+        thread::scope(|s| {
+            s.spawn(|| assert!(q.notify_one(ONE)));
+        });
+        assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(compio_path()));
+        let selected = if notify_while {
+            q.notify_while(|_| Select::Notify(ALL))
+        } else {
+            q.notify_all(ALL)
+        };
+        assert_eq!(selected, 1);
+        assert_eq!(wait(&q, w.as_ref()).await, woken(ALL));
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(WaitPath::Waker));
+    }
+    assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+    assert!(!q.notify_one(ONE));
+}
+
+/// The race the path heuristic opens: a waker-path wait on a runtime whose
+/// thread then sleeps in `io_uring_enter` (no FUTEX_WAIT armed for it), woken
+/// by notifies from another thread. Every wake must arrive through the
+/// waker, across threads, exactly once per notify.
+#[test]
+fn waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread() {
+    let _guard = hang_guard("waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread");
+    const ROUNDS: usize = 50;
+    let q = Arc::new(IoUringFutex::new());
+    let woken_count = Arc::new(AtomicUsize::new(0));
+    let registered = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::scope(|s| {
+        s.spawn(|| {
+            tx.send(gettid()).unwrap();
+            compio_runtime().block_on(async {
+                let w = new_waiter();
+                for round in 0..ROUNDS {
+                    // A notify from this thread makes the next wait take the
+                    // waker path (nobody waits, so first one of our own).
+                    register(&q, w.as_ref()).await;
+                    assert!(q.notify_one(ONE));
+                    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+                    register(&q, w.as_ref()).await;
+                    assert_eq!(w.path(), Some(WaitPath::Waker), "round {round}");
+                    registered.fetch_add(1, SeqCst);
+                    assert_eq!(wait(&q, w.as_ref()).await, woken(LAST));
+                    woken_count.fetch_add(1, SeqCst);
+                }
+            });
+        });
+        let tid = rx.recv().unwrap();
+        for round in 1..=ROUNDS {
+            while registered.load(SeqCst) < round {
+                thread::yield_now();
+            }
+            // Half the rounds wait until the runtime thread sleeps; the
+            // others race the notify against its way to sleep.
+            if round % 2 == 0 {
+                until_asleep_in(tid, libc::SYS_io_uring_enter);
+            }
+            assert!(q.notify_last(LAST), "round {round}: the waiter is linked");
+            while woken_count.load(SeqCst) < round {
+                thread::yield_now();
+            }
+        }
+    });
+    assert_eq!(woken_count.load(SeqCst), ROUNDS);
+    assert!(!q.notify_one(ONE));
+}
+
 #[test]
 fn futures_block_on_takes_the_waker_path() {
     let q = IoUringFutex::new();
@@ -454,8 +560,12 @@ fn blocked_thread_sleeps_in_futex_syscall() {
             unsafe { q.wait_blocking(w.as_ref()) }
         });
         let tid = rx.recv().unwrap();
+        // The path first: the thread may sleep in futex(2) for other reasons
+        // on its way (an allocator or `OnceLock` wait under parallel tests).
+        while w.path() != Some(WaitPath::Syscall) {
+            thread::yield_now();
+        }
         until_asleep_in(tid, libc::SYS_futex);
-        assert_eq!(w.path(), Some(WaitPath::Syscall));
         assert!(q.notify_one(ONE));
         assert_eq!(blocked.join().unwrap(), woken(ONE));
     });
@@ -937,11 +1047,13 @@ fn two_runtimes_share_one_queue_with_exact_counts() {
         assert_eq!(p.available.load(SeqCst), permits);
         assert_eq!(p.holders.load(SeqCst), 0);
         if compio_path() == WaitPath::IoUring {
+            // The queue is fresh: the waits before the first notify arm a
+            // FUTEX_WAIT; later ones take the waker path when the last notify
+            // came from their own runtime (see the path heuristic tests).
             assert!(
                 p.via_io_uring.load(SeqCst) > 0,
                 "no wait took the io_uring path"
             );
-            assert_eq!(p.via_waker.load(SeqCst), 0);
         } else {
             assert_eq!(p.via_io_uring.load(SeqCst), 0);
         }
