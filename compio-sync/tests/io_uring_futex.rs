@@ -424,6 +424,50 @@ async fn wait_after_a_same_thread_notify_takes_the_waker_path() {
     assert!(!q.notify_one(ONE));
 }
 
+/// A futile wake-up of an armed wait (its futex bit is shared with the
+/// waiter a notify selected) on the thread that notified last continues on
+/// the waker path instead of arming a new FUTEX_WAIT, and is still woken by
+/// its own notify, from this thread or another.
+#[compio::test]
+async fn futile_wake_after_a_same_thread_notify_continues_on_the_waker_path() {
+    for foreign in [false, true] {
+        let q = IoUringFutex::new();
+        // 33 kernel waiters on 32 bits: the last shares its bit with one of
+        // the first 32.
+        let ws: Vec<_> = (0..33).map(|_| new_waiter()).collect();
+        for w in &ws {
+            register(&q, w.as_ref()).await;
+            assert_eq!(w.path(), Some(compio_path()));
+            assert!(!poll_once(&q, w.as_ref()).await);
+        }
+        settle().await;
+        let (last, first) = ws.split_last().unwrap();
+        // Each notify bumps the word, so `last` sees at least one futile
+        // wake-up (its bit, or EAGAIN for a wait armed before a bump).
+        for w in first {
+            assert!(q.notify_one(ONE));
+            assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+        }
+        // Its completion is reaped within a few driver turns.
+        let mut turns = 0;
+        while last.path() != Some(WaitPath::Waker) && compio_path() == WaitPath::IoUring {
+            turns += 1;
+            assert!(turns < 1000, "the futile wake-up never completed");
+            settle().await;
+            assert!(!poll_once(&q, last.as_ref()).await);
+        }
+        if foreign {
+            thread::scope(|s| {
+                s.spawn(|| assert!(q.notify_one(LAST)));
+            });
+        } else {
+            assert!(q.notify_one(LAST));
+        }
+        assert_eq!(wait(&q, last.as_ref()).await, woken(LAST));
+        assert!(!q.notify_one(ONE));
+    }
+}
+
 /// The race the path heuristic opens: a waker-path wait on a runtime whose
 /// thread then sleeps in `io_uring_enter` (no FUTEX_WAIT armed for it), woken
 /// by notifies from another thread. Every wake must arrive through the

@@ -131,9 +131,18 @@ pub enum WaitPath {
 ///
 /// | where `register` runs | path ([`WaitPath`]) | how it sleeps, how it is woken |
 /// |---|---|---|
-/// | a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
+/// | the thread whose notify most recently selected a waiter of this queue | [`WaitPath::Waker`] | the task's [`Waker`]: tasks of one runtime that take turns on a primitive wake each other without a kernel round trip |
+/// | otherwise, a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
 /// | anywhere else: tokio, `futures::executor`, a plain thread, compio's polling driver, an older kernel, the probe forced negative | [`WaitPath::Waker`] | the task's [`Waker`], exactly as in [`Intrusive`](super::Intrusive) |
 /// | a thread blocked in [`wait_blocking`](WaitQueue::wait_blocking) | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
+///
+/// The first row is a prediction: a wait registered right after a notify
+/// from its own thread is most likely woken from that thread again, and a
+/// waker wake on the same thread costs a fraction of an io_uring round trip.
+/// A wrong prediction costs nothing in correctness: a waker-path wait is
+/// woken from any thread, through compio's cross-thread wake-up, exactly as
+/// an [`Intrusive`](super::Intrusive) wait is. The queue remembers only the
+/// thread of the last notify that selected a waiter.
 ///
 /// All three kinds can wait on one queue at once; the notifier wakes each
 /// selected waiter the way it sleeps. Nothing here panics for lack of a
@@ -176,11 +185,14 @@ pub enum WaitPath {
 ///
 /// # Cost, and when to choose this backend
 ///
-/// On one runtime, each wait on the io_uring path pays an op submission, a
-/// `futex(2)` wake and a completion: a round trip costs about ten times a
+/// Each wait on the io_uring path pays an op submission (one heap
+/// allocation, compio's), a `futex(2)` wake and a completion: several times a
 /// waker round trip ([`Intrusive`](super::Intrusive)), a little more than a
-/// bare io_uring `FUTEX_WAIT` op. Across threads, the cross-CPU wake-up
-/// dominates and this backend is within noise of the others. The
+/// bare io_uring `FUTEX_WAIT` op. On one runtime, tasks that take turns on a
+/// primitive notify each other from their own thread, so after the first
+/// notify their waits take the waker path and cost about what
+/// [`Intrusive`](super::Intrusive)'s do. Across threads, the cross-CPU
+/// wake-up dominates and this backend is within noise of the others. The
 /// `futex_roundtrip` example measures every path, and `BENCHMARKS.md` (written
 /// by the comparison binary) has dated figures.
 ///
@@ -189,8 +201,9 @@ pub enum WaitPath {
 /// the tasks ([`wait_blocking`](WaitQueue::wait_blocking)), or when every
 /// parked task should be an io_uring completion (no cross-thread waker
 /// traffic through compio's bounded wake queue: a notifier on another thread
-/// only makes a `futex(2)` call). **Do not choose it for speed** on one
-/// runtime. Outside a compio io_uring runtime it behaves like
+/// only makes a `futex(2)` call, for every wait registered after a notify
+/// from another thread). **Do not choose it for speed**: at best it matches
+/// [`Intrusive`](super::Intrusive). Outside a compio io_uring runtime it behaves like
 /// [`Intrusive`](super::Intrusive).
 ///
 /// # Fairness
