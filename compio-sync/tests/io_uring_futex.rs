@@ -1074,6 +1074,28 @@ fn compio_worker(p: &Arc<Permits>, tasks: usize, rounds: usize) {
     });
 }
 
+/// Holds one of `p`'s permits (taken before any task started, so no notify
+/// has selected a waiter yet) until a compio task waits on it, then releases
+/// it: that wait registered on a fresh queue, so it took the compio path
+/// (the io_uring one unless the probe is forced negative), whatever the path
+/// heuristic makes of the waits after it. Counts as one acquire.
+fn hold_until_a_compio_task_waits(p: &Permits) {
+    let first = match compio_path() {
+        WaitPath::IoUring => &p.via_io_uring,
+        _ => &p.via_waker,
+    };
+    while first.load(SeqCst) == 0 {
+        thread::yield_now();
+    }
+    p.release();
+}
+
+/// Takes a permit of a fresh `p` for [`hold_until_a_compio_task_waits`].
+fn hold(p: &Permits) {
+    assert!(p.try_take());
+    p.enter();
+}
+
 #[test]
 fn two_runtimes_share_one_queue_with_exact_counts() {
     let _guard = hang_guard("two_runtimes_share_one_queue_with_exact_counts");
@@ -1081,12 +1103,18 @@ fn two_runtimes_share_one_queue_with_exact_counts() {
     const ROUNDS: usize = 300;
     for permits in [1, 2] {
         let p = Arc::new(Permits::new(permits));
+        for _ in 0..permits {
+            hold(&p);
+        }
         thread::scope(|s| {
             for _ in 0..2 {
                 s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
             }
+            for _ in 0..permits {
+                hold_until_a_compio_task_waits(&p);
+            }
         });
-        assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS);
+        assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS + permits);
         assert!(p.max_holders.load(SeqCst) <= permits);
         assert_eq!(p.available.load(SeqCst), permits);
         assert_eq!(p.holders.load(SeqCst), 0);
@@ -1111,6 +1139,7 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
     const ROUNDS: usize = 200;
     const BLOCKING_ROUNDS: usize = 400;
     let p = Arc::new(Permits::new(1));
+    hold(&p);
     thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
@@ -1124,10 +1153,11 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
                 }
             });
         }
+        hold_until_a_compio_task_waits(&p);
     });
     assert_eq!(
         p.acquired.load(SeqCst),
-        2 * TASKS * ROUNDS + 2 * BLOCKING_ROUNDS
+        2 * TASKS * ROUNDS + 2 * BLOCKING_ROUNDS + 1
     );
     assert_eq!(p.max_holders.load(SeqCst), 1);
     assert_eq!(p.available.load(SeqCst), 1);
