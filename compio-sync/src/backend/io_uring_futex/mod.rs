@@ -47,7 +47,7 @@ use super::{
 };
 use crate::loom::{
     Mutex,
-    atomic::{AtomicU8, Ordering::*},
+    atomic::{AtomicBool, AtomicU8, Ordering::*},
     lock,
 };
 
@@ -244,6 +244,11 @@ pub struct FutexWaiter {
     /// The in-flight io_uring wait, if any. Owner only (the lock only makes
     /// concurrent misuse of the owner methods sound).
     op: Mutex<Option<InFlight>>,
+    /// Whether `op` may hold a wait: lets the waker path, which never arms
+    /// one, skip the `op` lock. Owner only, like `op`; under concurrent
+    /// misuse a stale read only leaves an op in the slot for a later take or
+    /// the waiter's drop.
+    has_op: AtomicBool,
 }
 
 /// The waiter list, with the futex bits of its kernel-path waiters.
@@ -447,12 +452,17 @@ impl FutexWaiter {
 
     /// Takes the in-flight io_uring wait out of its slot.
     fn take_op(&self) -> Option<InFlight> {
+        if !self.has_op.load(Relaxed) {
+            return None;
+        }
+        self.has_op.store(false, Relaxed);
         lock(&self.op).take()
     }
 
     /// Stores an in-flight io_uring wait; the slot was empty.
     fn put_op(&self, op: InFlight) {
         let replaced = lock(&self.op).replace(op);
+        self.has_op.store(true, Relaxed);
         debug_assert!(replaced.is_none(), "a waiter had two io_uring waits");
     }
 
@@ -561,6 +571,7 @@ unsafe impl WaitQueue for IoUringFutex {
             mask: AtomicU32::new(0),
             snapshot: AtomicU32::new(0),
             op: Mutex::new(None),
+            has_op: AtomicBool::new(false),
         }
     }
 
