@@ -89,14 +89,17 @@ pub enum WaitPath {
 /// notification.
 ///
 /// **One 32-bit futex word per queue, used as an event count.** Every waiter
-/// parked in the kernel waits on the same word. `register` snapshots it before
+/// parked in the kernel waits on the same word. `register` (on the io_uring
+/// path, see the table below) snapshots it before
 /// the waiter is linked (so before the caller re-checks its condition) and
 /// arms the first io_uring wait with that snapshot (so a notify wakes the
 /// waker given to `register` even if the owner never polls; if the caller's
 /// re-check succeeds, it cancels, and the op is dropped with the waiter, or
 /// at its next registration: `cancel` runs no user code, and dropping
 /// compio's op may drop compio's clone of the waker); a wait re-snapshots
-/// it after every wake-up *before* re-checking its own state. A notifier that
+/// it after every wake-up *before* re-checking its own state (and, if the
+/// wake-up was futile and its own thread notified last, continues on the
+/// waker path rather than arm a new op). A notifier that
 /// selected a kernel-parked waiter bumps the word after marking the waiter
 /// and then wakes the word, so a wait armed with a stale snapshot fails with
 /// `EAGAIN` instead of sleeping through the notification (the classic futex
@@ -153,7 +156,8 @@ pub enum WaitPath {
 ///
 /// **Errors.** A `FUTEX_WAIT` completion is classified explicitly: success
 /// (woken, possibly for another holder of the bit), `EAGAIN` (the word moved
-/// before the wait was armed) and `EINTR` lead to a re-check and a new wait;
+/// before the wait was armed) and `EINTR` lead to a re-check and a new wait
+/// (or the waker path, as above);
 /// `ECANCELED` (the runtime cancelled the op) moves that one wait to the
 /// waker path; any other error moves the wait to the waker path *and* turns
 /// the io_uring path off for the rest of the process, recording the error
