@@ -11,6 +11,8 @@
 //! the protocol the primitives use. Rows:
 //!
 //! - `one runtime`: two tasks on one compio runtime (brief scenario S5b);
+//!   each wakes the other from its own thread, so after the first notify
+//!   `IoUringFutex` waits there take the waker path (its path heuristic);
 //! - `raw FUTEX_WAIT`: the same with no wait queue, a bare io_uring
 //!   `FUTEX_WAIT` op woken by `futex(FUTEX_WAKE)`, with shared and private
 //!   keys (the floor under the io_uring path, and the price of shared keys);
@@ -416,7 +418,7 @@ mod bench {
         report(&[
             ("one runtime: Intrusive", one_runtime::<Intrusive>),
             (
-                "one runtime: IoUringFutex (io_uring path)",
+                "one runtime: IoUringFutex (waker path after the first wake)",
                 one_runtime::<IoUringFutex>,
             ),
             ("one runtime: raw FUTEX_WAIT, shared key", || {

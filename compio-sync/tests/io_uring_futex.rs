@@ -369,6 +369,156 @@ async fn compio_task_takes_the_io_uring_path() {
     assert!(!q.notify_one(ONE), "nobody is left to select");
 }
 
+/// The path heuristic: a wait registered on the thread whose notify last
+/// selected a waiter of the queue takes the waker path (a same-runtime wake
+/// costs no kernel round trip); before any notify, and after a notify from
+/// another thread, it arms a FUTEX_WAIT. Each wait is woken on its path.
+#[compio::test]
+async fn wait_after_a_same_thread_notify_takes_the_waker_path() {
+    let q = IoUringFutex::new();
+    let w = new_waiter();
+    register(&q, w.as_ref()).await;
+    assert_eq!(w.path(), Some(compio_path()), "no notify yet");
+    assert!(q.notify_one(ONE));
+    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+
+    register(&q, w.as_ref()).await;
+    assert_eq!(w.path(), Some(WaitPath::Waker), "this thread notified last");
+    assert!(!poll_once(&q, w.as_ref()).await);
+    settle().await;
+    assert_eq!(w.path(), Some(WaitPath::Waker), "a pending poll keeps it");
+    // Woken from another thread, through the waker.
+    thread::scope(|s| {
+        s.spawn(|| assert!(q.notify_one(ONE)));
+    });
+    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+
+    register(&q, w.as_ref()).await;
+    assert_eq!(
+        w.path(),
+        Some(compio_path()),
+        "another thread notified last"
+    );
+    assert!(q.notify_last(LAST));
+    assert_eq!(wait(&q, w.as_ref()).await, woken(LAST));
+    // notify_all and notify_while count as notifies of their thread too.
+    register(&q, w.as_ref()).await;
+    for notify_while in [false, true] {
+        thread::scope(|s| {
+            s.spawn(|| assert!(q.notify_one(ONE)));
+        });
+        assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(compio_path()));
+        let selected = if notify_while {
+            q.notify_while(|_| Select::Notify(ALL))
+        } else {
+            q.notify_all(ALL)
+        };
+        assert_eq!(selected, 1);
+        assert_eq!(wait(&q, w.as_ref()).await, woken(ALL));
+        register(&q, w.as_ref()).await;
+        assert_eq!(w.path(), Some(WaitPath::Waker));
+    }
+    assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+    assert!(!q.notify_one(ONE));
+}
+
+/// A futile wake-up of an armed wait (its futex bit is shared with the
+/// waiter a notify selected) on the thread that notified last continues on
+/// the waker path instead of arming a new FUTEX_WAIT, and is still woken by
+/// its own notify, from this thread or another.
+#[compio::test]
+async fn futile_wake_after_a_same_thread_notify_continues_on_the_waker_path() {
+    for foreign in [false, true] {
+        let q = IoUringFutex::new();
+        // 33 kernel waiters on 32 bits: the last shares its bit with one of
+        // the first 32.
+        let ws: Vec<_> = (0..33).map(|_| new_waiter()).collect();
+        for w in &ws {
+            register(&q, w.as_ref()).await;
+            assert_eq!(w.path(), Some(compio_path()));
+            assert!(!poll_once(&q, w.as_ref()).await);
+        }
+        settle().await;
+        let (last, first) = ws.split_last().unwrap();
+        // Each notify bumps the word, so `last` sees at least one futile
+        // wake-up (its bit, or EAGAIN for a wait armed before a bump).
+        for w in first {
+            assert!(q.notify_one(ONE));
+            assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+        }
+        // Its completion is reaped within a few driver turns.
+        let mut turns = 0;
+        while last.path() != Some(WaitPath::Waker) && compio_path() == WaitPath::IoUring {
+            turns += 1;
+            assert!(turns < 1000, "the futile wake-up never completed");
+            settle().await;
+            assert!(!poll_once(&q, last.as_ref()).await);
+        }
+        if foreign {
+            thread::scope(|s| {
+                s.spawn(|| assert!(q.notify_one(LAST)));
+            });
+        } else {
+            assert!(q.notify_one(LAST));
+        }
+        assert_eq!(wait(&q, last.as_ref()).await, woken(LAST));
+        assert!(!q.notify_one(ONE));
+    }
+}
+
+/// The race the path heuristic opens: a waker-path wait on a runtime whose
+/// thread then sleeps in `io_uring_enter` (no FUTEX_WAIT armed for it), woken
+/// by notifies from another thread. Every wake must arrive through the
+/// waker, across threads, exactly once per notify.
+#[test]
+fn waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread() {
+    let _guard = hang_guard("waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread");
+    const ROUNDS: usize = 50;
+    let q = Arc::new(IoUringFutex::new());
+    let woken_count = Arc::new(AtomicUsize::new(0));
+    let registered = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::scope(|s| {
+        s.spawn(|| {
+            tx.send(gettid()).unwrap();
+            compio_runtime().block_on(async {
+                let w = new_waiter();
+                for round in 0..ROUNDS {
+                    // A notify from this thread makes the next wait take the
+                    // waker path (nobody waits, so first one of our own).
+                    register(&q, w.as_ref()).await;
+                    assert!(q.notify_one(ONE));
+                    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
+                    register(&q, w.as_ref()).await;
+                    assert_eq!(w.path(), Some(WaitPath::Waker), "round {round}");
+                    registered.fetch_add(1, SeqCst);
+                    assert_eq!(wait(&q, w.as_ref()).await, woken(LAST));
+                    woken_count.fetch_add(1, SeqCst);
+                }
+            });
+        });
+        let tid = rx.recv().unwrap();
+        for round in 1..=ROUNDS {
+            while registered.load(SeqCst) < round {
+                thread::yield_now();
+            }
+            // Half the rounds wait until the runtime thread sleeps; the
+            // others race the notify against its way to sleep.
+            if round % 2 == 0 {
+                until_asleep_in(tid, libc::SYS_io_uring_enter);
+            }
+            assert!(q.notify_last(LAST), "round {round}: the waiter is linked");
+            while woken_count.load(SeqCst) < round {
+                thread::yield_now();
+            }
+        }
+    });
+    assert_eq!(woken_count.load(SeqCst), ROUNDS);
+    assert!(!q.notify_one(ONE));
+}
+
 #[test]
 fn futures_block_on_takes_the_waker_path() {
     let q = IoUringFutex::new();
@@ -454,8 +604,12 @@ fn blocked_thread_sleeps_in_futex_syscall() {
             unsafe { q.wait_blocking(w.as_ref()) }
         });
         let tid = rx.recv().unwrap();
+        // The path first: the thread may sleep in futex(2) for other reasons
+        // on its way (an allocator or `OnceLock` wait under parallel tests).
+        while w.path() != Some(WaitPath::Syscall) {
+            thread::yield_now();
+        }
         until_asleep_in(tid, libc::SYS_futex);
-        assert_eq!(w.path(), Some(WaitPath::Syscall));
         assert!(q.notify_one(ONE));
         assert_eq!(blocked.join().unwrap(), woken(ONE));
     });
@@ -920,6 +1074,28 @@ fn compio_worker(p: &Arc<Permits>, tasks: usize, rounds: usize) {
     });
 }
 
+/// Holds one of `p`'s permits (taken before any task started, so no notify
+/// has selected a waiter yet) until a compio task waits on it, then releases
+/// it: that wait registered on a fresh queue, so it took the compio path
+/// (the io_uring one unless the probe is forced negative), whatever the path
+/// heuristic makes of the waits after it. Counts as one acquire.
+fn hold_until_a_compio_task_waits(p: &Permits) {
+    let first = match compio_path() {
+        WaitPath::IoUring => &p.via_io_uring,
+        _ => &p.via_waker,
+    };
+    while first.load(SeqCst) == 0 {
+        thread::yield_now();
+    }
+    p.release();
+}
+
+/// Takes a permit of a fresh `p` for [`hold_until_a_compio_task_waits`].
+fn hold(p: &Permits) {
+    assert!(p.try_take());
+    p.enter();
+}
+
 #[test]
 fn two_runtimes_share_one_queue_with_exact_counts() {
     let _guard = hang_guard("two_runtimes_share_one_queue_with_exact_counts");
@@ -927,21 +1103,29 @@ fn two_runtimes_share_one_queue_with_exact_counts() {
     const ROUNDS: usize = 300;
     for permits in [1, 2] {
         let p = Arc::new(Permits::new(permits));
+        for _ in 0..permits {
+            hold(&p);
+        }
         thread::scope(|s| {
             for _ in 0..2 {
                 s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
             }
+            for _ in 0..permits {
+                hold_until_a_compio_task_waits(&p);
+            }
         });
-        assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS);
+        assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS + permits);
         assert!(p.max_holders.load(SeqCst) <= permits);
         assert_eq!(p.available.load(SeqCst), permits);
         assert_eq!(p.holders.load(SeqCst), 0);
         if compio_path() == WaitPath::IoUring {
+            // The queue is fresh: the waits before the first notify arm a
+            // FUTEX_WAIT; later ones take the waker path when the last notify
+            // came from their own runtime (see the path heuristic tests).
             assert!(
                 p.via_io_uring.load(SeqCst) > 0,
                 "no wait took the io_uring path"
             );
-            assert_eq!(p.via_waker.load(SeqCst), 0);
         } else {
             assert_eq!(p.via_io_uring.load(SeqCst), 0);
         }
@@ -955,6 +1139,7 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
     const ROUNDS: usize = 200;
     const BLOCKING_ROUNDS: usize = 400;
     let p = Arc::new(Permits::new(1));
+    hold(&p);
     thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
@@ -968,10 +1153,11 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
                 }
             });
         }
+        hold_until_a_compio_task_waits(&p);
     });
     assert_eq!(
         p.acquired.load(SeqCst),
-        2 * TASKS * ROUNDS + 2 * BLOCKING_ROUNDS
+        2 * TASKS * ROUNDS + 2 * BLOCKING_ROUNDS + 1
     );
     assert_eq!(p.max_holders.load(SeqCst), 1);
     assert_eq!(p.available.load(SeqCst), 1);

@@ -2,7 +2,8 @@
 //! `FUTEX_WAIT` op on the queue's futex word. `register` arms the first wait
 //! before it links the waiter; `poll_wait` polls the op and, after each
 //! wake-up that was not its notification, snapshots the word, re-checks and
-//! re-arms; an op error or a foreign thread moves the wait to the waker
+//! re-arms (or, if this thread notified last, continues on the waker path
+//! instead); an op error or a foreign thread moves the wait to the waker
 //! path, with no wake-up lost.
 
 use std::{
@@ -133,6 +134,14 @@ impl IoUringFutex {
         // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         if waiter.node.state.load(Acquire) == NOTIFIED {
             return Some(Poll::Ready(finish(waiter, Some(cx))));
+        }
+        // Not notified: a wait that ended was a futile wake-up (the word
+        // moved, or another holder of our bit was woken). Rather than arm a
+        // new op, continue on the waker path if this thread notified last,
+        // as `register` would choose now (the switch happens under the list
+        // lock, with a re-check, in `poll_via_waker`).
+        if self.notified_here() {
+            return None;
         }
         let expected = waiter.snapshot.load(Relaxed);
         match op::submit_wait(word, expected, waiter.mask.load(Relaxed), cx) {

@@ -32,7 +32,10 @@ use std::{
     cell::Cell,
     io,
     pin::Pin,
-    sync::{Arc, OnceLock, atomic::AtomicU32},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU32, AtomicUsize},
+    },
     task::{Context, Poll, Waker},
 };
 
@@ -44,7 +47,7 @@ use super::{
 };
 use crate::loom::{
     Mutex,
-    atomic::{AtomicU8, Ordering::*},
+    atomic::{AtomicBool, AtomicU8, Ordering::*},
     lock,
 };
 
@@ -86,14 +89,17 @@ pub enum WaitPath {
 /// notification.
 ///
 /// **One 32-bit futex word per queue, used as an event count.** Every waiter
-/// parked in the kernel waits on the same word. `register` snapshots it before
+/// parked in the kernel waits on the same word. `register` (on the io_uring
+/// path, see the table below) snapshots it before
 /// the waiter is linked (so before the caller re-checks its condition) and
 /// arms the first io_uring wait with that snapshot (so a notify wakes the
 /// waker given to `register` even if the owner never polls; if the caller's
 /// re-check succeeds, it cancels, and the op is dropped with the waiter, or
 /// at its next registration: `cancel` runs no user code, and dropping
 /// compio's op may drop compio's clone of the waker); a wait re-snapshots
-/// it after every wake-up *before* re-checking its own state. A notifier that
+/// it after every wake-up *before* re-checking its own state (and, if the
+/// wake-up was futile and its own thread notified last, continues on the
+/// waker path rather than arm a new op). A notifier that
 /// selected a kernel-parked waiter bumps the word after marking the waiter
 /// and then wakes the word, so a wait armed with a stale snapshot fails with
 /// `EAGAIN` instead of sleeping through the notification (the classic futex
@@ -128,9 +134,18 @@ pub enum WaitPath {
 ///
 /// | where `register` runs | path ([`WaitPath`]) | how it sleeps, how it is woken |
 /// |---|---|---|
-/// | a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
+/// | the thread whose notify most recently selected a waiter of this queue | [`WaitPath::Waker`] | the task's [`Waker`]: tasks of one runtime that take turns on a primitive wake each other without a kernel round trip |
+/// | otherwise, a compio runtime whose driver is io_uring, and the one-time probe found `IORING_OP_FUTEX_WAIT`/`FUTEX_WAKE` (Linux 6.7+) | [`WaitPath::IoUring`] | a `FUTEX_WAIT` op submitted through `compio_runtime::Runtime::submit` (by `register`, then again by `poll_wait` after each wake-up), awaited by polling the `Submit` future inside `poll_wait`; woken by `futex(FUTEX_WAKE_BITSET)` |
 /// | anywhere else: tokio, `futures::executor`, a plain thread, compio's polling driver, an older kernel, the probe forced negative | [`WaitPath::Waker`] | the task's [`Waker`], exactly as in [`Intrusive`](super::Intrusive) |
 /// | a thread blocked in [`wait_blocking`](WaitQueue::wait_blocking) | [`WaitPath::Syscall`] | `futex(FUTEX_WAIT_BITSET)` on the same word as the io_uring waiters |
+///
+/// The first row is a prediction: a wait registered right after a notify
+/// from its own thread is most likely woken from that thread again, and a
+/// waker wake on the same thread costs a fraction of an io_uring round trip.
+/// A wrong prediction costs nothing in correctness: a waker-path wait is
+/// woken from any thread, through compio's cross-thread wake-up, exactly as
+/// an [`Intrusive`](super::Intrusive) wait is. The queue remembers only the
+/// thread of the last notify that selected a waiter.
 ///
 /// All three kinds can wait on one queue at once; the notifier wakes each
 /// selected waiter the way it sleeps. Nothing here panics for lack of a
@@ -141,7 +156,8 @@ pub enum WaitPath {
 ///
 /// **Errors.** A `FUTEX_WAIT` completion is classified explicitly: success
 /// (woken, possibly for another holder of the bit), `EAGAIN` (the word moved
-/// before the wait was armed) and `EINTR` lead to a re-check and a new wait;
+/// before the wait was armed) and `EINTR` lead to a re-check and a new wait
+/// (or the waker path, as above);
 /// `ECANCELED` (the runtime cancelled the op) moves that one wait to the
 /// waker path; any other error moves the wait to the waker path *and* turns
 /// the io_uring path off for the rest of the process, recording the error
@@ -173,11 +189,14 @@ pub enum WaitPath {
 ///
 /// # Cost, and when to choose this backend
 ///
-/// On one runtime, each wait on the io_uring path pays an op submission, a
-/// `futex(2)` wake and a completion: a round trip costs about ten times a
+/// Each wait on the io_uring path pays an op submission (one heap
+/// allocation, compio's), a `futex(2)` wake and a completion: several times a
 /// waker round trip ([`Intrusive`](super::Intrusive)), a little more than a
-/// bare io_uring `FUTEX_WAIT` op. Across threads, the cross-CPU wake-up
-/// dominates and this backend is within noise of the others. The
+/// bare io_uring `FUTEX_WAIT` op. On one runtime, tasks that take turns on a
+/// primitive notify each other from their own thread, so after the first
+/// notify their waits take the waker path and cost about what
+/// [`Intrusive`](super::Intrusive)'s do. Across threads, the cross-CPU
+/// wake-up dominates and this backend is within noise of the others. The
 /// `futex_roundtrip` example measures every path, and `BENCHMARKS.md` (written
 /// by the comparison binary) has dated figures.
 ///
@@ -186,8 +205,9 @@ pub enum WaitPath {
 /// the tasks ([`wait_blocking`](WaitQueue::wait_blocking)), or when every
 /// parked task should be an io_uring completion (no cross-thread waker
 /// traffic through compio's bounded wake queue: a notifier on another thread
-/// only makes a `futex(2)` call). **Do not choose it for speed** on one
-/// runtime. Outside a compio io_uring runtime it behaves like
+/// only makes a `futex(2)` call, for every wait registered after a notify
+/// from another thread). **Do not choose it for speed**: at best it matches
+/// [`Intrusive`](super::Intrusive). Outside a compio io_uring runtime it behaves like
 /// [`Intrusive`](super::Intrusive).
 ///
 /// # Fairness
@@ -204,6 +224,11 @@ pub struct IoUringFutex {
     /// each in-flight io_uring op holds a reference, so the kernel never
     /// waits on a freed or recycled address even after this queue is gone.
     word: OnceLock<Arc<AtomicU32>>,
+    /// The [`thread_token`] of the thread whose notify most recently
+    /// selected a waiter (0 before the first): the path heuristic of
+    /// `register`. Only a hint, read and written `Relaxed`: every path is
+    /// correct whoever notifies it.
+    notifier: AtomicUsize,
 }
 
 /// The per-wait node of an [`IoUringFutex`]; one lives in each waiting future.
@@ -223,6 +248,11 @@ pub struct FutexWaiter {
     /// The in-flight io_uring wait, if any. Owner only (the lock only makes
     /// concurrent misuse of the owner methods sound).
     op: Mutex<Option<InFlight>>,
+    /// Whether `op` may hold a wait: lets the waker path, which never arms
+    /// one, skip the `op` lock. Owner only, like `op`; under concurrent
+    /// misuse a stale read only leaves an op in the slot for a later take or
+    /// the waiter's drop.
+    has_op: AtomicBool,
 }
 
 /// The waiter list, with the futex bits of its kernel-path waiters.
@@ -286,7 +316,9 @@ impl IoUringFutex {
         let mut retired = unsafe { waiter.node.take_retired() };
         // The io_uring wait a `cancel` left behind (see `cancel`).
         waiter.reap(None);
-        if probe::io_uring_here() {
+        // A notify from this very thread is most likely what wakes this wait
+        // too: its waker then costs no kernel round trip (see `notifier`).
+        if !self.notified_here() && probe::io_uring_here() {
             drop(retired.take());
             if self.register_via_io_uring(front, waiter, waker, tag) {
                 return;
@@ -300,6 +332,24 @@ impl IoUringFutex {
         // queue only, and pinned until it is idle again, which requires
         // unlinking it.
         unsafe { link(&mut list, front, waiter, Some(waker), tag) };
+    }
+
+    /// Whether the notify that most recently selected a waiter of this queue
+    /// ran on this thread. A wait registered then is most likely woken from
+    /// this thread again (one runtime: its tasks take turns), so it waits on
+    /// the waker path, where a same-thread wake costs no kernel round trip.
+    fn notified_here(&self) -> bool {
+        self.notifier.load(Relaxed) == thread_token()
+    }
+
+    /// Records that a notify on this thread selected a waiter (for
+    /// `notified_here`). Writes only on a change, so that notifies on one
+    /// thread do not keep taking the cache line from the registrants.
+    fn note_notifier(&self) {
+        let here = thread_token();
+        if self.notifier.load(Relaxed) != here {
+            self.notifier.store(here, Relaxed);
+        }
     }
 
     /// The futex word, created on first use.
@@ -334,13 +384,17 @@ impl IoUringFutex {
     /// released.
     fn notify(&self, end: End, wakeup: usize) -> bool {
         let mask = Cell::new(0);
-        List::notify(
+        let selected = List::notify(
             &self.list,
             end,
             wakeup,
             |bits, waiter| mask.set(bits.leave(waiter.held_bit())),
             || self.wake_word(mask.get()),
-        )
+        );
+        if selected {
+            self.note_notifier();
+        }
+        selected
     }
 
     /// The waker path of `poll_wait`, also used when a kernel-path wait falls
@@ -402,12 +456,17 @@ impl FutexWaiter {
 
     /// Takes the in-flight io_uring wait out of its slot.
     fn take_op(&self) -> Option<InFlight> {
+        if !self.has_op.load(Relaxed) {
+            return None;
+        }
+        self.has_op.store(false, Relaxed);
         lock(&self.op).take()
     }
 
     /// Stores an in-flight io_uring wait; the slot was empty.
     fn put_op(&self, op: InFlight) {
         let replaced = lock(&self.op).replace(op);
+        self.has_op.store(true, Relaxed);
         debug_assert!(replaced.is_none(), "a waiter had two io_uring waits");
     }
 
@@ -418,6 +477,16 @@ impl FutexWaiter {
             op::reap(op, cx);
         }
     }
+}
+
+/// A nonzero number that identifies the calling thread among the live
+/// threads: the address of a thread-local. A thread that exits may pass its
+/// token on to a later one, which only misleads the path heuristic once.
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|token| std::ptr::from_ref(token).addr())
 }
 
 /// Links an idle `waiter` at the tail of `list` (at the head if `front`)
@@ -488,12 +557,14 @@ unsafe impl WaitQueue for IoUringFutex {
     const NEW: Self = Self {
         list: Mutex::new(List::new(Bits::new())),
         word: OnceLock::new(),
+        notifier: AtomicUsize::new(0),
     };
 
     fn new() -> Self {
         Self {
             list: Mutex::new(List::new(Bits::new())),
             word: OnceLock::new(),
+            notifier: AtomicUsize::new(0),
         }
     }
 
@@ -504,6 +575,7 @@ unsafe impl WaitQueue for IoUringFutex {
             mask: AtomicU32::new(0),
             snapshot: AtomicU32::new(0),
             op: Mutex::new(None),
+            has_op: AtomicBool::new(false),
         }
     }
 
@@ -582,12 +654,16 @@ unsafe impl WaitQueue for IoUringFutex {
         // The futex bits of the waiters selected under the lock, woken (and
         // reset) after each batch.
         let mask = Cell::new(0);
-        List::notify_all(
+        let selected = List::notify_all(
             &self.list,
             wakeup,
             |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
             || self.wake_word(mask.take()),
-        )
+        );
+        if selected > 0 {
+            self.note_notifier();
+        }
+        selected
     }
 
     fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize {
@@ -595,12 +671,16 @@ unsafe impl WaitQueue for IoUringFutex {
         // its futex bit to `mask`; after each batch, the word is bumped and
         // those bits woken.
         let mask = Cell::new(0);
-        List::notify_while(
+        let selected = List::notify_while(
             &self.list,
             select,
             |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
             || self.wake_word(mask.take()),
-        )
+        );
+        if selected > 0 {
+            self.note_notifier();
+        }
+        selected
     }
 }
 
