@@ -37,3 +37,17 @@ impl fmt::Display for TryAcquireError {
 }
 
 impl std::error::Error for TryAcquireError {}
+
+/// Error returned by [`Mutex::try_lock`](crate::Mutex::try_lock) and
+/// [`RwLock::try_read`](crate::RwLock::try_read) and its siblings when the
+/// lock is held: tokio's `TryLockError`. Shared by both flavors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLockError(pub(crate) ());
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation would block")
+    }
+}
+
+impl std::error::Error for TryLockError {}

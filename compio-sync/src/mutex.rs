@@ -94,17 +94,7 @@ unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for Mutex<T, B> where Semaphore
 // `std::sync::Mutex`; `T: Sync` is not needed.
 unsafe impl<T: ?Sized + Send, B: WaitQueue> Sync for Mutex<T, B> where Semaphore<B>: Sync {}
 
-/// Error returned by [`Mutex::try_lock`] when the mutex is locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TryLockError(());
-
-impl fmt::Display for TryLockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("operation would block")
-    }
-}
-
-impl std::error::Error for TryLockError {}
+pub use crate::error::TryLockError;
 
 #[cfg(not(loom))]
 impl<T> Mutex<T> {

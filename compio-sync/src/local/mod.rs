@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
 //! | [`crate::Notify`] | [`Notify`] |
+//! | [`crate::RwLock`], `Arc<RwLock<T>>` | [`RwLock`], `Rc<RwLock<T>>` |
 //!
 //! # One source
 //!
@@ -98,11 +99,58 @@
 //! assert_send(notify.notified());
 //! ```
 //!
+//! Nor may a [`RwLock`] or its guards, whatever `T` is:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::RwLock<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::RwLock<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_read().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_write().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = std::rc::Rc::new(compio_sync::local::RwLock::new(0));
+//! assert_send(lock.try_write_owned().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.write());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_upgradable_read().unwrap());
+//! ```
+//!
 //! And they have no blocking entry points:
 //!
 //! ```compile_fail
 //! let semaphore = compio_sync::local::Semaphore::new(1);
 //! let _ = semaphore.blocking_acquire();
+//! ```
+//!
+//! ```compile_fail
+//! let lock = compio_sync::local::RwLock::new(0);
+//! let _ = lock.blocking_read();
 //! ```
 
 // The single-thread names for the shared source (see `crate::flavor`).
@@ -114,11 +162,18 @@ mod flavor;
 #[path = "../notify.rs"]
 mod notify;
 #[allow(clippy::duplicate_mod)]
+#[path = "../rwlock/mod.rs"]
+mod rwlock;
+#[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
 
 pub use self::{
     notify::{Notified, Notify, OwnedNotified},
+    rwlock::{
+        OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+        RwLockMappedWriteGuard, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+    },
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
 };
-pub use crate::error::{AcquireError, TryAcquireError};
+pub use crate::error::{AcquireError, TryAcquireError, TryLockError};
