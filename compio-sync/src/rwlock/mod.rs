@@ -58,7 +58,10 @@ pub(crate) struct RawRwLock<B: WaitQueue> {
     /// `max_readers` permits: a reader holds one, a writer all of them.
     readers: Semaphore<B>,
     /// One permit: held by the upgradable reader, and by a writer or an
-    /// upgrade while it waits for `readers`.
+    /// upgrade while it waits for `readers`. Always strict FIFO: only tasks
+    /// that are about to wait for `readers` anyway queue here, and barging
+    /// would let a stream of writers pass over one for the whole starvation
+    /// bound.
     upgrade: Semaphore<B>,
     /// The permits of `readers` (a writer's share).
     max_readers: u32,
@@ -74,7 +77,7 @@ impl<B: WaitQueue> RawRwLock<B> {
         );
         Self {
             readers: Semaphore::with_backend(max_readers as usize),
-            upgrade: Semaphore::with_backend(1),
+            upgrade: Semaphore::with_backend(1).strict_fifo(),
             max_readers,
         }
     }
@@ -88,14 +91,13 @@ impl<B: WaitQueue> RawRwLock<B> {
         );
         Self {
             readers: Semaphore::const_with_backend(max_readers as usize),
-            upgrade: Semaphore::const_with_backend(1),
+            upgrade: Semaphore::const_with_backend(1).strict_fifo(),
             max_readers,
         }
     }
 
     const fn set_strict_fifo(&mut self) {
         self.readers.set_strict_fifo();
-        self.upgrade.set_strict_fifo();
     }
 
     async fn read(&self) {
@@ -175,13 +177,17 @@ impl<B: WaitQueue> RawRwLock<B> {
         self.readers.release(1);
     }
 
+    /// Gives back every read permit, to the waiters first: the readers
+    /// queued behind the writer are woken in one batch (or the writer at the
+    /// head of the queue is served), under either policy.
     fn write_unlock(&self) {
-        self.readers.release(self.max_readers as usize);
+        self.readers.release_to_waiters(self.max_readers as usize);
     }
 
-    /// Write to read: gives back all read permits but one.
+    /// Write to read: gives back all read permits but one, as
+    /// [`write_unlock`](Self::write_unlock).
     fn downgrade_write(&self) {
-        self.readers.release(self.max_readers as usize - 1);
+        self.readers.release_to_waiters(self.max_readers as usize - 1);
     }
 
     fn upgradable_unlock(&self) {

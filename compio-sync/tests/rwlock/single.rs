@@ -137,7 +137,17 @@ fn write_clone_panic_leaves_no_ghost_waiter() {
 /// does a writer after it.
 #[test]
 fn wake_panic_on_unlock_keeps_lock_whole() {
-    let l = RwLock::new(0);
+    wake_panic_on_unlock(RwLock::new(0));
+}
+
+/// As `wake_panic_on_unlock_keeps_lock_whole`, under strict FIFO (where the
+/// unlock hands the permits straight to the queue).
+#[test]
+fn wake_panic_on_unlock_keeps_lock_whole_strict_fifo() {
+    wake_panic_on_unlock(RwLock::new(0).strict_fifo());
+}
+
+fn wake_panic_on_unlock(l: RwLock<i32>) {
     let w = l.try_write().unwrap();
     let (hostile, bad) = Hostile::new();
     let mut read = pin!(l.read());
@@ -173,4 +183,24 @@ fn upgrade_repoll_clone_panic_keeps_waiter() {
     *w = 1;
     drop(w);
     assert_eq!(*l.try_read().unwrap(), 1);
+}
+
+/// Semaphore regression found by the strict-FIFO case above: a release
+/// whose hand-over wakes a waiter with a panicking waker used to lose the
+/// permits no waiter needed (they were held in a local of the hand-over
+/// when the panic unwound). Now they stay available.
+#[test]
+fn strict_release_with_panicking_waker_keeps_surplus() {
+    let sem = compio_sync::Semaphore::new(0).strict_fifo();
+    let (hostile, bad) = Hostile::new();
+    let mut acquire = pin!(sem.acquire());
+    assert!(poll_once(acquire.as_mut(), &bad).is_pending());
+    hostile.panic_on_wake(true);
+    assert!(catch_unwind(AssertUnwindSafe(|| sem.add_permits(3))).is_err());
+    hostile.panic_on_wake(false);
+    let Poll::Ready(Ok(permit)) = poll_once(acquire.as_mut(), &bad) else {
+        panic!("the waiter was handed its permit");
+    };
+    assert_eq!(permit.num_permits(), 1);
+    assert_eq!(sem.available_permits(), 2, "the surplus was kept");
 }
