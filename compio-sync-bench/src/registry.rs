@@ -12,7 +12,7 @@
 
 use std::{
     collections::VecDeque,
-    ops::DerefMut,
+    ops::{Deref, DerefMut},
     sync::Arc,
     sync::atomic::{AtomicBool, Ordering::SeqCst},
 };
@@ -22,7 +22,7 @@ use compio_sync::backend::IoUringFutex;
 #[cfg(windows)]
 use compio_sync::backend::Iocp;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe};
-use compio_sync::{Condvar, Mutex, Notify, Semaphore};
+use compio_sync::{Condvar, Mutex, Notify, RwLock, Semaphore};
 
 use crate::{
     harness::{Bench, Candidate, Role},
@@ -30,6 +30,7 @@ use crate::{
         Entry, Scenario,
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
+        rwlock::{self, BenchRwLock, Pair},
         notify::{self, BenchNotify},
         semaphore::{self, BenchSemaphore},
     },
@@ -327,6 +328,77 @@ impl BenchCondvar for TokioMutexNotify {
     }
 }
 
+/// `compio_sync::RwLock` on backend `B`; `STRICT_FIFO` selects
+/// [`RwLock::strict_fifo`].
+pub struct OursRwLock<B: ThreadSafe, const STRICT_FIFO: bool>(RwLock<Pair, B>);
+
+impl<B: ThreadSafe, const STRICT_FIFO: bool> BenchRwLock for OursRwLock<B, STRICT_FIFO> {
+    fn create() -> Self {
+        let lock = RwLock::<Pair, B>::with_backend((0, 0));
+        let lock = if STRICT_FIFO {
+            lock.strict_fifo()
+        } else {
+            lock
+        };
+        assert_eq!(lock.is_strict_fifo(), STRICT_FIFO);
+        Self(lock)
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        self.0.read().await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        self.0.write().await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.0.try_write().ok().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for tokio::sync::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        tokio::sync::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        tokio::sync::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().ok().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for async_lock::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        async_lock::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        async_lock::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for maitake_sync::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        maitake_sync::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        maitake_sync::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().map(|g| *g)
+    }
+}
+
 /// The quick and full sizes of every family.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
@@ -338,6 +410,8 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S9.
+    pub rwlock: rwlock::Sizes,
 }
 
 impl Sizes {
@@ -355,6 +429,7 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        rwlock: rwlock::Sizes { s9_ops: 16_000 },
     };
 
     /// The full run.
@@ -371,6 +446,7 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        rwlock: rwlock::Sizes { s9_ops: 64_000 },
     };
 }
 
@@ -543,6 +619,34 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     all
 }
 
+/// Every RwLock implementation, compio-sync's first.
+fn rwlocks() -> Vec<Entry<rwlock::Scenario>> {
+    let mut all = ours!(
+        both,
+        rwlock,
+        OursRwLock,
+        [MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive]
+    );
+    #[cfg(target_os = "linux")]
+    all.extend(ours!(both, rwlock, OursRwLock, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(both, rwlock, OursRwLock, [Iocp]));
+    all.extend([
+        entry(TOKIO, Role::Peer, rwlock::run::<tokio::sync::RwLock<Pair>>),
+        entry(
+            "async-lock",
+            Role::Peer,
+            rwlock::run::<async_lock::RwLock<Pair>>,
+        ),
+        entry(
+            "maitake-sync",
+            Role::Peer,
+            rwlock::run::<maitake_sync::RwLock<Pair>>,
+        ),
+    ]);
+    all
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 fn family<S: Scenario>(
@@ -607,19 +711,27 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO_MUTEX_NOTIFY,
         "x tokio M+N",
     ));
+    all.extend(family(
+        rwlock::Scenario::all(),
+        sizes.rwlock,
+        &rwlocks(),
+        TOKIO,
+        "x tokio",
+    ));
     all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{condvar, mutex, notify, semaphore};
+    use crate::scenarios::{condvar, mutex, notify, rwlock, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
         notify: notify::tests::TINY,
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
+        rwlock: rwlock::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

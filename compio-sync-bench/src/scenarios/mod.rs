@@ -5,7 +5,9 @@
 //! - [`notify`] ([`BenchNotify`](notify::BenchNotify)): S5, S5b ping-pong;
 //! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
 //! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
-//!   producer/consumer.
+//!   producer/consumer;
+//! - [`rwlock`] ([`BenchRwLock`](rwlock::BenchRwLock)): S9 read-mostly and
+//!   write-heavy mixes.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -16,6 +18,7 @@
 pub mod condvar;
 pub mod mutex;
 pub mod notify;
+pub mod rwlock;
 pub mod semaphore;
 
 use crate::harness::{Case, Role, Sample};
