@@ -30,8 +30,8 @@ use crate::{
         Entry, Scenario,
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
-        rwlock::{self, BenchRwLock, Pair},
         notify::{self, BenchNotify},
+        rwlock::{self, BenchRwLock, Pair},
         semaphore::{self, BenchSemaphore},
     },
 };

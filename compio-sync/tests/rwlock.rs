@@ -132,10 +132,16 @@ pub fn cancelled_write_releases_queued_readers<B: ThreadSafe>(strict: bool) {
     {
         let mut write = pin!(l.write());
         assert!(poll_once(write.as_mut(), &waker).is_pending());
-        assert!(l.try_read().is_ok(), "a writer behind an upgradable reader blocks no reader");
+        assert!(
+            l.try_read().is_ok(),
+            "a writer behind an upgradable reader blocks no reader"
+        );
     }
     drop(upgradable);
-    assert!(l.try_upgradable_read().is_ok(), "the upgrade permit came back");
+    assert!(
+        l.try_upgradable_read().is_ok(),
+        "the upgrade permit came back"
+    );
     // Second await point.
     let r = l.try_read().unwrap();
     let (r_woken, r_waker) = counting_waker();
@@ -145,7 +151,11 @@ pub fn cancelled_write_releases_queued_readers<B: ThreadSafe>(strict: bool) {
         assert!(poll_once(write.as_mut(), &waker).is_pending());
         assert!(poll_once(read.as_mut(), &r_waker).is_pending());
     }
-    assert_eq!(r_woken.wakes.load(SeqCst), 1, "the queued reader is released");
+    assert_eq!(
+        r_woken.wakes.load(SeqCst),
+        1,
+        "the queued reader is released"
+    );
     assert!(poll_once(read.as_mut(), &r_waker).is_ready());
     drop(r);
     assert!(l.try_write().is_ok(), "no permit lost");
@@ -189,7 +199,7 @@ pub fn cancelled_upgradable_read_leaves_no_trace<B: ThreadSafe>(strict: bool) {
     }
     drop(w);
     let u = l.try_upgradable_read().expect("upgrade permit back");
-    let w = RwLockUpgradableReadGuard::try_upgrade(u).ok().expect("read permits back");
+    let w = RwLockUpgradableReadGuard::try_upgrade(u).expect("read permits back");
     drop(w);
 }
 
@@ -211,7 +221,10 @@ pub fn cancelled_upgrade_releases_everything<B: ThreadSafe>(strict: bool) {
     }
     assert_eq!(r_woken.wakes.load(SeqCst), 1);
     assert!(poll_once(read.as_mut(), &r_waker).is_ready());
-    assert!(l.try_upgradable_read().is_ok(), "the upgradable read was released");
+    assert!(
+        l.try_upgradable_read().is_ok(),
+        "the upgradable read was released"
+    );
     drop(reader);
     assert!(l.try_write().is_ok(), "no permit lost");
 }
@@ -256,7 +269,9 @@ pub fn one_upgradable_reader_at_a_time<B: ThreadSafe>(strict: bool) {
     let u = RwLockUpgradableReadGuard::try_upgrade(u).unwrap_err();
     drop(r);
     let r = RwLockUpgradableReadGuard::downgrade(u);
-    let u2 = l.try_upgradable_read().expect("downgrade frees the upgrade slot");
+    let u2 = l
+        .try_upgradable_read()
+        .expect("downgrade frees the upgrade slot");
     drop(r);
     let mut w = RwLockUpgradableReadGuard::try_upgrade(u2).ok().unwrap();
     *w = 2;
@@ -287,7 +302,10 @@ pub fn downgrade_admits_queued_readers<B: ThreadSafe>(strict: bool) {
     drop(r);
     let w = l.try_write().unwrap();
     let w = RwLockWriteGuard::try_downgrade_map(w, |_| None::<&u8>).unwrap_err();
-    assert!(l.try_read().is_err(), "a failed try_downgrade_map keeps the write lock");
+    assert!(
+        l.try_read().is_err(),
+        "a failed try_downgrade_map keeps the write lock"
+    );
     drop(w);
 }
 
@@ -298,7 +316,9 @@ pub fn mapped_guards_hold_the_lock<B: ThreadSafe>(strict: bool) {
     let mut v = RwLockWriteGuard::map(l.try_write().unwrap(), |t| &mut t.1);
     v.push(30);
     assert!(l.try_read().is_err());
-    let mut last = RwLockMappedWriteGuard::try_map(v, |v| v.last_mut()).ok().unwrap();
+    let mut last = RwLockMappedWriteGuard::try_map(v, |v| v.last_mut())
+        .ok()
+        .unwrap();
     *last = 31;
     drop(last);
     let w = RwLockWriteGuard::into_mapped(l.try_write().unwrap());
@@ -328,15 +348,18 @@ pub fn owned_guards_move_and_map<B: ThreadSafe, E: Exec>(strict: bool) {
         let w = l.clone().try_write_owned().unwrap();
         let mut second = OwnedRwLockWriteGuard::map(w, |p| &mut p.1);
         *second = 2;
-        assert!(Arc::ptr_eq(OwnedRwLockMappedWriteGuard::rwlock(&second), &l));
-        let second = OwnedRwLockMappedWriteGuard::try_map(second, |_| None::<&mut u8>)
-            .unwrap_err();
+        assert!(Arc::ptr_eq(
+            OwnedRwLockMappedWriteGuard::rwlock(&second),
+            &l
+        ));
+        let second = OwnedRwLockMappedWriteGuard::try_map(second, |_| None::<&mut u8>).unwrap_err();
         drop(second);
         let r = l.clone().read_owned().await;
         let r2 = l.clone().try_read_owned().unwrap();
         assert_eq!((*r, *r2), ((1, 2), (1, 2)));
         drop((r, r2));
-        let w = OwnedRwLockWriteGuard::downgrade_map(l.clone().try_write_owned().unwrap(), |p| &p.1);
+        let w =
+            OwnedRwLockWriteGuard::downgrade_map(l.clone().try_write_owned().unwrap(), |p| &p.1);
         assert_eq!(*w, 2);
     });
     assert!(l.try_write().is_ok());
@@ -357,9 +380,15 @@ pub fn strict_fifo_serves_in_arrival_order<B: ThreadSafe>() {
         assert!(poll_once(f.as_mut(), &waker).is_pending());
     }
     drop(w);
-    assert!(l.try_read().is_err(), "strict: try_read fails while anyone waits");
+    assert!(
+        l.try_read().is_err(),
+        "strict: try_read fails while anyone waits"
+    );
     assert!(poll_once(futures[0].as_mut(), &waker).is_ready());
-    assert!(poll_once(futures[2].as_mut(), &waker).is_pending(), "behind the writer");
+    assert!(
+        poll_once(futures[2].as_mut(), &waker).is_pending(),
+        "behind the writer"
+    );
     assert!(poll_once(futures[1].as_mut(), &waker).is_ready());
     assert!(poll_once(futures[2].as_mut(), &waker).is_ready());
 }
@@ -526,18 +555,20 @@ pub fn cancellation_storm_leaves_lock_whole<B: ThreadSafe, E: Exec>(strict: bool
                                 let k = (i + task + t) % 5;
                                 if k < 3 {
                                     // Poll once or twice, then drop.
-                                    let mut f: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> =
-                                        match k {
-                                            0 => Box::pin(async { drop(l.read().await) }),
-                                            1 => Box::pin(async { *l.write().await += 0 }),
-                                            _ => Box::pin(async {
-                                                let u = l.upgradable_read().await;
-                                                let mut up = pin!(RwLockUpgradableReadGuard::upgrade(u));
-                                                if futures::poll!(up.as_mut()).is_pending() {
-                                                    yield_now().await;
-                                                }
-                                            }),
-                                        };
+                                    let mut f: std::pin::Pin<
+                                        Box<dyn std::future::Future<Output = ()>>,
+                                    > = match k {
+                                        0 => Box::pin(async { drop(l.read().await) }),
+                                        1 => Box::pin(async { *l.write().await += 0 }),
+                                        _ => Box::pin(async {
+                                            let u = l.upgradable_read().await;
+                                            let mut up =
+                                                pin!(RwLockUpgradableReadGuard::upgrade(u));
+                                            if futures::poll!(up.as_mut()).is_pending() {
+                                                yield_now().await;
+                                            }
+                                        }),
+                                    };
                                     if futures::poll!(f.as_mut()).is_pending() {
                                         yield_now().await;
                                         let _ = futures::poll!(f.as_mut());
@@ -557,9 +588,16 @@ pub fn cancellation_storm_leaves_lock_whole<B: ThreadSafe, E: Exec>(strict: bool
             })
             .collect();
         let done: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-        assert_eq!(*l.try_read().unwrap(), done, "every completed write counted once");
+        assert_eq!(
+            *l.try_read().unwrap(),
+            done,
+            "every completed write counted once"
+        );
         let u = l.try_upgradable_read().expect("upgrade permit back");
-        assert!(RwLockUpgradableReadGuard::try_upgrade(u).is_ok(), "read permits back");
+        assert!(
+            RwLockUpgradableReadGuard::try_upgrade(u).is_ok(),
+            "read permits back"
+        );
     });
 }
 
@@ -586,11 +624,17 @@ macro_rules! policy_tests {
         use super::super as t;
 
         #[test]
-        fn readers_share_writer_excludes() { t::readers_share_writer_excludes::<B>(STRICT) }
+        fn readers_share_writer_excludes() {
+            t::readers_share_writer_excludes::<B>(STRICT)
+        }
         #[test]
-        fn waiting_writer_blocks_new_readers() { t::waiting_writer_blocks_new_readers::<B>(STRICT) }
+        fn waiting_writer_blocks_new_readers() {
+            t::waiting_writer_blocks_new_readers::<B>(STRICT)
+        }
         #[test]
-        fn cancelled_read_leaves_no_trace() { t::cancelled_read_leaves_no_trace::<B>(STRICT) }
+        fn cancelled_read_leaves_no_trace() {
+            t::cancelled_read_leaves_no_trace::<B>(STRICT)
+        }
         #[test]
         fn granted_then_cancelled_read_passes_permit_on() {
             t::granted_then_cancelled_read_passes_permit_on::<B>(STRICT)
@@ -612,31 +656,49 @@ macro_rules! policy_tests {
             t::cancelled_upgrade_releases_everything::<B>(STRICT)
         }
         #[test]
-        fn upgrade_beats_queued_writer() { t::upgrade_beats_queued_writer::<B>(STRICT) }
+        fn upgrade_beats_queued_writer() {
+            t::upgrade_beats_queued_writer::<B>(STRICT)
+        }
         #[test]
-        fn one_upgradable_reader_at_a_time() { t::one_upgradable_reader_at_a_time::<B>(STRICT) }
+        fn one_upgradable_reader_at_a_time() {
+            t::one_upgradable_reader_at_a_time::<B>(STRICT)
+        }
         #[test]
-        fn downgrade_admits_queued_readers() { t::downgrade_admits_queued_readers::<B>(STRICT) }
+        fn downgrade_admits_queued_readers() {
+            t::downgrade_admits_queued_readers::<B>(STRICT)
+        }
         #[test]
-        fn mapped_guards_hold_the_lock() { t::mapped_guards_hold_the_lock::<B>(STRICT) }
+        fn mapped_guards_hold_the_lock() {
+            t::mapped_guards_hold_the_lock::<B>(STRICT)
+        }
         #[test]
-        fn owned_guards_move_and_map() { t::owned_guards_move_and_map::<B, E>(STRICT) }
+        fn owned_guards_move_and_map() {
+            t::owned_guards_move_and_map::<B, E>(STRICT)
+        }
         #[test]
-        fn cross_thread_invariants_2_threads() { t::cross_thread_invariants_hold::<B, E>(2, STRICT) }
+        fn cross_thread_invariants_2_threads() {
+            t::cross_thread_invariants_hold::<B, E>(2, STRICT)
+        }
         #[test]
-        fn cross_thread_invariants_4_threads() { t::cross_thread_invariants_hold::<B, E>(4, STRICT) }
+        fn cross_thread_invariants_4_threads() {
+            t::cross_thread_invariants_hold::<B, E>(4, STRICT)
+        }
         #[test]
         fn writer_not_starved_by_reader_stream() {
             t::writer_not_starved_by_reader_stream::<B, E>(STRICT)
         }
         #[test]
-        fn blocking_from_plain_threads() { t::blocking_from_plain_threads::<B, E>(STRICT) }
+        fn blocking_from_plain_threads() {
+            t::blocking_from_plain_threads::<B, E>(STRICT)
+        }
         #[test]
         fn cancellation_storm_leaves_lock_whole() {
             t::cancellation_storm_leaves_lock_whole::<B, E>(STRICT)
         }
         #[test]
-        fn get_mut_into_inner_unsized_debug() { t::get_mut_into_inner_unsized_debug::<B>(STRICT) }
+        fn get_mut_into_inner_unsized_debug() {
+            t::get_mut_into_inner_unsized_debug::<B>(STRICT)
+        }
     };
 }
 

@@ -233,7 +233,11 @@ fn mix<L: BenchRwLock>(threads: usize, write_tenths: usize, iters: usize) -> Sam
     let ops = threads * TASKS_PER_THREAD * iters;
     check.verify(ops, "S9");
     let writes = (0..TASKS_PER_THREAD)
-        .map(|task| (0..iters).filter(|&n| is_write(n, task, write_tenths)).count())
+        .map(|task| {
+            (0..iters)
+                .filter(|&n| is_write(n, task, write_tenths))
+                .count()
+        })
         .sum::<usize>()
         * threads;
     assert_eq!(waits.len(), writes, "S9: missing writer wait samples");

@@ -84,7 +84,10 @@ impl<B: WaitQueue> RawRwLock<B> {
 
     #[cfg(not(loom))]
     const fn const_new(max_readers: u32) -> Self {
-        assert!(max_readers != 0, "a RwLock may not be created with 0 readers");
+        assert!(
+            max_readers != 0,
+            "a RwLock may not be created with 0 readers"
+        );
         assert!(
             max_readers <= MAX_READS,
             "a RwLock may not be created with more than u32::MAX >> 3 readers"
@@ -187,7 +190,8 @@ impl<B: WaitQueue> RawRwLock<B> {
     /// Write to read: gives back all read permits but one, as
     /// [`write_unlock`](Self::write_unlock).
     fn downgrade_write(&self) {
-        self.readers.release_to_waiters(self.max_readers as usize - 1);
+        self.readers
+            .release_to_waiters(self.max_readers as usize - 1);
     }
 
     fn upgradable_unlock(&self) {

@@ -262,9 +262,7 @@ impl<T: ?Sized, U: ?Sized, B: WaitQueue> Drop for OwnedRwLockReadGuard<T, U, B> 
     }
 }
 
-impl<T: ?Sized, U: ?Sized + fmt::Debug, B: WaitQueue> fmt::Debug
-    for OwnedRwLockReadGuard<T, U, B>
-{
+impl<T: ?Sized, U: ?Sized + fmt::Debug, B: WaitQueue> fmt::Debug for OwnedRwLockReadGuard<T, U, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -78,7 +78,7 @@ fn cancel_at_every_await_point(strict: bool) {
     });
     drop(r);
     let u = l.try_upgradable_read().expect("upgrade permit back");
-    let w = RwLockUpgradableReadGuard::try_upgrade(u).ok().expect("read permits back");
+    let w = RwLockUpgradableReadGuard::try_upgrade(u).expect("read permits back");
     drop(w);
 }
 

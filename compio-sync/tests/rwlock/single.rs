@@ -29,14 +29,26 @@ fn panic_message(f: impl FnOnce()) -> String {
 #[test]
 fn max_readers_bounds_panic_as_tokio() {
     assert_eq!(
-        panic_message(|| drop(RwLock::with_max_readers((), 0))),
+        panic_message(|| {
+            let _ = RwLock::with_max_readers((), 0);
+        }),
         "assertion `left != right` failed: a RwLock may not be created with 0 readers\n  left: 0\n right: 0"
     );
     assert_eq!(
-        panic_message(|| drop(RwLock::with_max_readers((), (u32::MAX >> 3) + 1))),
-        format!("a RwLock may not be created with more than {} readers", u32::MAX >> 3)
+        panic_message(|| {
+            let _ = RwLock::with_max_readers((), (u32::MAX >> 3) + 1);
+        }),
+        format!(
+            "a RwLock may not be created with more than {} readers",
+            u32::MAX >> 3
+        )
     );
-    assert!(panic_message(|| drop(RwLock::const_with_max_readers((), 0))).contains("0 readers"));
+    assert!(
+        panic_message(|| {
+            let _ = RwLock::const_with_max_readers((), 0);
+        })
+        .contains("0 readers")
+    );
     let most = RwLock::with_max_readers(0, u32::MAX >> 3);
     assert!(most.try_write().is_ok());
 }
@@ -178,7 +190,10 @@ fn upgrade_repoll_clone_panic_keeps_waiter() {
     let _ = catch_unwind(AssertUnwindSafe(|| poll_once(up.as_mut(), &waker)));
     drop(r);
     let Poll::Ready(mut w) = poll_once(up.as_mut(), &waker) else {
-        panic!("the upgrade completes (woken: {})", woken.wakes.load(std::sync::atomic::Ordering::SeqCst));
+        panic!(
+            "the upgrade completes (woken: {})",
+            woken.wakes.load(std::sync::atomic::Ordering::SeqCst)
+        );
     };
     *w = 1;
     drop(w);
