@@ -14,13 +14,14 @@
 //! |---|---|
 //! | at most N tasks doing something at once (connection limits, rate limiting, resource pools) | [`Semaphore`] |
 //! | exclusive access to data across `.await` points | [`Mutex`] (a 1-permit [`Semaphore`] plus the data) |
+//! | many readers or one writer across `.await` points; a read that may become a write with no writer in between | [`RwLock`], [`RwLock::upgradable_read`] |
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //!
-//! Not here yet (planned on the same engine): `RwLock`, `Barrier`,
+//! Not here yet (planned on the same engine): `Barrier`,
 //! `OnceCell`, `SetOnce`, the channels, and the single-thread flavors of the
-//! primitives other than `Semaphore` and `Notify`.
+//! primitives other than `Semaphore`, `Notify` and `RwLock`.
 //!
 //! # Two flavors
 //!
@@ -94,6 +95,8 @@
 //! * Permits that a starving `acquire_many` waits for stay in
 //!   `available_permits()` (tokio counts them as given to it), but no barging
 //!   task can take them.
+//! * An [`RwLock`] writer that has to wait blocks new readers at once, as in
+//!   tokio, under both policies; readers barge among themselves only.
 //!
 //! For tokio's exact behaviour, build the primitive with `.strict_fifo()`:
 //!

@@ -21,7 +21,12 @@
 //!   permits, nobody else does: two upgrades never wait for each other, and
 //!   a writer never holds read permits an upgrader needs (or the other way
 //!   round). A writer that finds the lock free takes the read permits
-//!   directly, so an uncontended write costs what tokio's does.
+//!   directly, so an uncontended write costs what tokio's does. `upgrade`
+//!   is always strict FIFO: only tasks that are about to wait anyway queue
+//!   there, so writers are served in order among themselves.
+//! * **A writer's unlock wakes the queued readers in one batch** (it hands
+//!   them their permits in queue order, under both policies), rather than
+//!   one at a time along the barging policy's wake chain.
 //!
 //! The guards hold their permits and release them on drop; the semaphore's
 //! Acquire (taking permits) and Release (returning them) order every write
