@@ -20,9 +20,9 @@ use std::{
 
 use common::*;
 use compio_sync::{
-    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
-    RwLockMappedWriteGuard, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
-    TryLockError, backend::ThreadSafe,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
+    OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard, TryLockError, backend::ThreadSafe,
 };
 use futures::future::join_all;
 
@@ -365,6 +365,49 @@ pub fn owned_guards_move_and_map<B: ThreadSafe, E: Exec>(strict: bool) {
     assert!(l.try_write().is_ok());
 }
 
+/// The owned upgradable guard: one at a time, moves into a task, upgrades
+/// there (waiting for a reader), downgrades; a cancelled owned upgrade
+/// releases everything.
+pub fn owned_upgradable_read_moves_and_upgrades<B: ThreadSafe, E: Exec>(strict: bool) {
+    let l = Arc::new(lock::<B, _>(0, strict));
+    E::block_on(async {
+        let u = l.clone().upgradable_read_owned().await;
+        assert!(l.clone().try_upgradable_read_owned().is_err());
+        assert!(Arc::ptr_eq(OwnedRwLockUpgradableReadGuard::rwlock(&u), &l));
+        let r = l.clone().try_read_owned().unwrap();
+        let u = OwnedRwLockUpgradableReadGuard::try_upgrade(u).unwrap_err();
+        let mut upgrade = Box::pin(OwnedRwLockUpgradableReadGuard::upgrade(u));
+        assert!(futures::poll!(upgrade.as_mut()).is_pending());
+        drop(r);
+        let mut w = upgrade.await;
+        *w += 1;
+        let r = w.downgrade();
+        assert!(
+            l.try_upgradable_read().is_ok(),
+            "the write guard holds no upgrade permit"
+        );
+        drop(r);
+        let u = l.clone().try_upgradable_read_owned().unwrap();
+        let r = OwnedRwLockUpgradableReadGuard::downgrade(u);
+        assert!(l.try_upgradable_read().is_ok());
+        // Cancelled owned upgrade (the reader `r` keeps it waiting).
+        let u = l.clone().try_upgradable_read_owned().unwrap();
+        {
+            let mut upgrade = pin!(OwnedRwLockUpgradableReadGuard::upgrade(u));
+            assert!(futures::poll!(upgrade.as_mut()).is_pending());
+        }
+        drop(r);
+        let u = l
+            .clone()
+            .try_upgradable_read_owned()
+            .expect("released by the cancel");
+        assert_eq!(
+            *OwnedRwLockUpgradableReadGuard::try_upgrade(u).expect("every permit back"),
+            1
+        );
+    });
+}
+
 /// Strict FIFO: readers and writers are served in arrival order, and
 /// `try_read` fails while anyone waits.
 pub fn strict_fifo_serves_in_arrival_order<B: ThreadSafe>() {
@@ -674,6 +717,10 @@ macro_rules! policy_tests {
         #[test]
         fn owned_guards_move_and_map() {
             t::owned_guards_move_and_map::<B, E>(STRICT)
+        }
+        #[test]
+        fn owned_upgradable_read_moves_and_upgrades() {
+            t::owned_upgradable_read_moves_and_upgrades::<B, E>(STRICT)
         }
         #[test]
         fn cross_thread_invariants_2_threads() {

@@ -141,6 +141,12 @@
 //! assert_send(lock.try_upgradable_read().unwrap());
 //! ```
 //!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = std::rc::Rc::new(compio_sync::local::RwLock::new(0));
+//! assert_send(lock.try_upgradable_read_owned().unwrap());
+//! ```
+//!
 //! And they have no blocking entry points:
 //!
 //! ```compile_fail
@@ -171,8 +177,9 @@ mod semaphore;
 pub use self::{
     notify::{Notified, Notify, OwnedNotified},
     rwlock::{
-        OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
-        RwLockMappedWriteGuard, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+        OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
+        OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+        RwLockUpgradableReadGuard, RwLockWriteGuard,
     },
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
 };

@@ -42,7 +42,7 @@ mod write_guard;
 pub use self::{
     owned_write_guard::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard},
     read_guard::{OwnedRwLockReadGuard, RwLockReadGuard},
-    upgradable::RwLockUpgradableReadGuard,
+    upgradable::{OwnedRwLockUpgradableReadGuard, RwLockUpgradableReadGuard},
     write_guard::{RwLockMappedWriteGuard, RwLockWriteGuard},
 };
 // The flavor (see `crate::flavor`): this folder is compiled once under the
@@ -698,6 +698,54 @@ impl<T: ?Sized, B: WaitQueue> RwLock<T, B> {
     pub fn try_upgradable_read(&self) -> Result<RwLockUpgradableReadGuard<'_, T, B>, TryLockError> {
         self.raw.try_upgradable_read()?;
         Ok(RwLockUpgradableReadGuard::new(&self.raw, self.data()))
+    }
+
+    /// Locks with upgradable read access, as an owned guard.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`read`](Self::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::{OwnedRwLockUpgradableReadGuard, RwLock};
+    ///
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let upgradable = lock.clone().upgradable_read_owned().await;
+    /// let writer = OwnedRwLockUpgradableReadGuard::upgrade(upgradable).await;
+    /// assert_eq!(*writer, 1);
+    /// # });
+    /// ```
+    pub async fn upgradable_read_owned(self: Arc<Self>) -> OwnedRwLockUpgradableReadGuard<T, B> {
+        self.raw.upgradable_read().await;
+        OwnedRwLockUpgradableReadGuard::new(self)
+    }
+
+    /// Locks with upgradable read access if possible now, as an owned
+    /// guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_upgradable_read`](Self::try_upgradable_read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let lock = Arc::new(compio_sync::RwLock::new(1));
+    /// let upgradable = lock.clone().try_upgradable_read_owned().unwrap();
+    /// assert!(lock.clone().try_upgradable_read_owned().is_err());
+    /// # drop(upgradable);
+    /// ```
+    pub fn try_upgradable_read_owned(
+        self: Arc<Self>,
+    ) -> Result<OwnedRwLockUpgradableReadGuard<T, B>, TryLockError> {
+        self.raw.try_upgradable_read()?;
+        Ok(OwnedRwLockUpgradableReadGuard::new(self))
     }
 
     /// Returns a mutable reference to the data. No locking is needed: the

@@ -1,9 +1,19 @@
-//! [`RwLockUpgradableReadGuard`]: read access that can become write access
-//! with no writer in between (async-lock's API; tokio has none).
+//! [`RwLockUpgradableReadGuard`] and [`OwnedRwLockUpgradableReadGuard`]:
+//! read access that can become write access with no writer in between
+//! (async-lock's API; tokio has none).
 
-use std::{fmt, marker::PhantomData, mem::ManuallyDrop, ops::Deref, ptr::NonNull};
+use std::{
+    fmt,
+    marker::PhantomData,
+    mem::ManuallyDrop,
+    ops::Deref,
+    ptr::{self, NonNull},
+};
 
-use super::{DefaultBackend, RawRwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore};
+use super::{
+    Arc, DefaultBackend, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RawRwLock, RwLock,
+    RwLockReadGuard, RwLockWriteGuard, Semaphore,
+};
 use crate::{backend::WaitQueue, error::TryLockError};
 
 /// RAII guard of upgradable read access to a [`RwLock`](super::RwLock):
@@ -162,6 +172,164 @@ impl<T: ?Sized + fmt::Debug, B: WaitQueue> fmt::Debug for RwLockUpgradableReadGu
 }
 
 impl<T: ?Sized + fmt::Display, B: WaitQueue> fmt::Display for RwLockUpgradableReadGuard<'_, T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// Owned guard of upgradable read access to a [`RwLock`] in an `Arc`: like
+/// [`RwLockUpgradableReadGuard`], but keeps the lock alive and has no
+/// lifetime, so it can move into a spawned task.
+pub struct OwnedRwLockUpgradableReadGuard<T: ?Sized, B: WaitQueue = DefaultBackend> {
+    /// Keeps the lock alive; this guard holds its `upgrade` permit and one
+    /// read permit.
+    lock: Arc<RwLock<T, B>>,
+}
+
+// SAFETY: as for `OwnedRwLockWriteGuard` (it can upgrade to one on the
+// thread it moved to, and drop the last `Arc` there).
+unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Send for OwnedRwLockUpgradableReadGuard<T, B> where
+    Semaphore<B>: Send + Sync
+{
+}
+// SAFETY: sharing the guard shares `&T` and the `Arc`.
+unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for OwnedRwLockUpgradableReadGuard<T, B> where
+    Semaphore<B>: Send + Sync
+{
+}
+
+impl<T: ?Sized, B: WaitQueue> OwnedRwLockUpgradableReadGuard<T, B> {
+    /// A guard for the permits the caller has taken.
+    pub(super) fn new(lock: Arc<RwLock<T, B>>) -> Self {
+        Self { lock }
+    }
+
+    /// Takes the `Arc` out without releasing the permits.
+    fn into_arc(this: Self) -> Arc<RwLock<T, B>> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is
+        // moved out exactly once.
+        unsafe { ptr::read(&this.lock) }
+    }
+
+    /// Returns the lock this guard reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::{OwnedRwLockUpgradableReadGuard, RwLock};
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let guard = lock.clone().try_upgradable_read_owned().unwrap();
+    /// assert!(Arc::ptr_eq(OwnedRwLockUpgradableReadGuard::rwlock(&guard), &lock));
+    /// ```
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T, B>> {
+        &this.lock
+    }
+
+    /// Downgrades to a plain owned read guard, letting another upgradable
+    /// reader or a writer queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::{OwnedRwLockUpgradableReadGuard, RwLock};
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let upgradable = lock.clone().try_upgradable_read_owned().unwrap();
+    /// let reader = OwnedRwLockUpgradableReadGuard::downgrade(upgradable);
+    /// assert!(lock.try_upgradable_read().is_ok());
+    /// assert_eq!(*reader, 1);
+    /// ```
+    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T, T, B> {
+        let lock = Self::into_arc(this);
+        lock.raw.downgrade_upgradable();
+        let data = lock.data();
+        OwnedRwLockReadGuard::new(lock, data)
+    }
+
+    /// Upgrades to an owned write guard if no other reader holds the lock
+    /// now.
+    ///
+    /// # Errors
+    ///
+    /// Gives the guard back if other readers hold the lock (or, in strict
+    /// FIFO order, if readers wait for it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::{OwnedRwLockUpgradableReadGuard, RwLock};
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let upgradable = lock.clone().try_upgradable_read_owned().unwrap();
+    /// let mut writer = OwnedRwLockUpgradableReadGuard::try_upgrade(upgradable).unwrap();
+    /// *writer = 2;
+    /// ```
+    pub fn try_upgrade(this: Self) -> Result<OwnedRwLockWriteGuard<T, B>, Self> {
+        match this.lock.raw.try_upgrade() {
+            Ok(()) => Ok(OwnedRwLockWriteGuard::new(Self::into_arc(this))),
+            Err(TryLockError(())) => Err(this),
+        }
+    }
+
+    /// Upgrades to an owned write guard, waiting for the other readers to
+    /// leave; no writer can take the lock in between.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`RwLockUpgradableReadGuard::upgrade`]: the future owns the guard,
+    /// and dropping it releases the upgradable read with no permit lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use compio_sync::{OwnedRwLockUpgradableReadGuard, RwLock};
+    ///
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = Arc::new(RwLock::new(0));
+    /// let upgradable = lock.clone().upgradable_read_owned().await;
+    /// compio::runtime::spawn(async move {
+    ///     *OwnedRwLockUpgradableReadGuard::upgrade(upgradable).await = 1;
+    /// })
+    /// .await
+    /// .unwrap();
+    /// assert_eq!(*lock.read().await, 1);
+    /// # });
+    /// ```
+    pub async fn upgrade(this: Self) -> OwnedRwLockWriteGuard<T, B> {
+        this.lock.raw.upgrade().await;
+        OwnedRwLockWriteGuard::new(Self::into_arc(this))
+    }
+}
+
+impl<T: ?Sized, B: WaitQueue> Deref for OwnedRwLockUpgradableReadGuard<T, B> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds a read permit of the lock it keeps alive,
+        // so no writer exists.
+        unsafe { &*self.lock.c.get() }
+    }
+}
+
+impl<T: ?Sized, B: WaitQueue> Drop for OwnedRwLockUpgradableReadGuard<T, B> {
+    fn drop(&mut self) {
+        self.lock.raw.upgradable_unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug, B: WaitQueue> fmt::Debug for OwnedRwLockUpgradableReadGuard<T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display, B: WaitQueue> fmt::Display for OwnedRwLockUpgradableReadGuard<T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }

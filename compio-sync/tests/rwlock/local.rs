@@ -13,7 +13,9 @@ use std::{
 };
 
 use super::common::*;
-use compio_sync::local::{OwnedRwLockWriteGuard, RwLock, RwLockUpgradableReadGuard};
+use compio_sync::local::{
+    OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockUpgradableReadGuard,
+};
 use futures::future::join_all;
 
 fn lock<T>(value: T, strict: bool) -> RwLock<T> {
@@ -127,7 +129,12 @@ fn owned_guards_on_spawned_tasks(strict: bool) {
             .map(|i| {
                 let l = l.clone();
                 compio::runtime::spawn(async move {
-                    if i % 3 == 0 {
+                    if i % 10 == 1 {
+                        let u = l.upgradable_read_owned().await;
+                        yield_now().await;
+                        let w = OwnedRwLockUpgradableReadGuard::upgrade(u).await;
+                        drop(w);
+                    } else if i % 3 == 0 {
                         let mut w = l.write_owned().await;
                         *w += 1;
                         yield_now().await;
@@ -144,7 +151,8 @@ fn owned_guards_on_spawned_tasks(strict: bool) {
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(*l.try_read().unwrap(), 34);
+        // Multiples of 3 in 0..100, less 21, 51 and 81 (upgraders).
+        assert_eq!(*l.try_read().unwrap(), 31);
         assert_eq!(Rc::strong_count(&l), 1);
     });
 }

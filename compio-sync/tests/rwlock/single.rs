@@ -108,6 +108,8 @@ fn send_sync_bounds_match_tokio() {
     send::<OwnedRwLockReadGuard<u8, u8>>();
     send::<OwnedRwLockWriteGuard<u8>>();
     send::<OwnedRwLockMappedWriteGuard<u8, u8>>();
+    send::<compio_sync::OwnedRwLockUpgradableReadGuard<u8>>();
+    sync::<compio_sync::OwnedRwLockUpgradableReadGuard<u8>>();
     sync::<OwnedRwLockMappedWriteGuard<u8, u8>>();
     let l = Arc::new(RwLock::new(0u8));
     send_val(&l.read());
