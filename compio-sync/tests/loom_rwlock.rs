@@ -97,6 +97,33 @@ fn upgrade_vs_write<B: Backend>(strict: bool) {
     });
 }
 
+/// A writer that finds a reader queues for the lock on one thread, the
+/// reader leaves on another, and an upgradable read starts and upgrades on
+/// a third: whichever
+/// way the writer's look for an upgradable reader and the upgradable
+/// reader's look for queued writers race, nobody deadlocks, no writer gets
+/// in between the upgradable read and its upgrade, and both writes land.
+fn upgradable_read_vs_direct_writer<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let writer = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.write()).bump())
+        };
+        let reader = thread::spawn(move || drop(held));
+        let u = block_on(l.upgradable_read());
+        let seen = u.get();
+        let w = block_on(RwLockUpgradableReadGuard::upgrade(u));
+        assert_eq!(w.get(), seen, "no writer between the read and the upgrade");
+        w.bump();
+        drop(w);
+        writer.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+    });
+}
+
 /// A writer queued behind a reader is cancelled on one thread while a
 /// second reader, queued behind the writer, waits on another: the cancel
 /// releases the second reader although the first still holds the lock.
@@ -166,3 +193,21 @@ loom_suite!(intrusive, Intrusive);
 loom_suite!(mutex_vecdeque, MutexVecDeque);
 loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
 loom_suite!(seg_queue, SegQueue);
+
+/// The three-thread model, on one backend: the race it checks is the
+/// RwLock's own (a writer's look for an upgradable reader against the
+/// upgradable reader's look for writers), which every backend reaches the
+/// same way; on all four it would take about a minute. It fails (deadlock)
+/// if the upgradable reader does not wait for the writers it saw.
+mod upgradable {
+    use super::*;
+
+    #[test]
+    fn upgradable_read_vs_direct_writer() {
+        super::upgradable_read_vs_direct_writer::<MutexVecDeque>(false);
+    }
+    #[test]
+    fn upgradable_read_vs_direct_writer_strict_fifo() {
+        super::upgradable_read_vs_direct_writer::<MutexVecDeque>(true);
+    }
+}

@@ -259,6 +259,97 @@ pub fn upgrade_beats_queued_writer<B: ThreadSafe>(strict: bool) {
     assert_eq!(*l.try_read().unwrap(), ["upgrader", "writer"]);
 }
 
+/// Writers queued behind a reader are served in arrival order, before a
+/// reader that queued after them (tokio's order), under both policies.
+pub fn queued_writers_served_before_later_readers<B: ThreadSafe>(strict: bool) {
+    let l = lock::<B, _>(Vec::new(), strict);
+    let r = l.try_read().unwrap();
+    let (_c, waker) = counting_waker();
+    let mut w1 = pin!(async { l.write().await.push("w1") });
+    let mut w2 = pin!(async { l.write().await.push("w2") });
+    let mut r2 = pin!(async { l.read().await.len() });
+    assert!(poll_once(w1.as_mut(), &waker).is_pending());
+    assert!(poll_once(w2.as_mut(), &waker).is_pending());
+    assert!(poll_once(r2.as_mut(), &waker).is_pending());
+    drop(r);
+    assert!(
+        poll_once(r2.as_mut(), &waker).is_pending(),
+        "behind both writers"
+    );
+    assert!(
+        poll_once(w2.as_mut(), &waker).is_pending(),
+        "behind the first writer"
+    );
+    assert!(poll_once(w1.as_mut(), &waker).is_ready());
+    assert!(
+        poll_once(r2.as_mut(), &waker).is_pending(),
+        "behind the second writer"
+    );
+    assert!(poll_once(w2.as_mut(), &waker).is_ready());
+    assert_eq!(poll_once(r2.as_mut(), &waker), Poll::Ready(2));
+}
+
+/// An upgradable reader does not take a read permit while a writer is
+/// queued for the lock (it would deadlock that writer once it upgrades): it
+/// waits for the writer, then reads what it wrote, then upgrades.
+pub fn upgradable_read_waits_for_queued_writer<B: ThreadSafe>(strict: bool) {
+    let l = lock::<B, _>(0, strict);
+    let r = l.try_read().unwrap();
+    let (_c, waker) = counting_waker();
+    let (u_woken, u_waker) = counting_waker();
+    let mut w = pin!(async { *l.write().await += 1 });
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    assert!(l.try_upgradable_read().is_err(), "a writer is queued");
+    let mut u = pin!(l.upgradable_read());
+    assert!(poll_once(u.as_mut(), &u_waker).is_pending());
+    drop(r);
+    assert!(poll_once(w.as_mut(), &waker).is_ready());
+    assert!(
+        u_woken.wakes.load(SeqCst) >= 1,
+        "the writer's exit wakes it"
+    );
+    let Poll::Ready(u) = poll_once(u.as_mut(), &u_waker) else {
+        panic!("the upgradable read follows the writer");
+    };
+    assert_eq!(*u, 1);
+    let mut w = RwLockUpgradableReadGuard::try_upgrade(u).expect("nobody else holds it");
+    *w += 1;
+    drop(w);
+    assert_eq!(*l.try_read().unwrap(), 2);
+}
+
+/// Cancel at `upgradable_read`'s wait for queued writers: the writer still
+/// goes first, and the next upgradable reader is not held up.
+pub fn cancelled_upgradable_read_behind_writer_leaves_no_trace<B: ThreadSafe>(strict: bool) {
+    let l = lock::<B, _>(0, strict);
+    let r = l.try_read().unwrap();
+    let (_c, waker) = counting_waker();
+    let mut w = pin!(async { *l.write().await += 1 });
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    {
+        let mut u = pin!(l.upgradable_read());
+        assert!(poll_once(u.as_mut(), &waker).is_pending());
+    }
+    drop(r);
+    assert!(poll_once(w.as_mut(), &waker).is_ready());
+    let u = l
+        .try_upgradable_read()
+        .expect("upgrade permit and count back");
+    drop(u);
+    // A writer after the cancelled upgradable reader queues directly again
+    // (it does not wait behind a phantom upgradable reader).
+    let r = l.try_read().unwrap();
+    let mut w = pin!(async { *l.write().await += 1 });
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    assert!(
+        l.try_upgradable_read().is_err(),
+        "the writer is queued directly"
+    );
+    drop(r);
+    assert!(poll_once(w.as_mut(), &waker).is_ready());
+    assert_eq!(*l.try_read().unwrap(), 2);
+}
+
 /// One upgradable reader at a time; `downgrade` and `try_upgrade` as
 /// async-lock's.
 pub fn one_upgradable_reader_at_a_time<B: ThreadSafe>(strict: bool) {
@@ -717,6 +808,18 @@ macro_rules! policy_tests {
         #[test]
         fn owned_guards_move_and_map() {
             t::owned_guards_move_and_map::<B, E>(STRICT)
+        }
+        #[test]
+        fn queued_writers_served_before_later_readers() {
+            t::queued_writers_served_before_later_readers::<B>(STRICT)
+        }
+        #[test]
+        fn upgradable_read_waits_for_queued_writer() {
+            t::upgradable_read_waits_for_queued_writer::<B>(STRICT)
+        }
+        #[test]
+        fn cancelled_upgradable_read_behind_writer_leaves_no_trace() {
+            t::cancelled_upgradable_read_behind_writer_leaves_no_trace::<B>(STRICT)
         }
         #[test]
         fn owned_upgradable_read_moves_and_upgrades() {

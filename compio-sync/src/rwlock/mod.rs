@@ -1,5 +1,6 @@
 //! An async reader-writer lock: a [`Semaphore`] of `max_readers` permits,
-//! plus the data it guards, plus a one-permit semaphore for upgradable reads.
+//! plus the data it guards, plus a one-permit semaphore and a [`Notify`] for
+//! upgradable reads.
 //!
 //! # How it works
 //!
@@ -14,16 +15,30 @@
 //!   behind it, as in tokio. Released permits collect for it until it has
 //!   all of them.
 //! * **Upgradable reads** (which tokio lacks) add a second, one-permit
-//!   semaphore, `upgrade`. An upgradable reader holds it plus one read
-//!   permit, and upgrading waits for the other `max_readers - 1`. A writer
-//!   that has to wait takes `upgrade` first, and gives it back once it holds
-//!   the read permits. So while a writer or an upgrader waits for read
-//!   permits, nobody else does: two upgrades never wait for each other, and
-//!   a writer never holds read permits an upgrader needs (or the other way
-//!   round). A writer that finds the lock free takes the read permits
-//!   directly, so an uncontended write costs what tokio's does. `upgrade`
-//!   is always strict FIFO: only tasks that are about to wait anyway queue
-//!   there, so writers are served in order among themselves.
+//!   semaphore, `upgrade`, always strict FIFO. The upgradable reader holds
+//!   it plus one read permit, and upgrading waits for the other
+//!   `max_readers - 1` (claiming the priority as a writer does). Two
+//!   upgrades never wait for each other: there is only one upgradable
+//!   reader. An upgrade and a writer must not either: a writer queued for
+//!   every read permit while the upgradable reader holds one, and the
+//!   upgrade queued behind that writer, would wait for each other forever.
+//!   So:
+//!   - a writer that has to wait counts itself in `direct_writers`, then
+//!     looks at `upgraders`; if there is no upgradable reader it queues for
+//!     the read permits directly, in arrival order with the readers (tokio's
+//!     order), and uncounts itself once it holds them (or is cancelled);
+//!   - if there is one, it waits for `upgrade` first, and queues for the
+//!     read permits only once the upgradable reader is gone;
+//!   - the upgradable reader, holding `upgrade`, counts itself in
+//!     `upgraders`, then looks at `direct_writers`, and takes its read
+//!     permit only once none is left (the last one wakes it through a
+//!     `Notify`).
+//!
+//!   Count, fence, look on both sides (Dekker): either the writer sees the
+//!   upgradable reader, or the upgradable reader sees and waits for the
+//!   writer. A writer that finds the lock free takes the read permits at
+//!   once and counts nothing, so an uncontended write costs what tokio's
+//!   does.
 //! * **A writer's unlock wakes the queued readers in one batch** (it hands
 //!   them their permits in queue order, under both policies), rather than
 //!   one at a time along the barging policy's wake chain.
@@ -48,7 +63,12 @@ pub use self::{
 // The flavor (see `crate::flavor`): this folder is compiled once under the
 // crate root and once under `crate::local`.
 use super::{
-    flavor::{Arc, DefaultBackend},
+    flavor::{
+        Arc, AtomicUsize, DefaultBackend,
+        Ordering::{Acquire, Relaxed, Release, SeqCst},
+        fence,
+    },
+    notify::Notify,
     semaphore::Semaphore,
 };
 use crate::{TryAcquireError, backend::WaitQueue, error::TryLockError};
@@ -56,20 +76,50 @@ use crate::{TryAcquireError, backend::WaitQueue, error::TryLockError};
 /// The most readers a lock can admit at once: `u32::MAX >> 3`, as in tokio.
 const MAX_READS: u32 = u32::MAX >> 3;
 
-/// The locking state without the data: two semaphores. Kept apart from `T`
-/// so that the guards (and the locking code) need only this and a pointer
-/// to the data.
+/// The locking state without the data. Kept apart from `T` so that the
+/// guards (and the locking code) need only this and a pointer to the data.
 pub(crate) struct RawRwLock<B: WaitQueue> {
     /// `max_readers` permits: a reader holds one, a writer all of them.
     readers: Semaphore<B>,
-    /// One permit: held by the upgradable reader, and by a writer or an
-    /// upgrade while it waits for `readers`. Always strict FIFO: only tasks
-    /// that are about to wait for `readers` anyway queue here, and barging
-    /// would let a stream of writers pass over one for the whole starvation
-    /// bound.
+    /// One permit: held by the upgradable reader for as long as it exists
+    /// (until it upgrades or leaves), and by a writer that found one there
+    /// while that writer waits for `readers`. Always strict FIFO: only tasks
+    /// that are about to wait anyway queue here.
     upgrade: Semaphore<B>,
+    /// Upgradable readers holding (or leaving) `upgrade`: 0 or 1, briefly 2
+    /// while one hands over to the next. A writer that sees 0 queues for
+    /// `readers` directly, as in tokio.
+    upgraders: AtomicUsize,
+    /// Writers counted from before they look at `upgraders` until they hold
+    /// `readers` or give up: the writers that may queue for `readers`
+    /// without `upgrade`. An upgradable reader waits until there are none
+    /// before it takes its read permit, so it never holds a read permit
+    /// while such a writer waits (which, once it upgrades, would deadlock).
+    direct_writers: AtomicUsize,
+    /// Woken when `direct_writers` drops to zero while `upgraders` is not.
+    direct_writers_gone: Notify<B>,
     /// The permits of `readers` (a writer's share).
     max_readers: u32,
+}
+
+/// Uncounts a writer from `direct_writers` when it is dropped (it holds the
+/// lock, or it was cancelled).
+struct DirectWriter<'a, B: WaitQueue>(&'a RawRwLock<B>);
+
+impl<B: WaitQueue> Drop for DirectWriter<'_, B> {
+    fn drop(&mut self) {
+        self.0.leave_direct();
+    }
+}
+
+/// Uncounts an upgradable reader from `upgraders` if it is dropped before
+/// it holds its read permit (cancelled); forgotten once it does.
+struct Upgrader<'a, B: WaitQueue>(&'a RawRwLock<B>);
+
+impl<B: WaitQueue> Drop for Upgrader<'_, B> {
+    fn drop(&mut self) {
+        self.0.upgraders.fetch_sub(1, Release);
+    }
 }
 
 impl<B: WaitQueue> RawRwLock<B> {
@@ -83,6 +133,9 @@ impl<B: WaitQueue> RawRwLock<B> {
         Self {
             readers: Semaphore::with_backend(max_readers as usize),
             upgrade: Semaphore::with_backend(1).strict_fifo(),
+            upgraders: AtomicUsize::new(0),
+            direct_writers: AtomicUsize::new(0),
+            direct_writers_gone: Notify::with_backend(),
             max_readers,
         }
     }
@@ -100,6 +153,9 @@ impl<B: WaitQueue> RawRwLock<B> {
         Self {
             readers: Semaphore::const_with_backend(max_readers as usize),
             upgrade: Semaphore::const_with_backend(1).strict_fifo(),
+            upgraders: AtomicUsize::new(0),
+            direct_writers: AtomicUsize::new(0),
+            direct_writers_gone: Notify::const_with_backend(),
             max_readers,
         }
     }
@@ -125,28 +181,82 @@ impl<B: WaitQueue> RawRwLock<B> {
         if self.try_write().is_ok() {
             return;
         }
-        // Slow path: wait for `upgrade` first, so that at most one writer or
-        // upgrader at a time waits for read permits (see the module docs).
-        // Cancelled here or below, the permit it holds goes back on drop.
+        self.direct_writers.fetch_add(1, Relaxed);
+        // SeqCst: orders our count before our look at `upgraders`, against
+        // `announce_upgrader`'s (count; fence; look at `direct_writers`):
+        // either it waits for us, or we see it.
+        fence(SeqCst);
+        if self.upgraders.load(Relaxed) == 0 {
+            // No upgradable reader: queue for the read permits directly, in
+            // arrival order with the readers, as in tokio.
+            let _direct = DirectWriter(self);
+            self.acquire_write_permits().await;
+            return;
+        }
+        self.leave_direct();
+        // An upgradable reader holds `upgrade`: wait for it to leave (or
+        // upgrade and finish) first, then for the read permits. Cancelled
+        // here or below, the permit goes back on drop.
         let upgrade = self.upgrade.acquire().await;
+        self.acquire_write_permits().await;
+        // Holding every read permit: the next upgradable reader may come.
+        drop(upgrade);
+    }
+
+    /// Waits for every read permit, closing the read fast path meanwhile.
+    async fn acquire_write_permits(&self) {
         let mut readers = self.readers.acquire_many(self.max_readers);
         readers.set_eager_priority();
         match readers.await {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a RwLock's semaphore is never closed"),
         }
-        // Holding every read permit, no upgrader can exist until we release
-        // them: the next writer may start waiting.
-        drop(upgrade);
+    }
+
+    /// Uncounts a direct writer; the last one wakes a waiting upgradable
+    /// reader.
+    fn leave_direct(&self) {
+        let last = self.direct_writers.fetch_sub(1, Release) == 1;
+        // SeqCst: orders the uncount before the look at `upgraders`, against
+        // `announce_upgrader`'s (count; fence; look): either it sees no
+        // direct writer, or we see it and wake it.
+        fence(SeqCst);
+        if last && self.upgraders.load(Relaxed) != 0 {
+            self.direct_writers_gone.notify_one();
+        }
     }
 
     fn try_write(&self) -> Result<(), TryLockError> {
         take(self.readers.try_acquire_many(self.max_readers))
     }
 
+    /// Counts an upgradable reader (which holds `upgrade`), and returns
+    /// whether direct writers may still be queued.
+    fn announce_upgrader(&self) -> Upgrader<'_, B> {
+        self.upgraders.fetch_add(1, Relaxed);
+        // SeqCst: see `write` and `leave_direct`.
+        fence(SeqCst);
+        Upgrader(self)
+    }
+
+    /// Whether a direct writer may still be queued for `readers` (after
+    /// `announce_upgrader`). Acquire: the writer's hold of the lock, or its
+    /// cancellation, happens before our read permit.
+    fn direct_writers_queued(&self) -> bool {
+        self.direct_writers.load(Acquire) != 0
+    }
+
     async fn upgradable_read(&self) {
         let upgrade = self.upgrade.acquire().await;
+        let upgrader = self.announce_upgrader();
+        while self.direct_writers_queued() {
+            // A writer that leaves after our look stores a wake-up that
+            // this `notified` takes, so none is lost (at worst we look once
+            // more).
+            self.direct_writers_gone.notified().await;
+        }
         self.read().await;
+        std::mem::forget(upgrader);
         match upgrade {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a RwLock's semaphore is never closed"),
@@ -154,12 +264,28 @@ impl<B: WaitQueue> RawRwLock<B> {
     }
 
     fn try_upgradable_read(&self) -> Result<(), TryLockError> {
-        take(self.upgrade.try_acquire())?;
-        if let Err(e) = self.try_read() {
+        let upgrade = self.upgrade.try_acquire();
+        take(upgrade)?;
+        let upgrader = self.announce_upgrader();
+        let read = if self.direct_writers_queued() {
+            Err(TryLockError(()))
+        } else {
+            self.try_read()
+        };
+        if let Err(e) = read {
+            drop(upgrader);
             self.upgrade.release(1);
             return Err(e);
         }
+        std::mem::forget(upgrader);
         Ok(())
+    }
+
+    /// The upgradable reader stops being one (it upgraded, downgraded or
+    /// left): uncounted, then `upgrade` goes to the next.
+    fn upgrader_leaves(&self) {
+        self.upgraders.fetch_sub(1, Release);
+        self.upgrade.release(1);
     }
 
     /// Upgradable read to write: waits for the other read permits. The
@@ -172,12 +298,12 @@ impl<B: WaitQueue> RawRwLock<B> {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("a RwLock's semaphore is never closed"),
         }
-        self.upgrade.release(1);
+        self.upgrader_leaves();
     }
 
     fn try_upgrade(&self) -> Result<(), TryLockError> {
         take(self.readers.try_acquire_many(self.max_readers - 1))?;
-        self.upgrade.release(1);
+        self.upgrader_leaves();
         Ok(())
     }
 
@@ -203,12 +329,12 @@ impl<B: WaitQueue> RawRwLock<B> {
         // The read permit first: a writer that takes `upgrade` next then
         // finds it already back.
         self.readers.release(1);
-        self.upgrade.release(1);
+        self.upgrader_leaves();
     }
 
     /// Upgradable read to plain read.
     fn downgrade_upgradable(&self) {
-        self.upgrade.release(1);
+        self.upgrader_leaves();
     }
 }
 
@@ -239,15 +365,16 @@ fn take<P>(result: Result<P, TryAcquireError>) -> Result<(), TryLockError> {
 /// (*barging*, much faster under cross-thread contention), and a reader
 /// passed over for longer than [`STARVATION_BOUND`](crate::STARVATION_BOUND)
 /// gets the lock handed to it. [`strict_fifo`](Self::strict_fifo) gives
-/// tokio's first-in, first-out order, with one difference: a writer that
-/// queues while another writer is still waiting takes its place in the queue
-/// when that writer is served (so readers that queued in between go first).
+/// tokio's first-in, first-out order. (While an upgradable reader exists,
+/// writers wait for it to go before they queue, so readers that queue
+/// meanwhile go first.)
 ///
 /// [`upgradable_read`](Self::upgradable_read) (async-lock's name; tokio has
 /// none) reads while keeping the right to become the writer:
 /// [`RwLockUpgradableReadGuard::upgrade`] waits for the other readers to
 /// leave, and no writer can get in between. Only one upgradable reader exists
-/// at a time, so two upgrades never wait for each other.
+/// at a time, so two upgrades never wait for each other; it waits for the
+/// writers already queued, and writers that come after it wait for it.
 ///
 /// `B` is the wait-queue backend (see [`crate::backend`]).
 ///
@@ -411,8 +538,7 @@ impl<T, B: WaitQueue> RwLock<T, B> {
         }
     }
 
-    /// Switches this lock to strict first-in, first-out order (tokio's, but
-    /// see the type's docs for one difference between queued writers):
+    /// Switches this lock to strict first-in, first-out order (tokio's):
     /// the lock goes to waiters in the order they started waiting, and the
     /// `try_*` methods fail while anyone waits.
     ///
