@@ -230,8 +230,8 @@ impl<B: WaitQueue> RawRwLock<B> {
         take(self.readers.try_acquire_many(self.max_readers))
     }
 
-    /// Counts an upgradable reader (which holds `upgrade`), and returns
-    /// whether direct writers may still be queued.
+    /// Counts an upgradable reader (which holds `upgrade`); the returned
+    /// guard uncounts it unless forgotten (once it holds its read permit).
     fn announce_upgrader(&self) -> Upgrader<'_, B> {
         self.upgraders.fetch_add(1, Relaxed);
         // SeqCst: see `write` and `leave_direct`.
@@ -408,7 +408,8 @@ pub struct RwLock<T: ?Sized, B: WaitQueue = DefaultBackend> {
 unsafe impl<T: ?Sized + Send, B: WaitQueue> Send for RwLock<T, B> where Semaphore<B>: Send {}
 // SAFETY: shared access gives several threads `&T` at once (needs
 // `T: Sync`) and one thread at a time `&mut T` (needs `T: Send`), as tokio's
-// and std's `RwLock`.
+// and std's `RwLock`. (The lock's `Notify` holds the same queue type as its
+// semaphores, so it is `Sync` exactly when they are.)
 unsafe impl<T: ?Sized + Send + Sync, B: WaitQueue> Sync for RwLock<T, B> where Semaphore<B>: Sync {}
 
 #[cfg(not(loom))]
