@@ -87,7 +87,31 @@ const GOALS: &[Goal] = &[
         subject: FUTEX,
         ..goal("S7", TOKIO, Measure::AllocsPerWait(1.0))
     },
+    // S10 (the single-thread flavors): at most half the thread-safe
+    // default's time, and ahead of every peer (the local peers and tokio).
+    local_goal("S10_S1", LOCAL_VS_THREAD_SAFE),
+    local_goal("S10_S1", LOCAL_VS_PEERS),
+    local_goal("S10_S2", LOCAL_VS_THREAD_SAFE),
+    local_goal("S10_S2", LOCAL_VS_PEERS),
+    local_goal("S10_S3", LOCAL_VS_THREAD_SAFE),
+    local_goal("S10_S3", LOCAL_VS_PEERS),
+    local_goal("S10_S5b", LOCAL_VS_THREAD_SAFE),
+    local_goal("S10_S5b", LOCAL_VS_PEERS),
+    local_goal("S10_S6", LOCAL_VS_THREAD_SAFE),
+    local_goal("S10_S6", LOCAL_VS_PEERS),
 ];
+
+const LOCAL_VS_THREAD_SAFE: (Against, Measure) =
+    (Against::Row(registry::LOCAL_BASELINE), Measure::Time(0.5));
+const LOCAL_VS_PEERS: (Against, Measure) = (Against::BestPeer, Measure::Time(1.0));
+
+/// A goal of S10, whose row under test is `compio-sync local`.
+const fn local_goal(scenario: &'static str, (against, measure): (Against, Measure)) -> Goal {
+    Goal {
+        subject: Some("local"),
+        ..goal(scenario, against, measure)
+    }
+}
 
 fn ours(backend: &str) -> String {
     format!("compio-sync {backend}")

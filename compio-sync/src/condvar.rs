@@ -23,14 +23,17 @@ use std::{
     future::Future,
     marker::PhantomPinned,
     pin::Pin,
-    sync::Arc,
     task::{Context, Poll},
 };
 
-use crate::{
-    Mutex, MutexGuard, OwnedMutexGuard,
-    backend::{Cancelled, DefaultBackend, WaitQueue, Woken},
+// The flavor (see `crate::flavor`): compiled once under the crate root and
+// once under `crate::local`, where the mutex is the local one and `Arc` is
+// `Rc`.
+use super::{
+    flavor::{Arc, DefaultBackend},
+    mutex::{Mutex, MutexGuard, OwnedMutexGuard},
 };
+use crate::backend::{Cancelled, WaitQueue, Woken};
 
 /// Wake-up value: picked by `notify_one`.
 const ONE: usize = 0;

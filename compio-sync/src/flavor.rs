@@ -1,7 +1,7 @@
 //! The thread-safe flavor: the names the primitives' source is written
 //! against.
 //!
-//! `src/semaphore/` and `src/notify.rs` take their counters, fences, shared
+//! `src/semaphore/`, `src/notify/` and every other primitive take their counters, fences, shared
 //! pointer and default backend from `super::flavor`, never from `std` or
 //! `crate::loom` directly. They are compiled twice: here, under the crate
 //! root, with the real atomics; and under [`crate::local`], whose own
@@ -12,5 +12,8 @@ pub(crate) use std::sync::Arc;
 
 pub(crate) use crate::{
     backend::DefaultBackend,
-    loom::atomic::{AtomicUsize, Ordering, fence},
+    loom::{
+        atomic::{AtomicUsize, Ordering, fence},
+        spin_loop,
+    },
 };

@@ -18,10 +18,11 @@
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
+//! | N tasks to meet before any goes on, round after round | [`Barrier`] (cancel safe, unlike tokio's) |
+//! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
+//! | to publish a value once and let tasks wait for it (an event with a payload) | [`SetOnce`] |
 //!
-//! Not here yet (planned on the same engine): `Barrier`,
-//! `OnceCell`, `SetOnce`, the channels, and the single-thread flavors of the
-//! primitives other than `Semaphore`, `Notify` and `RwLock`.
+//! Not here yet (planned on the same engine): the channels.
 //!
 //! # Two flavors
 //!
@@ -152,6 +153,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backend;
+mod barrier;
 #[cfg(not(loom))]
 mod blocking;
 mod condvar;
@@ -163,14 +165,19 @@ pub mod local;
 pub(crate) mod loom;
 mod mutex;
 mod notify;
+mod once_cell;
 mod rwlock;
 mod semaphore;
+mod set_once;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condvar::Condvar;
+pub use error::{SetError, SetOnceError};
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
 pub use notify::{Notified, Notify, OwnedNotified};
+pub use once_cell::OnceCell;
 pub use rwlock::{
     OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
     OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
@@ -181,3 +188,4 @@ pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::SetOnce;

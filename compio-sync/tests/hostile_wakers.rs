@@ -1,7 +1,8 @@
 //! Wakers that misbehave: panics in `clone`, `wake` and `drop`, and a `clone`
 //! that re-enters the primitive it is being registered with. Each test is
 //! named after the symptom it pins (issue 8, defects 2-5) and is instantiated
-//! for every backend by the `hostile_suite!` lines at the end.
+//! for every backend by `hostile_suite!` at the end, through the shared
+//! backend list (`for_each_backend!`).
 //!
 //! A waker is user code. Whatever it does may cost its own task, but never
 //! memory safety, another task's wake-up, a permit, or the process (an abort
@@ -34,11 +35,9 @@ use std::{
 use common::*;
 use compio_sync::{Condvar, Mutex, Notify, OwnedMutexGuard, Semaphore, backend::ThreadSafe};
 
-/// How many waiters the batch tests queue: more than one `WakeBatch` (32).
-const MANY: usize = 40;
-/// The waiters whose `wake` panics in the batch tests: two in the first batch,
-/// one in the second.
-const PANICKY: [usize; 3] = [1, 2, 35];
+#[path = "hostile_wakers/wake_panics.rs"]
+mod wake_panics;
+use wake_panics::*;
 
 /// Runs `f`, catching a panic.
 fn catch<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
@@ -310,141 +309,108 @@ pub async fn repoll_drop_panic_leaves_the_waiter_wakeable<B: ThreadSafe>() {
 }
 
 // ---------------------------------------------------------------------------
-// Defect 4: panicking wakes in a `notify_all` batch.
+// A task's own waker that panics in `drop` where a wait ends: `cancel`, and
+// the `Ready` of `poll_wait`. What the queue reports there (a notification,
+// an assignment) must reach the primitive, which passes it on; the waker is
+// dropped after that, with the waiter (contract point 7).
 // ---------------------------------------------------------------------------
 
-/// `MANY` wakers; those at `PANICKY` panic in `wake`.
-fn batch_wakers() -> Vec<(Arc<Hostile>, Waker)> {
-    (0..MANY)
-        .map(|i| {
-            let (state, waker) = Hostile::new();
-            state.panic_on_wake(PANICKY.contains(&i));
-            (state, waker)
-        })
-        .collect()
+/// A strict-FIFO `acquire_many(2)` that was assigned one permit, then
+/// dropped while its waker panics in `drop`: the permit is given back and
+/// goes to the next waiter (before the fix, `cancel` dropped the waker
+/// before returning what it found, and the assigned permit was lost).
+pub async fn cancel_drop_panic_gives_back_assigned_permits<B: ThreadSafe>() {
+    let sem = Semaphore::<B>::with_backend(0).strict_fifo();
+    let (hostile, bad) = Hostile::new();
+    let mut doomed = Box::pin(sem.acquire_many(2));
+    assert!(poll_boxed(&mut doomed, &bad).is_pending());
+    let (woken, waker) = Hostile::new();
+    let mut live = Box::pin(sem.acquire());
+    assert!(poll_boxed(&mut live, &waker).is_pending());
+    // Assigned to the head, which still needs one more.
+    sem.add_permits(1);
+    assert_eq!(woken.wakes(), 0);
+    hostile.panic_on_drop(true);
+    // The panic, if the waker's drop runs here, comes after the hand-back.
+    let _ = catch(|| drop(doomed));
+    hostile.panic_on_drop(false);
+    until_woken(&woken).await;
+    let Poll::Ready(Ok(permit)) = poll_boxed(&mut live, &waker) else {
+        panic!("the assigned permit did not reach the next waiter");
+    };
+    drop(permit);
+    drop(live);
+    assert_eq!(sem.available_permits(), 1, "a permit was lost");
 }
 
-/// Asserts that every waker was woken (the panicking ones included: their
-/// `wake` was called).
-fn assert_all_woken(wakers: &[(Arc<Hostile>, Waker)]) {
-    for (i, (state, _)) in wakers.iter().enumerate() {
-        assert_eq!(state.wakes(), 1, "waiter {i} was not woken exactly once");
-    }
-}
-
-/// `notify_waiters` with panicking wakers in two batches (two of them in
-/// one): the panic propagates once, every waiter is woken and completes, and
-/// the process does not abort (before the fix, the second panic in one batch
-/// aborted it).
-pub async fn notify_waiters_wake_panics_propagate_once_and_wake_everyone<B: ThreadSafe>() {
+/// A notified `Notified` dropped while its waker panics in `drop`: the
+/// notification is passed on to the next waiter (before the fix,
+/// `IoUringFutex`'s cancel dropped its io_uring wait, and with it compio's
+/// clone of the waker, before returning the notification).
+pub async fn cancel_drop_panic_after_notify_passes_the_notification_on<B: ThreadSafe>() {
     let notify = Notify::<B>::with_backend();
-    let wakers = batch_wakers();
-    let mut waiters: Vec<_> = wakers
-        .iter()
-        .map(|(_, waker)| {
-            let mut f = Box::pin(notify.notified());
-            assert!(poll_boxed(&mut f, waker).is_pending());
-            f
-        })
-        .collect();
-    assert_hostile_panic(catch(|| notify.notify_waiters()), "wake");
-    assert_all_woken(&wakers);
-    let (_, good) = Hostile::new();
-    for f in &mut waiters {
-        assert!(poll_boxed(f, &good).is_ready());
-    }
-    // The Notify still works.
+    let (hostile, bad) = Hostile::new();
+    let mut doomed = Box::pin(notify.notified());
+    assert!(poll_boxed(&mut doomed, &bad).is_pending());
     let (woken, waker) = Hostile::new();
     let mut live = Box::pin(notify.notified());
     assert!(poll_boxed(&mut live, &waker).is_pending());
     notify.notify_one();
+    hostile.panic_on_drop(true);
+    let _ = catch(|| drop(doomed));
+    hostile.panic_on_drop(false);
     until_woken(&woken).await;
-    assert!(poll_boxed(&mut live, &waker).is_ready());
+    assert!(
+        poll_boxed(&mut live, &waker).is_ready(),
+        "the notification was not passed on"
+    );
 }
 
-/// One panicking wake in the first batch: the later batches are still
-/// notified (before the fix, the unwind left them queued).
-pub async fn notify_waiters_wake_panic_still_notifies_later_batches<B: ThreadSafe>() {
-    let notify = Notify::<B>::with_backend();
-    let wakers: Vec<_> = (0..MANY)
-        .map(|i| {
-            let (state, waker) = Hostile::new();
-            state.panic_on_wake(i == 0);
-            (state, waker)
-        })
-        .collect();
-    let mut waiters: Vec<_> = wakers
-        .iter()
-        .map(|(_, waker)| {
-            let mut f = Box::pin(notify.notified());
-            assert!(poll_boxed(&mut f, waker).is_pending());
-            f
-        })
-        .collect();
-    assert_hostile_panic(catch(|| notify.notify_waiters()), "wake");
-    assert_all_woken(&wakers);
-    let (_, good) = Hostile::new();
-    for f in &mut waiters {
-        assert!(poll_boxed(f, &good).is_ready());
-    }
-}
-
-/// `Condvar::notify_all` with panicking wakers: as for `notify_waiters`.
-pub async fn condvar_notify_all_wake_panics_propagate_once_and_wake_everyone<B: ThreadSafe>() {
-    let mutex = Mutex::<(), B>::with_backend(());
-    let condvar = Condvar::<B>::with_backend();
-    let wakers = batch_wakers();
-    let waiters: Vec<_> = wakers
-        .iter()
-        .map(|(_, waker)| {
-            let mut f = Box::pin(condvar.wait(mutex.try_lock().unwrap()));
-            assert!(poll_boxed(&mut f, waker).is_pending());
-            f
-        })
-        .collect();
-    assert_hostile_panic(catch(|| condvar.notify_all()), "wake");
-    assert_all_woken(&wakers);
-    // Every waiter re-locks in turn.
-    let (_, good) = Hostile::new();
-    let mut waiters: Vec<_> = waiters.into_iter().map(Some).collect();
-    while waiters.iter().any(Option::is_some) {
-        for slot in &mut waiters {
-            if let Some(f) = slot
-                && poll_boxed(f, &good).is_ready()
-            {
-                *slot = None;
+/// A queued `acquire` re-polled with a new waker, notified while that waker
+/// is being cloned (its `clone` releases the permit), and whose clone then
+/// panics in `drop`: the permit is not lost. Either the poll returns it, or
+/// the poll panics with the waiter still notified and dropping the future
+/// gives it back (before the fix, `SegQueue` and `ParkingLotHybrid`'s slot
+/// dropped the clone after the waiter was idle, and the `Ready` was lost).
+pub async fn repoll_drop_panic_after_notify_keeps_the_permit<B: ThreadSafe>() {
+    // Strict FIFO: the release hands the permit to the waiter (under the
+    // default policy it would stay in the semaphore for a retry).
+    let sem = Arc::new(Semaphore::<B>::with_backend(0).strict_fifo());
+    let (_first, first) = Hostile::new();
+    let mut waiter = Box::pin(sem.acquire());
+    assert!(poll_boxed(&mut waiter, &first).is_pending());
+    let (hostile, waker) = Hostile::new();
+    let once = Arc::new(AtomicBool::new(false));
+    hostile.on_clone({
+        let (sem, once) = (sem.clone(), once.clone());
+        move || {
+            if !once.swap(true, SeqCst) {
+                sem.add_permits(1);
             }
         }
-    }
-    // Nobody waits now: a notify finds no one, and the next waiter waits.
-    condvar.notify_all();
-    let (woken, waker) = Hostile::new();
-    let mut live = Box::pin(condvar.wait(mutex.try_lock().unwrap()));
-    assert!(poll_boxed(&mut live, &waker).is_pending());
-    condvar.notify_one();
-    until_woken(&woken).await;
-    assert!(poll_boxed(&mut live, &waker).is_ready());
-}
-
-/// `Semaphore::close` with panicking wakers: the panic propagates once and
-/// every pending acquire fails with `AcquireError`.
-pub async fn close_wake_panics_propagate_once_and_fail_every_acquire<B: ThreadSafe>() {
-    let sem = Semaphore::<B>::with_backend(0);
-    let wakers = batch_wakers();
-    let mut waiters: Vec<_> = wakers
-        .iter()
-        .map(|(_, waker)| {
-            let mut f = Box::pin(sem.acquire());
-            assert!(poll_boxed(&mut f, waker).is_pending());
-            f
-        })
-        .collect();
-    assert_hostile_panic(catch(|| sem.close()), "wake");
-    assert_all_woken(&wakers);
-    let (_, good) = Hostile::new();
-    for f in &mut waiters {
-        assert!(matches!(poll_boxed(f, &good), Poll::Ready(Err(_))));
-    }
+    });
+    hostile.panic_on_drop(true);
+    let polled = catch(|| poll_boxed(&mut waiter, &waker));
+    assert!(once.load(SeqCst), "the clone did not run");
+    let permit = match polled {
+        Ok(Poll::Ready(Ok(permit))) => Some(permit),
+        // Still waiting for the wake-up (an io_uring wait reports the
+        // notification on a later poll): dropping the future gives it back.
+        Ok(Poll::Pending) => None,
+        Ok(Poll::Ready(Err(e))) => panic!("acquire failed: {e}"),
+        Err(payload) => {
+            assert!(
+                message(&*payload).contains("drop"),
+                "{}",
+                message(&*payload)
+            );
+            None
+        }
+    };
+    let _ = catch(|| drop(waiter));
+    hostile.panic_on_drop(false);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 1, "a permit was lost");
 }
 
 // ---------------------------------------------------------------------------
@@ -602,11 +568,12 @@ pub async fn helpers_work_with_a_plain_waiter<B: ThreadSafe>() {
     assert!(matches!(poll_once(f.as_mut(), &waker), Poll::Ready(Ok(_))));
 }
 
-/// `hostile_suite!(name, Backend)` instantiates every test for `Backend`:
-/// the first list on compio and on `futures::executor`, the second on
-/// `futures::executor` only (see the module docs).
+/// `hostile_suite!(name, Backend, order)` instantiates every test for
+/// `Backend` (as `for_each_backend!(hostile_suite, once)` asks; `order` does
+/// not matter here): the first list on compio and on `futures::executor`,
+/// the second on `futures::executor` only (see the module docs).
 macro_rules! hostile_suite {
-    ($name:ident, $backend:ty) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         hostile_suite!(@mods $name, $backend, [
             helpers_work_with_a_plain_waiter,
             register_clone_panic_leaves_waiter_idle,
@@ -616,11 +583,15 @@ macro_rules! hostile_suite {
             lock_clone_panic_leaves_no_ghost_waiter,
             slot_clone_panic_leaves_no_ghost_waiter,
             repoll_drop_panic_leaves_the_waiter_wakeable,
+            cancel_drop_panic_gives_back_assigned_permits,
+            cancel_drop_panic_after_notify_passes_the_notification_on,
+            repoll_drop_panic_after_notify_keeps_the_permit,
             repoll_clone_reentering_notify_one_does_not_deadlock,
             repoll_clone_reentering_add_permits_does_not_deadlock,
             repoll_clone_reentering_unlock_does_not_deadlock,
             condvar_repoll_clone_reentering_notify_one_does_not_deadlock,
         ], [
+            wake_panics_leak_no_waker_clone,
             notify_waiters_wake_panics_propagate_once_and_wake_everyone,
             notify_waiters_wake_panic_still_notifies_later_batches,
             condvar_notify_all_wake_panics_propagate_once_and_wake_everyone,
@@ -661,13 +632,4 @@ macro_rules! hostile_suite {
     };
 }
 
-use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue};
-
-hostile_suite!(intrusive, Intrusive);
-hostile_suite!(mutex_vecdeque, MutexVecDeque);
-hostile_suite!(parking_lot_hybrid, ParkingLotHybrid);
-hostile_suite!(seg_queue, SegQueue);
-#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-hostile_suite!(io_uring_futex, compio_sync::backend::IoUringFutex);
-#[cfg(all(windows, feature = "iocp"))]
-hostile_suite!(iocp, compio_sync::backend::Iocp);
+for_each_backend!(hostile_suite, once);

@@ -15,7 +15,7 @@ use std::{
 };
 
 use common::*;
-use compio_sync::local::{Notify, Semaphore};
+use compio_sync::local::{Condvar, Mutex, Notify, Semaphore};
 
 struct Counting;
 
@@ -115,6 +115,42 @@ fn notify_waits_allocate_nothing() {
         }
     });
     assert_eq!(n, 0, "{n} allocations in {ROUNDS} rounds of notify");
+}
+
+/// Each round: a `lock()` queues behind a held guard and is served, and a
+/// `Condvar::wait` unlocks, queues, is notified and locks again. Both
+/// policies.
+#[test]
+fn mutex_and_condvar_waits_allocate_nothing() {
+    let (_counter, waker) = counting_waker();
+    for strict in [false, true] {
+        let m = Mutex::new(0u32);
+        let m = if strict { m.strict_fifo() } else { m };
+        let cv = Condvar::new();
+        let n = allocations(|| {
+            for _ in 0..ROUNDS {
+                let held = m.try_lock().unwrap();
+                let mut waiter = pin!(m.lock());
+                assert!(poll_once(waiter.as_mut(), &waker).is_pending());
+                drop(held);
+                let Poll::Ready(guard) = poll_once(waiter.as_mut(), &waker) else {
+                    panic!("lock not served");
+                };
+                let mut wait = pin!(cv.wait(guard));
+                assert!(poll_once(wait.as_mut(), &waker).is_pending());
+                cv.notify_one();
+                let Poll::Ready(mut guard) = poll_once(wait.as_mut(), &waker) else {
+                    panic!("wait not served");
+                };
+                *guard += 1;
+            }
+        });
+        assert_eq!(
+            n, 0,
+            "{n} allocations in {ROUNDS} rounds (strict: {strict})"
+        );
+        assert_eq!(*m.try_lock().unwrap(), ROUNDS as u32);
+    }
 }
 
 /// On a compio runtime: 16 tasks loop on 1 permit; once the runtime is warm,

@@ -13,6 +13,7 @@
 //! through them.
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
@@ -548,8 +549,10 @@ fn notify_while_racing_poll_wakes_the_latest_waker<B: WaitQueue>() {
     });
 }
 
+/// Every model for one backend, as `for_each_backend!(models, once)` asks
+/// (`order` does not matter to the models).
 macro_rules! models {
-    ($module:ident, $backend:ty) => {
+    ($module:ident, $backend:ty, $($order:tt)+) => {
         mod $module {
             type B = $backend;
 
@@ -617,8 +620,4 @@ macro_rules! models {
     };
 }
 
-// One line per backend.
-models!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
-models!(intrusive, compio_sync::backend::Intrusive);
-models!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
-models!(seg_queue, compio_sync::backend::SegQueue);
+for_each_backend!(models, once);

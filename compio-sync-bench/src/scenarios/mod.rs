@@ -6,6 +6,10 @@
 //! - [`mutex`] ([`BenchMutex`](mutex::BenchMutex)): S6 counter;
 //! - [`condvar`] ([`BenchCondvar`](condvar::BenchCondvar)): S8
 //!   producer/consumer;
+//! - [`local`]: S10, the single-thread flavors on the one-runtime scenarios
+//!   of the families above (through their traits).
+//! - [`barrier`] ([`BenchBarrier`](barrier::BenchBarrier)): S9b barrier
+//!   cycle.
 //! - [`rwlock`] ([`BenchRwLock`](rwlock::BenchRwLock)): S9 read-mostly and
 //!   write-heavy mixes.
 //!
@@ -15,7 +19,9 @@
 //! otherwise, so that a broken implementation cannot look fast; each family
 //! has negative tests that feed those checks a broken implementation.
 
+pub mod barrier;
 pub mod condvar;
+pub mod local;
 pub mod mutex;
 pub mod notify;
 pub mod rwlock;

@@ -15,7 +15,8 @@
 
 use std::{
     future::Future,
-    ops::DerefMut,
+    ops::{Deref, DerefMut},
+    rc::Rc,
     sync::{Arc, Barrier},
     thread,
     time::Instant,
@@ -29,7 +30,10 @@ use crate::harness::{
 };
 
 /// What a benchmarked async mutex must offer, around a `u64` counter.
-pub trait BenchMutex: Send + Sync + 'static {
+///
+/// Not `Send` or `Sync`: the single-thread flavors run the counter on one
+/// runtime ([`run_one_runtime`]); S6 asks for `Send + Sync` itself.
+pub trait BenchMutex: 'static {
     /// An unlocked mutex holding 0.
     fn create() -> Self;
     /// Locks, waiting if needed.
@@ -90,13 +94,29 @@ impl super::Scenario for Scenario {
 }
 
 /// Runs `scenario` once on `M`.
-pub fn run<M: BenchMutex>(scenario: Scenario, sizes: &Sizes) -> Sample {
+pub fn run<M: BenchMutex + Send + Sync>(scenario: Scenario, sizes: &Sizes) -> Sample {
     let Scenario::S6 { threads } = scenario;
     let iters = (sizes.s6_ops / (threads * TASKS_PER_THREAD)).max(1);
     counter::<M>(threads, iters)
 }
 
-fn counter<M: BenchMutex>(threads: usize, iters: usize) -> Sample {
+/// The S6 counter on one runtime ([`TASKS_PER_THREAD`] tasks, no other
+/// thread), on `M`, which need not be `Send` or `Sync`.
+pub fn run_one_runtime<M: BenchMutex>(sizes: &Sizes) -> Sample {
+    let iters = (sizes.s6_ops / TASKS_PER_THREAD).max(1);
+    let mutex = Rc::new(M::create());
+    let check = Arc::new(Check::new(1));
+    check.report_progress(TASKS_PER_THREAD * iters);
+    let rt = runtime();
+    let (start, end, waits) = rt.block_on(tasks(mutex.clone(), check.clone(), iters));
+    drop(rt);
+    let mut span = Span::default();
+    span.add(start, end);
+    let ops = TASKS_PER_THREAD * iters;
+    finish(&*mutex, &check, span, waits, ops, "S6 one runtime")
+}
+
+fn counter<M: BenchMutex + Send + Sync>(threads: usize, iters: usize) -> Sample {
     let mutex = Arc::new(M::create());
     let check = Arc::new(Check::new(1));
     check.report_progress(threads * TASKS_PER_THREAD * iters);
@@ -110,31 +130,7 @@ fn counter<M: BenchMutex>(threads: usize, iters: usize) -> Sample {
                 let rt = runtime();
                 let out = rt.block_on(async {
                     barrier.wait();
-                    let start = Instant::now();
-                    let handles = (0..TASKS_PER_THREAD)
-                        .map(|_| {
-                            let mutex = mutex.clone();
-                            let check = check.clone();
-                            compio::runtime::spawn(async move {
-                                let mut waits = Vec::with_capacity(iters);
-                                for k in 0..iters {
-                                    let asked = Instant::now();
-                                    let mut guard = mutex.lock().await;
-                                    waits.push(asked.elapsed().as_nanos() as u64);
-                                    check.enter();
-                                    *guard += 1;
-                                    if k % S6_YIELD_EVERY == S6_YIELD_EVERY - 1 {
-                                        yield_now().await;
-                                    }
-                                    check.exit();
-                                    drop(guard);
-                                }
-                                waits
-                            })
-                        })
-                        .collect();
-                    let waits = join_all(handles).await;
-                    (start, Instant::now(), waits)
+                    tasks(mutex, check, iters).await
                 });
                 drop(rt);
                 out
@@ -142,20 +138,74 @@ fn counter<M: BenchMutex>(threads: usize, iters: usize) -> Sample {
         })
         .collect();
     let mut span = Span::default();
-    let mut waits = Vec::with_capacity(threads * TASKS_PER_THREAD * iters);
+    let mut waits = Vec::new();
     for worker in workers {
         let (start, end, thread_waits) = join_thread(worker);
         span.add(start, end);
-        waits.extend(thread_waits.into_iter().flatten());
+        waits.extend(thread_waits);
     }
+    finish(
+        &*mutex,
+        &check,
+        span,
+        waits,
+        threads * TASKS_PER_THREAD * iters,
+        "S6",
+    )
+}
+
+/// One runtime's share of the counter: [`TASKS_PER_THREAD`] tasks doing
+/// `iters` rounds each. Returns when it started and ended, and each task's
+/// wait times.
+async fn tasks<M: BenchMutex, P: Deref<Target = M> + Clone + 'static>(
+    mutex: P,
+    check: Arc<Check>,
+    iters: usize,
+) -> (Instant, Instant, Vec<Vec<u64>>) {
+    let start = Instant::now();
+    let handles = (0..TASKS_PER_THREAD)
+        .map(|_| {
+            let mutex = mutex.clone();
+            let check = check.clone();
+            compio::runtime::spawn(async move {
+                let mut waits = Vec::with_capacity(iters);
+                for k in 0..iters {
+                    let asked = Instant::now();
+                    let mut guard = mutex.lock().await;
+                    waits.push(asked.elapsed().as_nanos() as u64);
+                    check.enter();
+                    *guard += 1;
+                    if k % S6_YIELD_EVERY == S6_YIELD_EVERY - 1 {
+                        yield_now().await;
+                    }
+                    check.exit();
+                    drop(guard);
+                }
+                waits
+            })
+        })
+        .collect();
+    let waits = join_all(handles).await;
+    (start, Instant::now(), waits)
+}
+
+/// Checks the run's work and makes its sample.
+fn finish<M: BenchMutex>(
+    mutex: &M,
+    check: &Check,
+    span: Span,
+    waits: Vec<Vec<u64>>,
+    ops: usize,
+    what: &str,
+) -> Sample {
     set_progress(None);
-    let ops = threads * TASKS_PER_THREAD * iters;
-    check.verify(ops, "S6");
-    assert_eq!(waits.len(), ops, "S6: missing wait samples");
+    let mut waits: Vec<u64> = waits.into_iter().flatten().collect();
+    check.verify(ops, what);
+    assert_eq!(waits.len(), ops, "{what}: missing wait samples");
     assert_eq!(
         mutex.try_value(),
         Some(ops as u64),
-        "S6: the counter is wrong, or the mutex was left locked"
+        "{what}: the counter is wrong, or the mutex was left locked"
     );
     Sample::timed(span.elapsed(), ops).with_dist(&mut waits)
 }

@@ -9,21 +9,27 @@
 //!   stalls (milliseconds) move the mean, and so the ratio, by tens of
 //!   percent between runs; the p50 column is the stable comparison.
 //! - **S5b** A and B as two tasks on one runtime: the primitive's own
-//!   overhead.
+//!   overhead. Its floor is the same ping-pong on [`BareWaker`], a flag and
+//!   one waker slot in `Cell`s: what is left is the executor's cost of
+//!   waking and polling a task.
 //!
 //! Checks: every wake-up answers the other side's notification of the same
 //! round (a spurious or stale completion panics, a lost one hangs and the
 //! watchdog says which side waits), and both sides finish every round.
 
 use std::{
-    future::Future,
+    cell::Cell,
+    future::{Future, poll_fn},
+    rc::Rc,
     sync::{
         Arc, Barrier,
         atomic::{AtomicU64, Ordering::*},
     },
+    task::{Poll, Waker},
     time::Instant,
 };
 
+use super::Run;
 use crate::harness::{
     Case, Columns, DistKind, Sample,
     rt::{join_all, join_thread, runtime, spawn_runtime_thread},
@@ -34,7 +40,10 @@ use crate::harness::{
 /// for one waiter. `notify` wakes the waiter, or, if none waits, stores one
 /// notification that the next `wait` consumes; `wait` completes only after a
 /// `notify` (no spurious completion, no lost notification).
-pub trait BenchNotify: Send + Sync + 'static {
+///
+/// Not `Send` or `Sync`: S5b also runs the single-thread flavors; S5 asks
+/// for `Send + Sync` itself.
+pub trait BenchNotify: 'static {
     /// A fresh notifier, with no stored notification.
     fn create() -> Self;
     /// Wakes the waiter, or stores one notification.
@@ -101,14 +110,68 @@ impl super::Scenario for Scenario {
             max_repeats: None,
         }
     }
+
+    fn floor(self) -> Option<Run<Self>> {
+        (self == Self::S5b).then_some(floor as Run<Self>)
+    }
+}
+
+/// The floor of S5b: the same ping-pong on [`BareWaker`], the least a
+/// single-thread notifier can do.
+pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    run_one_runtime::<BareWaker>(scenario, sizes)
+}
+
+/// The floor's notifier, for one waiting task on one thread: a flag and one
+/// waker slot in `Cell`s. No queue, no atomics, no second waiter: only the
+/// executor's cost of waking and polling a task is left.
+pub struct BareWaker {
+    notified: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl BenchNotify for BareWaker {
+    fn create() -> Self {
+        Self {
+            notified: Cell::new(false),
+            waker: Cell::new(None),
+        }
+    }
+    fn notify(&self) {
+        self.notified.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+    fn wait(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(|cx| {
+            if self.notified.replace(false) {
+                Poll::Ready(())
+            } else {
+                self.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+    }
 }
 
 /// Runs `scenario` once on `N`.
-pub fn run<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
+pub fn run<N: BenchNotify + Send + Sync>(scenario: Scenario, sizes: &Sizes) -> Sample {
     match scenario {
         Scenario::S5 => cross_thread::<N>(sizes.s5_round_trips),
-        Scenario::S5b => one_runtime::<N>(sizes.s5b_round_trips),
+        Scenario::S5b => run_one_runtime::<N>(scenario, sizes),
     }
+}
+
+/// Runs S5b once on `N`, which need not be `Send` or `Sync` (the
+/// single-thread flavors run here).
+///
+/// # Panics
+///
+/// On S5 (two threads).
+pub fn run_one_runtime<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    assert_eq!(scenario, Scenario::S5b, "only S5b runs on one runtime");
+    one_runtime::<N>(sizes.s5b_round_trips)
 }
 
 /// The two notifiers and the round counters that check every wake-up was
@@ -119,6 +182,14 @@ pub fn run<N: BenchNotify>(scenario: Scenario, sizes: &Sizes) -> Sample {
 struct Pair<N> {
     ping: N,
     pong: N,
+    /// Shared with the watchdog's progress report (the notifiers need not be
+    /// `Sync`; the counters are).
+    rounds: Arc<Rounds>,
+}
+
+/// The counters of a [`Pair`].
+#[derive(Default)]
+struct Rounds {
     /// The round A has started (stored before A notifies `ping`).
     sent: AtomicU64,
     /// The round B has answered (stored before B notifies `pong`).
@@ -130,8 +201,7 @@ impl<N: BenchNotify> Pair<N> {
         Self {
             ping: N::create(),
             pong: N::create(),
-            sent: AtomicU64::new(0),
-            echoed: AtomicU64::new(0),
+            rounds: Arc::default(),
         }
     }
 
@@ -142,10 +212,10 @@ impl<N: BenchNotify> Pair<N> {
         let start = Instant::now();
         let mut last = start;
         for round in 1..=rounds {
-            self.sent.store(round, Release);
+            self.rounds.sent.store(round, Release);
             self.ping.notify();
             self.pong.wait().await;
-            let echoed = self.echoed.load(Acquire);
+            let echoed = self.rounds.echoed.load(Acquire);
             assert_eq!(
                 echoed, round,
                 "ping-pong: A's wait returned without B's answer to round {round}"
@@ -161,20 +231,20 @@ impl<N: BenchNotify> Pair<N> {
     async fn echo(&self, rounds: u64) {
         for round in 1..=rounds {
             self.ping.wait().await;
-            let sent = self.sent.load(Acquire);
+            let sent = self.rounds.sent.load(Acquire);
             assert_eq!(
                 sent, round,
                 "ping-pong: B's wait returned without A's ping of round {round}"
             );
-            self.echoed.store(round, Release);
+            self.rounds.echoed.store(round, Release);
             self.pong.notify();
         }
     }
 
     /// Reports the round counters to the watchdog until the next
     /// `set_progress`.
-    fn report_progress(self: &Arc<Self>, rounds: usize) {
-        let pair = self.clone();
+    fn report_progress(&self, rounds: usize) {
+        let pair = self.rounds.clone();
         set_progress(Some(Box::new(move || {
             let (sent, echoed) = (pair.sent.load(Acquire), pair.echoed.load(Acquire));
             let stuck = if sent == echoed {
@@ -188,9 +258,13 @@ impl<N: BenchNotify> Pair<N> {
 
     /// Panics unless both sides completed `rounds` rounds.
     fn verify(&self, rounds: u64, times: &[u64], what: &str) {
-        assert_eq!(self.sent.load(Acquire), rounds, "{what}: A did not finish");
         assert_eq!(
-            self.echoed.load(Acquire),
+            self.rounds.sent.load(Acquire),
+            rounds,
+            "{what}: A did not finish"
+        );
+        assert_eq!(
+            self.rounds.echoed.load(Acquire),
             rounds,
             "{what}: B did not finish"
         );
@@ -207,7 +281,7 @@ fn sample(rounds: usize, total_ns: u64, mut times: Vec<u64>) -> Sample {
 }
 
 /// S5: A and B on two threads, each with its own runtime running one task.
-fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
+fn cross_thread<N: BenchNotify + Send + Sync>(rounds: usize) -> Sample {
     let pair = Arc::new(Pair::<N>::new());
     pair.report_progress(rounds);
     let barrier = Arc::new(Barrier::new(2));
@@ -235,7 +309,7 @@ fn cross_thread<N: BenchNotify>(rounds: usize) -> Sample {
 
 /// S5b: A and B as two tasks on one runtime.
 fn one_runtime<N: BenchNotify>(rounds: usize) -> Sample {
-    let pair = Arc::new(Pair::<N>::new());
+    let pair = Rc::new(Pair::<N>::new());
     pair.report_progress(rounds);
     let rt = runtime();
     let (total, times) = rt.block_on(async {

@@ -43,7 +43,10 @@ use crate::harness::{
 /// What a benchmarked semaphore must offer: build with `permits`, take one
 /// permit without waiting, take one permit asynchronously. A permit (the
 /// returned value) gives its permit back when dropped.
-pub trait BenchSemaphore: Send + Sync + 'static {
+///
+/// Not `Send` or `Sync`: the one-runtime scenarios (S1-S3, S7) also run the
+/// single-thread flavors; S4 asks for `Send + Sync` itself.
+pub trait BenchSemaphore: 'static {
     /// A semaphore holding `permits` permits.
     fn with_permits(permits: usize) -> Self;
     /// One permit if one is free now.
@@ -175,7 +178,24 @@ impl super::Scenario for Scenario {
 }
 
 /// Runs `scenario` once on `S`.
-pub fn run<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
+pub fn run<S: BenchSemaphore + Send + Sync>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    match scenario {
+        Scenario::S4 { threads, permits } => {
+            let iters = (sizes.s4_ops / (threads * TASKS_PER_THREAD)).max(1);
+            s4::<S>(threads, permits, iters)
+        }
+        _ => run_one_runtime::<S>(scenario, sizes),
+    }
+}
+
+/// Runs `scenario`, one of the scenarios on a single runtime (all but S4),
+/// once on `S`, which need not be `Send` or `Sync` (the single-thread
+/// flavors run here).
+///
+/// # Panics
+///
+/// On S4.
+pub fn run_one_runtime<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> Sample {
     run_loop::<S>(scenario, sizes, Exclusion::Checked)
 }
 
@@ -217,11 +237,7 @@ fn run_loop<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes, exclusion: Exc
                 contended_one_runtime::<S>(sizes.s3_iters_per_task, false, exclusion);
             Sample::timed(elapsed, S3_TASKS * sizes.s3_iters_per_task)
         }
-        Scenario::S4 { threads, permits } => {
-            assert!(exclusion == Exclusion::Checked, "S4 has no floor");
-            let iters = (sizes.s4_ops / (threads * TASKS_PER_THREAD)).max(1);
-            s4::<S>(threads, permits, iters)
-        }
+        Scenario::S4 { .. } => panic!("S4 runs on several runtimes: `run`, not `run_loop`"),
         Scenario::S7 => {
             assert!(exclusion == Exclusion::Checked, "S7 has no floor");
             s7::<S>(sizes.s7_iters_per_task)
@@ -349,7 +365,7 @@ fn contended_one_runtime<S: BenchSemaphore>(
     (elapsed, waited)
 }
 
-fn s4<S: BenchSemaphore>(threads: usize, permits: usize, iters: usize) -> Sample {
+fn s4<S: BenchSemaphore + Send + Sync>(threads: usize, permits: usize, iters: usize) -> Sample {
     let sem = Arc::new(S::with_permits(permits));
     let check = Arc::new(Check::new(permits));
     check.report_progress(threads * TASKS_PER_THREAD * iters);

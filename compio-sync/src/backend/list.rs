@@ -28,7 +28,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::{Cancelled, Select, WakeBatch, Woken};
+use super::{Cancelled, Select, WakeBatch, Woken, retired::reuse_or_clone};
 use crate::loom::{
     Mutex, MutexGuard, UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
@@ -182,6 +182,22 @@ impl<T> Node<T> {
         self.links.with_mut(|links| f(unsafe { &mut *links }))
     }
 
+    /// Takes the waker the node retired (see `super::retired`): a `cancel`
+    /// that unlinked it leaves its waker in the node, for the next
+    /// registration to reuse or drop, or for the node's drop.
+    ///
+    /// # Safety
+    ///
+    /// The node is idle and the caller is its owner: no list links an idle
+    /// node, so nobody else touches its links.
+    pub(super) unsafe fn take_retired(&self) -> Option<Waker> {
+        debug_assert_eq!(self.state.load(Relaxed), IDLE, "take_retired: not idle");
+        // SAFETY: guaranteed by the caller; the lock that guarded the links
+        // while linked was released by (or ordered before, through the
+        // Acquire of `NOTIFIED`) the call that made the node idle.
+        unsafe { self.links_mut(|l| l.waker.take()) }
+    }
+
     /// What the notifier handed over, and the tag as it left it.
     ///
     /// # Safety
@@ -236,10 +252,13 @@ impl<T: Linked> List<T> {
         tag: usize,
         end: End,
     ) {
-        // Cloned before locking, and before the waiter is linked: a waker's
-        // clone is user code, and if it panics the waiter is still idle
-        // (contract point 7). Nothing below runs user code.
-        let waker = Some(waker.clone());
+        // Cloned (or the retired waker reused) before locking, and before the
+        // waiter is linked: dropping the retired waker and cloning are user
+        // code, and if either panics the waiter is still idle (contract point
+        // 7). Nothing below runs user code.
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let retired = unsafe { waiter.node().take_retired() };
+        let waker = Some(reuse_or_clone(retired, waker));
         let mut list = list.lock();
         // SAFETY: forwarded from the caller; we hold the lock.
         unsafe {
@@ -296,17 +315,15 @@ impl<T: Linked> List<T> {
             NOTIFIED => return notified(),
             _ => {}
         }
-        let (waker, tag) = {
-            let mut list = list.lock();
-            if node.state.load(Acquire) == NOTIFIED {
-                return notified();
-            }
-            // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other).
-            unsafe { list.remove(waiter) }
-        };
-        // User code, with the lock released (contract point 5).
-        drop(waker);
+        let mut list = list.lock();
+        if node.state.load(Acquire) == NOTIFIED {
+            return notified();
+        }
+        // SAFETY: still WAITING under the lock, so the waiter is linked into
+        // this list (the caller uses it with no other). Its waker stays in
+        // the node, retired: no user code runs before the caller has acted
+        // on the result (contract point 7).
+        let tag = unsafe { list.remove(waiter) };
         Cancelled::Removed { tag }
     }
 }
@@ -333,11 +350,13 @@ impl<T: Linked, X> List<T, X> {
         debug_assert_eq!(node.state.load(Relaxed), IDLE, "register: waiter not idle");
         let (prev, epoch) = (self.tail, self.epoch);
         // We hold the lock (`&mut self`): it guards the links of `waiter`
-        // and of the tail. Idle, `waiter` has no waker to drop here.
+        // and of the tail. Idle, `waiter` has no waker to drop here: its
+        // registration took the retired one first.
         // SAFETY: `waiter` is idle (nothing else refers to its links) and only
         // ever used with this list; the tail is linked, therefore alive.
         unsafe {
             node.links_mut(|l| {
+                debug_assert!(l.waker.is_none(), "register: retired waker not taken");
                 *l = Links {
                     prev,
                     next: None,
@@ -377,6 +396,7 @@ impl<T: Linked, X> List<T, X> {
                 None => self.epoch,
             };
             node.links_mut(|l| {
+                debug_assert!(l.waker.is_none(), "register: retired waker not taken");
                 *l = Links {
                     prev: None,
                     next,
@@ -397,20 +417,22 @@ impl<T: Linked, X> List<T, X> {
     }
 
     /// Unlinks a waiting `waiter` (a cancel), makes it `IDLE` and returns its
-    /// waker, to be dropped with the lock released, and its tag.
+    /// tag. Its waker stays in the node, retired (see `super::retired`): the
+    /// owner's next registration or the node's drop disposes of it, after
+    /// the caller has acted on the cancel.
     ///
     /// # Safety
     ///
     /// `waiter` is linked into this list.
-    pub(super) unsafe fn remove(&mut self, waiter: &T) -> (Option<Waker>, usize) {
+    pub(super) unsafe fn remove(&mut self, waiter: &T) -> usize {
         let node = waiter.node();
         // SAFETY: guaranteed by the caller; we hold the lock (`&mut self`).
-        let taken = unsafe {
+        let tag = unsafe {
             self.unlink(node);
-            node.links_mut(|l| (l.waker.take(), l.tag))
+            node.links(|l| l.tag)
         };
         node.state.store(IDLE, Relaxed);
-        taken
+        tag
     }
 
     /// Runs `f` on the waker slot of `waiter`.

@@ -193,6 +193,7 @@ mod list;
 mod local;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;
+mod retired;
 mod seg_queue;
 #[cfg(any(
     all(target_os = "linux", feature = "io-uring-futex", not(loom)),
@@ -325,17 +326,27 @@ pub enum Select {
 ///    If `register` unwinds, the waiter is **idle**: nothing can have
 ///    selected it, and the caller need not cancel it (the queue clones
 ///    before the waiter becomes visible, and runs no user code after). If
-///    `poll_wait` or `cancel` unwinds, the waiter is in a state the next
-///    `poll_wait` or `cancel` handles (still waiting, notified or idle,
-///    never half-linked). A panicking `wake` in `notify_all` or
-///    `notify_while` does not stop it: every selected waiter is still marked
-///    and woken, and the first panic is resumed once at the end; `notify_one`
-///    and `notify_last` mark their waiter before they wake it. No waker panic
-///    aborts the process.
+///    `poll_wait` unwinds, the waiter is in a state the next `poll_wait` or
+///    `cancel` handles (still waiting, or notified, never half-linked), so a
+///    notification it had received is still there. **`cancel` runs no user
+///    code, and neither does `poll_wait` once it has made the waiter idle to
+///    return `Ready`**: what they report (a notification, or an assignment
+///    to pass on) always reaches the caller. The waker they take back is
+///    *retired* into the waiter and dropped by its next `register` (before
+///    the waiter becomes visible) or with the waiter itself, which the
+///    caller drops after acting on the result; a panic of that drop is then
+///    the caller's to propagate, with nothing lost. A `register` whose waker
+///    wakes the same task as the retired one reuses it. A panicking `wake`
+///    in `notify_all` or `notify_while` does not stop it: every selected
+///    waiter is still marked and woken, and the first panic is resumed once
+///    at the end; `notify_one` and `notify_last` mark their waiter before
+///    they wake it. No waker panic aborts the process.
 ///
 /// Callers of the `unsafe` methods promise what their `# Safety` sections say:
-/// a waiter is used with one queue only, and is idle (cancelled or observed
-/// `Ready`) before it is moved out of its pin or dropped.
+/// a waiter is used with one queue only, its owner makes its calls on it one
+/// at a time (they never overlap: a future makes them from `poll` and `drop`,
+/// through `&mut self`), and it is idle (cancelled or observed `Ready`)
+/// before it is moved out of its pin or dropped.
 ///
 /// A queue need not be `Send` or `Sync`: a primitive is as thread-safe as its
 /// queue (its auto traits follow from its fields), and [`ThreadSafe`] names
@@ -421,7 +432,10 @@ pub unsafe trait WaitQueue: Sized + 'static {
     }
 
     /// Makes `waiter` idle, unlinking it if it is still waiting, and says
-    /// what it found (see [`Cancelled`]).
+    /// what it found (see [`Cancelled`]). Runs no user code: the waker it
+    /// takes back stays in the waiter until the waiter is registered again
+    /// or dropped (contract point 7), so act on the result before dropping
+    /// the waiter.
     ///
     /// # Safety
     ///

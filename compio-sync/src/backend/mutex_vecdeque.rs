@@ -16,7 +16,10 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::{Cancelled, Select, WaitQueue, WakeBatch, Woken};
+use super::{
+    Cancelled, Select, WaitQueue, WakeBatch, Woken,
+    retired::{Retired, reuse_or_clone},
+};
 use crate::loom::{
     Mutex,
     atomic::{AtomicU8, AtomicUsize, Ordering::*},
@@ -41,6 +44,9 @@ pub struct VecDequeWaiter {
     /// the owner after its Acquire load (so Relaxed suffices).
     wakeup: AtomicUsize,
     tag: AtomicUsize,
+    /// The waker `cancel` took back from the queue, dropped by the next
+    /// registration or with the waiter (see `super::retired`).
+    retired: Retired,
     _pin: PhantomPinned,
 }
 
@@ -147,14 +153,17 @@ unsafe impl WaitQueue for MutexVecDeque {
             state: AtomicU8::new(IDLE),
             wakeup: AtomicUsize::new(0),
             tag: AtomicUsize::new(0),
+            retired: Retired::new(),
             _pin: PhantomPinned,
         }
     }
 
     unsafe fn register(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker, tag: usize) {
-        // Cloned before locking, and before the waiter is queued: the clone is
-        // user code, and if it panics the waiter is still idle (point 7).
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) before locking, and before the
+        // waiter is queued: user code, and if it panics the waiter is still
+        // idle (point 7).
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let waker = reuse_or_clone(unsafe { waiter.retired.take() }, waker);
         let mut inner = lock(&self.inner);
         debug_assert_eq!(
             waiter.state.load(Relaxed),
@@ -172,9 +181,11 @@ unsafe impl WaitQueue for MutexVecDeque {
     }
 
     unsafe fn register_front(&self, waiter: Pin<&VecDequeWaiter>, waker: &Waker, tag: usize) {
-        // Cloned before locking, and before the waiter is queued: the clone is
-        // user code, and if it panics the waiter is still idle (point 7).
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) before locking, and before the
+        // waiter is queued: user code, and if it panics the waiter is still
+        // idle (point 7).
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let waker = reuse_or_clone(unsafe { waiter.retired.take() }, waker);
         let mut inner = lock(&self.inner);
         debug_assert_eq!(
             waiter.state.load(Relaxed),
@@ -258,10 +269,11 @@ unsafe impl WaitQueue for MutexVecDeque {
             waiter.state.store(IDLE, Relaxed);
             inner.queue.remove(index).expect("index found above")
         };
-        let tag = entry.tag;
-        // The waker is user code: dropped with the lock released (point 5).
-        drop(entry);
-        Cancelled::Removed { tag }
+        // The waker is user code: retired, and dropped after the caller has
+        // acted on the result (contract point 7).
+        // SAFETY: we are the waiter's owner, in its `cancel`.
+        unsafe { waiter.retired.keep(Some(entry.waker)) };
+        Cancelled::Removed { tag: entry.tag }
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {

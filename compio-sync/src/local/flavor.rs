@@ -93,3 +93,20 @@ impl AtomicUsize {
 /// there is nothing to order.
 #[inline(always)]
 pub(crate) fn fence(_: Ordering) {}
+
+/// [`std::sync::atomic::AtomicUsize::store`], for the once-cells' state
+/// words (`OnceCell`, `SetOnce`).
+impl AtomicUsize {
+    #[inline(always)]
+    pub(crate) fn store(&self, value: usize, _: Ordering) {
+        self.0.set(value);
+    }
+}
+
+/// A spin-wait hint. On one thread nothing can change while we spin, so the
+/// shared source never spins in this flavor (see `SetOnce::set`); the hint is
+/// here so that the names match.
+#[inline(always)]
+pub(crate) fn spin_loop() {
+    std::hint::spin_loop();
+}

@@ -11,13 +11,29 @@
 //! | thread-safe | local |
 //! |---|---|
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
+//! | [`crate::Mutex`] and its guards | [`Mutex`] and its guards (owned ones hold an `Rc`) |
 //! | [`crate::Notify`] | [`Notify`] |
-//! | [`crate::RwLock`], `Arc<RwLock<T>>` | [`RwLock`], `Rc<RwLock<T>>` |
+//! | [`crate::RwLock`] and its guards | [`RwLock`] and its guards (owned ones hold an `Rc`) |
+//! | [`crate::Condvar`] | [`Condvar`], waiting with [`MutexGuard`]s of a local [`Mutex`] |
+//! | [`crate::Barrier`] | [`Barrier`] |
+//! | [`crate::OnceCell`] | [`OnceCell`] |
+//! | [`crate::SetOnce`] | [`SetOnce`] |
+//!
+//! # Which flavor when
+//!
+//! | the primitive is shared by | use |
+//! |---|---|
+//! | tasks of one runtime (one thread) only | `compio_sync::local` |
+//! | tasks of several runtimes, or tasks and plain threads | the crate root (thread-safe) |
+//! | tasks on a multi-threaded executor (tokio's default runtime) | the crate root: its tasks move between threads |
+//!
+//! The compiler enforces the choice: a local primitive is neither `Send`
+//! nor `Sync`, so a future holding one cannot be spawned on another thread.
 //!
 //! # One source
 //!
-//! These are not a second implementation. `src/semaphore/` and
-//! `src/notify.rs` are compiled twice: under the crate root, and here, where
+//! These are not a second implementation. `src/semaphore/`, `src/mutex/`,
+//! `src/notify/` and `src/condvar.rs` are compiled twice: under the crate root, and here, where
 //! the names they import from `super::flavor` (`AtomicUsize`, `fence`, `Arc`,
 //! `DefaultBackend`) are a `Cell`-based counter, a no-op, `Rc` and
 //! [`Local`](crate::backend::Local). The API, semantics, fairness policies
@@ -26,7 +42,8 @@
 //! only where the semaphore is `Sync`). The method docs are shared too, so
 //! their examples show the thread-safe types; the ones here read the same
 //! with `compio_sync::local` and `Rc`. The error types are shared:
-//! [`AcquireError`] and [`TryAcquireError`] are the crate root's.
+//! [`AcquireError`], [`TryAcquireError`] and [`TryLockError`] are the crate
+//! root's.
 //!
 //! # Examples
 //!
@@ -72,7 +89,27 @@
 //! assert_sync::<compio_sync::local::Notify>();
 //! ```
 //!
-//! Their permits and futures may not either (they hold a `&` or an `Rc` of
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Mutex<u8>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Mutex<u8>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Condvar>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Condvar>();
+//! ```
+//!
+//! Their permits, guards and futures may not either (they hold a `&` or an `Rc` of
 //! a `!Sync` primitive):
 //!
 //! ```compile_fail
@@ -99,7 +136,69 @@
 //! assert_send(notify.notified());
 //! ```
 //!
-//! Nor may a [`RwLock`] or its guards, whatever `T` is:
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let mutex = compio_sync::local::Mutex::new(0);
+//! assert_send(mutex.try_lock().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let mutex = compio_sync::local::Mutex::new(0);
+//! assert_send(mutex.lock());
+//! ```
+//!
+//! Nor may the barrier and the once-cells, or their futures:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::Barrier>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::Barrier>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let barrier = compio_sync::local::Barrier::new(2);
+//! assert_send(barrier.wait());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::OnceCell<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::OnceCell<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let cell = compio_sync::local::OnceCell::<u32>::new();
+//! assert_send(cell.get_or_init(|| async { 1 }));
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::SetOnce<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::SetOnce<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let cell = compio_sync::local::SetOnce::<u32>::new();
+//! assert_send(cell.wait());
+//! ```
+//!
+//! Nor may a [`RwLock`] or its guards and futures, whatever `T` is:
 //!
 //! ```compile_fail
 //! fn assert_send<T: Send>() {}
@@ -147,11 +246,27 @@
 //! assert_send(lock.try_upgradable_read_owned().unwrap());
 //! ```
 //!
+//! while the thread-safe ones are `Send` and `Sync` (for a `Send + Sync`
+//! value):
+//!
+//! ```
+//! fn assert_send_sync<T: Send + Sync>() {}
+//! assert_send_sync::<compio_sync::Barrier>();
+//! assert_send_sync::<compio_sync::OnceCell<u32>>();
+//! assert_send_sync::<compio_sync::SetOnce<u32>>();
+//! assert_send_sync::<compio_sync::RwLock<u32>>();
+//! ```
+//!
 //! And they have no blocking entry points:
 //!
 //! ```compile_fail
 //! let semaphore = compio_sync::local::Semaphore::new(1);
 //! let _ = semaphore.blocking_acquire();
+//! ```
+//!
+//! ```compile_fail
+//! let mutex = compio_sync::local::Mutex::new(1);
+//! let _ = mutex.blocking_lock();
 //! ```
 //!
 //! ```compile_fail
@@ -165,22 +280,44 @@ mod flavor;
 // The thread-safe primitives' own files, compiled again against `flavor`
 // above. Loading a file twice is the point, hence `clippy::duplicate_mod`.
 #[allow(clippy::duplicate_mod)]
-#[path = "../notify.rs"]
+#[path = "../barrier.rs"]
+mod barrier;
+#[allow(clippy::duplicate_mod)]
+#[path = "../condvar.rs"]
+mod condvar;
+#[allow(clippy::duplicate_mod)]
+#[path = "../mutex/mod.rs"]
+mod mutex;
+#[allow(clippy::duplicate_mod)]
+#[path = "../notify/mod.rs"]
 mod notify;
+#[allow(clippy::duplicate_mod)]
+#[path = "../once_cell.rs"]
+mod once_cell;
 #[allow(clippy::duplicate_mod)]
 #[path = "../rwlock/mod.rs"]
 mod rwlock;
 #[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
+#[allow(clippy::duplicate_mod)]
+#[path = "../set_once.rs"]
+mod set_once;
 
 pub use self::{
+    barrier::{Barrier, BarrierWait, BarrierWaitResult},
+    condvar::Condvar,
+    mutex::{
+        MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+    },
     notify::{Notified, Notify, OwnedNotified},
+    once_cell::OnceCell,
     rwlock::{
         OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
         OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,
     },
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
+    set_once::SetOnce,
 };
-pub use crate::error::{AcquireError, TryAcquireError, TryLockError};
+pub use crate::error::{AcquireError, SetError, SetOnceError, TryAcquireError};

@@ -8,8 +8,6 @@ use std::{
     task::{Context, Poll},
 };
 
-#[cfg(not(loom))]
-use super::STARVATION_BOUND;
 use super::{
     AcquireError, CLOSED, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED, WAKE_GRANTED,
     WAKE_RETRY, available,
@@ -143,17 +141,20 @@ impl AcquireState {
     }
 
     /// Called when a woken waiter finds the permits taken: says whether it
-    /// has waited past the starvation bound.
-    fn passed_over(&mut self) -> bool {
+    /// has waited past the semaphore's starvation bound.
+    fn passed_over(&mut self, bound: std::time::Duration) -> bool {
         #[cfg(not(loom))]
         {
             self.waiting_since
-                .is_some_and(|since| since.elapsed() >= STARVATION_BOUND)
+                .is_some_and(|since| since.elapsed() >= bound)
         }
         // Loom has no clock: the first failed wake-up passes the bound, which
         // makes the priority path reachable in the models.
         #[cfg(loom)]
-        true
+        {
+            let _ = bound;
+            true
+        }
     }
 
     fn poll<B: WaitQueue>(
@@ -247,7 +248,9 @@ impl AcquireState {
         // SeqCst: orders the registration (and count) before the re-check,
         // against `wake_next`'s (change; fence; look for waiters).
         fence(SeqCst);
-        let word = sem.permits.load(Relaxed);
+        // Acquire: a close seen here happens-before our `Err` (see
+        // `try_take`).
+        let word = sem.permits.load(Acquire);
         if word & CLOSED != 0 {
             let retry = self.leave_queue(sem, waiter);
             if retry {
@@ -323,7 +326,9 @@ impl AcquireState {
                         // or that needs several permits, switches releases to
                         // hand-over until it is served; `start` queues it
                         // again.
-                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
+                        if !self.owns_priority
+                            && (self.want > 1 || self.passed_over(sem.starvation_bound))
+                        {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;

@@ -36,7 +36,7 @@
 //! move permits they find in the word into the queue, so a permit is never
 //! left in the word while a waiter it could serve sleeps.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 mod acquire;
 mod permit;
@@ -61,8 +61,10 @@ pub use crate::error::{AcquireError, TryAcquireError};
 /// Waiters are woken in queue order, one wake-up in flight at a time, so a
 /// waiter deep in a long queue can wait longer than the bound before its turn
 /// to be woken comes; from then on, nobody barges past it.
-#[cfg(not(loom))]
-pub const STARVATION_BOUND: std::time::Duration = std::time::Duration::from_micros(500);
+///
+/// This is the default; [`Semaphore::starvation_bound`] sets another per
+/// semaphore (and `Mutex`/`RwLock` have the same builder).
+pub const STARVATION_BOUND: Duration = Duration::from_micros(500);
 
 /// `permits` word: the semaphore is closed.
 const CLOSED: usize = 1;
@@ -126,6 +128,9 @@ pub struct Semaphore<B: WaitQueue = DefaultBackend> {
     registrations: AtomicUsize,
     /// Strict FIFO instead of barging.
     strict: bool,
+    /// Under barging, how long a waiter may be passed over before the
+    /// permits are handed to it ([`STARVATION_BOUND`] unless set).
+    starvation_bound: Duration,
     /// Where tasks wait for permits; each waiter's tag is the number of
     /// permits it still needs.
     queue: B,
@@ -230,6 +235,7 @@ impl<B: WaitQueue> Semaphore<B> {
             waiters: AtomicUsize::new(0),
             registrations: AtomicUsize::new(0),
             strict: false,
+            starvation_bound: STARVATION_BOUND,
             queue: B::new(),
         }
     }
@@ -252,6 +258,7 @@ impl<B: WaitQueue> Semaphore<B> {
             waiters: AtomicUsize::new(0),
             registrations: AtomicUsize::new(0),
             strict: false,
+            starvation_bound: STARVATION_BOUND,
             queue: B::NEW,
         }
     }
@@ -293,6 +300,40 @@ impl<B: WaitQueue> Semaphore<B> {
     /// the semaphore out of `self`).
     pub(crate) const fn set_strict_fifo(&mut self) {
         self.strict = true;
+    }
+
+    /// Sets how long a waiter may be passed over by barging tasks before the
+    /// permits are handed to it directly (default policy; see
+    /// [`STARVATION_BOUND`], the default). Ignored under
+    /// [`strict_fifo`](Self::strict_fifo), where nobody barges.
+    ///
+    /// A shorter bound moves a contended permit between threads more often:
+    /// a lower tail of waiting times, and less of barging's throughput.
+    /// `Duration::ZERO` hands the permits to any waiter that was woken and
+    /// found them taken; `Duration::MAX` leaves single-permit waiters to
+    /// barging alone (an `acquire_many(n > 1)` at the head is still handed
+    /// its permits, or it could starve for good).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use compio_sync::Semaphore;
+    ///
+    /// static POOL: Semaphore =
+    ///     Semaphore::const_new(4).starvation_bound(Duration::from_micros(100));
+    /// # assert_eq!(POOL.available_permits(), 4);
+    /// ```
+    #[must_use]
+    pub const fn starvation_bound(mut self, bound: Duration) -> Self {
+        self.set_starvation_bound(bound);
+        self
+    }
+
+    /// In-place form of [`starvation_bound`](Self::starvation_bound), for
+    /// the primitives built on a semaphore.
+    pub(crate) const fn set_starvation_bound(&mut self, bound: Duration) {
+        self.starvation_bound = bound;
     }
 
     /// Returns `true` if this semaphore uses strict FIFO order.
@@ -669,7 +710,11 @@ impl<B: WaitQueue> Semaphore<B> {
     ///
     /// `strict` closes the fast path while anyone waits (strict FIFO).
     fn try_take(&self, n: usize, strict: bool) -> Result<(), TryAcquireError> {
-        let mut cur = self.permits.load(Relaxed);
+        // Acquire (here and on a failed CAS): an `Err(Closed)` happens-after
+        // the `close` it saw (pairs with its AcqRel `fetch_or`), as in tokio,
+        // so a caller may read what was written before the close (OnceCell
+        // does).
+        let mut cur = self.permits.load(Acquire);
         loop {
             if cur & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
@@ -693,7 +738,7 @@ impl<B: WaitQueue> Semaphore<B> {
                 cur,
                 cur - (n << PERMIT_SHIFT),
                 Acquire,
-                Relaxed,
+                Acquire,
             ) {
                 Ok(_) => return Ok(()),
                 Err(actual) => cur = actual,
@@ -1040,6 +1085,7 @@ impl<B: WaitQueue> fmt::Debug for Semaphore<B> {
             .field("closed", &(word & CLOSED != 0))
             .field("waiters", &(self.waiters.load(Relaxed) / ONE_WAITER))
             .field("strict_fifo", &self.strict)
+            .field("starvation_bound", &self.starvation_bound)
             .finish()
     }
 }

@@ -21,8 +21,11 @@ pub trait Exec: 'static {
     fn block_on<F: Future>(future: F) -> F::Output;
 }
 
-/// compio's runtime (io_uring on Linux).
+/// compio's runtime (io_uring on Linux). Not in loom builds, which leave
+/// compio out (the loom models include this file for `for_each_backend!`).
+#[cfg(not(loom))]
 pub struct Compio;
+#[cfg(not(loom))]
 impl Exec for Compio {
     const NAME: &'static str = "compio";
     fn block_on<F: Future>(future: F) -> F::Output {
@@ -210,11 +213,20 @@ fn hostile_waker(state: Arc<Hostile>) -> Waker {
     }
 
     unsafe fn wake(data: *const ()) {
-        // SAFETY: consumes the waker's reference (dropped by `drop` below;
-        // `wake` by value then drops, as `Waker::wake` does).
+        /// Releases the reference `wake` consumes, on return and when the
+        /// wake panics alike (as `Arc<impl Wake>` does: it owns the `Arc`
+        /// before it runs user code), so a panicking wake leaks nothing.
+        struct Consumed(*const ());
+        impl Drop for Consumed {
+            fn drop(&mut self) {
+                // SAFETY: the reference the woken waker owned; `drop` does
+                // not panic while unwinding.
+                unsafe { drop(self.0) };
+            }
+        }
+        let _consumed = Consumed(data);
+        // SAFETY: `_consumed` keeps the reference until this returns.
         unsafe { wake_by_ref(data) };
-        // SAFETY: as above.
-        unsafe { drop(data) };
     }
 
     unsafe fn wake_by_ref(data: *const ()) {
@@ -239,94 +251,66 @@ fn hostile_waker(state: Arc<Hostile>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(state).cast(), &VTABLE)) }
 }
 
-/// Instantiates a test suite on every backend and executor: every suite file
-/// ends with `for_each_backend!(its_suite_macro);`, and this is the one list
-/// of backends the tests know. Each line is
-/// `suite!(module, Backend, Executor, order)`, where `order` is `lifo` when
-/// the backend's `notify_last` picks the newest waiter and
-/// `no_lifo = "reason"` when it cannot (every backend's `notify_one` is
-/// FIFO). On `futures::executor` the `IoUringFutex` backend takes its waker
-/// path; on compio, its io_uring path.
+/// Instantiates a test suite on every backend: this is the one list of
+/// backends the tests know, and every suite file ends with one of its two
+/// forms.
+///
+/// * `for_each_backend!(suite)`: every backend on each executor (compio and
+///   `futures`' `block_on`), one line `suite!(module, Backend, Executor,
+///   order)` each, with `module` named `<backend>_<executor>`. On
+///   `futures::executor` the `IoUringFutex` backend takes its waker path; on
+///   compio, its io_uring path.
+/// * `for_each_backend!(suite, once)`: every backend once, for suites that
+///   drive the queue with no executor (or pick their executors themselves,
+///   or are loom models: under `cfg(loom)` the list holds the backends that
+///   build there): `suite!(module, Backend, order)`, with `module` named
+///   `<backend>`.
+///
+/// `order` is `lifo` when the backend's `notify_last` picks the newest
+/// waiter and `no_lifo = "reason"` when it cannot (every backend's
+/// `notify_one` is FIFO).
 #[macro_export]
 macro_rules! for_each_backend {
     ($suite:ident) => {
-        $suite!(
-            intrusive_compio,
-            compio_sync::backend::Intrusive,
-            $crate::common::Compio,
-            lifo
-        );
-        $suite!(
-            intrusive_futures,
-            compio_sync::backend::Intrusive,
-            $crate::common::Futures,
-            lifo
-        );
-        $suite!(
-            mutex_vecdeque_compio,
-            compio_sync::backend::MutexVecDeque,
-            $crate::common::Compio,
-            lifo
-        );
-        $suite!(
-            mutex_vecdeque_futures,
-            compio_sync::backend::MutexVecDeque,
-            $crate::common::Futures,
-            lifo
-        );
-        $suite!(
-            parking_lot_hybrid_compio,
-            compio_sync::backend::ParkingLotHybrid,
-            $crate::common::Compio,
-            lifo
-        );
-        $suite!(
-            parking_lot_hybrid_futures,
-            compio_sync::backend::ParkingLotHybrid,
-            $crate::common::Futures,
-            lifo
-        );
-        $suite!(
-            seg_queue_compio,
+        $crate::for_each_backend!(@backends $suite, executors);
+    };
+    ($suite:ident, once) => {
+        $crate::for_each_backend!(@backends $suite, once);
+    };
+    // The list: `[once module, compio module, futures module] Backend, order`.
+    (@backends $suite:ident, $how:ident) => {
+        $crate::for_each_backend!(@backend $suite, $how,
+            [intrusive, intrusive_compio, intrusive_futures]
+            compio_sync::backend::Intrusive, lifo);
+        $crate::for_each_backend!(@backend $suite, $how,
+            [mutex_vecdeque, mutex_vecdeque_compio, mutex_vecdeque_futures]
+            compio_sync::backend::MutexVecDeque, lifo);
+        $crate::for_each_backend!(@backend $suite, $how,
+            [parking_lot_hybrid, parking_lot_hybrid_compio, parking_lot_hybrid_futures]
+            compio_sync::backend::ParkingLotHybrid, lifo);
+        $crate::for_each_backend!(@backend $suite, $how,
+            [seg_queue, seg_queue_compio, seg_queue_futures]
             compio_sync::backend::SegQueue,
-            $crate::common::Compio,
-            no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
-        );
-        $suite!(
-            seg_queue_futures,
-            compio_sync::backend::SegQueue,
-            $crate::common::Futures,
-            no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)"
-        );
-        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-        $suite!(
-            io_uring_futex_compio,
-            compio_sync::backend::IoUringFutex,
-            $crate::common::Compio,
-            lifo
-        );
-        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
-        $suite!(
-            io_uring_futex_futures,
-            compio_sync::backend::IoUringFutex,
-            $crate::common::Futures,
-            lifo
-        );
+            no_lifo = "a SegQueue can only pop its head: notify_last = notify_one (FIFO)");
+        // The kernel-transport backends do not build under loom.
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex", not(loom)))]
+        $crate::for_each_backend!(@backend $suite, $how,
+            [io_uring_futex, io_uring_futex_compio, io_uring_futex_futures]
+            compio_sync::backend::IoUringFutex, lifo);
         // On compio the IOCP completion path, on `futures::executor` the
         // waker fallback; `tests/iocp.rs` also forces the probe negative.
-        #[cfg(all(windows, feature = "iocp"))]
-        $suite!(
-            iocp_compio,
-            compio_sync::backend::Iocp,
-            $crate::common::Compio,
-            lifo
-        );
-        #[cfg(all(windows, feature = "iocp"))]
-        $suite!(
-            iocp_futures,
-            compio_sync::backend::Iocp,
-            $crate::common::Futures,
-            lifo
-        );
+        #[cfg(all(windows, feature = "iocp", not(loom)))]
+        $crate::for_each_backend!(@backend $suite, $how,
+            [iocp, iocp_compio, iocp_futures]
+            compio_sync::backend::Iocp, lifo);
+    };
+    (@backend $suite:ident, executors,
+        [$once:ident, $compio:ident, $futures:ident] $backend:ty, $($order:tt)+) => {
+        $suite!($compio, $backend, $crate::common::Compio, $($order)+);
+        $suite!($futures, $backend, $crate::common::Futures, $($order)+);
+    };
+    (@backend $suite:ident, once,
+        [$once:ident, $compio:ident, $futures:ident] $backend:ty, $($order:tt)+) => {
+        $suite!($once, $backend, $($order)+);
     };
 }

@@ -41,7 +41,8 @@ impl IoUringFutex {
     /// Arming now, for `waker`, makes a notify wake the waker given to
     /// `register` even if the owner returns `Pending` without calling
     /// `poll_wait` (contract point 3). If the caller's re-check then
-    /// succeeds, its `cancel` drops the op again.
+    /// succeeds, its `cancel` unlinks the waiter and leaves the op retired
+    /// in it, to be dropped with the waiter or at its next registration.
     pub(super) fn register_via_io_uring(
         &self,
         front: bool,

@@ -40,6 +40,7 @@ use self::{bits::Bits, op::InFlight};
 use super::{
     Cancelled, Select, WaitQueue, Woken,
     list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    retired::reuse_or_clone,
 };
 use crate::loom::{
     Mutex,
@@ -89,7 +90,9 @@ pub enum WaitPath {
 /// the waiter is linked (so before the caller re-checks its condition) and
 /// arms the first io_uring wait with that snapshot (so a notify wakes the
 /// waker given to `register` even if the owner never polls; if the caller's
-/// re-check succeeds, its `cancel` drops the op again); a wait re-snapshots
+/// re-check succeeds, it cancels, and the op is dropped with the waiter, or
+/// at its next registration: `cancel` runs no user code, and dropping
+/// compio's op may drop compio's clone of the waker); a wait re-snapshots
 /// it after every wake-up *before* re-checking its own state. A notifier that
 /// selected a kernel-parked waiter bumps the word after marking the waiter
 /// and then wakes the word, so a wait armed with a stale snapshot fails with
@@ -275,14 +278,22 @@ impl IoUringFutex {
         waker: &Waker,
         tag: usize,
     ) {
-        // Every piece of user code (cloning `waker`, directly or inside
-        // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
-        // panic leaves it idle (contract point 7); linking runs none.
-        if probe::io_uring_here() && self.register_via_io_uring(front, waiter, waker, tag) {
-            return;
+        // Every piece of user code (dropping what the last wait retired,
+        // cloning `waker`, directly or inside compio's `Submit::poll`) runs
+        // BEFORE the waiter is linked, so a panic leaves it idle (contract
+        // point 7); linking runs none.
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let mut retired = unsafe { waiter.node.take_retired() };
+        // The io_uring wait a `cancel` left behind (see `cancel`).
+        waiter.reap(None);
+        if probe::io_uring_here() {
+            drop(retired.take());
+            if self.register_via_io_uring(front, waiter, waker, tag) {
+                return;
+            }
         }
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) before locking: user code.
+        let waker = reuse_or_clone(retired, waker);
         let mut list = lock(&self.list);
         waiter.path.store(VIA_WAKER, Relaxed);
         // SAFETY: the caller guarantees the waiter is idle, used with this
@@ -435,12 +446,24 @@ unsafe fn link(
 
 /// Makes a notified waiter idle and returns what the notifier handed over:
 /// cancels or harvests its io_uring op first. If that unwinds (a waker's
-/// clone inside compio's poll), the waiter is still notified, which the next
-/// `poll_wait` or `cancel` handles.
+/// clone or drop inside compio's op), the waiter is still notified, which the
+/// next `poll_wait` or `cancel` handles.
 ///
 /// The caller has observed `NOTIFIED` with an Acquire load.
 fn finish(waiter: &FutexWaiter, cx: Option<&mut Context<'_>>) -> Woken {
     waiter.reap(cx);
+    observe(waiter)
+}
+
+/// Makes a notified waiter idle and returns what the notifier handed over,
+/// running no user code: `cancel`'s half of [`finish`]. An io_uring op the
+/// waiter still has stays in it, retired (dropping compio's op may drop a
+/// waker clone inside compio, which is user code): the next registration
+/// reaps it, or the waiter's drop does, after the caller has acted on the
+/// cancel (contract point 7).
+///
+/// The caller has observed `NOTIFIED` with an Acquire load.
+fn observe(waiter: &FutexWaiter) -> Woken {
     // SAFETY: we own the waiter and observed NOTIFIED with Acquire (our
     // caller's promise); nobody else touches a notified node.
     let woken = unsafe { waiter.node.woken() };
@@ -521,29 +544,29 @@ unsafe impl WaitQueue for IoUringFutex {
 
     unsafe fn cancel(&self, waiter: Pin<&FutexWaiter>) -> Cancelled {
         // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
+        // No user code runs here (contract point 7): the waker and the
+        // io_uring op the wait leaves behind are retired in the waiter (see
+        // `observe`), and dropped after the caller has acted on the result.
         match waiter.node.state.load(Acquire) {
             IDLE => return Cancelled::Idle,
-            NOTIFIED => return Cancelled::Notified(finish(&waiter, None)),
+            NOTIFIED => return Cancelled::Notified(observe(&waiter)),
             _ => {}
         }
-        // Cancel the io_uring wait first; a wake it may still receive is a
-        // spurious one for nobody.
-        waiter.reap(None);
-        let (waker, tag) = {
-            let mut list = lock(&self.list);
-            // Acquire: as above; a notifier may have marked it since.
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                drop(list);
-                return Cancelled::Notified(finish(&waiter, None));
-            }
-            // Unlinked without a notification: nobody wakes its bit.
-            list.extra.leave(waiter.held_bit());
-            // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other queue).
-            unsafe { list.remove(&waiter) }
-        };
-        // User code, with the lock released (contract point 5).
-        drop(waker);
+        let mut list = lock(&self.list);
+        // Acquire: as above; a notifier may have marked it since.
+        if waiter.node.state.load(Acquire) == NOTIFIED {
+            drop(list);
+            return Cancelled::Notified(observe(&waiter));
+        }
+        // Unlinked without a notification: nobody wakes its bit. Its io_uring
+        // wait, if any, stays armed until it is reaped: a wake it receives
+        // meanwhile (its bit may go to another waiter) is a spurious one for
+        // nobody, and every wake wakes all holders of a bit, so it never eats
+        // one.
+        list.extra.leave(waiter.held_bit());
+        // SAFETY: still WAITING under the lock, so the waiter is linked into
+        // this list (the caller uses it with no other queue).
+        let tag = unsafe { list.remove(&waiter) };
         Cancelled::Removed { tag }
     }
 

@@ -46,6 +46,7 @@ use self::{
 use super::{
     Cancelled, Select, WaitQueue, Woken,
     list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    retired::reuse_or_clone,
     thread_bound::ThreadBound,
 };
 use crate::loom::{
@@ -310,11 +311,21 @@ impl Iocp {
         // Every piece of user code (cloning `waker`, directly or inside
         // compio's `Submit::poll`) runs BEFORE the waiter is linked, so a
         // panic leaves it idle (contract point 7); linking runs none.
-        if probe::completion_here() && self.register_via_completion(front, waiter, waker, tag) {
-            return;
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let mut retired = unsafe { waiter.node.take_retired() };
+        // What the last wait's `cancel` left in the waiter (see `observe`).
+        reap(&waiter);
+        let park = waiter.park.lock().take();
+        drop(park);
+        if probe::completion_here() {
+            // User code too, and the waiter is still idle.
+            drop(retired.take());
+            if self.register_via_completion(front, waiter, waker, tag) {
+                return;
+            }
         }
-        // Cloned before locking: a waker's clone is user code.
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) before locking: user code.
+        let waker = reuse_or_clone(retired, waker);
         let mut list = lock(&self.list);
         waiter.path.store(VIA_WAKER, Relaxed);
         // SAFETY: the caller guarantees the waiter is idle, used with this
@@ -390,11 +401,26 @@ unsafe fn link(
 
 /// Ends a notified waiter's wait: cancels its op (if the packet has not been
 /// dequeued yet), makes it idle and returns what the notifier handed over.
+/// If dropping the op or the park unwinds (user code: compio's clone of the
+/// waker, the park's fallback waker), the waiter is still notified, which
+/// the next `poll_wait` or `cancel` handles.
 ///
 /// The caller has observed `NOTIFIED` with an Acquire load.
 fn finish(waiter: &IocpWaiter) -> Woken {
     reap(waiter);
-    *waiter.park.lock() = None;
+    let park = waiter.park.lock().take();
+    drop(park);
+    observe(waiter)
+}
+
+/// Makes a notified waiter idle and returns what the notifier handed over,
+/// running no user code: `cancel`'s half of [`finish`]. The op and the park
+/// stay in the waiter, retired (dropping them may drop wakers, which is user
+/// code): the next registration drops them, or the waiter's drop does, after
+/// the caller has acted on the cancel (contract point 7).
+///
+/// The caller has observed `NOTIFIED` with an Acquire load.
+fn observe(waiter: &IocpWaiter) -> Woken {
     // SAFETY: we own the waiter and observed NOTIFIED with Acquire (our
     // caller's promise); nobody else touches a notified node.
     let woken = unsafe { waiter.node.woken() };
@@ -477,30 +503,28 @@ unsafe impl WaitQueue for Iocp {
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IocpWaiter>) -> Cancelled {
+        // No user code runs here (contract point 7): the waker, the op and
+        // the park the wait leaves behind are retired in the waiter (see
+        // `observe`), and dropped after the caller has acted on the result.
         // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         match waiter.node.state.load(Acquire) {
             IDLE => return Cancelled::Idle,
-            NOTIFIED => return Cancelled::Notified(finish(&waiter)),
+            NOTIFIED => return Cancelled::Notified(observe(&waiter)),
             _ => {}
         }
-        // Cancel the op first, with no lock held (its cancel may wait for a
-        // notifier's post to return): its packet, posted by the cancel or by
-        // a notifier that selects us meanwhile, then wakes nobody.
-        reap(&waiter);
-        let (waker, tag) = {
-            let mut list = lock(&self.list);
-            // Acquire: as above; a notifier may have marked it since.
-            if waiter.node.state.load(Acquire) == NOTIFIED {
-                drop(list);
-                return Cancelled::Notified(finish(&waiter));
-            }
-            // SAFETY: still WAITING under the lock, so the waiter is linked
-            // into this list (the caller uses it with no other queue).
-            unsafe { list.remove(&waiter) }
-        };
-        *waiter.park.lock() = None;
-        // User code, with no lock held (contract point 5).
-        drop(waker);
+        let mut list = lock(&self.list);
+        // Acquire: as above; a notifier may have marked it since.
+        if waiter.node.state.load(Acquire) == NOTIFIED {
+            drop(list);
+            return Cancelled::Notified(observe(&waiter));
+        }
+        // Unlinked, no notifier selects the waiter any more, so none posts
+        // to its op: the op's own cancel posts its packet when the op is
+        // dropped (with the waiter, or at its next registration), and that
+        // packet wakes nobody.
+        // SAFETY: still WAITING under the lock, so the waiter is linked into
+        // this list (the caller uses it with no other queue).
+        let tag = unsafe { list.remove(&waiter) };
         Cancelled::Removed { tag }
     }
 

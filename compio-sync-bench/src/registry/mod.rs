@@ -10,6 +10,8 @@
 //! and its Notify and Condvar. To add a peer, implement the family's trait
 //! for it and add one entry line.
 
+mod local;
+
 use std::{
     collections::VecDeque,
     ops::{Deref, DerefMut},
@@ -22,12 +24,13 @@ use compio_sync::backend::IoUringFutex;
 #[cfg(windows)]
 use compio_sync::backend::Iocp;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe};
-use compio_sync::{Condvar, Mutex, Notify, RwLock, Semaphore};
+use compio_sync::{Barrier, Condvar, Mutex, Notify, RwLock, Semaphore};
 
 use crate::{
     harness::{Bench, Candidate, Role},
     scenarios::{
         Entry, Scenario,
+        barrier::{self, BenchBarrier},
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
@@ -328,6 +331,36 @@ impl BenchCondvar for TokioMutexNotify {
     }
 }
 
+/// `compio_sync::Barrier` on backend `B`.
+pub struct OursBarrier<B: ThreadSafe>(Barrier<B>);
+
+impl<B: ThreadSafe> BenchBarrier for OursBarrier<B> {
+    fn create(n: usize) -> Self {
+        Self(Barrier::<B>::with_backend(n))
+    }
+    async fn wait(&self) -> bool {
+        self.0.wait().await.is_leader()
+    }
+}
+
+impl BenchBarrier for tokio::sync::Barrier {
+    fn create(n: usize) -> Self {
+        Self::new(n)
+    }
+    async fn wait(&self) -> bool {
+        tokio::sync::Barrier::wait(self).await.is_leader()
+    }
+}
+
+impl BenchBarrier for async_lock::Barrier {
+    fn create(n: usize) -> Self {
+        Self::new(n)
+    }
+    async fn wait(&self) -> bool {
+        async_lock::Barrier::wait(self).await.is_leader()
+    }
+}
+
 /// `compio_sync::RwLock` on backend `B`; `STRICT_FIFO` selects
 /// [`RwLock::strict_fifo`].
 pub struct OursRwLock<B: ThreadSafe, const STRICT_FIFO: bool>(RwLock<Pair, B>);
@@ -410,11 +443,22 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S9b.
+    pub barrier: barrier::Sizes,
     /// S9.
     pub rwlock: rwlock::Sizes,
 }
 
 impl Sizes {
+    /// S10's sizes: those of the scenarios it repeats.
+    pub fn local(&self) -> crate::scenarios::local::Sizes {
+        crate::scenarios::local::Sizes {
+            semaphore: self.semaphore,
+            notify: self.notify,
+            mutex: self.mutex,
+        }
+    }
+
     /// `--quick`: about a minute for the whole run on two cores.
     pub const QUICK: Self = Self {
         semaphore: semaphore::Sizes {
@@ -429,6 +473,9 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        barrier: barrier::Sizes {
+            s9b_generations: 1_000,
+        },
         rwlock: rwlock::Sizes { s9_ops: 16_000 },
     };
 
@@ -446,6 +493,9 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        barrier: barrier::Sizes {
+            s9b_generations: 4_000,
+        },
         rwlock: rwlock::Sizes { s9_ops: 64_000 },
     };
 }
@@ -454,6 +504,8 @@ impl Sizes {
 pub const TOKIO: &str = "tokio";
 /// The baseline of S8 (tokio has no condition variable).
 pub const TOKIO_MUTEX_NOTIFY: &str = "tokio Mutex+Notify";
+/// The baseline of S10's ratios (see [`local`]).
+pub const LOCAL_BASELINE: &str = local::THREAD_SAFE;
 /// The name of the floor rows.
 pub const FLOOR: &str = "floor: no synchronization";
 
@@ -464,7 +516,11 @@ pub fn default_backend() -> String {
     format!("compio-sync {}", path.rsplit("::").next().unwrap_or(path))
 }
 
-fn entry<S: Scenario>(name: &'static str, role: Role, run: crate::scenarios::Run<S>) -> Entry<S> {
+pub(crate) fn entry<S: Scenario>(
+    name: &'static str,
+    role: Role,
+    run: crate::scenarios::Run<S>,
+) -> Entry<S> {
     Entry { name, role, run }
 }
 
@@ -619,6 +675,29 @@ fn condvars() -> Vec<Entry<condvar::Scenario>> {
     all
 }
 
+/// Every Barrier implementation, compio-sync's first.
+fn barriers() -> Vec<Entry<barrier::Scenario>> {
+    let mut all = ours!(
+        one,
+        barrier,
+        OursBarrier,
+        [MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive]
+    );
+    #[cfg(target_os = "linux")]
+    all.extend(ours!(one, barrier, OursBarrier, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(one, barrier, OursBarrier, [Iocp]));
+    all.extend([
+        entry(TOKIO, Role::Peer, barrier::run::<tokio::sync::Barrier>),
+        entry(
+            "async-lock",
+            Role::Peer,
+            barrier::run::<async_lock::Barrier>,
+        ),
+    ]);
+    all
+}
+
 /// Every RwLock implementation, compio-sync's first.
 fn rwlocks() -> Vec<Entry<rwlock::Scenario>> {
     let mut all = ours!(
@@ -649,7 +728,7 @@ fn rwlocks() -> Vec<Entry<rwlock::Scenario>> {
 
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
-fn family<S: Scenario>(
+pub(crate) fn family<S: Scenario>(
     scenarios: Vec<S>,
     sizes: S::Sizes,
     entries: &[Entry<S>],
@@ -712,25 +791,34 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         "x tokio M+N",
     ));
     all.extend(family(
+        barrier::Scenario::all(),
+        sizes.barrier,
+        &barriers(),
+        TOKIO,
+        "x tokio",
+    ));
+    all.extend(family(
         rwlock::Scenario::all(),
         sizes.rwlock,
         &rwlocks(),
         TOKIO,
         "x tokio",
     ));
+    all.extend(local::benches(sizes.local()));
     all
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{condvar, mutex, notify, rwlock, semaphore};
+    use crate::scenarios::{barrier, condvar, mutex, notify, rwlock, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
         notify: notify::tests::TINY,
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
+        barrier: barrier::tests::TINY,
         rwlock: rwlock::tests::TINY,
     };
 
@@ -757,7 +845,8 @@ mod tests {
     }
 
     #[test]
-    fn floors_are_in_s1_to_s3_only_and_the_default_backend_is_registered() {
+    fn floors_are_in_s1_to_s3_s5b_and_their_s10_repeats_only_and_the_default_backend_is_registered()
+    {
         let benches = benches(&TINY);
         for bench in &benches {
             let floors = bench
@@ -765,7 +854,8 @@ mod tests {
                 .iter()
                 .filter(|c| c.role == Role::Floor)
                 .count();
-            let expected = usize::from(["S1", "S2", "S3"].contains(&bench.case.id.as_str()));
+            let id = bench.case.id.trim_start_matches("S10_");
+            let expected = usize::from(["S1", "S2", "S3", "S5b"].contains(&id));
             assert_eq!(floors, expected, "{}", bench.case.id);
         }
         assert!(

@@ -71,18 +71,33 @@
 //! costs that task one extra poll (the poll stores its waker again). The
 //! owner clones its waker, and drops a replaced one, outside the cell, so a
 //! waker that panics there cannot leave the cell, or the slot, taken.
+//!
+//! # Files
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | the queue, its waiter, the state word, and the [`WaitQueue`] implementation |
+//! | `slot.rs` | the lone-waiter slot: registering, polling, cancelling, and a notifier's claim |
+//! | `listed.rs` | the `parking_lot::Mutex` list of the other waiters |
+
+mod listed;
+mod slot;
 
 use std::{
     collections::VecDeque,
     marker::PhantomPinned,
     pin::Pin,
-    ptr::NonNull,
     task::{Context, Poll, Waker},
 };
 
+use self::{
+    listed::{End, List},
+    slot::SlotData,
+};
 use super::{
     Cancelled, Select, WaitQueue, WakeBatch, Woken,
-    waker_cell::{WakerCell, spin},
+    retired::{Retired, reuse_or_clone},
+    waker_cell::WakerCell,
 };
 use crate::loom::{
     ParkingMutex, UnsafeCell,
@@ -119,13 +134,6 @@ pub struct ParkingLotHybrid {
 // between successive holders.
 unsafe impl Sync for ParkingLotHybrid {}
 
-/// The slot waiter's share of a [`Woken`].
-#[derive(Clone, Copy)]
-struct SlotData {
-    tag: usize,
-    wakeup: usize,
-}
-
 /// The per-wait state of a [`ParkingLotHybrid`] waiter.
 pub struct HybridWaiter {
     /// `IDLE`, `IN_SLOT`, `LISTED` or `NOTIFIED`. The owner alone writes
@@ -140,6 +148,9 @@ pub struct HybridWaiter {
     /// Relaxed suffices). A slot waiter's live in the queue's `slot`.
     wakeup: AtomicUsize,
     tag: AtomicUsize,
+    /// The waker `cancel` or a `Ready` took back, dropped by the next
+    /// registration or with the waiter (see `super::retired`).
+    retired: Retired,
     _pin: PhantomPinned,
 }
 
@@ -163,74 +174,6 @@ const SLOT_SELECTING: u8 = 4;
 /// Set exactly while the list is non-empty.
 const LIST: u8 = 0b1000;
 
-/// Which end of the list a registration joins.
-enum End {
-    Back,
-    Front,
-}
-
-struct Entry {
-    waiter: NonNull<HybridWaiter>,
-    waker: Waker,
-    ticket: u64,
-    /// The waiter's tag while it is listed (lowered by `notify_while`).
-    tag: usize,
-}
-
-struct List {
-    /// Sorted by `ticket` (tickets are handed out in push order), so a waiter
-    /// finds its entry by binary search.
-    entries: VecDeque<Entry>,
-    /// The ticket of the next registration. `notify_all` notifies the tickets
-    /// below the value it reads.
-    next_ticket: u64,
-    /// The ticket of the next `register_front`: counts down from just below
-    /// the first `next_ticket`, so the entries stay sorted.
-    front_ticket: u64,
-}
-
-// SAFETY: `List` holds pointers to `HybridWaiter`s, which are `Sync`; they are
-// only followed under the list lock, while the waiter is `LISTED` and so still
-// alive (the caller cancels a waiter before dropping it).
-unsafe impl Send for List {}
-
-impl List {
-    /// The first ticket of each end; `u64` has room for 2^63 registrations
-    /// at each.
-    const MIDDLE: u64 = 1 << 63;
-
-    const fn new() -> Self {
-        Self {
-            entries: VecDeque::new(),
-            next_ticket: Self::MIDDLE,
-            front_ticket: Self::MIDDLE - 1,
-        }
-    }
-
-    fn position(&self, waiter: &HybridWaiter) -> Option<usize> {
-        let ticket = waiter.ticket.load(Relaxed);
-        self.entries
-            .binary_search_by_key(&ticket, |entry| entry.ticket)
-            .ok()
-    }
-
-    /// Hands a just-removed entry's waiter `wakeup` and its tag, marks it
-    /// notified and returns its waker. Called under the list lock.
-    fn notify(entry: Entry, wakeup: usize) -> Waker {
-        // SAFETY: the entry was in the list under the lock we hold, so its
-        // waiter is `LISTED` and alive; it is not touched after the
-        // `NOTIFIED` store.
-        let waiter = unsafe { entry.waiter.as_ref() };
-        waiter.wakeup.store(wakeup, Relaxed);
-        waiter.tag.store(entry.tag, Relaxed);
-        // Release: pairs with the owner's Acquire load of `state`, so the two
-        // stores above and everything the notifier did before notifying
-        // happen-before the owner's `Ready` (contract point 4).
-        waiter.state.store(NOTIFIED, Release);
-        entry.waker
-    }
-}
-
 impl HybridWaiter {
     /// Observes a listed waiter's notification: the waiter becomes idle.
     /// The caller saw `NOTIFIED` with an Acquire load.
@@ -241,334 +184,6 @@ impl HybridWaiter {
         };
         self.state.store(IDLE, Relaxed);
         woken
-    }
-}
-
-/// A notifier's hold on the slot waiter: the slot is `SLOT_SELECTING`, so the
-/// waiter can neither leave nor be selected by another notifier, and the
-/// holder alone touches `slot`. Ends by [`notify`](Self::notify), or by drop,
-/// which puts the waiter back to `SLOT_WAITING` (a `Keep`, or a selector
-/// that panicked).
-struct SlotClaim<'a> {
-    queue: &'a ParkingLotHybrid,
-}
-
-impl SlotClaim<'_> {
-    /// Runs `f` on the claimed waiter's tag.
-    fn with_tag<R>(&mut self, f: impl FnOnce(&mut usize) -> R) -> R {
-        // SAFETY: we hold the slot (`SLOT_SELECTING`), which gives us its
-        // data; our claim's Acquire ordered the last holder's writes before.
-        unsafe { self.queue.with_slot(|slot| f(&mut slot.tag)) }
-    }
-
-    /// Hands the claimed waiter `wakeup` and marks it notified. The caller
-    /// then takes its waker from `slot_waker` and wakes it, with no lock
-    /// held.
-    fn notify(self, wakeup: usize) {
-        let queue = self.queue;
-        std::mem::forget(self);
-        // SAFETY: we still hold the slot (`SLOT_SELECTING`).
-        unsafe { queue.with_slot(|slot| slot.wakeup = wakeup) };
-        // SELECTING -> NOTIFIED, leaving `LIST` alone. Release: pairs with the
-        // owner's Acquire load that sees `SLOT_NOTIFIED`, publishing the
-        // wake-up value, the tag as we left it, and everything the notifier
-        // did before (contract point 4).
-        queue
-            .state
-            .fetch_sub(SLOT_SELECTING - SLOT_NOTIFIED, Release);
-    }
-}
-
-impl Drop for SlotClaim<'_> {
-    fn drop(&mut self) {
-        // SELECTING -> WAITING, leaving `LIST` alone. Release: publishes the
-        // tag as the selector left it to the next claimant (a selector or the
-        // owner's cancel), whose claim is an Acquire CAS.
-        self.queue
-            .state
-            .fetch_sub(SLOT_SELECTING - SLOT_WAITING, Release);
-    }
-}
-
-/// One turn of waiting for another thread's claim of the slot to end (it runs
-/// no user code). Spins a little, then yields the CPU, in case the holder was
-/// preempted.
-fn wait_for_claim(turn: &mut u32) {
-    #[cfg(not(loom))]
-    if *turn >= 64 {
-        std::thread::yield_now();
-        return;
-    }
-    *turn += 1;
-    spin();
-}
-
-impl ParkingLotHybrid {
-    /// Runs `f` on the slot's data.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds the slot (module docs, "The state word"): it moved
-    /// the slot bits to `SLOT_CLAIMED` or `SLOT_SELECTING`, or it is the slot
-    /// waiter's owner and observed `SLOT_NOTIFIED` with an Acquire load.
-    unsafe fn with_slot<R>(&self, f: impl FnOnce(&mut SlotData) -> R) -> R {
-        // SAFETY: whoever holds the slot is the only one to access `slot`
-        // (guaranteed by the caller), and the Acquire that gave it the slot
-        // ordered the previous holder's accesses before.
-        self.slot.with_mut(|slot| f(unsafe { &mut *slot }))
-    }
-
-    /// Claims the slot waiter for a notifier (`SLOT_WAITING` ->
-    /// `SLOT_SELECTING`). If another notifier holds it, waits for that one's
-    /// verdict. Returns `None` if the slot holds no waiting waiter.
-    fn claim_slot(&self) -> Option<SlotClaim<'_>> {
-        let mut turn = 0;
-        let mut state = self.state.load(Acquire);
-        loop {
-            match state & SLOT_MASK {
-                SLOT_WAITING => {
-                    // Acquire: pairs with the Release that made the slot
-                    // waiting (the owner's registration, or a previous
-                    // claimant's `Keep`), so its writes of `slot` and
-                    // `slot_waker` happen-before ours. The loop retries when
-                    // `LIST` changed under us or another claim won.
-                    match self.state.compare_exchange_weak(
-                        state,
-                        state - SLOT_WAITING + SLOT_SELECTING,
-                        Acquire,
-                        Acquire,
-                    ) {
-                        Ok(_) => return Some(SlotClaim { queue: self }),
-                        Err(actual) => state = actual,
-                    }
-                }
-                SLOT_SELECTING => {
-                    wait_for_claim(&mut turn);
-                    state = self.state.load(Acquire);
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Notifies the slot waiter, if it is waiting, handing it `wakeup`;
-    /// returns whether it did. The caller then calls [`wake_slot`], with no
-    /// lock held.
-    ///
-    /// [`wake_slot`]: Self::wake_slot
-    fn try_notify_slot(&self, wakeup: usize) -> bool {
-        match self.claim_slot() {
-            Some(claim) => {
-                claim.notify(wakeup);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Wakes the slot's waker, after a notifier moved the slot to notified.
-    fn wake_slot(&self) {
-        if let Some(waker) = self.slot_waker.take() {
-            waker.wake();
-        }
-    }
-
-    /// Hands the slot back after its owner saw `SLOT_NOTIFIED` (Acquire),
-    /// and returns what the notifier left.
-    fn release_notified_slot(&self, waiter: &HybridWaiter) -> Woken {
-        // SAFETY: we own the slot waiter and saw `SLOT_NOTIFIED` (Acquire).
-        let slot = unsafe { self.with_slot(|slot| *slot) };
-        // Take our waker before the slot can change hands (see module docs).
-        let stale = self.slot_waker.take();
-        // Release: our last use of `slot` and `slot_waker` happens-before the
-        // next owner's Acquire `compare_exchange(0, SLOT_CLAIMED)`.
-        self.state.fetch_sub(SLOT_NOTIFIED, Release);
-        waiter.state.store(IDLE, Relaxed);
-        // User code, the waiter already idle (contract point 7).
-        drop(stale);
-        Woken {
-            wakeup: slot.wakeup,
-            tag: slot.tag,
-        }
-    }
-
-    fn poll_slot(&self, waiter: &HybridWaiter, cx: &mut Context<'_>) -> Poll<Woken> {
-        // Acquire: pairs with the Release in `SlotClaim::notify`.
-        if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
-            return Poll::Ready(self.release_notified_slot(waiter));
-        }
-        if !self.slot_waker.will_wake(cx.waker()) {
-            // Cloned, and the replaced waker dropped, outside the cell (user
-            // code, contract point 7). If either panics, we still hold the
-            // slot with a waker stored, and the next poll or cancel goes on.
-            let stale = self.slot_waker.register(cx.waker().clone());
-            drop(stale);
-        }
-        // Register, then re-check: a notifier that selected us before the
-        // register woke the old waker, or found the cell busy and took
-        // nothing; either way we see `SLOT_NOTIFIED` here. (A notifier that
-        // holds a claim, `SLOT_SELECTING`, takes the waker after it marks us,
-        // so it finds the one we just stored.)
-        if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
-            return Poll::Ready(self.release_notified_slot(waiter));
-        }
-        Poll::Pending
-    }
-
-    fn cancel_slot(&self, waiter: &HybridWaiter) -> Cancelled {
-        // Our waker must leave `slot_waker` before the slot can change hands.
-        let waker = self.slot_waker.take();
-        let mut turn = 0;
-        let mut state = self.state.load(Acquire);
-        let cancelled = loop {
-            match state & SLOT_MASK {
-                SLOT_WAITING => {
-                    // WAITING -> CLAIMED: from here no notifier selects us,
-                    // and the tag is ours to read. Acquire: pairs with the
-                    // Release of the last claimant's `Keep`, so we read the
-                    // tag as it left it. Acquire on failure: we may see
-                    // `SLOT_NOTIFIED` and then read what the notifier wrote.
-                    match self.state.compare_exchange_weak(
-                        state,
-                        state - SLOT_WAITING + SLOT_CLAIMED,
-                        Acquire,
-                        Acquire,
-                    ) {
-                        Ok(_) => {
-                            // SAFETY: we moved the slot to `SLOT_CLAIMED`.
-                            let tag = unsafe { self.with_slot(|slot| slot.tag) };
-                            // Release: our read of `slot` happens-before the
-                            // next owner's Acquire claim of the empty slot.
-                            self.state.fetch_sub(SLOT_CLAIMED, Release);
-                            break Cancelled::Removed { tag };
-                        }
-                        Err(actual) => state = actual,
-                    }
-                }
-                SLOT_SELECTING => {
-                    // A notifier holds us: wait for its verdict, so the tag
-                    // we report is the one it leaves.
-                    wait_for_claim(&mut turn);
-                    state = self.state.load(Acquire);
-                }
-                SLOT_NOTIFIED => {
-                    // SAFETY: we own the slot waiter and saw `SLOT_NOTIFIED`
-                    // (Acquire).
-                    let slot = unsafe { self.with_slot(|slot| *slot) };
-                    // Release: as in `release_notified_slot`.
-                    self.state.fetch_sub(SLOT_NOTIFIED, Release);
-                    break Cancelled::Notified(Woken {
-                        wakeup: slot.wakeup,
-                        tag: slot.tag,
-                    });
-                }
-                _ => unreachable!("cancel: slot owner found the slot empty"),
-            }
-        };
-        waiter.state.store(IDLE, Relaxed);
-        // User code, the waiter already idle (contract point 7).
-        drop(waker);
-        cancelled
-    }
-
-    /// Pops the list head or tail (as `pop` chooses) and notifies it with
-    /// `wakeup`. Returns `Some(true)` if it did, `Some(false)` if the list
-    /// was empty, and `None` if `slot_first` is set and the slot holds a
-    /// waiting waiter (which is older than every listed one, so `notify_one`
-    /// must take it instead).
-    fn notify_listed(
-        &self,
-        wakeup: usize,
-        pop: fn(&mut VecDeque<Entry>) -> Option<Entry>,
-        slot_first: bool,
-    ) -> Option<bool> {
-        let waker = {
-            let mut list = self.list.lock();
-            // `SLOT_SELECTING` is not checked: under the lock it is a
-            // `notify_one`/`notify_last` that will notify the slot waiter.
-            if slot_first && self.state.load(Acquire) & SLOT_MASK == SLOT_WAITING {
-                // The slot was retaken after we looked (the list had drained
-                // in between), so its waiter is older than every entry now.
-                return None;
-            }
-            let Some(entry) = pop(&mut list.entries) else {
-                return Some(false);
-            };
-            self.entry_removed(&list);
-            List::notify(entry, wakeup)
-        };
-        // Woken with the lock released (contract point 5).
-        waker.wake();
-        Some(true)
-    }
-
-    /// The fast path of a registration: if nobody waits anywhere, takes the
-    /// slot and returns `None`; otherwise hands `waker` back for the list.
-    /// Runs no user code.
-    fn try_register_slot(&self, waiter: &HybridWaiter, waker: Waker, tag: usize) -> Option<Waker> {
-        // Acquire: pairs with the previous holder's Release of the slot, so
-        // its last use of `slot` and `slot_waker` happens-before ours.
-        if self
-            .state
-            .compare_exchange(SLOT_EMPTY, SLOT_CLAIMED, Acquire, Relaxed)
-            .is_err()
-        {
-            return Some(waker);
-        }
-        // Claimed, not waiting: no notifier selects us yet, so the waker and
-        // tag are in place before anyone can look for them. The previous
-        // owner emptied the cell before it released the slot, so nothing is
-        // replaced (and no waker is dropped here).
-        let stale = self.slot_waker.register(waker);
-        debug_assert!(stale.is_none(), "slot waker left behind");
-        // SAFETY: we moved the slot to `SLOT_CLAIMED`.
-        unsafe { self.with_slot(|slot| *slot = SlotData { tag, wakeup: 0 }) };
-        waiter.state.store(IN_SLOT, Relaxed);
-        // CLAIMED -> WAITING, leaving `LIST` alone: from here a notifier may
-        // select us. Release: publishes the stored waker, the tag and our
-        // `IN_SLOT` to the claimant's Acquire (the caller's SeqCst fence
-        // orders this RMW against a notifier's look at `state`).
-        self.state.fetch_sub(SLOT_CLAIMED - SLOT_WAITING, Release);
-        None
-    }
-
-    /// Links `waiter` into the list, at the `end` given. Runs no user code.
-    fn push_listed(&self, waiter: &HybridWaiter, waker: Waker, tag: usize, end: End) {
-        let mut list = self.list.lock();
-        let ticket = match end {
-            End::Back => {
-                list.next_ticket += 1;
-                list.next_ticket - 1
-            }
-            End::Front => {
-                list.front_ticket -= 1;
-                list.front_ticket + 1
-            }
-        };
-        let entry = Entry {
-            waiter: NonNull::from(waiter),
-            waker,
-            ticket,
-            tag,
-        };
-        match end {
-            End::Back => list.entries.push_back(entry),
-            End::Front => list.entries.push_front(entry),
-        }
-        waiter.ticket.store(ticket, Relaxed);
-        waiter.state.store(LISTED, Relaxed);
-        // Relaxed: the list contents travel through the lock; the caller's
-        // SeqCst fence orders this flag against a notifier's read of `state`.
-        self.state.fetch_or(LIST, Relaxed);
-    }
-
-    /// Keeps `LIST` exact after an entry left `list`; call under its lock.
-    fn entry_removed(&self, list: &List) {
-        if list.entries.is_empty() {
-            // Relaxed: `LIST` is only a hint outside the lock; a notifier that
-            // acts on it takes the lock, which orders the list contents.
-            self.state.fetch_and(!LIST, Relaxed);
-        }
     }
 }
 
@@ -618,6 +233,7 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             ticket: AtomicU64::new(0),
             wakeup: AtomicUsize::new(0),
             tag: AtomicUsize::new(0),
+            retired: Retired::new(),
             _pin: PhantomPinned,
         }
     }
@@ -628,10 +244,11 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             IDLE,
             "register: waiter not idle"
         );
-        // Cloned first: the clone is user code, and if it panics nothing has
-        // happened yet (the waiter is idle, contract point 7). Nothing below
-        // runs user code.
-        let waker = waker.clone();
+        // Cloned (or the retired waker reused) first: user code, and if it
+        // panics nothing has happened yet (the waiter is idle, contract point
+        // 7). Nothing below runs user code.
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        let waker = reuse_or_clone(unsafe { waiter.retired.take() }, waker);
         let Some(waker) = self.try_register_slot(&waiter, waker, tag) else {
             return;
         };
@@ -648,8 +265,9 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             IDLE,
             "register: waiter not idle"
         );
-        // Cloned first, as in `register`.
-        let waker = waker.clone();
+        // Cloned or reused first, as in `register`.
+        // SAFETY: as in `register`.
+        let waker = reuse_or_clone(unsafe { waiter.retired.take() }, waker);
         let Some(waker) = self.try_register_slot(&waiter, waker, tag) else {
             return;
         };
@@ -725,10 +343,11 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             waiter.state.store(IDLE, Relaxed);
             entry
         };
-        let tag = entry.tag;
-        // The waker is user code: dropped with the lock released (point 5).
-        drop(entry);
-        Cancelled::Removed { tag }
+        // The waker is user code: retired, and dropped after the caller has
+        // acted on the result (contract point 7).
+        // SAFETY: we are the waiter's owner, in its `cancel`.
+        unsafe { waiter.retired.keep(Some(entry.waker)) };
+        Cancelled::Removed { tag: entry.tag }
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {
