@@ -164,6 +164,10 @@ impl<B: WaitQueue> RawRwLock<B> {
         self.readers.set_strict_fifo();
     }
 
+    const fn set_starvation_bound(&mut self, bound: std::time::Duration) {
+        self.readers.set_starvation_bound(bound);
+    }
+
     async fn read(&self) {
         match self.readers.acquire().await {
             Ok(permit) => permit.forget(),
@@ -557,6 +561,28 @@ impl<T, B: WaitQueue> RwLock<T, B> {
     #[must_use]
     pub const fn strict_fifo(mut self) -> Self {
         self.raw.set_strict_fifo();
+        self
+    }
+
+    /// Sets how long a reader may be passed over by tasks that barge in
+    /// before the lock is handed to it directly (default policy; see
+    /// [`Semaphore::starvation_bound`](crate::Semaphore::starvation_bound)
+    /// and [`STARVATION_BOUND`](crate::STARVATION_BOUND), the default).
+    /// Writers do not wait for it: a waiting writer closes the fast path at
+    /// once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use compio_sync::RwLock;
+    ///
+    /// static STATE: RwLock<u32> = RwLock::const_new(0).starvation_bound(Duration::from_micros(100));
+    /// # assert_eq!(*STATE.try_read().unwrap(), 0);
+    /// ```
+    #[must_use]
+    pub const fn starvation_bound(mut self, bound: std::time::Duration) -> Self {
+        self.raw.set_starvation_bound(bound);
         self
     }
 

@@ -221,3 +221,25 @@ fn strict_release_with_panicking_waker_keeps_surplus() {
     assert_eq!(permit.num_permits(), 1);
     assert_eq!(sem.available_permits(), 2, "the surplus was kept");
 }
+
+/// `starvation_bound` is a builder as on Semaphore and Mutex: with
+/// `Duration::ZERO`, a reader passed over once has the next release handed
+/// to it, so a barging `try_read` then fails (one reader slot).
+#[test]
+fn starvation_bound_zero_hands_over_to_a_passed_over_reader() {
+    let l = RwLock::with_max_readers((), 1).starvation_bound(std::time::Duration::ZERO);
+    let r = l.try_read().unwrap();
+    let (_c, waker) = counting_waker();
+    let mut queued = pin!(l.read());
+    assert!(poll_once(queued.as_mut(), &waker).is_pending());
+    drop(r);
+    let barger = l.try_read().unwrap();
+    // Woken, finds the slot taken, has waited at least ZERO: claims priority.
+    assert!(poll_once(queued.as_mut(), &waker).is_pending());
+    drop(barger);
+    assert!(
+        l.try_read().is_err(),
+        "the slot is handed to the passed-over reader"
+    );
+    assert!(poll_once(queued.as_mut(), &waker).is_ready());
+}
