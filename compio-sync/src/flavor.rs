@@ -13,7 +13,13 @@ pub(crate) use std::sync::Arc;
 pub(crate) use crate::{
     backend::DefaultBackend,
     loom::{
+        UnsafeCell,
         atomic::{AtomicUsize, Ordering, fence},
         spin_loop,
     },
 };
+
+/// A short-held lock around plain data (a channel's message queue):
+/// `parking_lot::Mutex` (loom's stand-in under loom). Never held across user
+/// code: no waker and no `Drop` of a user value runs under it.
+pub(crate) use crate::loom::ParkingMutex as Lock;

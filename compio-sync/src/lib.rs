@@ -17,12 +17,15 @@
 //! | many readers or one writer across `.await` points; a read that may become a write with no writer in between | [`RwLock`], [`RwLock::upgradable_read`] |
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
+//! | to hand one value from one task to another (a reply) | [`oneshot`] |
+//! | a queue of values from many tasks to one, with backpressure or without | [`mpsc::channel`], [`mpsc::unbounded_channel`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //! | N tasks to meet before any goes on, round after round | [`Barrier`] (cancel safe, unlike tokio's) |
 //! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
 //! | to publish a value once and let tasks wait for it (an event with a payload) | [`SetOnce`] |
 //!
-//! Not here yet (planned on the same engine): the channels.
+//! Not here yet (planned on the same engine): the `watch` and `broadcast`
+//! channels.
 //!
 //! # Two flavors
 //!
@@ -163,9 +166,17 @@ mod flavor;
 #[cfg(not(loom))]
 pub mod local;
 pub(crate) mod loom;
+pub mod mpsc;
 mod mutex;
+// The channels' error types, compiled once for both flavors (the channels
+// themselves are compiled per flavor, see `flavor`).
+#[path = "mpsc/error.rs"]
+mod mpsc_error;
 mod notify;
 mod once_cell;
+pub mod oneshot;
+#[path = "oneshot/error.rs"]
+mod oneshot_error;
 mod rwlock;
 mod semaphore;
 mod set_once;

@@ -18,14 +18,12 @@ use std::{fmt, future::Future, mem::MaybeUninit, ptr};
 // The flavor (see `crate::flavor`): this file is compiled once under the
 // crate root and once under `crate::local`.
 use super::{
-    flavor::{AtomicUsize, DefaultBackend, Ordering::*, fence},
+    flavor::{AtomicUsize, DefaultBackend, Ordering::*, UnsafeCell, fence},
     semaphore::{Semaphore, SemaphorePermit},
 };
-
 use crate::{
     backend::WaitQueue,
     error::{SetError, TryAcquireError},
-    loom::UnsafeCell,
 };
 
 /// A cell that is written at most once, by [`set`](Self::set) or by the

@@ -18,10 +18,10 @@ use std::{fmt, mem::MaybeUninit, ptr};
 // The flavor (see `crate::flavor`): this file is compiled once under the
 // crate root and once under `crate::local`.
 use super::{
-    flavor::{self, AtomicUsize, DefaultBackend, Ordering::*},
+    flavor::{self, AtomicUsize, DefaultBackend, Ordering::*, UnsafeCell},
     notify::Notify,
 };
-use crate::{backend::WaitQueue, error::SetOnceError, loom::UnsafeCell};
+use crate::{backend::WaitQueue, error::SetOnceError};
 
 /// `state`: no value.
 const EMPTY: usize = 0;

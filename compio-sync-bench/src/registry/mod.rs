@@ -10,6 +10,7 @@
 //! and its Notify and Condvar. To add a peer, implement the family's trait
 //! for it and add one entry line.
 
+mod channels;
 mod local;
 
 use std::{
@@ -443,6 +444,8 @@ pub struct Sizes {
     pub mutex: mutex::Sizes,
     /// S8.
     pub condvar: condvar::Sizes,
+    /// S11.
+    pub channels: crate::scenarios::channels::Sizes,
     /// S9b.
     pub barrier: barrier::Sizes,
     /// S9.
@@ -473,6 +476,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 16_000 },
         condvar: condvar::Sizes { s8_items: 30_000 },
+        channels: crate::scenarios::channels::Sizes {
+            cross_messages: 4_000,
+            local_messages: 20_000,
+            oneshots: 4_000,
+        },
         barrier: barrier::Sizes {
             s9b_generations: 1_000,
         },
@@ -493,6 +501,11 @@ impl Sizes {
         },
         mutex: mutex::Sizes { s6_ops: 64_000 },
         condvar: condvar::Sizes { s8_items: 150_000 },
+        channels: crate::scenarios::channels::Sizes {
+            cross_messages: 40_000,
+            local_messages: 200_000,
+            oneshots: 20_000,
+        },
         barrier: barrier::Sizes {
             s9b_generations: 4_000,
         },
@@ -805,6 +818,30 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         "x tokio",
     ));
     all.extend(local::benches(sizes.local()));
+    {
+        use crate::scenarios::channels::Scenario;
+        all.extend(family(
+            Scenario::mpsc_all(),
+            sizes.channels,
+            &channels::mpscs(),
+            TOKIO,
+            "x tokio",
+        ));
+        all.extend(family(
+            Scenario::local_all(),
+            sizes.channels,
+            &channels::local_mpscs(),
+            channels::LOCAL_SYNC,
+            "x local-sync",
+        ));
+        all.extend(family(
+            Scenario::oneshot_all(),
+            sizes.channels,
+            &channels::oneshots(),
+            TOKIO,
+            "x tokio",
+        ));
+    }
     all
 }
 
@@ -820,6 +857,7 @@ mod tests {
         condvar: condvar::tests::TINY,
         barrier: barrier::tests::TINY,
         rwlock: rwlock::tests::TINY,
+        channels: crate::scenarios::channels::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

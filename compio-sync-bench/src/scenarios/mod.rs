@@ -12,6 +12,8 @@
 //!   cycle.
 //! - [`rwlock`] ([`BenchRwLock`](rwlock::BenchRwLock)): S9 read-mostly and
 //!   write-heavy mixes.
+//! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
+//!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -20,6 +22,7 @@
 //! has negative tests that feed those checks a broken implementation.
 
 pub mod barrier;
+pub mod channels;
 pub mod condvar;
 pub mod local;
 pub mod mutex;

@@ -10,7 +10,7 @@ use std::cell::Cell;
 
 pub(crate) use std::{rc::Rc as Arc, sync::atomic::Ordering};
 
-pub(crate) use crate::backend::Local as DefaultBackend;
+pub(crate) use crate::{backend::Local as DefaultBackend, loom::UnsafeCell};
 
 /// A `usize` counter with [`std::sync::atomic::AtomicUsize`]'s API, for one
 /// thread: a `Cell`. The orderings are accepted and ignored (one thread
@@ -109,4 +109,24 @@ impl AtomicUsize {
 #[inline(always)]
 pub(crate) fn spin_loop() {
     std::hint::spin_loop();
+}
+
+/// The thread-safe flavor's `Lock` (a `parking_lot::Mutex`) for one thread:
+/// a `RefCell` with the same `lock` method. Nothing to wait for: the code
+/// that uses it never holds it across user code or an `.await`, so a second
+/// `lock` while one is held is a bug (and panics, where the mutex would
+/// deadlock).
+#[derive(Debug, Default)]
+pub(crate) struct Lock<T>(std::cell::RefCell<T>);
+
+impl<T> Lock<T> {
+    #[inline(always)]
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::RefCell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn lock(&self) -> std::cell::RefMut<'_, T> {
+        self.0.borrow_mut()
+    }
 }

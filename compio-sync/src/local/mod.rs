@@ -18,6 +18,7 @@
 //! | [`crate::Barrier`] | [`Barrier`] |
 //! | [`crate::OnceCell`] | [`OnceCell`] |
 //! | [`crate::SetOnce`] | [`SetOnce`] |
+//! | [`crate::oneshot`], [`crate::mpsc`] | [`oneshot`], [`mpsc`] |
 //!
 //! # Which flavor when
 //!
@@ -273,6 +274,67 @@
 //! let lock = compio_sync::local::RwLock::new(0);
 //! let _ = lock.blocking_read();
 //! ```
+//!
+//! The channels (`src/oneshot/` and `src/mpsc/`, compiled here too) stay on
+//! their thread, and have no blocking entry points either:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! assert_send(tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (_tx, rx) = compio_sync::local::mpsc::unbounded_channel::<u32>();
+//! assert_send(rx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>(_: &T) {}
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! assert_sync(&tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (tx, _rx) = compio_sync::local::oneshot::channel::<u32>();
+//! assert_send(tx);
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let (_tx, rx) = compio_sync::local::oneshot::channel::<u32>();
+//! assert_send(rx);
+//! ```
+//!
+//! ```compile_fail
+//! let (_tx, mut rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! let _ = rx.blocking_recv();
+//! ```
+//!
+//! ```compile_fail
+//! let (tx, _rx) = compio_sync::local::mpsc::channel::<u32>(1);
+//! let _ = tx.blocking_send(1);
+//! ```
+//!
+//! ```compile_fail
+//! let (_tx, rx) = compio_sync::local::oneshot::channel::<u32>();
+//! let _ = rx.blocking_recv();
+//! ```
+//!
+//! The same code with `compio_sync::mpsc` and `compio_sync::oneshot`
+//! compiles:
+//!
+//! ```
+//! fn assert_send_sync<T: Send + Sync>(_: &T) {}
+//! let (tx, rx) = compio_sync::mpsc::channel::<u32>(1);
+//! assert_send_sync(&tx);
+//! assert_send_sync(&rx);
+//! let (tx, rx) = compio_sync::oneshot::channel::<u32>();
+//! assert_send_sync(&tx);
+//! assert_send_sync(&rx);
+//! ```
 
 // The single-thread names for the shared source (see `crate::flavor`).
 mod flavor;
@@ -286,6 +348,9 @@ mod barrier;
 #[path = "../condvar.rs"]
 mod condvar;
 #[allow(clippy::duplicate_mod)]
+#[path = "../mpsc/mod.rs"]
+pub mod mpsc;
+#[allow(clippy::duplicate_mod)]
 #[path = "../mutex/mod.rs"]
 mod mutex;
 #[allow(clippy::duplicate_mod)]
@@ -294,6 +359,9 @@ mod notify;
 #[allow(clippy::duplicate_mod)]
 #[path = "../once_cell.rs"]
 mod once_cell;
+#[allow(clippy::duplicate_mod)]
+#[path = "../oneshot/mod.rs"]
+pub mod oneshot;
 #[allow(clippy::duplicate_mod)]
 #[path = "../rwlock/mod.rs"]
 mod rwlock;

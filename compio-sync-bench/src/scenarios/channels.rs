@@ -1,0 +1,496 @@
+//! The channel scenarios (S11):
+//!
+//! - **S11 mpsc throughput.** `P` producer tasks (1: SPSC, or 4) send `M`
+//!   numbered messages in total through one channel to one consumer task,
+//!   bounded at 1, 64 or 1024 slots, or unbounded; either with the producers
+//!   on one runtime and the consumer on another (two threads, `x2`), each
+//!   producer on a runtime of its own (`xp`: 5 runtimes for 4 producers), or
+//!   all tasks on one runtime (`x1`). ns per message and heap allocations per
+//!   message (the whole run, channel creation included).
+//! - **S11 local.** The same mpsc loop with every task on one runtime, for
+//!   the single-thread channels: compio-sync's `local::mpsc` against
+//!   `local-sync`'s, with the thread-safe rows for reference.
+//! - **S11 oneshot.** `M` one-shot channels: a producer runtime sends on each
+//!   sender, in order, and a consumer runtime awaits each receiver
+//!   (`x2`); or both sides as two tasks of one runtime (`x1`). ns and
+//!   allocations per channel (creation included).
+//!
+//! Checks: the consumer gets every message exactly once, each producer's in
+//! order, and then the end of the stream; every oneshot value arrives.
+
+use std::{
+    future::Future,
+    sync::{Arc, Barrier},
+    time::Instant,
+};
+
+use crate::harness::{
+    Case, Columns, Sample, alloc,
+    rt::{Span, join_all, join_thread, runtime, spawn_runtime_thread},
+};
+
+/// An mpsc channel of `u64` under test: bounded and unbounded flavors behind
+/// one pair of handle types.
+pub trait BenchMpsc: 'static {
+    /// A sender (cloned per producer).
+    type Tx: Clone + Send + 'static;
+    /// The receiver.
+    type Rx: Send + 'static;
+    /// A channel with `cap` slots, or unbounded for `None`.
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx);
+    /// Sends `value`, waiting for room; panics if the receiver is gone.
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()>;
+    /// The next message, or `None` once every sender is gone.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>>;
+}
+
+/// A channel that may be `!Send` (the single-thread flavors): only the
+/// one-runtime scenarios run it. Every [`BenchMpsc`] is one.
+pub trait BenchLocalMpsc: 'static {
+    /// A sender (cloned per producer).
+    type Tx: Clone + 'static;
+    /// The receiver.
+    type Rx: 'static;
+    /// A channel with `cap` slots, or unbounded for `None`.
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx);
+    /// Sends `value`, waiting for room; panics if the receiver is gone.
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()>;
+    /// The next message, or `None` once every sender is gone.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>>;
+}
+
+impl<C: BenchMpsc> BenchLocalMpsc for C {
+    type Tx = C::Tx;
+    type Rx = C::Rx;
+    fn create(cap: Option<usize>) -> (Self::Tx, Self::Rx) {
+        C::create(cap)
+    }
+    fn send(tx: &Self::Tx, value: u64) -> impl Future<Output = ()> {
+        C::send(tx, value)
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> {
+        C::recv(rx)
+    }
+}
+
+/// A oneshot channel of `u64` under test.
+pub trait BenchOneshot: 'static {
+    /// The sending half.
+    type Tx: Send + 'static;
+    /// The receiving half.
+    type Rx: Send + 'static;
+    /// A new channel.
+    fn create() -> (Self::Tx, Self::Rx);
+    /// Sends `value`; panics if the receiver is gone.
+    fn send(tx: Self::Tx, value: u64);
+    /// Waits for the value; panics if the sender was dropped.
+    fn recv(rx: Self::Rx) -> impl Future<Output = u64>;
+}
+
+/// Where the tasks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Producers on one runtime (thread), the consumer on another.
+    TwoRuntimes,
+    /// Every task on one runtime.
+    OneRuntime,
+    /// Each producer on a runtime of its own, the consumer on another (5
+    /// runtimes for 4 producers).
+    RuntimePerProducer,
+}
+
+/// One channel scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// mpsc throughput: producers, capacity (`None`: unbounded), placement.
+    Mpsc(usize, Option<usize>, Placement),
+    /// mpsc throughput of the single-thread channels (one runtime):
+    /// producers, capacity.
+    LocalMpsc(usize, Option<usize>),
+    /// oneshot send and receive, per channel.
+    Oneshot(Placement),
+}
+
+/// How much work the channel scenarios do per run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Messages per mpsc run across two runtimes.
+    pub cross_messages: usize,
+    /// Messages per mpsc run on one runtime.
+    pub local_messages: usize,
+    /// Channels per oneshot run.
+    pub oneshots: usize,
+}
+
+impl Scenario {
+    /// Every mpsc scenario, in report order.
+    pub fn mpsc_all() -> Vec<Self> {
+        let mut all = Vec::new();
+        for placement in [Placement::TwoRuntimes, Placement::OneRuntime] {
+            for producers in [1, 4] {
+                for cap in [Some(1), Some(64), Some(1024), None] {
+                    all.push(Self::Mpsc(producers, cap, placement));
+                }
+            }
+        }
+        for cap in [Some(1), Some(64), Some(1024), None] {
+            all.push(Self::Mpsc(4, cap, Placement::RuntimePerProducer));
+        }
+        all
+    }
+
+    /// Every single-thread mpsc scenario, in report order.
+    pub fn local_all() -> Vec<Self> {
+        let mut all = Vec::new();
+        for producers in [1, 4] {
+            for cap in [Some(1), Some(64), None] {
+                all.push(Self::LocalMpsc(producers, cap));
+            }
+        }
+        all
+    }
+
+    /// Every oneshot scenario, in report order.
+    pub fn oneshot_all() -> Vec<Self> {
+        vec![
+            Self::Oneshot(Placement::TwoRuntimes),
+            Self::Oneshot(Placement::OneRuntime),
+        ]
+    }
+
+    fn messages(self, sizes: &Sizes) -> usize {
+        match self {
+            Self::Mpsc(.., Placement::TwoRuntimes | Placement::RuntimePerProducer) => {
+                sizes.cross_messages
+            }
+            Self::Mpsc(.., Placement::OneRuntime) | Self::LocalMpsc(..) => sizes.local_messages,
+            Self::Oneshot(_) => sizes.oneshots,
+        }
+    }
+}
+
+fn placement_id(placement: Placement) -> &'static str {
+    match placement {
+        Placement::TwoRuntimes => "x2",
+        Placement::OneRuntime => "x1",
+        Placement::RuntimePerProducer => "xp",
+    }
+}
+
+impl super::Scenario for Scenario {
+    type Sizes = Sizes;
+
+    fn case(self, sizes: &Sizes) -> Case {
+        let n = self.messages(sizes);
+        let (id, title) = match self {
+            Self::Mpsc(producers, cap, placement) => {
+                let kind = if producers == 1 {
+                    "spsc".to_owned()
+                } else {
+                    format!("mpsc{producers}")
+                };
+                let bound = cap.map_or_else(|| "unb".to_owned(), |c| format!("b{c}"));
+                let place = match placement {
+                    Placement::TwoRuntimes => "producers and consumer on 2 runtimes",
+                    Placement::OneRuntime => "all tasks on 1 runtime",
+                    Placement::RuntimePerProducer => {
+                        "a runtime per producer and one for the consumer"
+                    }
+                };
+                (
+                    format!("S11_{kind}_{bound}_{}", placement_id(placement)),
+                    format!(
+                        "S11 mpsc {producers} producer(s), {}, {place}, {n} messages",
+                        cap.map_or_else(|| "unbounded".to_owned(), |c| format!("bounded {c}"))
+                    ),
+                )
+            }
+            Self::LocalMpsc(producers, cap) => {
+                let kind = if producers == 1 {
+                    "spsc".to_owned()
+                } else {
+                    format!("mpsc{producers}")
+                };
+                let bound = cap.map_or_else(|| "unb".to_owned(), |c| format!("b{c}"));
+                (
+                    format!("S11_local_{kind}_{bound}"),
+                    format!(
+                        "S11 single-thread mpsc, {producers} producer(s), {}, all tasks on 1 runtime, {n} messages",
+                        cap.map_or_else(|| "unbounded".to_owned(), |c| format!("bounded {c}"))
+                    ),
+                )
+            }
+            Self::Oneshot(placement) => (
+                format!("S11_oneshot_{}", placement_id(placement)),
+                format!(
+                    "S11 oneshot create+send+recv, {}, {n} channels",
+                    match placement {
+                        Placement::OneRuntime => "2 tasks on 1 runtime",
+                        _ => "sender and receiver on 2 runtimes",
+                    }
+                ),
+            ),
+        };
+        Case {
+            id,
+            title,
+            columns: Columns {
+                time: "ns/msg",
+                time_words: "ns per message",
+                ..Columns::NS_PER_OP
+            },
+            warmup: matches!(
+                self,
+                Self::Mpsc(.., Placement::OneRuntime)
+                    | Self::LocalMpsc(..)
+                    | Self::Oneshot(Placement::OneRuntime)
+            ),
+            max_repeats: None,
+        }
+    }
+}
+
+/// Runs one mpsc scenario once on `C`.
+pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    let Scenario::Mpsc(producers, cap, placement) = scenario else {
+        unreachable!("an mpsc implementation is only registered for mpsc scenarios")
+    };
+    let n = scenario.messages(sizes);
+    let per = n / producers;
+    let allocs_before = alloc::allocations();
+    let (tx, mut rx) = C::create(cap);
+    let produce = move |tx: C::Tx| {
+        (0..producers).map(move |id| {
+            let tx = tx.clone();
+            async move {
+                for seq in 0..per as u64 {
+                    C::send(&tx, (id as u64) << 32 | seq).await;
+                }
+            }
+        })
+    };
+    let consume = move || async move {
+        let mut next = vec![0u64; producers];
+        let mut got = 0usize;
+        while let Some(message) = C::recv(&mut rx).await {
+            let (id, seq) = ((message >> 32) as usize, message & 0xffff_ffff);
+            assert_eq!(
+                seq, next[id],
+                "S11: message out of order, lost or duplicated"
+            );
+            next[id] += 1;
+            got += 1;
+        }
+        got
+    };
+    let (elapsed, got) = match placement {
+        Placement::TwoRuntimes => {
+            let barrier = Arc::new(Barrier::new(2));
+            let producer = spawn_runtime_thread({
+                let barrier = barrier.clone();
+                move || async move {
+                    barrier.wait();
+                    let start = Instant::now();
+                    let tasks = produce(tx).map(compio::runtime::spawn).collect();
+                    join_all(tasks).await;
+                    (start, Instant::now())
+                }
+            });
+            let consumer = spawn_runtime_thread(move || async move {
+                barrier.wait();
+                let start = Instant::now();
+                let got = consume().await;
+                (start, Instant::now(), got)
+            });
+            let mut span = Span::default();
+            let (start, end) = join_thread(producer);
+            span.add(start, end);
+            let (start, end, got) = join_thread(consumer);
+            span.add(start, end);
+            (span.elapsed(), got)
+        }
+        Placement::RuntimePerProducer => {
+            let barrier = Arc::new(Barrier::new(producers + 1));
+            let threads: Vec<_> = (0..producers)
+                .map(|id| {
+                    let (barrier, tx) = (barrier.clone(), tx.clone());
+                    spawn_runtime_thread(move || async move {
+                        barrier.wait();
+                        let start = Instant::now();
+                        for seq in 0..per as u64 {
+                            C::send(&tx, (id as u64) << 32 | seq).await;
+                        }
+                        (start, Instant::now())
+                    })
+                })
+                .collect();
+            drop(tx);
+            let consumer = spawn_runtime_thread(move || async move {
+                barrier.wait();
+                let start = Instant::now();
+                let got = consume().await;
+                (start, Instant::now(), got)
+            });
+            let mut span = Span::default();
+            for thread in threads {
+                let (start, end) = join_thread(thread);
+                span.add(start, end);
+            }
+            let (start, end, got) = join_thread(consumer);
+            span.add(start, end);
+            (span.elapsed(), got)
+        }
+        Placement::OneRuntime => runtime().block_on(async move {
+            let start = Instant::now();
+            let consumer = compio::runtime::spawn(consume());
+            let tasks = produce(tx).map(compio::runtime::spawn).collect();
+            join_all(tasks).await;
+            let got = join_all(vec![consumer]).await.pop().expect("one task");
+            (start.elapsed(), got)
+        }),
+    };
+    assert_eq!(
+        got,
+        per * producers,
+        "S11: wrong number of messages received"
+    );
+    let allocs = alloc::allocations() - allocs_before;
+    Sample {
+        allocs_per_op: Some(allocs as f64 / got as f64),
+        ..Sample::timed(elapsed, got)
+    }
+}
+
+/// Runs one single-thread mpsc scenario once on `C` (every task on one
+/// runtime).
+pub fn run_local_mpsc<C: BenchLocalMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    let Scenario::LocalMpsc(producers, cap) = scenario else {
+        unreachable!("a single-thread channel is only registered for its scenarios")
+    };
+    let n = scenario.messages(sizes);
+    let per = n / producers;
+    let allocs_before = alloc::allocations();
+    let (elapsed, got) = runtime().block_on(async move {
+        let (tx, mut rx) = C::create(cap);
+        let start = Instant::now();
+        let consumer = compio::runtime::spawn(async move {
+            let mut next = vec![0u64; producers];
+            let mut got = 0usize;
+            while let Some(message) = C::recv(&mut rx).await {
+                let (id, seq) = ((message >> 32) as usize, message & 0xffff_ffff);
+                assert_eq!(
+                    seq, next[id],
+                    "S11: message out of order, lost or duplicated"
+                );
+                next[id] += 1;
+                got += 1;
+            }
+            got
+        });
+        let tasks = (0..producers)
+            .map(|id| {
+                let tx = tx.clone();
+                compio::runtime::spawn(async move {
+                    for seq in 0..per as u64 {
+                        C::send(&tx, (id as u64) << 32 | seq).await;
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        join_all(tasks).await;
+        let got = join_all(vec![consumer]).await.pop().expect("one task");
+        (start.elapsed(), got)
+    });
+    assert_eq!(
+        got,
+        per * producers,
+        "S11: wrong number of messages received"
+    );
+    let allocs = alloc::allocations() - allocs_before;
+    Sample {
+        allocs_per_op: Some(allocs as f64 / got as f64),
+        ..Sample::timed(elapsed, got)
+    }
+}
+
+/// Runs one oneshot scenario once on `C`.
+pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample {
+    let Scenario::Oneshot(placement) = scenario else {
+        unreachable!("a oneshot implementation is only registered for oneshot scenarios")
+    };
+    let n = scenario.messages(sizes);
+    let allocs_before = alloc::allocations();
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| C::create()).unzip();
+    let send_all = move || {
+        for (i, tx) in txs.into_iter().enumerate() {
+            C::send(tx, i as u64);
+        }
+    };
+    let recv_all = move || async move {
+        let mut got = 0usize;
+        for (i, rx) in rxs.into_iter().enumerate() {
+            assert_eq!(C::recv(rx).await, i as u64, "S11 oneshot: wrong value");
+            got += 1;
+        }
+        got
+    };
+    let start = Instant::now();
+    let got = match placement {
+        Placement::TwoRuntimes | Placement::RuntimePerProducer => {
+            let consumer = spawn_runtime_thread(recv_all);
+            let producer = spawn_runtime_thread(move || async move { send_all() });
+            join_thread(producer);
+            join_thread(consumer)
+        }
+        Placement::OneRuntime => runtime().block_on(async move {
+            let consumer = compio::runtime::spawn(recv_all());
+            compio::runtime::spawn(async move { send_all() }).await.ok();
+            join_all(vec![consumer]).await.pop().expect("one task")
+        }),
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(got, n, "S11 oneshot: wrong number of values received");
+    let allocs = alloc::allocations() - allocs_before;
+    Sample {
+        allocs_per_op: Some(allocs as f64 / n as f64),
+        ..Sample::timed(elapsed, n)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const TINY: Sizes = Sizes {
+        cross_messages: 400,
+        local_messages: 400,
+        oneshots: 100,
+    };
+
+    /// A channel that drops every other message: the order check catches
+    /// it.
+    struct Lossy;
+
+    impl BenchMpsc for Lossy {
+        type Tx = compio_sync::mpsc::UnboundedSender<u64>;
+        type Rx = compio_sync::mpsc::UnboundedReceiver<u64>;
+        fn create(_: Option<usize>) -> (Self::Tx, Self::Rx) {
+            compio_sync::mpsc::unbounded_channel()
+        }
+        async fn send(tx: &Self::Tx, value: u64) {
+            if value.is_multiple_of(2) {
+                tx.send(value).unwrap();
+            }
+        }
+        async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+            rx.recv().await
+        }
+    }
+
+    #[test]
+    #[should_panic = "S11"]
+    fn a_channel_that_loses_messages_fails() {
+        run_mpsc::<Lossy>(Scenario::Mpsc(1, None, Placement::OneRuntime), &TINY);
+    }
+}

@@ -1,0 +1,412 @@
+//! The channel core under both the bounded and the unbounded channel: the
+//! message queue, the sender counts, and the receiver's side of the wait.
+//!
+//! # How it works
+//!
+//! * **Messages** sit in a `VecDeque` behind the flavor's [`Lock`] (a
+//!   `parking_lot::Mutex`, or a `RefCell` in the local flavor), held for a
+//!   push or a pop only: no waker and no user `Drop` runs under it. A bounded
+//!   channel's deque never holds more than its bound, so once it has grown
+//!   to its working size, sending allocates nothing.
+//! * **Capacity** is a [`Capacity`]: the bounded channel's
+//!   [`Semaphore`](super::Semaphore) (one permit per message, taken by the
+//!   sender and given back by the receiver when it takes the message off the
+//!   queue, as in tokio), or the unbounded channel's count of messages in
+//!   flight. Closing the receiver closes the capacity: no new permit, no new
+//!   send; the permits already out can still send.
+//! * **The receiver waits** on the engine: the channel holds one wait-queue
+//!   node (`rx_waiter`) in its own queue (`rx_queue`), used by the receiver
+//!   alone. A receiver that finds the queue empty sets `rx_waiting` *under
+//!   the lock*, and every push (or last sender's drop) takes the flag under
+//!   the same lock and, if it was set, notifies `rx_queue` after unlocking.
+//!   The receiver registers its node *before* the look that sets the flag,
+//!   so the lock orders the two sides: either the receiver's look sees the
+//!   message, or the sender's push sees the flag, and its notify (which
+//!   comes after it released the lock, after the receiver's registration)
+//!   finds the node. Senders pay one uncontended lock per message and touch
+//!   the wait queue only when the receiver may sleep.
+//! * **Done.** The receiver returns `None` once the queue is empty and
+//!   either every strong sender is gone (`tx_closed`, set under the lock by
+//!   the last one) or the receiver closed and every unit of capacity is
+//!   back (no permit can still send). Whatever can make that true wakes the
+//!   receiver the same way as a push: the last sender's drop, and a permit
+//!   dropped unused after the close.
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    pin::{Pin, pin},
+    task::{Context, Poll},
+};
+
+use super::{
+    flavor::{Arc, AtomicUsize, Lock, Ordering::*},
+    notify::Notify,
+};
+use crate::backend::WaitQueue;
+
+/// How a channel counts its capacity (see the module docs).
+pub(super) trait Capacity {
+    /// Gives back `n` units: messages taken off the queue, or permits
+    /// dropped unused.
+    fn release(&self, n: usize);
+    /// Fails every later (and every waiting) acquisition.
+    fn close(&self);
+    /// Whether [`close`](Self::close) was called.
+    fn is_closed(&self) -> bool;
+    /// Every unit is back: no message is queued or can still be sent
+    /// through a permit or an in-flight send.
+    fn is_idle(&self) -> bool;
+}
+
+/// The state shared by the senders and the receiver.
+pub(super) struct Chan<T, S, B: WaitQueue> {
+    /// The messages, and the receiver's flags that go with them.
+    queue: Lock<Queue<T>>,
+    /// The capacity (see [`Capacity`]).
+    pub(super) cap: S,
+    /// Strong senders (and owned permits, which hold one). A `WeakSender`
+    /// upgrades only while it is not zero.
+    tx_count: AtomicUsize,
+    /// Weak senders.
+    tx_weak_count: AtomicUsize,
+    /// `Sender::closed` waits here; the receiver's close wakes them all.
+    notify_rx_closed: Notify<B>,
+    /// The receiver's queue: it only ever holds `rx_waiter`.
+    rx_queue: B,
+    /// The receiver's node, registered in `rx_queue` by the receiver only;
+    /// [`Rx::registered`] says whether it is. Pinned: the channel lives in
+    /// an `Arc` and never moves.
+    rx_waiter: B::Waiter,
+}
+
+// A panic (a waker's, a user `Drop`) never leaves the channel half-updated:
+// the lock is held across no user code, and the counts and the queue change
+// in single steps. So the handles may cross `catch_unwind`, as tokio's do.
+impl<T, S, B: WaitQueue> std::panic::RefUnwindSafe for Chan<T, S, B> {}
+impl<T, S, B: WaitQueue> std::panic::UnwindSafe for Chan<T, S, B> {}
+
+/// What the lock guards.
+struct Queue<T> {
+    messages: VecDeque<T>,
+    /// The receiver found the queue empty after registering its node: the
+    /// next push (or last sender's drop) notifies `rx_queue`.
+    rx_waiting: bool,
+    /// Every strong sender is gone: nothing more will be pushed.
+    tx_closed: bool,
+}
+
+impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
+    /// A channel with one sender and room for `preallocate` messages.
+    pub(super) fn new(cap: S, preallocate: usize) -> Arc<Self> {
+        Arc::new(Self {
+            queue: Lock::new(Queue {
+                messages: VecDeque::with_capacity(preallocate),
+                rx_waiting: false,
+                tx_closed: false,
+            }),
+            cap,
+            tx_count: AtomicUsize::new(1),
+            tx_weak_count: AtomicUsize::new(0),
+            notify_rx_closed: Notify::with_backend(),
+            rx_queue: B::new(),
+            rx_waiter: B::new_waiter(),
+        })
+    }
+
+    /// Queues `value` (its capacity already taken) and wakes the receiver
+    /// if it may sleep.
+    pub(super) fn push(&self, value: T) {
+        let wake = {
+            let mut queue = self.queue.lock();
+            queue.messages.push_back(value);
+            std::mem::take(&mut queue.rx_waiting)
+        };
+        if wake {
+            self.rx_queue.notify_one(0);
+        }
+    }
+
+    /// Wakes the receiver if it may sleep: something other than a push may
+    /// have made it done.
+    fn wake_rx(&self) {
+        let wake = std::mem::take(&mut self.queue.lock().rx_waiting);
+        if wake {
+            self.rx_queue.notify_one(0);
+        }
+    }
+
+    /// Gives back `n` units that were never used for a message (a permit
+    /// dropped, a reservation cancelled); the receiver may now be done.
+    pub(super) fn release_unused(&self, n: usize) {
+        self.cap.release(n);
+        // The receiver of a closed channel waits for the last unit to come
+        // back: wake it if this release was that one. A close before the
+        // release shows here (the same word as the units, read after our own
+        // read-modify-write), and of two racing releases, the later one sees
+        // both.
+        if self.cap.is_closed() && self.cap.is_idle() {
+            self.wake_rx();
+        }
+    }
+
+    /// A sender handle was cloned.
+    pub(super) fn add_sender(&self) {
+        // Relaxed: the caller holds a strong handle, so the count cannot
+        // reach zero meanwhile (as `Arc::clone`).
+        self.tx_count.fetch_add(1, Relaxed);
+    }
+
+    /// A sender handle was dropped; the last one ends the stream.
+    pub(super) fn drop_sender(&self) {
+        // AcqRel: the last sender's drop sees every other sender's pushes
+        // (they are under the lock anyway); a `WeakSender::upgrade` that sees
+        // zero sees the channel closed.
+        if self.tx_count.fetch_sub(1, AcqRel) != 1 {
+            return;
+        }
+        let wake = {
+            let mut queue = self.queue.lock();
+            queue.tx_closed = true;
+            std::mem::take(&mut queue.rx_waiting)
+        };
+        if wake {
+            self.rx_queue.notify_one(0);
+        }
+    }
+
+    /// A strong sender from a weak one, if any strong one is left.
+    pub(super) fn upgrade(&self) -> bool {
+        let mut count = self.tx_count.load(Relaxed);
+        loop {
+            if count == 0 {
+                return false;
+            }
+            // Acquire on success: pairs with the Release half of the drops,
+            // as `Weak::upgrade`.
+            match self
+                .tx_count
+                .compare_exchange_weak(count, count + 1, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => count = actual,
+            }
+        }
+    }
+
+    pub(super) fn add_weak(&self) {
+        self.tx_weak_count.fetch_add(1, Relaxed);
+    }
+
+    pub(super) fn drop_weak(&self) {
+        self.tx_weak_count.fetch_sub(1, Relaxed);
+    }
+
+    pub(super) fn strong_count(&self) -> usize {
+        self.tx_count.load(Acquire)
+    }
+
+    pub(super) fn weak_count(&self) -> usize {
+        self.tx_weak_count.load(Relaxed)
+    }
+
+    /// Closes the receiving side: no new send, waiting senders fail, and
+    /// `Sender::closed` completes.
+    pub(super) fn close(&self) {
+        self.cap.close();
+        self.notify_rx_closed.notify_waiters();
+    }
+
+    /// `Sender::is_closed`: the receiver closed or dropped.
+    pub(super) fn is_rx_closed(&self) -> bool {
+        self.cap.is_closed()
+    }
+
+    /// `Receiver::is_closed`: closed, or no strong sender is left.
+    pub(super) fn is_closed(&self) -> bool {
+        self.cap.is_closed() || self.tx_count.load(Acquire) == 0
+    }
+
+    /// Waits until the receiver closes or drops.
+    pub(super) async fn closed(&self) {
+        let mut notified = pin!(self.notify_rx_closed.notified());
+        // Queue for the broadcast before the check: `enable` registers and
+        // fences, the close fences after setting its flag, so either we see
+        // the flag or its `notify_waiters` finds us.
+        notified.as_mut().enable();
+        if self.cap.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.queue.lock().messages.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.queue.lock().messages.is_empty()
+    }
+
+    /// `Sender::same_channel`.
+    pub(super) fn same(this: &Arc<Self>, other: &Arc<Self>) -> bool {
+        Arc::ptr_eq(this, other)
+    }
+}
+
+/// The receiving half of the core: the channel and the receiver's node
+/// state.
+pub(super) struct Rx<T, S: Capacity, B: WaitQueue> {
+    pub(super) chan: Arc<Chan<T, S, B>>,
+    /// `chan.rx_waiter` is registered in `chan.rx_queue` (waiting or
+    /// notified); only this receiver registers it.
+    registered: bool,
+}
+
+/// What a look at the queue found.
+enum Look {
+    /// Took this many messages (at least one).
+    Took(usize),
+    /// Empty, and nothing more will come.
+    Done,
+    /// Empty for now; `rx_waiting` is set.
+    Empty,
+}
+
+impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
+    pub(super) fn new(chan: Arc<Chan<T, S, B>>) -> Self {
+        Self {
+            chan,
+            registered: false,
+        }
+    }
+
+    /// Takes up to `limit` (at least one) messages into `sink`, or sets
+    /// `rx_waiting` if there are none and more may come.
+    fn look(&self, limit: usize, sink: &mut impl FnMut(T)) -> Look {
+        let took = {
+            let mut queue = self.chan.queue.lock();
+            let n = limit.min(queue.messages.len());
+            if n == 0 {
+                let cap = &self.chan.cap;
+                if queue.tx_closed || (cap.is_closed() && cap.is_idle()) {
+                    return Look::Done;
+                }
+                queue.rx_waiting = true;
+                return Look::Empty;
+            }
+            // `sink` only moves the value (into an `Option` or a `Vec`).
+            for value in queue.messages.drain(..n) {
+                sink(value);
+            }
+            n
+        };
+        // Outside the lock: a bounded release may hand the permits to a
+        // waiting sender and wake it.
+        self.chan.cap.release(took);
+        Look::Took(took)
+    }
+
+    /// Polls for up to `limit` (at least one) messages: `Ready(n)` with
+    /// `n > 0` messages given to `sink`, `Ready(0)` once the channel is done,
+    /// or `Pending` with the receiver's node registered.
+    pub(super) fn poll_take(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        sink: &mut impl FnMut(T),
+    ) -> Poll<usize> {
+        crate::coop::budgeted(cx, |cx| {
+            loop {
+                match self.look(limit, sink) {
+                    Look::Took(n) => return Poll::Ready(n),
+                    Look::Done => return Poll::Ready(0),
+                    Look::Empty => {}
+                }
+                let node = self.node();
+                if self.registered {
+                    // The look above set `rx_waiting` after the node was
+                    // registered: a push since then notifies it.
+                    // SAFETY: the node is registered with `rx_queue` (only
+                    // ever that queue), pinned in the channel's `Arc`, and
+                    // not yet observed `Ready` or cancelled.
+                    match unsafe { self.chan.rx_queue.poll_wait(node, cx) } {
+                        Poll::Ready(_) => self.registered = false,
+                        Poll::Pending => return Poll::Pending,
+                    }
+                } else {
+                    // Register, then look again (the loop): the look sets
+                    // `rx_waiting` under the lock after the registration.
+                    // SAFETY: the node is idle (`registered` is false), only
+                    // used with `rx_queue`, and pinned in the channel until
+                    // `Drop` cancels it. If `register` unwinds (a waker's
+                    // `clone`), the node is idle.
+                    unsafe { self.chan.rx_queue.register(node, cx.waker(), 0) };
+                    self.registered = true;
+                }
+            }
+        })
+    }
+
+    /// `try_recv`.
+    pub(super) fn try_take(&mut self) -> Result<T, super::error::TryRecvError> {
+        let mut value = None;
+        match self.look(1, &mut |v| value = Some(v)) {
+            Look::Took(_) => Ok(value.expect("one message taken")),
+            Look::Done => Err(super::error::TryRecvError::Disconnected),
+            Look::Empty => Err(super::error::TryRecvError::Empty),
+        }
+    }
+
+    /// `poll_recv`.
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut value = None;
+        self.poll_take(cx, 1, &mut |v| value = Some(v))
+            .map(|_| value)
+    }
+
+    /// `poll_recv_many`.
+    pub(super) fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        self.poll_take(cx, limit, &mut |v| buffer.push(v))
+    }
+
+    fn node(&self) -> Pin<&B::Waiter> {
+        // SAFETY: the node lives in the channel, inside an `Arc` that is
+        // never moved out of, so it stays put until the channel is freed.
+        unsafe { Pin::new_unchecked(&self.chan.rx_waiter) }
+    }
+}
+
+impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
+    fn drop(&mut self) {
+        if self.registered {
+            // Whatever it held (a notify) concerns this receiver only.
+            // SAFETY: registered with `rx_queue` and pinned in the channel.
+            unsafe { self.chan.rx_queue.cancel(self.node()) };
+        }
+        self.chan.close();
+        // Drop what is queued now (values sent later through permits are
+        // dropped with the channel), outside the lock: a `Drop` is user code.
+        let messages = std::mem::take(&mut self.chan.queue.lock().messages);
+        self.chan.cap.release(messages.len());
+        drop(messages);
+    }
+}
+
+impl<T, S: Capacity, B: WaitQueue> fmt::Debug for Chan<T, S, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chan")
+            .field("tx_count", &self.tx_count.load(Relaxed))
+            .field("tx_weak_count", &self.tx_weak_count.load(Relaxed))
+            .field("rx_closed", &self.cap.is_closed())
+            .finish_non_exhaustive()
+    }
+}
