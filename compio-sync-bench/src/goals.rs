@@ -62,6 +62,10 @@ const GOALS: &[Goal] = &[
     goal("S4_t2_p2", Against::BestPeer, Measure::Time(0.8)),
     goal("S4_t4_p4", Against::BestPeer, Measure::Time(0.8)),
     goal("S5b", TOKIO, Measure::Time(0.9)),
+    goal("S12w_t2", TOKIO, Measure::TimeAndTail(0.8)),
+    goal("S12w_t4", TOKIO, Measure::TimeAndTail(0.8)),
+    goal("S12b_t2", TOKIO, Measure::TimeAndTail(0.8)),
+    goal("S12b_t4", TOKIO, Measure::TimeAndTail(0.8)),
     goal(
         "S8",
         Against::Row(registry::TOKIO_MUTEX_NOTIFY),

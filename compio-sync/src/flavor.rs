@@ -19,7 +19,62 @@ pub(crate) use crate::{
     },
 };
 
-/// A short-held lock around plain data (a channel's message queue):
-/// `parking_lot::Mutex` (loom's stand-in under loom). Never held across user
-/// code: no waker and no `Drop` of a user value runs under it.
-pub(crate) use crate::loom::ParkingMutex as Lock;
+/// The locks the channels keep their values behind (`mpsc`'s message queue,
+/// `watch`'s value, `broadcast`'s ring slots and tail), each held briefly
+/// and never across an `.await`: `parking_lot`'s, whose guards never
+/// poison; loom's under `cfg(loom)`, with the same API. The single-thread
+/// flavor gives these names to `RefCell` wrappers.
+#[cfg(not(loom))]
+pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+#[cfg(loom)]
+pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+/// How many wait queues a `watch` channel spreads its waiting receivers
+/// over: receivers on many threads then do not all register behind one
+/// lock, and a send wakes each shard in turn (tokio's `BigNotify` spreads
+/// its receivers the same way).
+pub(crate) const WATCH_SHARDS: usize = 4;
+
+/// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
+/// `parking_lot` has none).
+#[cfg(loom)]
+mod loom_locks {
+    pub(crate) use loom::sync::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
+
+    impl<T> RwLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::sync::RwLock::new(value))
+        }
+
+        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+}

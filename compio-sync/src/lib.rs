@@ -19,6 +19,8 @@
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
 //! | to hand one value from one task to another (a reply) | [`oneshot`] |
 //! | a queue of values from many tasks to one, with backpressure or without | [`mpsc::channel`], [`mpsc::unbounded_channel`] |
+//! | to publish the latest state (a config, a shutdown flag) to many tasks, each told when it changes | [`watch`] |
+//! | to deliver every value to every subscriber, with a bounded backlog (slow ones are told what they missed) | [`broadcast`] |
 //! | to wait from a plain (non-async) thread | [`Semaphore::blocking_acquire`], [`Mutex::blocking_lock`] |
 //! | N tasks to meet before any goes on, round after round | [`Barrier`] (cancel safe, unlike tokio's) |
 //! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
@@ -159,6 +161,7 @@ pub mod backend;
 mod barrier;
 #[cfg(not(loom))]
 mod blocking;
+pub mod broadcast;
 mod condvar;
 mod coop;
 mod error;
@@ -180,6 +183,7 @@ mod oneshot_error;
 mod rwlock;
 mod semaphore;
 mod set_once;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condvar::Condvar;

@@ -11,6 +11,7 @@
 //! for it and add one entry line.
 
 mod channels;
+mod fanout;
 mod local;
 
 use std::{
@@ -446,6 +447,8 @@ pub struct Sizes {
     pub condvar: condvar::Sizes,
     /// S11.
     pub channels: crate::scenarios::channels::Sizes,
+    /// S12.
+    pub fanout: crate::scenarios::fanout::Sizes,
     /// S9b.
     pub barrier: barrier::Sizes,
     /// S9.
@@ -481,6 +484,12 @@ impl Sizes {
             local_messages: 20_000,
             oneshots: 4_000,
         },
+        fanout: crate::scenarios::fanout::Sizes {
+            lockstep_rounds: 300,
+            burst_rounds: 40,
+            burst: 64,
+            one_runtime_rounds: 2_000,
+        },
         barrier: barrier::Sizes {
             s9b_generations: 1_000,
         },
@@ -505,6 +514,12 @@ impl Sizes {
             cross_messages: 40_000,
             local_messages: 200_000,
             oneshots: 20_000,
+        },
+        fanout: crate::scenarios::fanout::Sizes {
+            lockstep_rounds: 1_000,
+            burst_rounds: 200,
+            burst: 64,
+            one_runtime_rounds: 10_000,
         },
         barrier: barrier::Sizes {
             s9b_generations: 4_000,
@@ -842,6 +857,38 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
             "x tokio",
         ));
     }
+    {
+        use crate::scenarios::fanout::{Family, OneRuntime, Scenario};
+        let scenarios = Scenario::all(&sizes.fanout);
+        all.extend(family(
+            scenarios.iter().map(|&s| Family::<false>(s)).collect(),
+            sizes.fanout,
+            &fanout::watches(),
+            TOKIO,
+            "x tokio",
+        ));
+        all.extend(family(
+            scenarios.into_iter().map(Family::<true>).collect(),
+            sizes.fanout,
+            &fanout::broadcasts(),
+            TOKIO,
+            "x tokio",
+        ));
+        all.extend(family(
+            vec![OneRuntime::<false>],
+            sizes.fanout,
+            &fanout::one_runtime_watches(),
+            TOKIO,
+            "x tokio",
+        ));
+        all.extend(family(
+            vec![OneRuntime::<true>],
+            sizes.fanout,
+            &fanout::one_runtime_broadcasts(),
+            TOKIO,
+            "x tokio",
+        ));
+    }
     all
 }
 
@@ -858,6 +905,7 @@ mod tests {
         barrier: barrier::tests::TINY,
         rwlock: rwlock::tests::TINY,
         channels: crate::scenarios::channels::tests::TINY,
+        fanout: crate::scenarios::fanout::tests::TINY,
     };
 
     /// Every registered implementation passes every scenario of its family,

@@ -14,6 +14,8 @@
 //!   write-heavy mixes.
 //! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
 //!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
+//! - [`fanout`] ([`BenchFanout`](fanout::BenchFanout)): S12 watch and
+//!   broadcast fan-out.
 //!
 //! A family depends on the harness and on this module's [`Scenario`] trait
 //! only. It does not know which implementations exist: the registry
@@ -24,6 +26,7 @@
 pub mod barrier;
 pub mod channels;
 pub mod condvar;
+pub mod fanout;
 pub mod local;
 pub mod mutex;
 pub mod notify;

@@ -94,8 +94,63 @@ impl AtomicUsize {
 #[inline(always)]
 pub(crate) fn fence(_: Ordering) {}
 
+/// The channels' locks (see `crate::flavor`), for one thread: a `RefCell`.
+/// There is no other thread to wait for, so a borrow that conflicts (a
+/// `watch::Ref` still alive across a send on the same channel) is a bug in
+/// the caller, and panics where the thread-safe lock would deadlock.
+#[derive(Debug)]
+pub(crate) struct Mutex<T>(std::cell::RefCell<T>);
+
+/// The guard of [`Mutex`].
+pub(crate) type MutexGuard<'a, T> = std::cell::RefMut<'a, T>;
+
+impl<T> Mutex<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::RefCell::new(value))
+    }
+
+    #[track_caller]
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        self.0
+            .try_borrow_mut()
+            .expect("a local channel's state is already borrowed on this thread")
+    }
+}
+
+/// The reader-writer lock of `watch`'s value (see `crate::flavor`), for one
+/// thread: a `RefCell`, as [`Mutex`].
+#[derive(Debug)]
+pub(crate) struct RwLock<T>(std::cell::RefCell<T>);
+
+/// The shared guard of [`RwLock`].
+pub(crate) type RwLockReadGuard<'a, T> = std::cell::Ref<'a, T>;
+
+impl<T> RwLock<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::RefCell::new(value))
+    }
+
+    #[track_caller]
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.0
+            .try_borrow()
+            .expect("a local channel's value is being modified on this thread")
+    }
+
+    #[track_caller]
+    pub(crate) fn write(&self) -> std::cell::RefMut<'_, T> {
+        self.0.try_borrow_mut().expect(
+            "a local channel's value is borrowed on this thread: drop the `Ref` before sending",
+        )
+    }
+}
+
+/// How many wait queues a `watch` channel spreads its receivers over (see
+/// `crate::flavor`): one thread has no lock to contend on, so one.
+pub(crate) const WATCH_SHARDS: usize = 1;
+
 /// [`std::sync::atomic::AtomicUsize::store`], for the once-cells' state
-/// words (`OnceCell`, `SetOnce`).
+/// words (`OnceCell`, `SetOnce`) and the broadcast channel's tail position.
 impl AtomicUsize {
     #[inline(always)]
     pub(crate) fn store(&self, value: usize, _: Ordering) {
@@ -109,24 +164,4 @@ impl AtomicUsize {
 #[inline(always)]
 pub(crate) fn spin_loop() {
     std::hint::spin_loop();
-}
-
-/// The thread-safe flavor's `Lock` (a `parking_lot::Mutex`) for one thread:
-/// a `RefCell` with the same `lock` method. Nothing to wait for: the code
-/// that uses it never holds it across user code or an `.await`, so a second
-/// `lock` while one is held is a bug (and panics, where the mutex would
-/// deadlock).
-#[derive(Debug, Default)]
-pub(crate) struct Lock<T>(std::cell::RefCell<T>);
-
-impl<T> Lock<T> {
-    #[inline(always)]
-    pub(crate) const fn new(value: T) -> Self {
-        Self(std::cell::RefCell::new(value))
-    }
-
-    #[inline(always)]
-    pub(crate) fn lock(&self) -> std::cell::RefMut<'_, T> {
-        self.0.borrow_mut()
-    }
 }

@@ -19,6 +19,8 @@
 //! | [`crate::OnceCell`] | [`OnceCell`] |
 //! | [`crate::SetOnce`] | [`SetOnce`] |
 //! | [`crate::oneshot`], [`crate::mpsc`] | [`oneshot`], [`mpsc`] |
+//! | [`crate::watch`] | [`watch`] |
+//! | [`crate::broadcast`] | [`broadcast`] |
 //!
 //! # Which flavor when
 //!
@@ -371,6 +373,11 @@ mod semaphore;
 #[allow(clippy::duplicate_mod)]
 #[path = "../set_once.rs"]
 mod set_once;
+
+// Channels: a file of their own each, which compiles the thread-safe
+// channel's source again and shares its error module.
+pub mod broadcast;
+pub mod watch;
 
 pub use self::{
     barrier::{Barrier, BarrierWait, BarrierWaitResult},

@@ -40,7 +40,7 @@ use std::{
 };
 
 use super::{
-    flavor::{Arc, AtomicUsize, Lock, Ordering::*},
+    flavor::{Arc, AtomicUsize, Mutex, Ordering::*},
     notify::Notify,
 };
 use crate::backend::WaitQueue;
@@ -62,7 +62,7 @@ pub(super) trait Capacity {
 /// The state shared by the senders and the receiver.
 pub(super) struct Chan<T, S, B: WaitQueue> {
     /// The messages, and the receiver's flags that go with them.
-    queue: Lock<Queue<T>>,
+    queue: Mutex<Queue<T>>,
     /// The capacity (see [`Capacity`]).
     pub(super) cap: S,
     /// Strong senders (and owned permits, which hold one). A `WeakSender`
@@ -100,7 +100,7 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     /// A channel with one sender and room for `preallocate` messages.
     pub(super) fn new(cap: S, preallocate: usize) -> Arc<Self> {
         Arc::new(Self {
-            queue: Lock::new(Queue {
+            queue: Mutex::new(Queue {
                 messages: VecDeque::with_capacity(preallocate),
                 rx_waiting: false,
                 tx_closed: false,
@@ -398,6 +398,22 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         let messages = std::mem::take(&mut self.chan.queue.lock().messages);
         self.chan.cap.release(messages.len());
         drop(messages);
+        // The node outlives this receiver (it lives in the channel, which
+        // the senders keep), and keeps the last waker it was polled with
+        // (the queue retires a waker into its waiter until the next
+        // `register`: contract point 7). Release it now, as tokio drops the
+        // receiver's waker with the receiver: a registration with a no-op
+        // waker drops the retired one, and the cancel retires the no-op.
+        // Last, because dropping the waker is user code and may panic.
+        let node = self.node();
+        // SAFETY: the node is idle (cancelled above, or observed `Ready`),
+        // only used with `rx_queue`, pinned in the channel; registered and
+        // cancelled at once. A notification it may catch in between is for
+        // a receiver that no longer exists.
+        unsafe {
+            self.chan.rx_queue.register(node, std::task::Waker::noop(), 0);
+            self.chan.rx_queue.cancel(node);
+        }
     }
 }
 

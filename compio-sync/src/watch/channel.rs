@@ -1,0 +1,824 @@
+//! The watch channel itself, compiled once per flavor (see `super`).
+//!
+//! # How it works
+//!
+//! The value sits behind the flavor's reader-writer lock, and one word,
+//! `state = version << 1 | CLOSED`, counts the sends. A send writes the
+//! value and bumps the version *while it holds the write lock*, so a reader
+//! that holds the read lock sees the version of exactly the value it reads
+//! (never a torn value, never a version ahead of its value). A receiver
+//! remembers the version it has seen; `changed()` completes once the word
+//! holds another one.
+//!
+//! Waiting receivers park in wait queues (the event-count handshake of
+//! [`WaitQueue`]: register, fence, re-check the version; a send bumps the
+//! version, fences, and wakes every queue). The receivers are spread over
+//! [`WATCH_SHARDS`] queues, one chosen per receiver handle, so
+//! receivers waiting on many threads do not all register behind one lock.
+//! `changed()` updates the receiver's version only when it returns, so
+//! dropping it midway loses nothing.
+
+use std::{
+    fmt,
+    future::{Future, poll_fn},
+    mem, ops,
+    panic::{self, AssertUnwindSafe},
+    pin::pin,
+};
+
+// The receivers' wait, in its own file. `#[path]` keeps it next to this
+// one whichever way this file was reached (it is compiled once per flavor);
+// it takes the flavor's names through this module's imports.
+#[path = "changed.rs"]
+mod changed;
+
+use self::changed::Changed;
+use super::{
+    super::{
+        flavor::{
+            Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard, WATCH_SHARDS,
+            fence,
+        },
+        notify::Notify,
+    },
+    error::{RecvError, SendError},
+};
+use crate::backend::WaitQueue;
+
+/// `state`: every sender is gone.
+const CLOSED: usize = 1;
+/// `state`: one send (the version sits above `CLOSED`).
+const STEP: usize = 2;
+
+/// The state every handle of one channel shares.
+struct Shared<T, B: WaitQueue> {
+    /// The current value. Written only under the write lock, which a send
+    /// holds while it bumps `state`'s version.
+    value: RwLock<T>,
+    /// `version * STEP | CLOSED`. The version moves only under the write
+    /// lock of `value` (Release, so a reader's Acquire load that sees it
+    /// also sees the value it stands for).
+    state: AtomicUsize,
+    /// Live `Receiver`s; `Sender::closed` waits for zero.
+    rx_count: AtomicUsize,
+    /// Live `Sender`s; the last one sets `CLOSED`.
+    tx_count: AtomicUsize,
+    /// Hands out `receivers` shards to new receivers, round robin.
+    next_shard: AtomicUsize,
+    /// Where `changed()` waits: every send wakes every waiter of each.
+    receivers: [B; WATCH_SHARDS],
+    /// Where `Sender::closed` waits: the last receiver's drop wakes it.
+    notify_tx: Notify<B>,
+}
+
+impl<T, B: WaitQueue> Shared<T, B> {
+    fn version(&self) -> usize {
+        // Acquire: pairs with the Release bump in `send_if_modified`, so the
+        // value of that version is visible to whoever reads it next.
+        self.state.load(Acquire) & !CLOSED
+    }
+
+    /// Wakes every waiting receiver, on every shard, after a change of
+    /// `state` (a send or the close). A waker that panics in `wake` does not
+    /// stop the others (each queue wakes all of its own first): the first
+    /// panic is resumed once every shard is done.
+    fn wake_receivers(&self) {
+        // SeqCst: orders the change of `state` before the looks at the
+        // queues, against a waiter's (register; fence; re-check) in
+        // `Changed::poll`: either it sees the change, or we find it.
+        fence(SeqCst);
+        let mut panic = None;
+        for queue in &self.receivers {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| queue.notify_all(0))) {
+                if panic.is_none() {
+                    panic = Some(payload);
+                } else if let Err(nested) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
+                {
+                    // Only the first panic is resumed; dropping a later
+                    // payload is user code too: leak only what that raises.
+                    mem::forget(nested);
+                }
+            }
+        }
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Receives the values sent on a watch channel: the latest one, and a
+/// notification each time it changes.
+///
+/// Created by [`channel`], [`Sender::subscribe`] or [`Clone`]. Each handle
+/// remembers the last version it has *seen* (marked by
+/// [`borrow_and_update`](Self::borrow_and_update), [`changed`](Self::changed)
+/// and [`wait_for`](Self::wait_for)); a clone starts with its original's.
+pub struct Receiver<T, B: WaitQueue = DefaultBackend> {
+    shared: Arc<Shared<T, B>>,
+    /// The version this receiver has seen (`state` without `CLOSED`).
+    version: usize,
+    /// Which of `shared.receivers` this handle waits in.
+    shard: usize,
+}
+
+/// Sends values into a watch channel. Cloneable: the channel closes when the
+/// last sender is dropped.
+pub struct Sender<T, B: WaitQueue = DefaultBackend> {
+    shared: Arc<Shared<T, B>>,
+}
+
+/// A reference to the value in a watch channel, as tokio's `watch::Ref`.
+///
+/// It holds the channel's read lock: while it lives, a send waits for it (a
+/// [`local`](crate::local) channel panics instead, since the only thread
+/// that could drop it is the one that is sending). Keep it short, and never
+/// across an `.await`.
+pub struct Ref<'a, T> {
+    inner: RwLockReadGuard<'a, T>,
+    has_changed: bool,
+}
+
+impl<T> Ref<'_, T> {
+    /// Whether the borrowed value had not yet been seen by the receiver that
+    /// borrowed it, when it borrowed it. Always `false` for a
+    /// [`Sender::borrow`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = compio_sync::watch::channel("a");
+    /// tx.send("b").unwrap();
+    /// assert!(rx.borrow_and_update().has_changed());
+    /// assert!(!rx.borrow_and_update().has_changed());
+    /// ```
+    pub fn has_changed(&self) -> bool {
+        self.has_changed
+    }
+}
+
+impl<T> ops::Deref for Ref<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ref")
+            .field("value", &**self)
+            .field("has_changed", &self.has_changed)
+            .finish()
+    }
+}
+
+/// Creates a watch channel holding `init`, on the default backend: a
+/// [`Sender`] and a first [`Receiver`], which has seen `init`.
+///
+/// # Examples
+///
+/// ```
+/// # compio::runtime::Runtime::new().unwrap().block_on(async {
+/// let (tx, mut rx) = compio_sync::watch::channel("hello");
+/// let task = compio::runtime::spawn(async move {
+///     rx.changed().await.unwrap();
+///     *rx.borrow_and_update()
+/// });
+/// tx.send("world").unwrap();
+/// assert_eq!(task.await.unwrap(), "world");
+/// # });
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    channel_with_backend(init)
+}
+
+/// [`channel`] on the wait-queue backend `B` (see [`crate::backend`]).
+///
+/// # Examples
+///
+/// ```
+/// use compio_sync::{backend::MutexVecDeque, watch};
+///
+/// let (tx, rx) = watch::channel_with_backend::<_, MutexVecDeque>(1);
+/// tx.send(2).unwrap();
+/// assert_eq!(*rx.borrow(), 2);
+/// ```
+pub fn channel_with_backend<T, B: WaitQueue>(init: T) -> (Sender<T, B>, Receiver<T, B>) {
+    let shared = Arc::new(Shared {
+        value: RwLock::new(init),
+        state: AtomicUsize::new(0),
+        rx_count: AtomicUsize::new(1),
+        tx_count: AtomicUsize::new(1),
+        next_shard: AtomicUsize::new(1),
+        receivers: std::array::from_fn(|_| B::new()),
+        notify_tx: Notify::with_backend(),
+    });
+    let rx = Receiver {
+        shared: shared.clone(),
+        version: 0,
+        shard: 0,
+    };
+    (Sender { shared }, rx)
+}
+
+impl<T, B: WaitQueue> Receiver<T, B> {
+    /// A new handle on `shared`, counted, having seen `version`.
+    fn from_shared(shared: Arc<Shared<T, B>>, version: usize) -> Self {
+        // Relaxed: a count, not a publication of memory (tokio's reasoning).
+        shared.rx_count.fetch_add(1, Relaxed);
+        // (One shard in the local flavor: `% 1` is meant.)
+        #[allow(clippy::modulo_one)]
+        let shard = shared.next_shard.fetch_add(1, Relaxed) % WATCH_SHARDS;
+        Self {
+            shared,
+            version,
+            shard,
+        }
+    }
+
+    /// Borrows the latest value, without marking it seen.
+    ///
+    /// The returned [`Ref`] holds the channel's read lock (see there).
+    /// [`Ref::has_changed`] says whether this receiver had seen the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// assert!(rx.borrow().has_changed()); // still unseen
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        let inner = self.shared.value.read();
+        // Under the read lock no send can move the version: this is the
+        // version of `inner`.
+        let has_changed = self.version != self.shared.version();
+        Ref { inner, has_changed }
+    }
+
+    /// Borrows the latest value and marks it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = compio_sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 2);
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+        let inner = self.shared.value.read();
+        // As in `borrow`: the version of `inner`.
+        let version = self.shared.version();
+        let has_changed = self.version != version;
+        self.version = version;
+        Ref { inner, has_changed }
+    }
+
+    /// Whether a value this receiver has not seen is in the channel.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if every sender is gone (whether or not the last value
+    /// was seen), as tokio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = compio_sync::watch::channel(1);
+    /// assert!(!rx.has_changed().unwrap());
+    /// tx.send(2).unwrap();
+    /// assert!(rx.has_changed().unwrap());
+    /// drop(tx);
+    /// assert!(rx.has_changed().is_err());
+    /// ```
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
+        // Acquire: as `Shared::version`.
+        let state = self.shared.state.load(Acquire);
+        if state & CLOSED != 0 {
+            return Err(RecvError(()));
+        }
+        Ok(self.version != state & !CLOSED)
+    }
+
+    /// Whether every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(());
+    /// assert!(!rx.is_closed());
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// Marks the current value unseen: the next [`changed`](Self::changed)
+    /// completes at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (_tx, mut rx) = compio_sync::watch::channel(1);
+    /// rx.mark_changed();
+    /// rx.changed().await.unwrap(); // completes at once
+    /// # });
+    /// ```
+    pub fn mark_changed(&mut self) {
+        // A version that cannot be current (it is behind by one send).
+        self.version = self.version.wrapping_sub(STEP);
+    }
+
+    /// Marks the current value seen, without borrowing it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = compio_sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// rx.mark_unchanged();
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn mark_unchanged(&mut self) {
+        self.version = self.shared.version();
+    }
+
+    /// Waits for a value this receiver has not seen, and marks it seen.
+    ///
+    /// Completes at once if there is one already. Borrow the new value with
+    /// [`borrow_and_update`](Self::borrow_and_update) (or
+    /// [`borrow`](Self::borrow)).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once every sender is gone and the last value has been
+    /// seen.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the receiver marks a value seen only when `changed`
+    /// returns, so dropping the future midway (in a `select!`) loses no
+    /// change; the next `changed` reports it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (tx, mut rx) = compio_sync::watch::channel(0);
+    /// let task = compio::runtime::spawn(async move {
+    ///     let mut seen = vec![];
+    ///     while rx.changed().await.is_ok() {
+    ///         seen.push(*rx.borrow_and_update());
+    ///     }
+    ///     seen
+    /// });
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(task.await.unwrap(), [1]);
+    /// # });
+    /// ```
+    pub async fn changed(&mut self) -> Result<(), RecvError> {
+        Changed::new(&self.shared, &mut self.version, self.shard).await
+    }
+
+    /// Waits for a value that satisfies `f`, checking the current one first,
+    /// and returns it borrowed and marked seen.
+    ///
+    /// `f` runs under the channel's read lock, on each value this receiver
+    /// has not seen (and on the current one first, seen or not).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if every sender is gone and no value (checked after the
+    /// close) satisfied `f`.
+    ///
+    /// # Panics
+    ///
+    /// If `f` panics, the panic is resumed after the lock is released.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in the sense that no value is lost for later calls: the
+    /// values `f` rejected are marked seen, the others are not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (tx, mut rx) = compio_sync::watch::channel(0);
+    /// compio::runtime::spawn(async move {
+    ///     for i in 1..=5 {
+    ///         tx.send(i).unwrap();
+    ///         compio::runtime::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    /// })
+    /// .detach();
+    /// assert_eq!(*rx.wait_for(|v| *v >= 3).await.unwrap(), 3);
+    /// # });
+    /// ```
+    pub async fn wait_for(&mut self, f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+        cooperative(self.wait_for_inner(f)).await
+    }
+
+    async fn wait_for_inner(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        let mut closed = false;
+        loop {
+            {
+                let inner = self.shared.value.read();
+                // The version of `inner`, as in `borrow`.
+                let version = self.shared.version();
+                let has_changed = self.version != version;
+                self.version = version;
+                if !closed || has_changed {
+                    match panic::catch_unwind(AssertUnwindSafe(|| f(&inner))) {
+                        Ok(true) => return Ok(Ref { inner, has_changed }),
+                        Ok(false) => {}
+                        Err(payload) => {
+                            // Release the lock before the panic goes on.
+                            drop(inner);
+                            panic::resume_unwind(payload);
+                        }
+                    }
+                }
+            }
+            if closed {
+                return Err(RecvError(()));
+            }
+            closed = Changed::new(&self.shared, &mut self.version, self.shard)
+                .await
+                .is_err();
+        }
+    }
+
+    /// Whether both receivers belong to the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(());
+    /// let (_, other) = compio_sync::watch::channel(());
+    /// assert!(rx.same_channel(&tx.subscribe()));
+    /// assert!(!rx.same_channel(&other));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+/// Runs `future` under tokio's task budget when the `tokio` feature is on
+/// (a completion spends a unit, as tokio's own watch does); otherwise just
+/// `future`.
+async fn cooperative<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| crate::coop::budgeted(cx, |cx| future.as_mut().poll(cx))).await
+}
+
+/// A change since `version`, or the close, if either happened.
+fn maybe_changed<T, B: WaitQueue>(
+    shared: &Shared<T, B>,
+    version: &mut usize,
+) -> Option<Result<(), RecvError>> {
+    // Acquire: as `Shared::version`.
+    let state = shared.state.load(Acquire);
+    if *version != state & !CLOSED {
+        *version = state & !CLOSED;
+        return Some(Ok(()));
+    }
+    if state & CLOSED != 0 {
+        return Some(Err(RecvError(())));
+    }
+    None
+}
+
+impl<T, B: WaitQueue> Clone for Receiver<T, B> {
+    /// A receiver that has seen what this one has.
+    fn clone(&self) -> Self {
+        Self::from_shared(self.shared.clone(), self.version)
+    }
+}
+
+impl<T, B: WaitQueue> Drop for Receiver<T, B> {
+    fn drop(&mut self) {
+        // Relaxed: a count (tokio's reasoning); `closed()` re-reads it after
+        // creating its `Notified`, and the notify orders the rest.
+        if self.shared.rx_count.fetch_sub(1, Relaxed) == 1 {
+            self.shared.notify_tx.notify_waiters();
+        }
+    }
+}
+
+impl<T, B: WaitQueue> fmt::Debug for Receiver<T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("version", &(self.version / STEP))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Sender<T> {
+    /// Creates a sender of a channel holding `init` with no receiver yet
+    /// ([`subscribe`](Self::subscribe) makes them), on the default backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tx = compio_sync::watch::Sender::new(1);
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// let rx = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// ```
+    pub fn new(init: T) -> Self {
+        Self::with_backend(init)
+    }
+}
+
+impl<T, B: WaitQueue> Sender<T, B> {
+    /// [`new`](Sender::new) on the backend `B`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use compio_sync::{backend::MutexVecDeque, watch::Sender};
+    ///
+    /// let tx = Sender::<_, MutexVecDeque>::with_backend(1);
+    /// assert_eq!(*tx.borrow(), 1);
+    /// ```
+    pub fn with_backend(init: T) -> Self {
+        channel_with_backend(init).0
+    }
+
+    /// Sends `value` to the receivers, if there is at least one. Every
+    /// receiver then sees it as changed.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if there is no receiver; the channel's
+    /// value is then unchanged (use [`send_replace`](Self::send_replace) to
+    /// store it anyway).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// drop(rx);
+    /// assert_eq!(tx.send(3).unwrap_err().0, 3);
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // A hint only (a receiver may come or go meanwhile), as in tokio.
+        if self.receiver_count() == 0 {
+            return Err(SendError(value));
+        }
+        self.send_replace(value);
+        Ok(())
+    }
+
+    /// Modifies the value in place and notifies the receivers, whether or
+    /// not there are any.
+    ///
+    /// # Panics
+    ///
+    /// If `modify` panics, the panic is resumed after the lock is released;
+    /// the value keeps whatever `modify` did to it, and nobody is notified.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(vec![1]);
+    /// tx.send_modify(|v| v.push(2));
+    /// assert_eq!(*rx.borrow(), [1, 2]);
+    /// ```
+    pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
+        self.send_if_modified(|value| {
+            modify(value);
+            true
+        });
+    }
+
+    /// Modifies the value in place, and notifies the receivers only if
+    /// `modify` returns `true` (it must then have modified it). Returns what
+    /// `modify` returned.
+    ///
+    /// # Panics
+    ///
+    /// As [`send_modify`](Self::send_modify).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(1);
+    /// assert!(!tx.send_if_modified(|v| std::mem::replace(v, 1) != 1));
+    /// assert!(!rx.has_changed().unwrap());
+    /// assert!(tx.send_if_modified(|v| std::mem::replace(v, 2) != 2));
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
+        {
+            let mut value = self.shared.value.write();
+            match panic::catch_unwind(AssertUnwindSafe(|| modify(&mut value))) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(payload) => {
+                    drop(value);
+                    panic::resume_unwind(payload);
+                }
+            }
+            // Release, under the write lock: a reader that sees this version
+            // (Acquire) sees the value it stands for, and a reader holding
+            // the read lock sees the version of the value it holds.
+            self.shared.state.fetch_add(STEP, Release);
+        }
+        // The lock is released: wake the waiting receivers (see
+        // `wake_receivers` for the ordering).
+        self.shared.wake_receivers();
+        true
+    }
+
+    /// Stores `value` and notifies the receivers, whether or not there are
+    /// any, returning the previous value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(1);
+    /// drop(rx);
+    /// assert_eq!(tx.send_replace(2), 1);
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
+    pub fn send_replace(&self, mut value: T) -> T {
+        self.send_modify(|old| mem::swap(old, &mut value));
+        value
+    }
+
+    /// Borrows the current value. [`Ref::has_changed`] is always `false`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = compio_sync::watch::channel("a");
+    /// assert_eq!(*tx.borrow(), "a");
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            inner: self.shared.value.read(),
+            has_changed: false,
+        }
+    }
+
+    /// Whether there is no receiver.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(());
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+
+    /// Waits until there is no receiver.
+    ///
+    /// A [`subscribe`](Self::subscribe) while it waits re-opens the
+    /// channel, and it waits on.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it consumes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (tx, rx) = compio_sync::watch::channel(());
+    /// compio::runtime::spawn(async move { drop(rx) }).detach();
+    /// tx.closed().await;
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
+        cooperative(self.closed_inner()).await;
+    }
+
+    async fn closed_inner(&self) {
+        while self.receiver_count() > 0 {
+            // The `Notified` before the re-check: the last receiver's drop
+            // notifies after its decrement.
+            let notified = self.shared.notify_tx.notified();
+            if self.receiver_count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Creates a receiver that has seen the current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = compio_sync::watch::channel(1);
+    /// let rx = tx.subscribe();
+    /// assert!(!rx.has_changed().unwrap());
+    /// tx.send(2).unwrap();
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T, B> {
+        Receiver::from_shared(self.shared.clone(), self.shared.version())
+    }
+
+    /// How many receivers there are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = compio_sync::watch::channel(());
+    /// let rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.rx_count.load(Relaxed)
+    }
+
+    /// How many senders there are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = compio_sync::watch::channel(());
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.sender_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.tx_count.load(Relaxed)
+    }
+
+    /// Whether both senders belong to the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = compio_sync::watch::channel(());
+    /// let (other, _) = compio_sync::watch::channel(());
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// assert!(!tx.same_channel(&other));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T, B: WaitQueue> Clone for Sender<T, B> {
+    fn clone(&self) -> Self {
+        // Relaxed: a count; the clone's drop orders what matters (AcqRel).
+        self.shared.tx_count.fetch_add(1, Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T, B: WaitQueue> Drop for Sender<T, B> {
+    fn drop(&mut self) {
+        // AcqRel: the last sender sees every other sender's sends before it
+        // closes.
+        if self.shared.tx_count.fetch_sub(1, AcqRel) == 1 {
+            // Release: a receiver that sees `CLOSED` (Acquire) sees every
+            // send. Then wake them all, as after a send.
+            self.shared.state.fetch_or(CLOSED, Release);
+            self.shared.wake_receivers();
+        }
+    }
+}
+
+/// A sender of a channel holding `T::default()`, with no receiver yet.
+impl<T: Default> Default for Sender<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T, B: WaitQueue> fmt::Debug for Sender<T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("version", &(self.shared.version() / STEP))
+            .field("receivers", &self.receiver_count())
+            .finish_non_exhaustive()
+    }
+}
