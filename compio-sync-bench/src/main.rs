@@ -1,6 +1,6 @@
-//! The comparison binary: compio-sync's `Semaphore`, `Notify`, `Mutex` and
-//! `Condvar` on every wait-queue backend (the Semaphore and Mutex under both
-//! fairness policies), against the same primitives of tokio, async-lock,
+//! The comparison binary: compio-sync's `Semaphore`, `Notify`, `Mutex`,
+//! `Condvar` and `RwLock` on every wait-queue backend (the Semaphore, Mutex
+//! and RwLock under both fairness policies), against the same primitives of tokio, async-lock,
 //! event-listener, futures-intrusive (fair and unfair) and maitake-sync, all
 //! driven on the compio runtime (one `compio::runtime::Runtime` per OS
 //! thread).
@@ -23,7 +23,7 @@
 //! - [`harness`]: timing, repeats and medians, interleaving, the watchdog,
 //!   allocation counting, and the outputs. It knows nothing about scenarios.
 //! - [`scenarios`]: one module per family (Semaphore S1-S4 and S7, Notify
-//!   S5/S5b, Mutex S6, Condvar S8, Barrier S9b, local flavors S10, channels S11), each with the trait its implementations
+//!   S5/S5b, Mutex S6, Condvar S8, RwLock S9, Barrier S9b, local flavors S10, channels S11), each with the trait its implementations
 //!   are driven through. Their docs say what each scenario does and checks.
 //! - [`registry`]: every implementation per family, the baselines and the
 //!   sizes.
@@ -99,7 +99,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: compio-sync-bench [--quick] [--md PATH] [--svg PATH] [--json PATH] [--only NAME]... [--scenario ID]...\n\
          --only keeps implementations whose name contains NAME (the baselines and floors are always kept)\n\
-         --scenario keeps scenarios whose id starts with ID (S1, S2, S3, S4, S4_t2, S4_t4_p1, S5, S5b, S6, S6_t2, S7, S8, S9b, S10, S11, S11_spsc, S11_oneshot)"
+         --scenario keeps scenarios whose id starts with ID (S1, S2, S3, S4, S4_t2, S4_t4_p1, S5, S5b, S6, S6_t2, S7, S8, S9, S9_t2_r90, S9b, S10, S11, S11_spsc, S11_oneshot)"
     );
     std::process::exit(2)
 }

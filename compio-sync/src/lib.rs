@@ -14,6 +14,7 @@
 //! |---|---|
 //! | at most N tasks doing something at once (connection limits, rate limiting, resource pools) | [`Semaphore`] |
 //! | exclusive access to data across `.await` points | [`Mutex`] (a 1-permit [`Semaphore`] plus the data) |
+//! | many readers or one writer across `.await` points; a read that may become a write with no writer in between | [`RwLock`], [`RwLock::upgradable_read`] |
 //! | to wake one task, or every task waiting now, with no data attached | [`Notify`] |
 //! | to wait until a condition on mutex-protected data holds (queues, state machines) | [`Condvar`] with [`Mutex`], via [`Condvar::wait_while`] |
 //! | to hand one value from one task to another (a reply) | [`oneshot`] |
@@ -25,8 +26,8 @@
 //! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
 //! | to publish a value once and let tasks wait for it (an event with a payload) | [`SetOnce`] |
 //!
-//! Not here yet (planned on the same engine): `RwLock` and the `watch` and
-//! `broadcast` channels.
+//! Not here yet (planned on the same engine): the `watch` and `broadcast`
+//! channels.
 //!
 //! # Two flavors
 //!
@@ -100,6 +101,8 @@
 //! * Permits that a starving `acquire_many` waits for stay in
 //!   `available_permits()` (tokio counts them as given to it), but no barging
 //!   task can take them.
+//! * An [`RwLock`] writer that has to wait blocks new readers at once, as in
+//!   tokio, under both policies; readers barge among themselves only.
 //!
 //! For tokio's exact behaviour, build the primitive with `.strict_fifo()`:
 //!
@@ -177,6 +180,7 @@ mod once_cell;
 pub mod oneshot;
 #[path = "oneshot/error.rs"]
 mod oneshot_error;
+mod rwlock;
 mod semaphore;
 mod set_once;
 pub mod watch;
@@ -189,6 +193,11 @@ pub use mutex::{
 };
 pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::OnceCell;
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
+    OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
 #[cfg(not(loom))]
 pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{

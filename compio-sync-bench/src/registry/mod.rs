@@ -16,7 +16,7 @@ mod local;
 
 use std::{
     collections::VecDeque,
-    ops::DerefMut,
+    ops::{Deref, DerefMut},
     sync::Arc,
     sync::atomic::{AtomicBool, Ordering::SeqCst},
 };
@@ -26,7 +26,7 @@ use compio_sync::backend::IoUringFutex;
 #[cfg(windows)]
 use compio_sync::backend::Iocp;
 use compio_sync::backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue, ThreadSafe};
-use compio_sync::{Barrier, Condvar, Mutex, Notify, Semaphore};
+use compio_sync::{Barrier, Condvar, Mutex, Notify, RwLock, Semaphore};
 
 use crate::{
     harness::{Bench, Candidate, Role},
@@ -36,6 +36,7 @@ use crate::{
         condvar::{self, BenchCondvar},
         mutex::{self, BenchMutex},
         notify::{self, BenchNotify},
+        rwlock::{self, BenchRwLock, Pair},
         semaphore::{self, BenchSemaphore},
     },
 };
@@ -362,6 +363,77 @@ impl BenchBarrier for async_lock::Barrier {
     }
 }
 
+/// `compio_sync::RwLock` on backend `B`; `STRICT_FIFO` selects
+/// [`RwLock::strict_fifo`].
+pub struct OursRwLock<B: ThreadSafe, const STRICT_FIFO: bool>(RwLock<Pair, B>);
+
+impl<B: ThreadSafe, const STRICT_FIFO: bool> BenchRwLock for OursRwLock<B, STRICT_FIFO> {
+    fn create() -> Self {
+        let lock = RwLock::<Pair, B>::with_backend((0, 0));
+        let lock = if STRICT_FIFO {
+            lock.strict_fifo()
+        } else {
+            lock
+        };
+        assert_eq!(lock.is_strict_fifo(), STRICT_FIFO);
+        Self(lock)
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        self.0.read().await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        self.0.write().await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.0.try_write().ok().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for tokio::sync::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        tokio::sync::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        tokio::sync::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().ok().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for async_lock::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        async_lock::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        async_lock::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().map(|g| *g)
+    }
+}
+
+impl BenchRwLock for maitake_sync::RwLock<Pair> {
+    fn create() -> Self {
+        Self::new((0, 0))
+    }
+    async fn read(&self) -> impl Deref<Target = Pair> + '_ {
+        maitake_sync::RwLock::read(self).await
+    }
+    async fn write(&self) -> impl DerefMut<Target = Pair> + '_ {
+        maitake_sync::RwLock::write(self).await
+    }
+    fn try_value(&self) -> Option<Pair> {
+        self.try_write().map(|g| *g)
+    }
+}
+
 /// The quick and full sizes of every family.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
@@ -379,6 +451,8 @@ pub struct Sizes {
     pub fanout: crate::scenarios::fanout::Sizes,
     /// S9b.
     pub barrier: barrier::Sizes,
+    /// S9.
+    pub rwlock: rwlock::Sizes,
 }
 
 impl Sizes {
@@ -419,6 +493,7 @@ impl Sizes {
         barrier: barrier::Sizes {
             s9b_generations: 1_000,
         },
+        rwlock: rwlock::Sizes { s9_ops: 16_000 },
     };
 
     /// The full run.
@@ -449,6 +524,7 @@ impl Sizes {
         barrier: barrier::Sizes {
             s9b_generations: 4_000,
         },
+        rwlock: rwlock::Sizes { s9_ops: 64_000 },
     };
 }
 
@@ -650,6 +726,34 @@ fn barriers() -> Vec<Entry<barrier::Scenario>> {
     all
 }
 
+/// Every RwLock implementation, compio-sync's first.
+fn rwlocks() -> Vec<Entry<rwlock::Scenario>> {
+    let mut all = ours!(
+        both,
+        rwlock,
+        OursRwLock,
+        [MutexVecDeque, ParkingLotHybrid, SegQueue, Intrusive]
+    );
+    #[cfg(target_os = "linux")]
+    all.extend(ours!(both, rwlock, OursRwLock, [IoUringFutex]));
+    #[cfg(windows)]
+    all.extend(ours!(both, rwlock, OursRwLock, [Iocp]));
+    all.extend([
+        entry(TOKIO, Role::Peer, rwlock::run::<tokio::sync::RwLock<Pair>>),
+        entry(
+            "async-lock",
+            Role::Peer,
+            rwlock::run::<async_lock::RwLock<Pair>>,
+        ),
+        entry(
+            "maitake-sync",
+            Role::Peer,
+            rwlock::run::<maitake_sync::RwLock<Pair>>,
+        ),
+    ]);
+    all
+}
+
 /// The benches of one family: one per scenario, with every entry and, where
 /// the scenario has one, its floor (last).
 pub(crate) fn family<S: Scenario>(
@@ -721,6 +825,13 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
         TOKIO,
         "x tokio",
     ));
+    all.extend(family(
+        rwlock::Scenario::all(),
+        sizes.rwlock,
+        &rwlocks(),
+        TOKIO,
+        "x tokio",
+    ));
     all.extend(local::benches(sizes.local()));
     {
         use crate::scenarios::channels::Scenario;
@@ -784,7 +895,7 @@ pub fn benches(sizes: &Sizes) -> Vec<Bench> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::{barrier, condvar, mutex, notify, semaphore};
+    use crate::scenarios::{barrier, condvar, mutex, notify, rwlock, semaphore};
 
     const TINY: Sizes = Sizes {
         semaphore: semaphore::tests::TINY,
@@ -792,6 +903,7 @@ mod tests {
         mutex: mutex::tests::TINY,
         condvar: condvar::tests::TINY,
         barrier: barrier::tests::TINY,
+        rwlock: rwlock::tests::TINY,
         channels: crate::scenarios::channels::tests::TINY,
         fanout: crate::scenarios::fanout::tests::TINY,
     };

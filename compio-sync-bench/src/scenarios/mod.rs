@@ -10,6 +10,8 @@
 //!   of the families above (through their traits).
 //! - [`barrier`] ([`BenchBarrier`](barrier::BenchBarrier)): S9b barrier
 //!   cycle.
+//! - [`rwlock`] ([`BenchRwLock`](rwlock::BenchRwLock)): S9 read-mostly and
+//!   write-heavy mixes.
 //! - [`channels`] ([`BenchMpsc`](channels::BenchMpsc),
 //!   [`BenchOneshot`](channels::BenchOneshot)): S11 mpsc and oneshot.
 //! - [`fanout`] ([`BenchFanout`](fanout::BenchFanout)): S12 watch and
@@ -28,6 +30,7 @@ pub mod fanout;
 pub mod local;
 pub mod mutex;
 pub mod notify;
+pub mod rwlock;
 pub mod semaphore;
 
 use crate::harness::{Case, Role, Sample};

@@ -13,6 +13,7 @@
 //! | [`crate::Semaphore`], `Arc<Semaphore>` | [`Semaphore`], `Rc<Semaphore>` |
 //! | [`crate::Mutex`] and its guards | [`Mutex`] and its guards (owned ones hold an `Rc`) |
 //! | [`crate::Notify`] | [`Notify`] |
+//! | [`crate::RwLock`] and its guards | [`RwLock`] and its guards (owned ones hold an `Rc`) |
 //! | [`crate::Condvar`] | [`Condvar`], waiting with [`MutexGuard`]s of a local [`Mutex`] |
 //! | [`crate::Barrier`] | [`Barrier`] |
 //! | [`crate::OnceCell`] | [`OnceCell`] |
@@ -200,6 +201,54 @@
 //! assert_send(cell.wait());
 //! ```
 //!
+//! Nor may a [`RwLock`] or its guards and futures, whatever `T` is:
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>() {}
+//! assert_send::<compio_sync::local::RwLock<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<compio_sync::local::RwLock<u32>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_read().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_write().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = std::rc::Rc::new(compio_sync::local::RwLock::new(0));
+//! assert_send(lock.try_write_owned().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.write());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = compio_sync::local::RwLock::new(0);
+//! assert_send(lock.try_upgradable_read().unwrap());
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_send<T: Send>(_: T) {}
+//! let lock = std::rc::Rc::new(compio_sync::local::RwLock::new(0));
+//! assert_send(lock.try_upgradable_read_owned().unwrap());
+//! ```
+//!
 //! while the thread-safe ones are `Send` and `Sync` (for a `Send + Sync`
 //! value):
 //!
@@ -208,6 +257,7 @@
 //! assert_send_sync::<compio_sync::Barrier>();
 //! assert_send_sync::<compio_sync::OnceCell<u32>>();
 //! assert_send_sync::<compio_sync::SetOnce<u32>>();
+//! assert_send_sync::<compio_sync::RwLock<u32>>();
 //! ```
 //!
 //! And they have no blocking entry points:
@@ -220,6 +270,11 @@
 //! ```compile_fail
 //! let mutex = compio_sync::local::Mutex::new(1);
 //! let _ = mutex.blocking_lock();
+//! ```
+//!
+//! ```compile_fail
+//! let lock = compio_sync::local::RwLock::new(0);
+//! let _ = lock.blocking_read();
 //! ```
 //!
 //! The channels (`src/oneshot/` and `src/mpsc/`, compiled here too) stay on
@@ -310,6 +365,9 @@ mod once_cell;
 #[path = "../oneshot/mod.rs"]
 pub mod oneshot;
 #[allow(clippy::duplicate_mod)]
+#[path = "../rwlock/mod.rs"]
+mod rwlock;
+#[allow(clippy::duplicate_mod)]
 #[path = "../semaphore/mod.rs"]
 mod semaphore;
 #[allow(clippy::duplicate_mod)]
@@ -329,6 +387,11 @@ pub use self::{
     },
     notify::{Notified, Notify, OwnedNotified},
     once_cell::OnceCell,
+    rwlock::{
+        OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
+        OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+        RwLockUpgradableReadGuard, RwLockWriteGuard,
+    },
     semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
     set_once::SetOnce,
 };

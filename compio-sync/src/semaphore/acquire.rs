@@ -80,6 +80,10 @@ struct AcquireState {
     /// Driven by `blocking_acquire*`: sleep in `WaitQueue::wait_blocking`
     /// instead of returning `Pending`.
     pub(super) blocking: bool,
+    /// Claim `PRIORITY` as soon as this acquire has to wait, not after a
+    /// first failed wake-up (default policy): for an `RwLock` writer, so that
+    /// readers arriving while it waits queue behind it, as in tokio.
+    eager_priority: bool,
 }
 
 impl<'a, B: WaitQueue> Acquire<'a, B> {
@@ -96,6 +100,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 #[cfg(not(loom))]
                 waiting_since: None,
                 blocking: false,
+                eager_priority: false,
             },
             waiter: B::new_waiter(),
             _pin: PhantomPinned,
@@ -106,6 +111,13 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
     #[cfg(not(loom))]
     pub(super) fn set_blocking(&mut self) {
         self.state.blocking = true;
+    }
+
+    /// Makes this acquire claim `PRIORITY` as soon as it queues (see
+    /// `AcquireState::eager_priority`). No effect under strict FIFO, where
+    /// queued waiters already close the fast path.
+    pub(crate) fn set_eager_priority(&mut self) {
+        self.state.eager_priority = true;
     }
 
     /// Splits the pinned future into its node (pinned) and its plain state.
@@ -228,6 +240,11 @@ impl AcquireState {
         sem.count_waiter();
         self.phase = Phase::Queued;
         self.note_waiting_since();
+        if self.eager_priority && !self.owns_priority && !sem.strict {
+            // Close the fast path now. The re-check below then sees
+            // `PRIORITY` and hands over whatever is in the word, in order.
+            self.owns_priority = sem.claim_priority();
+        }
         // SeqCst: orders the registration (and count) before the re-check,
         // against `wake_next`'s (change; fence; look for waiters).
         fence(SeqCst);

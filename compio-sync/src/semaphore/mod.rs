@@ -410,6 +410,14 @@ impl<B: WaitQueue> Semaphore<B> {
             }
             cur = self.permits.load(Relaxed);
         }
+        self.add_to_word(cur, n);
+        self.wake_next();
+    }
+
+    /// Adds `n` permits to the word (read as `cur` last), panicking, with
+    /// the semaphore unchanged, past `MAX_PERMITS`.
+    #[track_caller]
+    fn add_to_word(&self, mut cur: usize, n: usize) {
         loop {
             let total = available(cur).checked_add(n);
             assert!(
@@ -424,10 +432,37 @@ impl<B: WaitQueue> Semaphore<B> {
                 Release,
                 Relaxed,
             ) {
-                Ok(_) => break,
+                Ok(_) => return,
                 Err(actual) => cur = actual,
             }
         }
+    }
+
+    /// Returns `n` permits to the waiters first, in queue order, under
+    /// either policy: each waiter from the head on gets what it needs (all
+    /// of it, or, under strict FIFO, what is left) and is woken, until one
+    /// cannot be served; the rest stays available, as after
+    /// [`release`](Self::release).
+    ///
+    /// For a release that many waiters can share at once (an `RwLock`
+    /// writer unlocking): the queued readers are woken in one batch instead
+    /// of one by one along the barging policy's wake chain.
+    #[track_caller]
+    pub(crate) fn release_to_waiters(&self, n: usize) {
+        if self.strict || n == 0 {
+            // Strict FIFO: that is what `release` does.
+            return self.release(n);
+        }
+        // The permits go to the word first, so that a waker that panics in
+        // the hand-over below loses none of them; then the queue takes from
+        // the word what its waiters need, in order (a barging task may take
+        // some first: that is the policy).
+        self.add_to_word(self.permits.load(Relaxed), n);
+        if self.waiters.load(Relaxed) >= ONE_WAITER {
+            self.hand_over();
+        }
+        // A waiter that registered meanwhile (not seen above) is covered by
+        // the handshake here, as after any release.
         self.wake_next();
     }
 
@@ -811,20 +846,33 @@ impl<B: WaitQueue> Semaphore<B> {
     /// Hand-over straight from a release of `n` permits: as
     /// [`hand_over`](Self::hand_over), but from `n` rather than from the
     /// word. Returns what no waiter needed.
+    ///
+    /// If a woken waiter's waker panics, the queue finishes the hand-over
+    /// and then resumes the panic: what no waiter needed goes to the word
+    /// first, so that no permit is lost.
+    #[track_caller]
     fn hand_over_from(&self, n: usize) -> usize {
         let mut rest = n;
-        self.queue.notify_while(|need| {
-            if rest == 0 {
-                return Select::Keep;
+        let handed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.queue.notify_while(|need| {
+                if rest == 0 {
+                    return Select::Keep;
+                }
+                let give = self.hand_over_share(rest, *need);
+                if give == 0 {
+                    return Select::Keep;
+                }
+                rest -= give;
+                *need -= give;
+                self.select_if_served(*need)
+            })
+        }));
+        if let Err(panic) = handed {
+            if rest > 0 {
+                self.add_to_word(self.permits.load(Relaxed), rest);
             }
-            let give = self.hand_over_share(rest, *need);
-            if give == 0 {
-                return Select::Keep;
-            }
-            rest -= give;
-            *need -= give;
-            self.select_if_served(*need)
-        });
+            std::panic::resume_unwind(panic);
+        }
         rest
     }
 

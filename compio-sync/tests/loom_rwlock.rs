@@ -1,0 +1,213 @@
+//! Loom models of the races RwLock must win, each run on every backend
+//! under both policies.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" \
+//!     cargo test --release -p compio-sync --test loom_rwlock
+//! ```
+//!
+//! The data is a loom cell, so loom checks that a writer never overlaps a
+//! reader or another writer; a lost wake-up shows up as a deadlock (loom's
+//! `block_on` parks with nobody left to wake it).
+#![cfg(loom)]
+
+#[path = "common/loom.rs"]
+mod loom_model;
+
+use std::{
+    future::Future,
+    sync::Arc,
+    task::{Context, Waker},
+};
+
+use compio_sync::{
+    RwLock, RwLockUpgradableReadGuard,
+    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue},
+};
+use loom::{cell::UnsafeCell, future::block_on, thread};
+use loom_model::{Backend, Class, check_on};
+
+/// A loom cell that the lock shares between threads.
+struct Data(UnsafeCell<usize>);
+
+// SAFETY: the cell is only touched through the lock's guards (shared reads
+// under a read guard, writes under a write guard); loom checks that those
+// accesses never race, which is what these models test.
+unsafe impl Sync for Data {}
+
+impl Data {
+    fn get(&self) -> usize {
+        // SAFETY: called under a guard (see the `Sync` impl).
+        self.0.with(|p| unsafe { *p })
+    }
+
+    fn bump(&self) {
+        // SAFETY: called under a write guard (see the `Sync` impl).
+        self.0.with_mut(|p| unsafe { *p += 1 });
+    }
+}
+
+fn lock<B: Backend>(strict: bool) -> Arc<RwLock<Data, B>> {
+    let l = RwLock::<_, B>::with_backend(Data(UnsafeCell::new(0)));
+    Arc::new(if strict { l.strict_fifo() } else { l })
+}
+
+/// A reader holds the lock; a writer waits for it while a second reader
+/// arrives, and the first reader leaves. Everyone completes, the writer
+/// never overlaps a reader, and the second reader sees 0 or 1, never a
+/// torn state.
+fn writer_waiting_vs_reader_arriving<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let writer = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.write()).bump())
+        };
+        let reader = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.read()).get())
+        };
+        drop(held);
+        writer.join().unwrap();
+        assert!(reader.join().unwrap() <= 1);
+        assert_eq!(l.try_write().expect("free at the end").get(), 1);
+    });
+}
+
+/// An upgradable reader lets a plain reader go and upgrades, while a writer
+/// on another thread tries to get in. Both write, one after the other (the
+/// upgrade first: no writer gets in between), and the lock ends free.
+fn upgrade_vs_write<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let u = l.try_upgradable_read().unwrap();
+        let writer = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.write()).bump())
+        };
+        drop(held);
+        let w = block_on(RwLockUpgradableReadGuard::upgrade(u));
+        assert_eq!(w.get(), 0, "no writer between the read and the upgrade");
+        w.bump();
+        drop(w);
+        writer.join().unwrap();
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+    });
+}
+
+/// A writer that finds a reader queues for the lock on one thread, the
+/// reader leaves on another, and an upgradable read starts and upgrades on
+/// a third: whichever
+/// way the writer's look for an upgradable reader and the upgradable
+/// reader's look for queued writers race, nobody deadlocks, no writer gets
+/// in between the upgradable read and its upgrade, and both writes land.
+fn upgradable_read_vs_direct_writer<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let writer = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.write()).bump())
+        };
+        let reader = thread::spawn(move || drop(held));
+        let u = block_on(l.upgradable_read());
+        let seen = u.get();
+        let w = block_on(RwLockUpgradableReadGuard::upgrade(u));
+        assert_eq!(w.get(), seen, "no writer between the read and the upgrade");
+        w.bump();
+        drop(w);
+        writer.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+    });
+}
+
+/// A writer queued behind a reader is cancelled on one thread while a
+/// second reader, queued behind the writer, waits on another: the cancel
+/// releases the second reader although the first still holds the lock.
+fn cancelled_writer_releases_readers<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Primitive, move || {
+        let l = lock::<B>(strict);
+        let held = l.try_read().unwrap();
+        let mut write = Box::pin(l.clone().write_owned());
+        assert!(
+            write
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        let canceller = thread::spawn(move || drop(write));
+        let reader = {
+            let l = l.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    let r = l.read().await;
+                    r.get()
+                })
+            })
+        };
+        assert_eq!(reader.join().unwrap(), 0);
+        canceller.join().unwrap();
+        drop(held);
+        assert!(l.try_write().is_ok(), "no permit lost");
+    });
+}
+
+macro_rules! loom_suite {
+    ($name:ident, $backend:ty) => {
+        mod $name {
+            use super::*;
+            type B = $backend;
+
+            #[test]
+            fn writer_waiting_vs_reader_arriving() {
+                super::writer_waiting_vs_reader_arriving::<B>(false);
+            }
+            #[test]
+            fn writer_waiting_vs_reader_arriving_strict_fifo() {
+                super::writer_waiting_vs_reader_arriving::<B>(true);
+            }
+            #[test]
+            fn upgrade_vs_write() {
+                super::upgrade_vs_write::<B>(false);
+            }
+            #[test]
+            fn upgrade_vs_write_strict_fifo() {
+                super::upgrade_vs_write::<B>(true);
+            }
+            #[test]
+            fn cancelled_writer_releases_readers() {
+                super::cancelled_writer_releases_readers::<B>(false);
+            }
+            #[test]
+            fn cancelled_writer_releases_readers_strict_fifo() {
+                super::cancelled_writer_releases_readers::<B>(true);
+            }
+        }
+    };
+}
+
+loom_suite!(intrusive, Intrusive);
+loom_suite!(mutex_vecdeque, MutexVecDeque);
+loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
+loom_suite!(seg_queue, SegQueue);
+
+/// The three-thread model, on one backend: the race it checks is the
+/// RwLock's own (a writer's look for an upgradable reader against the
+/// upgradable reader's look for writers), which every backend reaches the
+/// same way; on all four it would take about a minute. It fails (deadlock)
+/// if the upgradable reader does not wait for the writers it saw.
+mod upgradable {
+    use super::*;
+
+    #[test]
+    fn upgradable_read_vs_direct_writer() {
+        super::upgradable_read_vs_direct_writer::<MutexVecDeque>(false);
+    }
+    #[test]
+    fn upgradable_read_vs_direct_writer_strict_fifo() {
+        super::upgradable_read_vs_direct_writer::<MutexVecDeque>(true);
+    }
+}
