@@ -411,7 +411,9 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         // cancelled at once. A notification it may catch in between is for
         // a receiver that no longer exists.
         unsafe {
-            self.chan.rx_queue.register(node, std::task::Waker::noop(), 0);
+            self.chan
+                .rx_queue
+                .register(node, std::task::Waker::noop(), 0);
             self.chan.rx_queue.cancel(node);
         }
     }
