@@ -205,3 +205,46 @@ fn notified_owned_is_a_static_send_future() {
     notify.notify_one();
     waiter.join().unwrap();
 }
+
+/// As tokio: an acquire that has been handed its permits but runs only after
+/// `close` fails, and the permits go back (tokio's `poll_acquire` checks
+/// `CLOSED` before anything else). Checked on both policies, with tokio's own
+/// semaphore alongside.
+#[test]
+fn acquire_handed_permits_then_closed_fails_as_in_tokio() {
+    use std::{pin::pin, task::Poll};
+
+    fn poll<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    }
+
+    let tokio_sem = tokio::sync::Semaphore::new(0);
+    let mut tokio_acquire = pin!(tokio_sem.acquire());
+    assert!(poll(tokio_acquire.as_mut()).is_pending());
+    tokio_sem.add_permits(1);
+    tokio_sem.close();
+    assert!(matches!(poll(tokio_acquire.as_mut()), Poll::Ready(Err(_))));
+
+    for strict in [true, false] {
+        let sem = Semaphore::new(0);
+        let sem = if strict { sem.strict_fifo() } else { sem };
+        // `acquire_many(2)` at the head is handed permits under both
+        // policies (strict FIFO always; the default one once it claims
+        // the priority, which a multi-permit waiter does at once).
+        let mut acquire = pin!(sem.acquire_many(2));
+        assert!(poll(acquire.as_mut()).is_pending());
+        sem.add_permits(1);
+        if !strict {
+            let barger = sem.try_acquire().unwrap();
+            assert!(poll(acquire.as_mut()).is_pending(), "passed over once");
+            drop(barger);
+        }
+        sem.add_permits(1);
+        sem.close();
+        assert!(
+            matches!(poll(acquire.as_mut()), Poll::Ready(Err(_))),
+            "strict: {strict}"
+        );
+        assert_eq!(sem.available_permits(), 2, "the permits went back");
+    }
+}

@@ -306,6 +306,9 @@ impl AcquireState {
         self.phase = Phase::Start;
         self.held += self.need - woken.tag;
         match woken.wakeup {
+            // As tokio: an acquire that runs after `close` fails, even if it
+            // had been handed its permits (they go back).
+            WAKE_GRANTED if sem.is_closed() => self.finish(sem, Err(AcquireError(()))),
             WAKE_GRANTED => self.finish(sem, Ok(())),
             WAKE_CLOSED => self.finish(sem, Err(AcquireError(()))),
             _ => {
