@@ -26,8 +26,10 @@
 //! | a value computed once, by whichever task needs it first (lazy statics, shared clients) | [`OnceCell`] |
 //! | to publish a value once and let tasks wait for it (an event with a payload) | [`SetOnce`] |
 //!
-//! Not here yet (planned on the same engine): the `watch` and `broadcast`
-//! channels.
+//! Every one of them is tokio's type of the same name (the channels in
+//! tokio's module paths, `compio_sync::mpsc::error::TrySendError` and so on),
+//! except [`Condvar`], the upgradable reads of [`RwLock`] and the cancel-safe
+//! [`Barrier`], which tokio lacks.
 //!
 //! # Two flavors
 //!

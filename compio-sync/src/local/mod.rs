@@ -35,8 +35,9 @@
 //!
 //! # One source
 //!
-//! These are not a second implementation. `src/semaphore/`, `src/mutex/`,
-//! `src/notify/` and `src/condvar.rs` are compiled twice: under the crate root, and here, where
+//! These are not a second implementation. Every primitive's files
+//! (`src/semaphore/`, `src/mutex/`, `src/rwlock/`, `src/notify/`, the
+//! channels, ...) are compiled twice: under the crate root, and here, where
 //! the names they import from `super::flavor` (`AtomicUsize`, `fence`, `Arc`,
 //! `DefaultBackend`) are a `Cell`-based counter, a no-op, `Rc` and
 //! [`Local`](crate::backend::Local). The API, semantics, fairness policies
