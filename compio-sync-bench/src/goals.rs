@@ -31,10 +31,15 @@ enum Measure {
     TimeAndTail(f64),
     /// Heap allocations per operation that waited.
     AllocsPerWait(f64),
+    /// The p99 and p99.9 waits no worse than the reference's.
+    Tail,
 }
 
 struct Goal {
+    /// The scenario's id; with `every`, a prefix: the goal applies to each
+    /// scenario of the run whose id starts with it.
     scenario: &'static str,
+    every: bool,
     /// The row under test: compio-sync on this backend (default policy), or
     /// on the default backend.
     subject: Option<&'static str>,
@@ -45,9 +50,18 @@ struct Goal {
 const fn goal(scenario: &'static str, against: Against, measure: Measure) -> Goal {
     Goal {
         scenario,
+        every: false,
         subject: None,
         against,
         measure,
+    }
+}
+
+/// A goal for every scenario whose id starts with `prefix`.
+const fn every(prefix: &'static str, against: Against, measure: Measure) -> Goal {
+    Goal {
+        every: true,
+        ..goal(prefix, against, measure)
     }
 }
 
@@ -62,6 +76,18 @@ const GOALS: &[Goal] = &[
     goal("S4_t2_p2", Against::BestPeer, Measure::Time(0.8)),
     goal("S4_t4_p4", Against::BestPeer, Measure::Time(0.8)),
     goal("S5b", TOKIO, Measure::Time(0.9)),
+    // S9 (RwLock): time against the best peer, the writers' tail against
+    // tokio's.
+    every("S9_", Against::BestPeer, Measure::Time(0.8)),
+    every("S9_", TOKIO, Measure::Tail),
+    // S11 (channels): at least the best peer's throughput everywhere.
+    every("S11_spsc", Against::BestPeer, Measure::Time(1.0)),
+    every("S11_mpsc", Against::BestPeer, Measure::Time(1.0)),
+    every("S11_oneshot", Against::BestPeer, Measure::Time(1.0)),
+    Goal {
+        subject: Some("local"),
+        ..every("S11_local_", Against::BestPeer, Measure::Time(1.0))
+    },
     goal("S12w_t2", TOKIO, Measure::TimeAndTail(0.8)),
     goal("S12w_t4", TOKIO, Measure::TimeAndTail(0.8)),
     goal("S12b_t2", TOKIO, Measure::TimeAndTail(0.8)),
@@ -123,9 +149,9 @@ fn ours(backend: &str) -> String {
 
 /// The verdict on one goal: the row under test, what it is held to, what was
 /// measured, and whether it passed (`None`: rows missing).
-fn judge(goal: &Goal, results: &[BenchResult]) -> (String, String, String, Option<bool>) {
+fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, String, Option<bool>) {
     let subject = goal.subject.map_or_else(registry::default_backend, ours);
-    let result = results.iter().find(|r| r.case.id == goal.scenario);
+    let result = results.iter().find(|r| r.case.id == id);
     let row = result.and_then(|r| r.row(&subject));
     let reference: Option<&Row> = result.and_then(|r| match goal.against {
         Against::Row(name) => r.row(name),
@@ -143,6 +169,27 @@ fn judge(goal: &Goal, results: &[BenchResult]) -> (String, String, String, Optio
                 format!("≤ {max}x {reference_name}"),
                 ratio.map_or_else(|| "-".into(), |r| format!("{r:.2}x")),
                 ratio.map(|r| r <= max),
+            )
+        }
+        Measure::Tail => {
+            let figures = row
+                .zip(reference)
+                .and_then(|(a, b)| Some((a.dist?, b.dist?)));
+            (
+                format!("wait p99 and p99.9 ≤ {reference_name}'s"),
+                figures.map_or_else(
+                    || "-".into(),
+                    |(a, b)| {
+                        format!(
+                            "p99 {} vs {}, p99.9 {} vs {}",
+                            human(a.p99),
+                            human(b.p99),
+                            human(a.p999),
+                            human(b.p999)
+                        )
+                    },
+                ),
+                figures.map(|(a, b)| a.p99 <= b.p99 && a.p999 <= b.p999),
             )
         }
         Measure::TimeAndTail(max) => {
@@ -193,27 +240,33 @@ fn human(ns: u64) -> String {
 pub fn section(results: &[BenchResult]) -> String {
     let mut out = String::from(
         "## Goals\n\n\
-         The performance goals of the issue \"Fairness at tokio's tail, fast paths at the floor\", each \
-         against its reference from this same run.\n\n\
+         The performance goals of the issues, each against its reference from this same run.\n\n\
          | scenario | row | goal | measured | result |\n|---|---|---|---|---|\n",
     );
     println!("\ngoals:");
     for goal in GOALS {
-        let (subject, target, measured, pass) = judge(goal, results);
-        let verdict = match pass {
-            Some(true) => "pass",
-            Some(false) => "FAIL",
-            None => "n/a",
+        let ids: Vec<&str> = if goal.every {
+            results
+                .iter()
+                .map(|r| r.case.id.as_str())
+                .filter(|id| id.starts_with(goal.scenario))
+                .collect()
+        } else {
+            vec![goal.scenario]
         };
-        println!(
-            "  {:<9} {subject:<26} {target:<60} {measured:<40} {verdict}",
-            goal.scenario
-        );
-        let _ = writeln!(
-            out,
-            "| {} | {subject} | {target} | {measured} | {verdict} |",
-            goal.scenario
-        );
+        for id in ids {
+            let (subject, target, measured, pass) = judge(goal, id, results);
+            let verdict = match pass {
+                Some(true) => "pass",
+                Some(false) => "FAIL",
+                None => "n/a",
+            };
+            println!("  {id:<9} {subject:<26} {target:<60} {measured:<40} {verdict}");
+            let _ = writeln!(
+                out,
+                "| {id} | {subject} | {target} | {measured} | {verdict} |"
+            );
+        }
     }
     out
 }
@@ -267,11 +320,11 @@ mod tests {
         let s3 = GOALS
             .iter()
             .find(|g| g.scenario == "S3" && g.subject.is_none());
-        let (subject, target, measured, pass) = judge(s3.unwrap(), &results);
+        let (subject, target, measured, pass) = judge(s3.unwrap(), "S3", &results);
         assert_eq!(subject, ours);
         assert!(target.contains("fast peer"), "{target}");
         assert_eq!((measured.as_str(), pass), ("0.60x", Some(true)));
         let s1 = GOALS.iter().find(|g| g.scenario == "S1").unwrap();
-        assert_eq!(judge(s1, &results).3, None, "S1 did not run");
+        assert_eq!(judge(s1, "S1", &results).3, None, "S1 did not run");
     }
 }
