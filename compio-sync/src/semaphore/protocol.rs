@@ -1,0 +1,267 @@
+//! The permit protocol's private half: taking permits, waking or handing
+//! over to waiters, counting waiters, the priority waiter. The public API in
+//! `mod.rs` and the [`Acquire`](super::Acquire) future are written on these.
+
+use super::{
+    CLOSED, ONE_WAITER, PENDING, PERMIT_SHIFT, PRIORITY, Semaphore, TryAcquireError, WAKE_GRANTED,
+    WAKE_RETRY, available,
+    flavor::{Ordering::*, fence},
+};
+use crate::backend::{Select, WaitQueue};
+
+impl<B: WaitQueue> Semaphore<B> {
+    /// Takes `n` permits if the policy allows it now.
+    ///
+    /// `strict` closes the fast path while anyone waits (strict FIFO).
+    pub(super) fn try_take(&self, n: usize, strict: bool) -> Result<(), TryAcquireError> {
+        // Acquire (here and on a failed CAS): an `Err(Closed)` happens-after
+        // the `close` it saw (pairs with its AcqRel `fetch_or`), as in tokio,
+        // so a caller may read what was written before the close (OnceCell
+        // does).
+        let mut cur = self.permits.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if n == 0 {
+                // As tokio: zero permits are always available, whoever waits.
+                return Ok(());
+            }
+            if cur & PRIORITY != 0 || available(cur) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            if strict && self.waiters.load(Relaxed) >= ONE_WAITER {
+                // Strict order: queued waiters come first. (Permits a
+                // release hands over never reach the word, so this only
+                // matters in the instant a waiter is registering.)
+                return Err(TryAcquireError::NoPermits);
+            }
+            // Acquire: the previous holders' writes happen-before ours (pairs
+            // with the Release in `release`).
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - (n << PERMIT_SHIFT),
+                Acquire,
+                Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Whether released permits go to the queue in order (strict FIFO, or a
+    /// starving waiter holds `PRIORITY`) rather than to whoever takes them.
+    pub(super) fn hands_over(&self, word: usize) -> bool {
+        self.strict || word & PRIORITY != 0
+    }
+
+    /// Wakes whoever should take the available permits next: in hand-over
+    /// mode, assigns them to the queue in order; otherwise wakes one waiter
+    /// unless a wake is already in flight.
+    ///
+    /// Called after every change that can let a waiter proceed: a release, a
+    /// waiter leaving with permits to spare, a cancelled waiter passing on its
+    /// wake-up, `PRIORITY` cleared.
+    pub(super) fn wake_next(&self) {
+        loop {
+            // SeqCst: orders the caller's change to `permits` (or `waiters`)
+            // before the loads below, against a waiter's (register; count;
+            // fence; re-check). Either we see it counted, or it sees our
+            // change (and takes the permits, or in hand-over mode moves them
+            // itself).
+            fence(SeqCst);
+            let word = self.permits.load(Relaxed);
+            if word & CLOSED != 0 || available(word) == 0 {
+                // Closing wakes every waiter itself.
+                return;
+            }
+            if self.hands_over(word) {
+                if self.waiters.load(Relaxed) >= ONE_WAITER {
+                    self.hand_over();
+                }
+                return;
+            }
+            let mut w = self.waiters.load(Relaxed);
+            loop {
+                if w < ONE_WAITER || w & PENDING != 0 {
+                    return;
+                }
+                // Acquire: the registrations counted in `w` happen-before our
+                // `notify_one` (pairs with the AcqRel increment in
+                // `count_waiter`).
+                match self
+                    .waiters
+                    .compare_exchange_weak(w, w | PENDING, Acquire, Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => w = actual,
+                }
+            }
+            // Read before `notify_one`: a waiter it cannot find links itself
+            // after it, and counts its registration after that.
+            let seen = self.registrations.load(Relaxed);
+            if self.queue.notify_one(WAKE_RETRY) {
+                return;
+            }
+            // Nobody was queued to wake (the waiters we counted are leaving):
+            // drop PENDING. But a waiter may have registered since our look,
+            // re-checked before a release, and that release may have seen
+            // our PENDING and left its wake-up to us. So if anyone registered
+            // meanwhile, look again. (AcqRel: a registration counted before
+            // this RMW is seen by the load below; see `count_waiter`.) This
+            // loops only while new waiters arrive.
+            self.waiters.fetch_and(!PENDING, AcqRel);
+            if self.registrations.load(Relaxed) == seen {
+                return;
+            }
+        }
+    }
+
+    /// Hand-over: assigns available permits to queued waiters, oldest first,
+    /// each up to what it still needs, and wakes each one that has all it
+    /// needs. Stops at the first waiter it cannot complete (which keeps what
+    /// it was given: strict order, as tokio's).
+    pub(super) fn hand_over(&self) {
+        self.queue.notify_while(|need| {
+            let got = self.take_for_hand_over(*need);
+            *need -= got;
+            self.select_if_served(*need)
+        });
+    }
+
+    /// How many of `available` permits a hand-over gives a waiter that still
+    /// needs `need`. Strict FIFO assigns part of what the head needs, as
+    /// tokio does (the head is the only waiter that can hold a part: nobody
+    /// overtakes it). Under the default policy a waiter gets all it needs or
+    /// nothing: woken waiters queue again at the head, so a waiter holding a
+    /// part could be overtaken by another, and parts held by two waiters
+    /// could add up to every permit, with neither served. Meanwhile the
+    /// permits wait in the word, where `PRIORITY` keeps barging tasks off
+    /// them.
+    pub(super) fn hand_over_share(&self, available: usize, need: usize) -> usize {
+        if self.strict || available >= need {
+            available.min(need)
+        } else {
+            0
+        }
+    }
+
+    /// Hand-over straight from a release of `n` permits: as
+    /// [`hand_over`](Self::hand_over), but from `n` rather than from the
+    /// word. Returns what no waiter needed.
+    ///
+    /// If a woken waiter's waker panics, the queue finishes the hand-over
+    /// and then resumes the panic: what no waiter needed goes to the word
+    /// first, so that no permit is lost.
+    #[track_caller]
+    pub(super) fn hand_over_from(&self, n: usize) -> usize {
+        let mut rest = n;
+        let handed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.queue.notify_while(|need| {
+                if rest == 0 {
+                    return Select::Keep;
+                }
+                let give = self.hand_over_share(rest, *need);
+                if give == 0 {
+                    return Select::Keep;
+                }
+                rest -= give;
+                *need -= give;
+                self.select_if_served(*need)
+            })
+        }));
+        if let Err(panic) = handed {
+            if rest > 0 {
+                self.add_to_word(self.permits.load(Relaxed), rest);
+            }
+            std::panic::resume_unwind(panic);
+        }
+        rest
+    }
+
+    /// A hand-over selector's verdict once the offered waiter still needs
+    /// `need`: complete (uncounted here, under the selection lock, before it
+    /// is unlinked: a counted waiter is always queued or leaving) or keep.
+    pub(super) fn select_if_served(&self, need: usize) -> Select {
+        if need == 0 {
+            self.uncount_waiter();
+            Select::Notify(WAKE_GRANTED)
+        } else {
+            Select::Keep
+        }
+    }
+
+    /// Takes up to `need` available permits for a hand-over (under the
+    /// queue's selection lock); none once closed.
+    pub(super) fn take_for_hand_over(&self, need: usize) -> usize {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            let take = if cur & CLOSED != 0 {
+                0
+            } else {
+                self.hand_over_share(available(cur), need)
+            };
+            if take == 0 {
+                return 0;
+            }
+            // Acquire: the releasers' writes happen-before the waiter's use
+            // of the permits (the queue's Release/Acquire on the waiter's
+            // state carries them on to it).
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - (take << PERMIT_SHIFT),
+                Acquire,
+                Relaxed,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    pub(super) fn clear_pending(&self) {
+        self.waiters.fetch_and(!PENDING, AcqRel);
+    }
+
+    /// Counts a freshly registered waiter.
+    pub(super) fn count_waiter(&self) {
+        self.registrations.fetch_add(1, Relaxed);
+        // AcqRel: publishes the registration (and the increment above) to
+        // `wake_next`'s Acquire CAS and its AcqRel clearing of PENDING.
+        self.waiters.fetch_add(ONE_WAITER, AcqRel);
+    }
+
+    /// Uncounts a waiter that left the queue: by the waiter itself when it
+    /// cancels or runs after a `RETRY` or `CLOSED` wake-up, by the hand-over
+    /// that grants it.
+    pub(super) fn uncount_waiter(&self) {
+        self.waiters.fetch_sub(ONE_WAITER, AcqRel);
+    }
+
+    /// Sets `PRIORITY` for a starving waiter. Returns whether this call set
+    /// it (the caller then owns it and must clear it when it leaves); `false`
+    /// if another waiter holds it or the semaphore is closed.
+    pub(super) fn claim_priority(&self) -> bool {
+        let mut cur = self.permits.load(Relaxed);
+        loop {
+            if cur & (CLOSED | PRIORITY) != 0 {
+                return false;
+            }
+            match self
+                .permits
+                .compare_exchange_weak(cur, cur | PRIORITY, AcqRel, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The waiter that set `PRIORITY` leaves: barging resumes, and permits
+    /// that were waiting for a hand-over go to whoever is next.
+    pub(super) fn release_priority(&self) {
+        self.permits.fetch_and(!PRIORITY, AcqRel);
+        self.wake_next();
+    }
+}
