@@ -364,10 +364,10 @@ impl<B: WaitQueue> BarrierWait<'_, B> {
         let Phase::Arrived { generation, .. } = *phase else {
             unreachable!("queued only after arriving")
         };
-        // SAFETY: the node is idle (not `queued`), used with this queue only,
-        // and pinned in the future, whose `Drop` cancels it while `queued`.
         // If `register` unwinds, the node is idle (contract point 7) and
         // `queued` stays false.
+        // SAFETY: the node is idle (not `queued`), used with this queue only,
+        // and pinned in the future, whose `Drop` cancels it while `queued`.
         unsafe { barrier.queue.register(waiter, cx.waker(), 0) };
         *phase = Phase::Arrived {
             generation,

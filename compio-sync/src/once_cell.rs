@@ -222,11 +222,13 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
 
     /// Writes the value with the permit held, and publishes it.
     fn set_value(&self, value: T, permit: SemaphorePermit<'_, B>) -> &T {
-        // SAFETY: we hold the only permit, and the cell is empty (a holder
-        // that set it would have closed the semaphore and forgotten the
-        // permit): nobody else writes or reads the value.
-        self.value
-            .with_mut(|ptr| unsafe { (*ptr).as_mut_ptr().write(value) });
+        // We hold the only permit, and the cell is empty (a holder that set it
+        // would have closed the semaphore and forgotten the permit).
+        self.value.with_mut(|ptr| {
+            // SAFETY: permit held and cell empty (above): nobody else writes
+            // or reads the value.
+            unsafe { (*ptr).as_mut_ptr().write(value) }
+        });
         // Release: publishes the write to every `initialized()`.
         self.value_set.store(1, Release);
         // Wakes the waiters (their acquire fails with "closed", and they read
@@ -282,12 +284,11 @@ impl<T, B: WaitQueue> OnceCell<T, B> {
     /// ```
     pub fn get_mut(&mut self) -> Option<&mut T> {
         if self.value_set.load(Relaxed) == 1 {
-            // SAFETY: initialized, and `&mut self` excludes every other
-            // access.
-            Some(
-                self.value
-                    .with_mut(|ptr| unsafe { (*ptr).assume_init_mut() }),
-            )
+            Some(self.value.with_mut(|ptr| {
+                // SAFETY: initialized, and `&mut self` excludes every other
+                // access.
+                unsafe { (*ptr).assume_init_mut() }
+            }))
         } else {
             None
         }

@@ -319,10 +319,10 @@ impl<T: Linked> List<T> {
         if node.state.load(Acquire) == NOTIFIED {
             return notified();
         }
+        // Its waker stays in the node, retired: no user code runs before the
+        // caller has acted on the result (contract point 7).
         // SAFETY: still WAITING under the lock, so the waiter is linked into
-        // this list (the caller uses it with no other). Its waker stays in
-        // the node, retired: no user code runs before the caller has acted
-        // on the result (contract point 7).
+        // this list (the caller uses it with no other).
         let tag = unsafe { list.remove(waiter) };
         Cancelled::Removed { tag }
     }

@@ -58,11 +58,11 @@ impl Retired {
         let Some(waker) = waker else {
             return;
         };
-        // SAFETY: only the owner touches the cell, one call at a time
-        // (guaranteed by the caller).
-        let old = self
-            .waker
-            .with_mut(|slot| unsafe { (*slot).replace(waker) });
+        let old = self.waker.with_mut(|slot| {
+            // SAFETY: only the owner touches the cell, one call at a time
+            // (guaranteed by the caller).
+            unsafe { (*slot).replace(waker) }
+        });
         // Every registration starts with `take`, and each registration
         // retires at most once (its `cancel` or its `Ready`), so the cell was
         // empty. Were it not, the older waker is dropped here: one drop.

@@ -411,10 +411,10 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
                 return Poll::Ready(output);
             }
             // Empty: register, fence, look again.
+            // If `register` unwinds (a waker's clone panicked) the node is
+            // idle (contract point 7) and `queued` stays false.
             // SAFETY: the node is idle (not `queued`), used with this queue
-            // only, and pinned in this future, whose `Drop` cancels it while
-            // `queued`. If `register` unwinds (a waker's clone panicked) the
-            // node is idle (contract point 7) and `queued` stays false.
+            // only, and pinned in this future, whose `Drop` cancels it.
             unsafe { receiver.shared.queue.register(waiter, cx.waker(), 0) };
             *queued = true;
             // SeqCst: orders the registration before the re-check, against

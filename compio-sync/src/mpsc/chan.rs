@@ -337,10 +337,10 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
                 } else {
                     // Register, then look again (the loop): the look sets
                     // `rx_waiting` under the lock after the registration.
+                    // If `register` unwinds (a waker's `clone`), the node is
+                    // idle.
                     // SAFETY: the node is idle (`registered` is false), only
-                    // used with `rx_queue`, and pinned in the channel until
-                    // `Drop` cancels it. If `register` unwinds (a waker's
-                    // `clone`), the node is idle.
+                    // used with `rx_queue`, pinned in the channel.
                     unsafe { self.chan.rx_queue.register(node, cx.waker(), 0) };
                     self.registered = true;
                 }
@@ -406,10 +406,10 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         // waker drops the retired one, and the cancel retires the no-op.
         // Last, because dropping the waker is user code and may panic.
         let node = self.node();
+        // A notification it may catch in between is for a receiver that no
+        // longer exists.
         // SAFETY: the node is idle (cancelled above, or observed `Ready`),
-        // only used with `rx_queue`, pinned in the channel; registered and
-        // cancelled at once. A notification it may catch in between is for
-        // a receiver that no longer exists.
+        // only used with `rx_queue`, pinned; registered and cancelled at once.
         unsafe {
             self.chan
                 .rx_queue

@@ -217,10 +217,11 @@ impl<T> Inner<T> {
         }
         if state & RX_TASK_SET != 0 {
             self.rx_waker.with(|waker| {
-                // SAFETY: `RX_TASK_SET` was set when we set `VALUE_SENT`: the
-                // receiver wrote the slot before setting it and, having now
-                // a `done` bit to find, will not write it again
+                // The receiver wrote the slot before setting `RX_TASK_SET`
+                // and, now finding a `done` bit, will not write it again
                 // (`poll_slot`).
+                // SAFETY: `RX_TASK_SET` was set when we set `VALUE_SENT`, so
+                // the slot is written and stays unwritten from now on.
                 let waker = unsafe { &*waker };
                 if let Some(waker) = waker {
                     waker.wake_by_ref();

@@ -77,10 +77,10 @@ impl<T, B: WaitQueue> Future for Changed<'_, T, B> {
             if let Some(result) = maybe_changed(shared, version) {
                 return Poll::Ready(result);
             }
+            // If `register` unwinds (a waker's clone panicked) the node is
+            // idle (contract point 7) and `queued` stays false.
             // SAFETY: the node is idle (not `queued`), used with this queue
-            // only, and pinned in this future, whose `Drop` cancels it while
-            // `queued`. If `register` unwinds (a waker's clone panicked) the
-            // node is idle (contract point 7) and `queued` stays false.
+            // only, and pinned in this future, whose `Drop` cancels it.
             unsafe { queue.register(waiter, cx.waker(), 0) };
             *queued = true;
             // SeqCst: orders the registration before the re-check, against
