@@ -12,6 +12,7 @@
 //! miscounted arrival or a second initializer as a failed assertion.
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
@@ -24,7 +25,6 @@ use std::{
 
 use compio_sync::{
     Barrier, BarrierWaitResult, OnceCell, SetOnce,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue},
 };
 use loom::{
     future::block_on,
@@ -199,9 +199,9 @@ fn set_once_two_sets_racing<B: Backend>() {
 }
 
 macro_rules! loom_suite {
-    ($name:ident, $backend:ident) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
-            type B = super::$backend;
+            type B = $backend;
 
             #[test]
             fn barrier_drop_racing_last_arrival() {
@@ -231,7 +231,4 @@ macro_rules! loom_suite {
     };
 }
 
-loom_suite!(intrusive, Intrusive);
-loom_suite!(mutex_vecdeque, MutexVecDeque);
-loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
-loom_suite!(seg_queue, SegQueue);
+for_each_backend!(loom_suite, once);

@@ -14,6 +14,7 @@
 //! as a failed assertion.
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
@@ -26,7 +27,6 @@ use std::{
 
 use compio_sync::{
     Condvar, Mutex, Notify, Semaphore,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue},
 };
 use loom::{cell::UnsafeCell, future::block_on, thread};
 use loom_model::{Backend, Class, check_on};
@@ -268,9 +268,8 @@ fn strict_release_racing_cancel_and_acquire<B: Backend>() {
 }
 
 macro_rules! loom_suite {
-    ($name:ident, $backend:ty) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
-            use super::*;
             type B = $backend;
 
             #[test]
@@ -317,7 +316,4 @@ macro_rules! loom_suite {
     };
 }
 
-loom_suite!(intrusive, Intrusive);
-loom_suite!(mutex_vecdeque, MutexVecDeque);
-loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
-loom_suite!(seg_queue, SegQueue);
+for_each_backend!(loom_suite, once);

@@ -11,6 +11,7 @@
 //! `block_on` parks with nobody left to wake it).
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
@@ -22,7 +23,7 @@ use std::{
 
 use compio_sync::{
     RwLock, RwLockUpgradableReadGuard,
-    backend::{Intrusive, MutexVecDeque, ParkingLotHybrid, SegQueue},
+    backend::MutexVecDeque,
 };
 use loom::{cell::UnsafeCell, future::block_on, thread};
 use loom_model::{Backend, Class, check_on};
@@ -156,9 +157,8 @@ fn cancelled_writer_releases_readers<B: Backend>(strict: bool) {
 }
 
 macro_rules! loom_suite {
-    ($name:ident, $backend:ty) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
-            use super::*;
             type B = $backend;
 
             #[test]
@@ -189,10 +189,7 @@ macro_rules! loom_suite {
     };
 }
 
-loom_suite!(intrusive, Intrusive);
-loom_suite!(mutex_vecdeque, MutexVecDeque);
-loom_suite!(parking_lot_hybrid, ParkingLotHybrid);
-loom_suite!(seg_queue, SegQueue);
+for_each_backend!(loom_suite, once);
 
 /// The three-thread model, on one backend: the race it checks is the
 /// RwLock's own (a writer's look for an upgradable reader against the

@@ -9,6 +9,7 @@
 //! up as a deadlock that loom reports.
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
@@ -266,7 +267,7 @@ pub fn semaphore_partial_hand_overs_never_strand_every_permit<B: Backend>() {
 }
 
 macro_rules! loom_suite {
-    ($name:ident, $backend:ty) => {
+    ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
             type B = $backend;
 
@@ -314,10 +315,7 @@ macro_rules! loom_suite {
     };
 }
 
-loom_suite!(intrusive, compio_sync::backend::Intrusive);
-loom_suite!(mutex_vecdeque, compio_sync::backend::MutexVecDeque);
-loom_suite!(parking_lot_hybrid, compio_sync::backend::ParkingLotHybrid);
-loom_suite!(seg_queue, compio_sync::backend::SegQueue);
+for_each_backend!(loom_suite, once);
 
 /// Semaphore (default policy): a `wake_next` that finds nobody to notify
 /// races a waiter's registration and another release. Two `acquire_many(2)`

@@ -1,5 +1,5 @@
 //! Loom models of the races the watch and broadcast channels must win, each
-//! run on a lock-based and a lock-free-claim backend.
+//! run on every backend that builds under loom.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" \
@@ -11,13 +11,13 @@
 //! wrong number of times, as a failed assertion.
 #![cfg(loom)]
 
+mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
 use std::sync::Arc as StdArc;
 
 use compio_sync::{
-    backend::{Intrusive, SegQueue},
     broadcast::{self, error::RecvError},
     watch,
 };
@@ -153,28 +153,28 @@ fn broadcast_lag_wraps_around_small_ring<B: Backend>() {
 }
 
 macro_rules! models {
-    ($($backend:ident => $module:ident),* $(,)?) => {$(
+    ($module:ident, $backend:ty, $($order:tt)+) => {
         mod $module {
-            use super::*;
+            type B = $backend;
 
             #[test]
             fn watch_send_vs_subscribe_vs_drop() {
-                super::watch_send_vs_subscribe_vs_drop::<$backend>();
+                super::watch_send_vs_subscribe_vs_drop::<B>();
             }
             #[test]
             fn watch_changed_vs_send_and_close() {
-                super::watch_changed_vs_send_and_close::<$backend>();
+                super::watch_changed_vs_send_and_close::<B>();
             }
             #[test]
             fn broadcast_send_vs_subscribe_vs_drop() {
-                super::broadcast_send_vs_subscribe_vs_drop::<$backend>();
+                super::broadcast_send_vs_subscribe_vs_drop::<B>();
             }
             #[test]
             fn broadcast_lag_wraps_around_small_ring() {
-                super::broadcast_lag_wraps_around_small_ring::<$backend>();
+                super::broadcast_lag_wraps_around_small_ring::<B>();
             }
         }
-    )*};
+    };
 }
 
-models!(Intrusive => intrusive, SegQueue => seg_queue);
+for_each_backend!(models, once);
