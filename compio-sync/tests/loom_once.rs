@@ -23,9 +23,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use compio_sync::{
-    Barrier, BarrierWaitResult, OnceCell, SetOnce,
-};
+use compio_sync::{Barrier, BarrierWaitResult, OnceCell, SetOnce};
 use loom::{
     future::block_on,
     sync::atomic::{AtomicUsize, Ordering::SeqCst},

@@ -25,9 +25,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use compio_sync::{
-    Condvar, Mutex, Notify, Semaphore,
-};
+use compio_sync::{Condvar, Mutex, Notify, Semaphore};
 use loom::{cell::UnsafeCell, future::block_on, thread};
 use loom_model::{Backend, Class, check_on};
 

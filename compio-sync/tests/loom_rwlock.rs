@@ -21,10 +21,7 @@ use std::{
     task::{Context, Waker},
 };
 
-use compio_sync::{
-    RwLock, RwLockUpgradableReadGuard,
-    backend::MutexVecDeque,
-};
+use compio_sync::{RwLock, RwLockUpgradableReadGuard, backend::MutexVecDeque};
 use loom::{cell::UnsafeCell, future::block_on, thread};
 use loom_model::{Backend, Class, check_on};
 
