@@ -414,7 +414,7 @@ impl<B: WaitQueue> Semaphore<B> {
             cur = self.permits.load(Relaxed);
         }
         self.add_to_word(cur, n);
-        self.wake_next();
+        self.wake_next_after_add();
     }
 
     /// Adds `n` permits to the word (read as `cur` last), panicking, with
@@ -428,11 +428,13 @@ impl<B: WaitQueue> Semaphore<B> {
                 "number of added permits ({n}) would overflow MAX_PERMITS ({MAX_PERMITS})"
             );
             // Release: the permits' previous users happen-before whoever
-            // takes them (pairs with the Acquire CAS in `try_take`).
+            // takes them (pairs with the Acquire CAS in `try_take`). SeqCst:
+            // this RMW stands in for `wake_next`'s fence (see
+            // `wake_next_after_add`); it costs no more than Release on x86.
             match self.permits.compare_exchange_weak(
                 cur,
                 cur + (n << PERMIT_SHIFT),
-                Release,
+                SeqCst,
                 Relaxed,
             ) {
                 Ok(_) => return,
