@@ -64,9 +64,10 @@ options:
                    else in the workspace's target/)
   --only NAME      keep only the implementations whose name contains NAME (repeatable; the
                    baselines and the floors are always kept)
-  --scenario ID    keep only the scenarios whose id starts with ID (repeatable), e.g. S1, S4,
-                   S4_t2, S4_t4_p1, S5, S5b, S6, S6_t2, S7, S8, S9, S9_t2_r90, S9b, S10, S11,
-                   S11_spsc, S11_oneshot, S12, S12w, S12b
+  --scenario ID    keep only the scenarios whose id starts with ID (repeatable; a prefix, so
+                   S1 also keeps S10-S12 and S9 keeps S9b), e.g. S1, S4, S4_t2, S4_t4_p1, S5,
+                   S5b, S6, S6_t2, S7, S8, S9_, S9_t2_r90, S9b, S10, S11, S11_spsc,
+                   S11_oneshot, S12, S12w, S12b
   --bench          ignored (what `cargo bench` passes)
   -h, --help       print this help
 
