@@ -147,9 +147,41 @@ fn ours(backend: &str) -> String {
     format!("compio-sync {backend}")
 }
 
-/// The verdict on one goal: the row under test, what it is held to, what was
-/// measured, and whether it passed (`None`: rows missing).
-fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, String, Option<bool>) {
+/// The verdict on one goal in one scenario of the run.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The scenario's id.
+    pub scenario: String,
+    /// The row under test.
+    pub subject: String,
+    /// What it is held to, in words.
+    pub target: String,
+    /// What was measured, in words ("-" if rows are missing).
+    pub measured: String,
+    /// Both, compact, for the summary screen ("≤0.6x tokio: 0.55x").
+    pub brief: String,
+    /// Whether it passed (`None`: rows missing).
+    pub pass: Option<bool>,
+}
+
+impl Verdict {
+    /// "pass", "FAIL" or "n/a".
+    pub fn word(&self) -> &'static str {
+        match self.pass {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "n/a",
+        }
+    }
+}
+
+/// A row's name without the crate's own prefix, for the compact forms.
+pub fn short(name: &str) -> &str {
+    name.strip_prefix("compio-sync ").unwrap_or(name)
+}
+
+/// The verdict on `goal` in scenario `id`.
+fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
     let subject = goal.subject.map_or_else(registry::default_backend, ours);
     let result = results.iter().find(|r| r.case.id == id);
     let row = result.and_then(|r| r.row(&subject));
@@ -162,13 +194,19 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, Str
         (Against::BestPeer, Some(peer)) => format!("best peer ({})", peer.name),
         (Against::BestPeer, None) => "best peer".to_owned(),
     };
-    let (target, measured, pass) = match goal.measure {
+    let brief_reference = match goal.against {
+        Against::Row(name) => short(name),
+        Against::BestPeer => "best peer",
+    };
+    let ratio = |r: Option<f64>| r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"));
+    let (target, measured, brief, pass) = match goal.measure {
         Measure::Time(max) => {
-            let ratio = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
+            let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
             (
                 format!("≤ {max}x {reference_name}"),
-                ratio.map_or_else(|| "-".into(), |r| format!("{r:.2}x")),
-                ratio.map(|r| r <= max),
+                ratio(r),
+                format!("≤{max}x {brief_reference}: {}", ratio(r)),
+                r.map(|r| r <= max),
             )
         }
         Measure::Tail => {
@@ -189,6 +227,7 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, Str
                         )
                     },
                 ),
+                format!("tail ≤ {brief_reference}'s"),
                 figures.map(|(a, b)| a.p99 <= b.p99 && a.p999 <= b.p999),
             )
         }
@@ -210,6 +249,10 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, Str
                         )
                     },
                 ),
+                format!(
+                    "≤{max}x {brief_reference} and tail: {}",
+                    ratio(figures.map(|(r, ..)| r))
+                ),
                 figures.map(|(r, a, b)| r <= max && a.p99 <= b.p99 && a.p999 <= b.p999),
             )
         }
@@ -222,28 +265,38 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> (String, String, Str
                     0.0
                 })
             });
+            let measured = per_wait.map_or_else(|| "-".into(), |v| format!("{v:.2}"));
             (
                 format!("≤ {max} allocation per acquire that waited"),
-                per_wait.map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+                measured.clone(),
+                format!("≤{max} alloc/wait: {measured}"),
                 per_wait.map(|v| v <= max),
             )
         }
     };
-    (subject, target, measured, pass)
+    // The row under test is named when it is not the default backend.
+    let brief = match goal.subject {
+        Some(backend) => format!("{backend} {brief}"),
+        None => brief,
+    };
+    Verdict {
+        scenario: id.to_owned(),
+        subject,
+        target,
+        measured,
+        brief,
+        pass,
+    }
 }
 
 fn human(ns: u64) -> String {
     crate::harness::report::human_ns(ns as f64)
 }
 
-/// The goals as a Markdown section, also printed to stdout.
-pub fn section(results: &[BenchResult]) -> String {
-    let mut out = String::from(
-        "## Goals\n\n\
-         The performance goals of the issues, each against its reference from this same run.\n\n\
-         | scenario | row | goal | measured | result |\n|---|---|---|---|---|\n",
-    );
-    println!("\ngoals:");
+/// Every goal's verdict on `results`, in the order of the goals: a goal for
+/// every scenario of a prefix gets one verdict per scenario of the run.
+pub fn verdicts(results: &[BenchResult]) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
     for goal in GOALS {
         let ids: Vec<&str> = if goal.every {
             results
@@ -254,19 +307,28 @@ pub fn section(results: &[BenchResult]) -> String {
         } else {
             vec![goal.scenario]
         };
-        for id in ids {
-            let (subject, target, measured, pass) = judge(goal, id, results);
-            let verdict = match pass {
-                Some(true) => "pass",
-                Some(false) => "FAIL",
-                None => "n/a",
-            };
-            println!("  {id:<9} {subject:<26} {target:<60} {measured:<40} {verdict}");
-            let _ = writeln!(
-                out,
-                "| {id} | {subject} | {target} | {measured} | {verdict} |"
-            );
-        }
+        verdicts.extend(ids.into_iter().map(|id| judge(goal, id, results)));
+    }
+    verdicts
+}
+
+/// The verdicts as the report's Markdown section.
+pub fn section(verdicts: &[Verdict]) -> String {
+    let mut out = String::from(
+        "## Goals\n\n\
+         The performance goals of the issues, each against its reference from this same run.\n\n\
+         | scenario | row | goal | measured | result |\n|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            v.scenario,
+            v.subject,
+            v.target,
+            v.measured,
+            v.word()
+        );
     }
     out
 }
@@ -320,11 +382,15 @@ mod tests {
         let s3 = GOALS
             .iter()
             .find(|g| g.scenario == "S3" && g.subject.is_none());
-        let (subject, target, measured, pass) = judge(s3.unwrap(), "S3", &results);
-        assert_eq!(subject, ours);
-        assert!(target.contains("fast peer"), "{target}");
-        assert_eq!((measured.as_str(), pass), ("0.60x", Some(true)));
+        let verdict = judge(s3.unwrap(), "S3", &results);
+        assert_eq!(verdict.subject, ours);
+        assert!(verdict.target.contains("fast peer"), "{}", verdict.target);
+        assert_eq!(
+            (verdict.measured.as_str(), verdict.pass),
+            ("0.60x", Some(true))
+        );
+        assert_eq!(verdict.brief, "≤0.7x best peer: 0.60x");
         let s1 = GOALS.iter().find(|g| g.scenario == "S1").unwrap();
-        assert_eq!(judge(s1, "S1", &results).3, None, "S1 did not run");
+        assert_eq!(judge(s1, "S1", &results).pass, None, "S1 did not run");
     }
 }

@@ -57,20 +57,17 @@ pub fn render(page: &Page<'_>, results: &[BenchResult]) -> String {
          |---|---|---|---|---|---|---|"
     );
     for result in results {
-        let ours = result.fastest(Role::Ours);
-        let peer = result.best_peer();
-        let x_peer = ours.zip(peer).map(|(o, p)| o.ns_per_op / p.ns_per_op);
+        let head = result.headline();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
             result.case.id,
-            time(result.baseline_row()),
-            time(peer),
-            time(ours),
-            ratio(ours.and_then(|o| o.ratio)),
-            ratio(x_peer),
-            result
-                .floor()
+            time(head.baseline),
+            time(head.best_peer),
+            time(head.best_ours),
+            ratio(head.x_baseline),
+            ratio(head.x_best_peer),
+            head.floor
                 .and_then(Row::time)
                 .map_or_else(|| "-".into(), human_ns),
         );

@@ -8,6 +8,7 @@
 //!   fails its run instead of looking fast;
 //! - [`rt`]: compio runtimes, joining tasks and threads, a yield, spans;
 //! - [`alloc`]: the counting global allocator;
+//! - [`progress`]: the progress bar on stderr over the whole plan of runs;
 //! - [`report`], [`svg`], [`markdown`], [`machine`]: the text table, the
 //!   JSON, the chart and the dated Markdown report.
 
@@ -16,6 +17,7 @@ pub mod bench;
 pub mod check;
 pub mod machine;
 pub mod markdown;
+pub mod progress;
 pub mod report;
 pub mod rt;
 pub mod runner;

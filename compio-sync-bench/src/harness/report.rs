@@ -174,12 +174,48 @@ impl BenchResult {
         self.rows.iter().find(|r| r.role == Role::Floor)
     }
 
+    /// What the summaries show of this scenario: the Markdown report's and
+    /// the one at the end of the run.
+    pub fn headline(&self) -> Headline<'_> {
+        let best_ours = self.fastest(Role::Ours);
+        let best_peer = self.best_peer();
+        Headline {
+            baseline: self.baseline_row(),
+            best_peer,
+            best_ours,
+            x_baseline: best_ours.and_then(|o| o.ratio),
+            x_best_peer: best_ours
+                .zip(best_peer)
+                .map(|(o, p)| o.ns_per_op / p.ns_per_op),
+            floor: self.floor().filter(|f| f.hung.is_none()),
+        }
+    }
+
     /// The row named `name`, unless it hung.
     pub fn row(&self, name: &str) -> Option<&Row> {
         self.rows
             .iter()
             .find(|r| r.name == name && r.hung.is_none())
     }
+}
+
+/// One scenario in a summary line: the rows that did not hang among its
+/// baseline, fastest peer, fastest compio-sync row under the default policy
+/// and floor, and that compio-sync row's ratios.
+#[derive(Clone, Copy, Debug)]
+pub struct Headline<'a> {
+    /// The baseline's row.
+    pub baseline: Option<&'a Row>,
+    /// The fastest peer (never the floor, never compio-sync).
+    pub best_peer: Option<&'a Row>,
+    /// The fastest compio-sync row under its default policy.
+    pub best_ours: Option<&'a Row>,
+    /// `best_ours`'s time over the baseline's.
+    pub x_baseline: Option<f64>,
+    /// `best_ours`'s time over `best_peer`'s.
+    pub x_best_peer: Option<f64>,
+    /// The floor (the loop with no synchronization), if the scenario has one.
+    pub floor: Option<&'a Row>,
 }
 
 /// Nanoseconds, human-scaled.

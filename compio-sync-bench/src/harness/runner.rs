@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     bench::Bench,
+    progress::{self, Progress},
     report::{self, BenchResult, Row},
     watchdog::{Outcome, run_guarded},
 };
@@ -21,19 +22,17 @@ pub struct Settings {
     pub limit: Duration,
 }
 
-/// Runs `bench`, printing its table as it goes.
-pub fn run(bench: &Bench, settings: Settings) -> BenchResult {
+/// Runs `bench`, printing its table as it goes and counting its runs on
+/// `bar` ([`progress::runs`] of them, skipped ones included).
+pub fn run(bench: &Bench, settings: Settings, bar: &Progress) -> BenchResult {
     let started = Instant::now();
-    println!("\n{}", bench.case.title);
-    println!("{}", report::table_header(bench));
+    bar.println(&format!("\n{}", bench.case.title));
+    bar.println(&report::table_header(bench));
     let candidates = &bench.candidates;
     let n = candidates.len();
     let mut samples = vec![Vec::new(); n];
     let mut hung: Vec<Option<String>> = vec![None; n];
-    let repeats = bench
-        .case
-        .max_repeats
-        .map_or(settings.repeats, |max| settings.repeats.min(max));
+    let repeats = progress::repeats(bench, settings);
     let warmup = usize::from(bench.case.warmup);
     for rep in 0..repeats + warmup {
         for k in 0..n {
@@ -42,14 +41,25 @@ pub fn run(bench: &Bench, settings: Settings) -> BenchResult {
                 continue;
             }
             let candidate = &candidates[i];
+            bar.start(&bench.case.id, candidate.name, rep, repeats, warmup);
             let label = format!("{} / {}", bench.case.title, candidate.name);
-            match run_guarded(&candidate.run, &label, settings.limit) {
+            match run_guarded(&candidate.run, settings.limit) {
                 Outcome::Done(sample) => {
                     if rep >= warmup {
                         samples[i].push(sample);
                     }
+                    bar.done(1);
                 }
-                Outcome::Hung(progress) => hung[i] = Some(progress),
+                Outcome::Hung(progress) => {
+                    bar.eprintln(&format!(
+                        "\nHANG: `{label}` has run for {:?}; probable lost wakeup or deadlock. \
+                         Left behind; skipping it for the rest of this scenario.\nHANG: progress: {progress}",
+                        settings.limit
+                    ));
+                    hung[i] = Some(progress);
+                    // This run and the ones it will skip.
+                    bar.done((repeats + warmup - rep) as u64);
+                }
             }
         }
     }
@@ -65,9 +75,9 @@ pub fn run(bench: &Bench, settings: Settings) -> BenchResult {
     let seconds = started.elapsed().as_secs_f64();
     let result = BenchResult::new(bench, rows, seconds);
     for row in &result.rows {
-        println!("{}", report::table_line(row));
+        bar.println(&report::table_line(row));
     }
-    println!("  ({} took {seconds:.1}s)", bench.case.id);
+    bar.println(&format!("  ({} took {seconds:.1}s)", bench.case.id));
     result
 }
 
@@ -124,7 +134,7 @@ mod tests {
             repeats: 2,
             limit: Duration::from_secs(5),
         };
-        let result = run(&bench, settings);
+        let result = run(&bench, settings, &Progress::hidden());
         assert_eq!(*order.lock().unwrap(), ["a", "b", "b", "a", "a", "b"]);
         assert!(result.rows.iter().all(|r| r.reps == 2));
     }
@@ -154,7 +164,7 @@ mod tests {
             repeats: 3,
             limit: Duration::from_millis(50),
         };
-        let result = run(&bench, settings);
+        let result = run(&bench, settings, &Progress::hidden());
         assert_eq!(runs.load(Relaxed), 1);
         assert!(result.rows[0].hung.is_some());
         assert_eq!(result.rows[0].ratio, None);

@@ -40,7 +40,7 @@ pub enum Outcome {
 /// that does not finish in time is reported as hung, with its progress, and
 /// its threads are left behind, asleep, so that the rest of the benchmark
 /// goes on. A panic (a failed check) is resumed here.
-pub fn run_guarded(run: &RunFn, label: &str, limit: Duration) -> Outcome {
+pub fn run_guarded(run: &RunFn, limit: Duration) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let run = run.clone();
     thread::Builder::new()
@@ -52,14 +52,7 @@ pub fn run_guarded(run: &RunFn, label: &str, limit: Duration) -> Outcome {
     match rx.recv_timeout(limit) {
         Ok(Ok(sample)) => Outcome::Done(sample),
         Ok(Err(payload)) => panic::resume_unwind(payload),
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            let progress = progress().unwrap_or_default();
-            eprintln!(
-                "\nHANG: `{label}` has run for {limit:?}; probable lost wakeup or deadlock. \
-                 Left behind; skipping it for the rest of this scenario.\nHANG: progress: {progress}",
-            );
-            Outcome::Hung(progress)
-        }
+        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Hung(progress().unwrap_or_default()),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             unreachable!("the benchmark thread always sends its result")
         }
@@ -78,7 +71,7 @@ mod tests {
             thread::sleep(Duration::from_secs(3));
             Sample::default()
         });
-        let outcome = run_guarded(&sleeps, "sleeps", Duration::from_millis(100));
+        let outcome = run_guarded(&sleeps, Duration::from_millis(100));
         assert!(matches!(outcome, Outcome::Hung(_)));
     }
 
@@ -86,6 +79,6 @@ mod tests {
     #[should_panic(expected = "a check failed")]
     fn a_failed_check_still_panics() {
         let fails: RunFn = Arc::new(|| panic!("a check failed"));
-        run_guarded(&fails, "fails", Duration::from_secs(5));
+        run_guarded(&fails, Duration::from_secs(5));
     }
 }

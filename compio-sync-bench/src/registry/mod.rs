@@ -390,6 +390,28 @@ pub(crate) fn family<S: Scenario>(
         .collect()
 }
 
+/// The families, by the id prefix of their scenarios, in the order
+/// [`benches`] runs them; the first prefix that matches wins.
+const FAMILIES: &[(&str, &str)] = &[
+    ("S10_", "local flavors (S10)"),
+    ("S11_", "channels (S11)"),
+    ("S12", "watch and broadcast fan-out (S12)"),
+    ("S9b", "Barrier (S9b)"),
+    ("S9", "RwLock (S9)"),
+    ("S8", "Condvar (S8)"),
+    ("S6", "Mutex (S6)"),
+    ("S5", "Notify (S5, S5b)"),
+    ("S", "Semaphore (S1-S4, S7)"),
+];
+
+/// The family of the scenario `id`, in words (for grouping a summary).
+pub fn family_name(id: &str) -> &'static str {
+    FAMILIES
+        .iter()
+        .find(|(prefix, _)| id.starts_with(prefix))
+        .map_or("other", |&(_, name)| name)
+}
+
 /// Every scenario with every implementation, in report order.
 pub fn benches(sizes: &Sizes) -> Vec<Bench> {
     let mut all = family(
@@ -530,6 +552,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_scenario_has_a_family_and_a_family_runs_in_one_stretch() {
+        let mut groups: Vec<&str> = benches(&TINY)
+            .iter()
+            .map(|b| family_name(&b.case.id))
+            .collect();
+        groups.dedup();
+        assert!(!groups.contains(&"other"), "{groups:?}");
+        let mut unique = groups.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            groups.len(),
+            "a family comes back: {groups:?}"
+        );
+        assert_eq!(family_name("S1"), "Semaphore (S1-S4, S7)");
+        assert_eq!(family_name("S7"), "Semaphore (S1-S4, S7)");
+        assert_eq!(family_name("S10_S1"), "local flavors (S10)");
+        assert_eq!(family_name("S9b_t2_k1"), "Barrier (S9b)");
+        assert_eq!(family_name("S9_t2_r90"), "RwLock (S9)");
     }
 
     #[test]

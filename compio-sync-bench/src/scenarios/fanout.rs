@@ -272,7 +272,7 @@ pub fn run_one_runtime<C: BenchFanout, const BROADCAST: bool>(
             extras: vec![("sends_per_s", rounds as f64 / elapsed.as_secs_f64())],
             ..Sample::timed(elapsed, delivered as usize)
         }
-        .with_dist(&mut latencies)
+        .with_dist(&latencies)
     })
 }
 
@@ -399,7 +399,7 @@ where
         ..Sample::timed(elapsed, delivered as usize)
     };
     if burst == 1 {
-        sample.with_dist(&mut latencies)
+        sample.with_dist(&latencies)
     } else {
         sample
     }

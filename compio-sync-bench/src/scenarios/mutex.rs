@@ -199,7 +199,7 @@ fn finish<M: BenchMutex>(
     what: &str,
 ) -> Sample {
     set_progress(None);
-    let mut waits: Vec<u64> = waits.into_iter().flatten().collect();
+    let waits: Vec<u64> = waits.into_iter().flatten().collect();
     check.verify(ops, what);
     assert_eq!(waits.len(), ops, "{what}: missing wait samples");
     assert_eq!(
@@ -207,7 +207,7 @@ fn finish<M: BenchMutex>(
         Some(ops as u64),
         "{what}: the counter is wrong, or the mutex was left locked"
     );
-    Sample::timed(span.elapsed(), ops).with_dist(&mut waits)
+    Sample::timed(span.elapsed(), ops).with_dist(&waits)
 }
 
 #[cfg(test)]

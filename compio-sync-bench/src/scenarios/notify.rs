@@ -272,12 +272,12 @@ impl<N: BenchNotify> Pair<N> {
     }
 }
 
-fn sample(rounds: usize, total_ns: u64, mut times: Vec<u64>) -> Sample {
+fn sample(rounds: usize, total_ns: u64, times: Vec<u64>) -> Sample {
     Sample {
         ns_per_op: total_ns as f64 / rounds as f64,
         ..Sample::default()
     }
-    .with_dist(&mut times)
+    .with_dist(&times)
 }
 
 /// S5: A and B on two threads, each with its own runtime running one task.

@@ -252,7 +252,7 @@ fn mix<L: BenchRwLock>(threads: usize, write_tenths: usize, iters: usize) -> Sam
         Some((writes as u64, writes as u64)),
         "S9: the pair is wrong, or the lock was left held"
     );
-    Sample::timed(span.elapsed(), ops).with_dist(&mut waits)
+    Sample::timed(span.elapsed(), ops).with_dist(&waits)
 }
 
 #[cfg(test)]

@@ -422,7 +422,7 @@ fn s4<S: BenchSemaphore + Send + Sync>(threads: usize, permits: usize, iters: us
     assert_eq!(held.len(), permits, "S4: permits lost");
     assert!(sem.try_acq().is_none(), "S4: more permits than configured");
     drop(held);
-    Sample::timed(span.elapsed(), ops).with_dist(&mut waits)
+    Sample::timed(span.elapsed(), ops).with_dist(&waits)
 }
 
 /// Heap allocations per contended acquire, as the marginal count between two
