@@ -109,6 +109,9 @@ struct Shared {
     /// Caps the files open at once.
     open_limit: Semaphore,
     /// Files open right now, and the most ever open: the cap's proof.
+    /// `Relaxed` suffices: a file is counted in after its permits are taken
+    /// and out before they are released, and the semaphore orders a release
+    /// before the acquire that takes the same permits.
     open_now: AtomicUsize,
     open_high_water: AtomicUsize,
     files_copied: AtomicU64,

@@ -113,6 +113,9 @@ struct Server {
     connection_limit: Arc<Semaphore>,
     config: RwLock<Config>,
     /// Connections served right now, and the most ever: the limit's proof.
+    /// `Relaxed` suffices: a connection counts itself in after taking its
+    /// permit and out before releasing it, and the semaphore orders a
+    /// release before the acquire that takes the same permit.
     served_now: AtomicUsize,
     served_high_water: AtomicUsize,
     /// I/O errors on connections (the run expects none).
