@@ -334,14 +334,15 @@ pub fn section(verdicts: &[Verdict]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::harness::{
         Bench, Case, Columns, Role, Sample,
         report::{BenchResult, Row},
     };
 
-    fn result(id: &str, rows: &[(&'static str, Role, f64)]) -> BenchResult {
+    /// A result of scenario `id` with one sample per row: (name, role, ns/op).
+    pub(crate) fn result(id: &str, rows: &[(&'static str, Role, f64)]) -> BenchResult {
         let bench = Bench {
             case: Case {
                 id: id.into(),

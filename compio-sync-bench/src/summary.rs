@@ -92,33 +92,7 @@ pub fn render(results: &[BenchResult], verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::{Bench, Case, Columns, Role, Sample};
-
-    fn result(id: &str, rows: &[(&'static str, Role, f64)]) -> BenchResult {
-        let bench = Bench {
-            case: Case {
-                id: id.into(),
-                title: id.into(),
-                columns: Columns::NS_PER_OP,
-                warmup: false,
-                max_repeats: None,
-            },
-            baseline: registry::TOKIO,
-            ratio_label: "x tokio",
-            candidates: Vec::new(),
-        };
-        let rows = rows
-            .iter()
-            .map(|&(name, role, ns)| {
-                let sample = Sample {
-                    ns_per_op: ns,
-                    ..Sample::default()
-                };
-                Row::aggregate(name, role, &[sample])
-            })
-            .collect();
-        BenchResult::new(&bench, rows, 0.0)
-    }
+    use crate::{goals::tests::result, harness::Role};
 
     #[test]
     fn one_line_per_scenario_under_its_family_with_its_goals_and_a_count() {
