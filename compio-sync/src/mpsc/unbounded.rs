@@ -70,6 +70,8 @@ impl Capacity for Unbounded {
     fn is_idle(&self) -> bool {
         self.state.load(Acquire) < ONE
     }
+
+    const RELEASE_ON_TRANSFER: bool = true;
 }
 
 /// The unbounded channel's core.
@@ -495,7 +497,7 @@ impl<T, B: WaitQueue> UnboundedReceiver<T, B> {
     /// assert!(!rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.chan.is_empty()
+        self.inner.is_empty()
     }
 
     /// The number of messages queued now.
@@ -510,7 +512,7 @@ impl<T, B: WaitQueue> UnboundedReceiver<T, B> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.chan.len()
+        self.inner.len()
     }
 
     /// Polls for the next message (as
