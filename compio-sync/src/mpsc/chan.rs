@@ -15,9 +15,10 @@
 //! * **Capacity** is a [`Capacity`]: the bounded channel's
 //!   [`Semaphore`](super::Semaphore) (one permit per message, taken by the
 //!   sender and given back by the receiver when it hands the message out,
-//!   as in tokio), or the unbounded channel's count of messages in flight
-//!   (given back per batch, when the receiver moves them to its buffer). Closing the receiver closes the capacity: no new permit, no new
-//!   send; the permits already out can still send.
+//!   as in tokio), or, unbounded, nothing but a closed flag. Closing the
+//!   receiver closes the capacity: no new permit, no new send; the permits
+//!   already out can still send. An unbounded send checks the close under
+//!   the queue's lock, with its push, so none lands after it.
 //! * **The receiver waits** on the engine: the channel holds one wait-queue
 //!   node (`rx_waiter`) in its own queue (`rx_queue`), used by the receiver
 //!   alone. A receiver that finds the queue empty sets `rx_waiting` *under
@@ -105,6 +106,11 @@ struct Queue<T> {
     rx_waiting: bool,
     /// Every strong sender is gone: nothing more will be pushed.
     tx_closed: bool,
+    /// The receiver closed: [`Chan::try_push`] (the unbounded send) checks
+    /// it under this lock, in the same critical section as its push, so no
+    /// message lands after the close. (Bounded sends are decided earlier, by
+    /// the semaphore: a permit taken before the close can still send.)
+    rx_closed: bool,
 }
 
 impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
@@ -115,6 +121,7 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
                 messages: VecDeque::with_capacity(preallocate),
                 rx_waiting: false,
                 tx_closed: false,
+                rx_closed: false,
             }),
             cap,
             tx_count: AtomicUsize::new(1),
@@ -136,6 +143,26 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
         if wake {
             self.rx_queue.notify_one(0);
         }
+    }
+
+    /// Queues `value` unless the receiver closed (then gives it back), and
+    /// wakes the receiver if it may sleep: the unbounded send, which takes no
+    /// capacity first.
+    pub(super) fn try_push(&self, value: T) -> Result<(), T> {
+        let wake = {
+            let mut queue = self.queue.lock();
+            if queue.rx_closed {
+                // Given back outside the lock: the caller may drop it.
+                drop(queue);
+                return Err(value);
+            }
+            queue.messages.push_back(value);
+            std::mem::take(&mut queue.rx_waiting)
+        };
+        if wake {
+            self.rx_queue.notify_one(0);
+        }
+        Ok(())
     }
 
     /// Wakes the receiver if it may sleep: something other than a push may
@@ -224,6 +251,10 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     /// Closes the receiving side: no new send, waiting senders fail, and
     /// `Sender::closed` completes.
     pub(super) fn close(&self) {
+        // Under the lock first: an unbounded send that takes the lock after
+        // this fails (see `try_push`); one before it has landed, and the
+        // receiver sees it.
+        self.queue.lock().rx_closed = true;
         self.cap.close();
         self.notify_rx_closed.notify_waiters();
     }
