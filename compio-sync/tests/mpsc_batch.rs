@@ -32,8 +32,8 @@ macro_rules! batch_suite {
     ($name:ident, $mpsc:path, $exec:ty) => {
         mod $name {
             use super::*;
-            use $mpsc as mpsc;
             use mpsc::error::{TryRecvError, TrySendError};
+            use $mpsc as mpsc;
 
             fn block_on<F: std::future::Future>(future: F) -> F::Output {
                 <$exec as Exec>::block_on(future)
