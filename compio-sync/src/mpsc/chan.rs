@@ -63,9 +63,9 @@ pub(super) trait Capacity {
     /// through a permit or an in-flight send.
     fn is_idle(&self) -> bool;
     /// When a message's unit comes back: `true` when the receiver moves it
-    /// from the shared queue into its own buffer (the unbounded channel's
-    /// count, which only tells a closed channel when it is done, and is
-    /// only read with the buffer empty), `false` when the receiver hands it
+    /// from the shared queue into its own buffer (once per batch: for a
+    /// capacity that nobody observes per message; the unbounded channel's
+    /// `release` does nothing at all), `false` when the receiver hands it
     /// out (the bounded channel's slots, which `capacity` shows: as in
     /// tokio, a slot frees when its message is received).
     const RELEASE_ON_TRANSFER: bool;
