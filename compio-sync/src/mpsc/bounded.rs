@@ -36,6 +36,8 @@ impl<B: WaitQueue> Capacity for Bounded<B> {
     fn is_idle(&self) -> bool {
         self.sem.available_permits() == self.bound
     }
+
+    const RELEASE_ON_TRANSFER: bool = false;
 }
 
 /// The bounded channel's core.

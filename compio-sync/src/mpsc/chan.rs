@@ -5,15 +5,20 @@
 //!
 //! * **Messages** sit in a `VecDeque` behind the flavor's [`Lock`] (a
 //!   `parking_lot::Mutex`, or a `RefCell` in the local flavor), held for a
-//!   push or a pop only: no waker and no user `Drop` runs under it. A bounded
-//!   channel's deque never holds more than its bound, so once it has grown
-//!   to its working size, sending allocates nothing.
+//!   push or a batch move only: no waker and no user `Drop` runs under it.
+//!   The receiver takes the messages in batches: when its own buffer
+//!   (`Rx::buffer`) is empty, it swaps that deque with the shared one under
+//!   one lock, and then hands the messages out of its buffer with no lock at
+//!   all; senders keep pushing into the deque it swapped in. A bounded
+//!   channel's two deques never hold more than its bound, so once they have
+//!   grown to their working size, sending allocates nothing.
 //! * **Capacity** is a [`Capacity`]: the bounded channel's
 //!   [`Semaphore`](super::Semaphore) (one permit per message, taken by the
-//!   sender and given back by the receiver when it takes the message off the
-//!   queue, as in tokio), or the unbounded channel's count of messages in
-//!   flight. Closing the receiver closes the capacity: no new permit, no new
-//!   send; the permits already out can still send.
+//!   sender and given back by the receiver when it hands the message out,
+//!   as in tokio), or, unbounded, nothing but a closed flag. Closing the
+//!   receiver closes the capacity: no new permit, no new send; the permits
+//!   already out can still send. An unbounded send checks the close under
+//!   the queue's lock, with its push, so none lands after it.
 //! * **The receiver waits** on the engine: the channel holds one wait-queue
 //!   node (`rx_waiter`) in its own queue (`rx_queue`), used by the receiver
 //!   alone. A receiver that finds the queue empty sets `rx_waiting` *under
@@ -57,6 +62,13 @@ pub(super) trait Capacity {
     /// Every unit is back: no message is queued or can still be sent
     /// through a permit or an in-flight send.
     fn is_idle(&self) -> bool;
+    /// When a message's unit comes back: `true` when the receiver moves it
+    /// from the shared queue into its own buffer (once per batch: for a
+    /// capacity that nobody observes per message; the unbounded channel's
+    /// `release` does nothing at all), `false` when the receiver hands it
+    /// out (the bounded channel's slots, which `capacity` shows: as in
+    /// tokio, a slot frees when its message is received).
+    const RELEASE_ON_TRANSFER: bool;
 }
 
 /// The state shared by the senders and the receiver.
@@ -94,6 +106,11 @@ struct Queue<T> {
     rx_waiting: bool,
     /// Every strong sender is gone: nothing more will be pushed.
     tx_closed: bool,
+    /// The receiver closed: [`Chan::try_push`] (the unbounded send) checks
+    /// it under this lock, in the same critical section as its push, so no
+    /// message lands after the close. (Bounded sends are decided earlier, by
+    /// the semaphore: a permit taken before the close can still send.)
+    rx_closed: bool,
 }
 
 impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
@@ -104,6 +121,7 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
                 messages: VecDeque::with_capacity(preallocate),
                 rx_waiting: false,
                 tx_closed: false,
+                rx_closed: false,
             }),
             cap,
             tx_count: AtomicUsize::new(1),
@@ -125,6 +143,26 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
         if wake {
             self.rx_queue.notify_one(0);
         }
+    }
+
+    /// Queues `value` unless the receiver closed (then gives it back), and
+    /// wakes the receiver if it may sleep: the unbounded send, which takes no
+    /// capacity first.
+    pub(super) fn try_push(&self, value: T) -> Result<(), T> {
+        let wake = {
+            let mut queue = self.queue.lock();
+            if queue.rx_closed {
+                // Given back outside the lock: the caller may drop it.
+                drop(queue);
+                return Err(value);
+            }
+            queue.messages.push_back(value);
+            std::mem::take(&mut queue.rx_waiting)
+        };
+        if wake {
+            self.rx_queue.notify_one(0);
+        }
+        Ok(())
     }
 
     /// Wakes the receiver if it may sleep: something other than a push may
@@ -213,6 +251,10 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     /// Closes the receiving side: no new send, waiting senders fail, and
     /// `Sender::closed` completes.
     pub(super) fn close(&self) {
+        // Under the lock first: an unbounded send that takes the lock after
+        // this fails (see `try_push`); one before it has landed, and the
+        // receiver sees it.
+        self.queue.lock().rx_closed = true;
         self.cap.close();
         self.notify_rx_closed.notify_waiters();
     }
@@ -240,14 +282,6 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
         notified.await;
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.queue.lock().messages.len()
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.queue.lock().messages.is_empty()
-    }
-
     /// `Sender::same_channel`.
     pub(super) fn same(this: &Arc<Self>, other: &Arc<Self>) -> bool {
         Arc::ptr_eq(this, other)
@@ -258,10 +292,20 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
 /// state.
 pub(super) struct Rx<T, S: Capacity, B: WaitQueue> {
     pub(super) chan: Arc<Chan<T, S, B>>,
+    /// Messages moved out of the shared queue in one go and not yet handed
+    /// out, oldest first (all of them older than the shared queue's): the
+    /// receiver takes the lock once per batch rather than once per message.
+    /// Still "in the channel" for `len`, the bounded capacity and the drop.
+    buffer: VecDeque<T>,
     /// `chan.rx_waiter` is registered in `chan.rx_queue` (waiting or
     /// notified); only this receiver registers it.
     registered: bool,
 }
+
+// As the channel's (above): the buffer changes in single steps (a swap, an
+// append, a drain whose values only move), with no user code in between.
+impl<T, S: Capacity, B: WaitQueue> std::panic::RefUnwindSafe for Rx<T, S, B> {}
+impl<T, S: Capacity, B: WaitQueue> std::panic::UnwindSafe for Rx<T, S, B> {}
 
 /// What a look at the queue found.
 enum Look {
@@ -275,36 +319,69 @@ enum Look {
 
 impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
     pub(super) fn new(chan: Arc<Chan<T, S, B>>) -> Self {
+        // As large as the shared queue: the two swap allocations (see
+        // `look`), so both start at the working size the channel planned.
+        let buffer = VecDeque::with_capacity(chan.queue.lock().messages.capacity());
         Self {
             chan,
+            buffer,
             registered: false,
         }
     }
 
     /// Takes up to `limit` (at least one) messages into `sink`, or sets
     /// `rx_waiting` if there are none and more may come.
-    fn look(&self, limit: usize, sink: &mut impl FnMut(T)) -> Look {
-        let took = {
-            let mut queue = self.chan.queue.lock();
-            let n = limit.min(queue.messages.len());
-            if n == 0 {
-                let cap = &self.chan.cap;
-                if queue.tx_closed || (cap.is_closed() && cap.is_idle()) {
-                    return Look::Done;
+    fn look(&mut self, limit: usize, sink: &mut impl FnMut(T)) -> Look {
+        if self.buffer.len() < limit {
+            // Refill from the shared queue: everything in it, under one
+            // lock. Into an empty buffer by swapping the two deques (no
+            // copy, and the shared queue keeps an allocation of the same
+            // working size), otherwise by moving them behind the buffered
+            // ones (`recv_many` asking for more than the buffer holds).
+            let moved = {
+                let mut queue = self.chan.queue.lock();
+                let moved = queue.messages.len();
+                if moved == 0 {
+                    if self.buffer.is_empty() {
+                        let cap = &self.chan.cap;
+                        if queue.tx_closed || (cap.is_closed() && cap.is_idle()) {
+                            return Look::Done;
+                        }
+                        queue.rx_waiting = true;
+                        return Look::Empty;
+                    }
+                } else if self.buffer.is_empty() {
+                    std::mem::swap(&mut queue.messages, &mut self.buffer);
+                } else {
+                    self.buffer.append(&mut queue.messages);
                 }
-                queue.rx_waiting = true;
-                return Look::Empty;
+                moved
+            };
+            if S::RELEASE_ON_TRANSFER {
+                self.chan.cap.release(moved);
             }
-            // `sink` only moves the value (into an `Option` or a `Vec`).
-            for value in queue.messages.drain(..n) {
-                sink(value);
-            }
-            n
-        };
-        // Outside the lock: a bounded release may hand the permits to a
-        // waiting sender and wake it.
-        self.chan.cap.release(took);
+        }
+        let took = limit.min(self.buffer.len());
+        // `sink` only moves the value (into an `Option` or a `Vec`).
+        for value in self.buffer.drain(..took) {
+            sink(value);
+        }
+        if !S::RELEASE_ON_TRANSFER {
+            // Outside the lock: a bounded release may hand the slots to a
+            // waiting sender and wake it.
+            self.chan.cap.release(took);
+        }
         Look::Took(took)
+    }
+
+    /// `Receiver::len`: the buffered messages and the queued ones.
+    pub(super) fn len(&self) -> usize {
+        self.buffer.len() + self.chan.queue.lock().messages.len()
+    }
+
+    /// `Receiver::is_empty`.
+    pub(super) fn is_empty(&self) -> bool {
+        self.buffer.is_empty() && self.chan.queue.lock().messages.is_empty()
     }
 
     /// Polls for up to `limit` (at least one) messages: `Ready(n)` with
@@ -396,7 +473,14 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         // Drop what is queued now (values sent later through permits are
         // dropped with the channel), outside the lock: a `Drop` is user code.
         let messages = std::mem::take(&mut self.chan.queue.lock().messages);
-        self.chan.cap.release(messages.len());
+        let buffered = std::mem::take(&mut self.buffer);
+        let held = if S::RELEASE_ON_TRANSFER {
+            messages.len()
+        } else {
+            messages.len() + buffered.len()
+        };
+        self.chan.cap.release(held);
+        drop(buffered);
         drop(messages);
         // The node outlives this receiver (it lives in the channel, which
         // the senders keep), and keeps the last waker it was polled with

@@ -28,10 +28,13 @@
 //!
 //! # How it works
 //!
-//! Messages go through a `VecDeque` behind a short-held lock; a bounded
-//! channel's capacity is this crate's [semaphore](crate::Semaphore), one
-//! permit per slot, as tokio's is its own semaphore; the receiver waits on
-//! the wait-queue engine. A bounded channel allocates nothing per message
+//! Messages go through a `VecDeque` behind a short-held lock, which the
+//! receiver empties a batch at a time (one lock per batch, not per message);
+//! a bounded channel's capacity is this crate's
+//! [semaphore](crate::Semaphore), one permit per slot, given back as each
+//! message is received, as tokio's is its own semaphore; an unbounded send
+//! checks for a closed receiver under the queue's lock, so it touches no
+//! other shared word; the receiver waits on the wait-queue engine. A bounded channel allocates nothing per message
 //! once its queue has grown to its working size. `src/mpsc/chan.rs` has the
 //! protocol.
 //!

@@ -159,7 +159,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// assert!(!rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.chan.is_empty()
+        self.inner.is_empty()
     }
 
     /// The number of messages queued now.
@@ -175,7 +175,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// assert_eq!(rx.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.chan.len()
+        self.inner.len()
     }
 
     /// The number of free slots now, as

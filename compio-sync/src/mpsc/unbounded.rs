@@ -14,62 +14,37 @@ use super::{
 };
 use crate::backend::WaitQueue;
 
-/// `Unbounded::state`: the receiver closed.
-const CLOSED: usize = 1;
-/// `Unbounded::state`: one message in flight (counted above `CLOSED`).
-const ONE: usize = 2;
-
-/// The unbounded channel's capacity: a count of messages in flight (sent
-/// and not yet received), so a closed receiver knows when the last
-/// concurrent send has landed.
+/// The unbounded channel's capacity: only whether the receiver closed.
+///
+/// Nothing needs counting: a send checks the close under the queue's lock,
+/// in the same critical section as its push (see `Chan::try_push`), so once
+/// the receiver has closed, no message can land after it and an empty queue
+/// is the end of the stream.
 pub(super) struct Unbounded {
-    /// `in_flight * ONE | CLOSED`.
-    state: AtomicUsize,
-}
-
-impl Unbounded {
-    /// Counts one more message, unless the receiver closed.
-    fn try_send(&self) -> bool {
-        let mut state = self.state.load(Acquire);
-        loop {
-            if state & CLOSED != 0 {
-                return false;
-            }
-            let next = state
-                .checked_add(ONE)
-                .expect("unbounded channel: too many messages in flight");
-            // Relaxed: the count orders nothing; the message is published by
-            // the queue's lock. One word with `CLOSED` decides the race with
-            // a close.
-            match self
-                .state
-                .compare_exchange_weak(state, next, Relaxed, Acquire)
-            {
-                Ok(_) => return true,
-                Err(actual) => state = actual,
-            }
-        }
-    }
+    /// `1` once the receiver closed, for `UnboundedSender::is_closed` and
+    /// `closed` (the sends themselves read the flag under the lock).
+    closed: AtomicUsize,
 }
 
 impl Capacity for Unbounded {
-    fn release(&self, n: usize) {
-        // Release: a receiver that sees the count at zero (Acquire) sees the
-        // queue as the last release left it.
-        self.state.fetch_sub(n * ONE, Release);
-    }
+    fn release(&self, _: usize) {}
 
     fn close(&self) {
-        self.state.fetch_or(CLOSED, AcqRel);
+        // Release: pairs with the Acquire in `is_closed`, so whoever sees the
+        // flag sees what the receiver did before closing.
+        self.closed.store(1, Release);
     }
 
     fn is_closed(&self) -> bool {
-        self.state.load(Acquire) & CLOSED != 0
+        self.closed.load(Acquire) != 0
     }
 
     fn is_idle(&self) -> bool {
-        self.state.load(Acquire) < ONE
+        // No send is ever in flight past a close (see the type's docs).
+        true
     }
+
+    const RELEASE_ON_TRANSFER: bool = true;
 }
 
 /// The unbounded channel's core.
@@ -118,7 +93,7 @@ pub fn unbounded_channel_with_backend<T, B: WaitQueue>()
 -> (UnboundedSender<T, B>, UnboundedReceiver<T, B>) {
     let chan = Chan::new(
         Unbounded {
-            state: AtomicUsize::new(0),
+            closed: AtomicUsize::new(0),
         },
         0,
     );
@@ -198,11 +173,7 @@ impl<T, B: WaitQueue> UnboundedSender<T, B> {
     /// assert_eq!(tx.send(2).unwrap_err().0, 2);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if !self.chan.cap.try_send() {
-            return Err(SendError(value));
-        }
-        self.chan.push(value);
-        Ok(())
+        self.chan.try_push(value).map_err(SendError)
     }
 
     /// Waits until the receiver is dropped or
@@ -495,7 +466,7 @@ impl<T, B: WaitQueue> UnboundedReceiver<T, B> {
     /// assert!(!rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.chan.is_empty()
+        self.inner.is_empty()
     }
 
     /// The number of messages queued now.
@@ -510,7 +481,7 @@ impl<T, B: WaitQueue> UnboundedReceiver<T, B> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.chan.len()
+        self.inner.len()
     }
 
     /// Polls for the next message (as
