@@ -153,6 +153,31 @@ fn cancelled_writer_releases_readers<B: Backend>(strict: bool) {
     });
 }
 
+/// A writer holds the lock while two readers on two threads queue, and
+/// unlocks as they register: under the default policy its unlock wakes the
+/// head reader only, which wakes the next once it has its read (the wake
+/// chain); under strict FIFO it hands both their reads. Either way both
+/// readers get in and see the write: a chain that stopped early, or a
+/// wake-up lost against a registering reader, deadlocks here.
+fn write_unlock_reaches_every_queued_reader<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let w = l.try_write().unwrap();
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let l = l.clone();
+                thread::spawn(move || block_on(l.read()).get())
+            })
+            .collect();
+        w.bump();
+        drop(w);
+        for r in readers {
+            assert_eq!(r.join().unwrap(), 1);
+        }
+        assert!(l.try_write().is_ok(), "no permit lost");
+    });
+}
+
 macro_rules! loom_suite {
     ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
@@ -181,6 +206,14 @@ macro_rules! loom_suite {
             #[test]
             fn cancelled_writer_releases_readers_strict_fifo() {
                 super::cancelled_writer_releases_readers::<B>(true);
+            }
+            #[test]
+            fn write_unlock_reaches_every_queued_reader() {
+                super::write_unlock_reaches_every_queued_reader::<B>(false);
+            }
+            #[test]
+            fn write_unlock_reaches_every_queued_reader_strict_fifo() {
+                super::write_unlock_reaches_every_queued_reader::<B>(true);
             }
         }
     };

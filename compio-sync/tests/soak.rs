@@ -16,6 +16,12 @@
 //!   every operation raced at random against polls or a timer; every sent
 //!   message arrives once, in its producer's order, and all capacity comes
 //!   back (`tests/soak/mpsc.rs`).
+//! * **RwLock**: random reads, writes, upgradable reads (upgraded, raced
+//!   against cancellation, downgraded or dropped), write downgrades and
+//!   `try_` variants, every wait raced at random. Checked: a writer is
+//!   alone, one upgradable reader at most, no torn read; after every round
+//!   the lock is free and holds exactly the completed writes
+//!   (`tests/soak/rwlock.rs`).
 //! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
 //!   not-full) with producers and consumers whose `lock`/`wait_while` are
 //!   cancelled at random. Checked: mutual exclusion, the buffer never
@@ -46,11 +52,14 @@ mod buffer;
 mod common;
 #[path = "soak/mpsc.rs"]
 mod mpsc;
+#[path = "soak/rwlock.rs"]
+mod rwlock;
 #[path = "soak/semaphore.rs"]
 mod semaphore;
 
 use buffer::soak_buffer;
 use mpsc::soak_mpsc;
+use rwlock::soak_rwlock;
 use semaphore::soak_semaphore;
 
 use std::{
@@ -414,7 +423,26 @@ fn configurations() -> Vec<(String, Run, bool)> {
         soak_buffer::<compio_sync::backend::Iocp>,
         soak_mpsc::<compio_sync::backend::Iocp>,
     ));
+    let rwlocks: Vec<(&str, Run)> = vec![
+        ("MutexVecDeque", soak_rwlock::<MutexVecDeque>),
+        ("ParkingLotHybrid", soak_rwlock::<ParkingLotHybrid>),
+        ("SegQueue", soak_rwlock::<SegQueue>),
+        ("Intrusive", soak_rwlock::<Intrusive>),
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+        (
+            "IoUringFutex",
+            soak_rwlock::<compio_sync::backend::IoUringFutex>,
+        ),
+        #[cfg(all(windows, feature = "iocp"))]
+        ("Iocp", soak_rwlock::<compio_sync::backend::Iocp>),
+    ];
     let mut out = Vec::new();
+    for strict in [false, true] {
+        for &(backend, run) in &rwlocks {
+            let policy = if strict { "strict" } else { "barging" };
+            out.push((format!("rwlock/{policy}/{backend}"), run, strict));
+        }
+    }
     for (primitive, which) in [("semaphore", 0), ("mutex+condvar", 1)] {
         for strict in [false, true] {
             for &(backend, sem, buf, _) in &backends {

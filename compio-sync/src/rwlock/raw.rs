@@ -256,15 +256,18 @@ impl<B: WaitQueue> RawRwLock<B> {
         self.readers.release(1);
     }
 
-    /// Gives back every read permit, to the waiters first: the readers
-    /// queued behind the writer are woken in one batch (or the writer at the
-    /// head of the queue is served), under either policy.
+    /// Gives back every read permit: under the default policy the head of
+    /// the queue is woken and wakes the next in turn (the wake chain; see
+    /// the module docs for why not all at once); under strict FIFO they are
+    /// handed to the queue in order.
     pub(super) fn write_unlock(&self) {
-        self.readers.release_to_waiters(self.max_readers as usize);
+        self.readers.release(self.max_readers as usize);
     }
 
-    /// Write to read: gives back all read permits but one, as
-    /// [`write_unlock`](Self::write_unlock).
+    /// Write to read: gives back all read permits but one, to the waiters
+    /// first, under either policy: the readers queued behind the writer are
+    /// woken in one batch (the lock stays read-held by the downgraded guard
+    /// anyway, so the next writer waits for it whoever else joins).
     pub(super) fn downgrade_write(&self) {
         self.readers
             .release_to_waiters(self.max_readers as usize - 1);

@@ -243,3 +243,63 @@ fn starvation_bound_zero_hands_over_to_a_passed_over_reader() {
     );
     assert!(poll_once(queued.as_mut(), &waker).is_ready());
 }
+
+/// Default policy: a writer's unlock wakes the head of the queued readers
+/// only, and each reader, once it runs and takes its read, wakes the next
+/// (the wake chain), so the readers come back one per task switch.
+#[test]
+fn write_unlock_wakes_queued_readers_along_the_chain() {
+    let l = RwLock::new(0);
+    let w = l.try_write().unwrap();
+    let wakers: Vec<_> = (0..3).map(|_| counting_waker()).collect();
+    let mut r0 = pin!(l.read());
+    let mut r1 = pin!(l.read());
+    let mut r2 = pin!(l.read());
+    assert!(poll_once(r0.as_mut(), &wakers[0].1).is_pending());
+    assert!(poll_once(r1.as_mut(), &wakers[1].1).is_pending());
+    assert!(poll_once(r2.as_mut(), &wakers[2].1).is_pending());
+    drop(w);
+    let woken = || {
+        wakers
+            .iter()
+            .map(|(c, _)| c.wakes.load(std::sync::atomic::Ordering::SeqCst))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(woken(), [1, 0, 0], "only the head is woken");
+    let Poll::Ready(g0) = poll_once(r0.as_mut(), &wakers[0].1) else {
+        panic!("the head takes its read");
+    };
+    assert_eq!(woken(), [1, 1, 0], "the head woke the next");
+    let Poll::Ready(g1) = poll_once(r1.as_mut(), &wakers[1].1) else {
+        panic!("the second takes its read");
+    };
+    assert_eq!(woken(), [1, 1, 1]);
+    let Poll::Ready(g2) = poll_once(r2.as_mut(), &wakers[2].1) else {
+        panic!("the third takes its read");
+    };
+    assert_eq!((*g0, *g1, *g2), (0, 0, 0));
+}
+
+/// Strict FIFO: a writer's unlock hands every queued reader its read and
+/// wakes them all, as tokio's does.
+#[test]
+fn write_unlock_wakes_queued_readers_at_once_strict_fifo() {
+    let l = RwLock::new(0).strict_fifo();
+    let w = l.try_write().unwrap();
+    let wakers: Vec<_> = (0..3).map(|_| counting_waker()).collect();
+    let mut r0 = pin!(l.read());
+    let mut r1 = pin!(l.read());
+    let mut r2 = pin!(l.read());
+    assert!(poll_once(r0.as_mut(), &wakers[0].1).is_pending());
+    assert!(poll_once(r1.as_mut(), &wakers[1].1).is_pending());
+    assert!(poll_once(r2.as_mut(), &wakers[2].1).is_pending());
+    drop(w);
+    let woken = wakers
+        .iter()
+        .map(|(c, _)| c.wakes.load(std::sync::atomic::Ordering::SeqCst))
+        .collect::<Vec<_>>();
+    assert_eq!(woken, [1, 1, 1]);
+    assert!(poll_once(r0.as_mut(), &wakers[0].1).is_ready());
+    assert!(poll_once(r1.as_mut(), &wakers[1].1).is_ready());
+    assert!(poll_once(r2.as_mut(), &wakers[2].1).is_ready());
+}

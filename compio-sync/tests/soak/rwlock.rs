@@ -1,0 +1,359 @@
+//! The RwLock soak: random reads, writes, upgradable reads (upgraded,
+//! downgraded or dropped), write downgrades and `try_` variants, each wait
+//! raced at random against polls or a timer (an `upgrade()` that is
+//! cancelled drops the upgradable guard it owns). Checked all along: a writer is
+//! alone, at most one upgradable reader exists, and no reader sees a torn
+//! pair. Checked after every round: the lock is free, and the pair equals
+//! the number of completed writes.
+
+use compio_sync::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
+
+use super::*;
+
+#[derive(Clone, Copy, Debug)]
+struct RwShape {
+    threads: usize,
+    tasks: usize,
+    /// Writes (plain or upgraded) per ten operations.
+    write_tenths: u64,
+}
+
+impl RwShape {
+    fn random(rng: &mut Rng) -> Self {
+        Self {
+            threads: 2 + rng.below(4) as usize,
+            tasks: 1 + rng.below(6) as usize,
+            write_tenths: 1 + rng.below(6),
+        }
+    }
+}
+
+/// Who is inside the lock right now.
+#[derive(Default)]
+struct Inside {
+    readers: AtomicUsize,
+    writers: AtomicUsize,
+    upgradable: AtomicUsize,
+    /// Writes that completed (the pair must equal it at the end).
+    writes: AtomicU64,
+}
+
+impl Inside {
+    fn enter_read(&self) {
+        self.readers.fetch_add(1, SeqCst);
+        assert_eq!(self.writers.load(SeqCst), 0, "a reader beside a writer");
+    }
+    fn exit_read(&self) {
+        self.readers.fetch_sub(1, SeqCst);
+    }
+    fn enter_upgradable(&self) {
+        let before = self.upgradable.fetch_add(1, SeqCst);
+        assert_eq!(before, 0, "two upgradable readers at once");
+        self.enter_read();
+    }
+    fn exit_upgradable(&self) {
+        self.exit_read();
+        self.upgradable.fetch_sub(1, SeqCst);
+    }
+    fn enter_write(&self) {
+        let before = self.writers.fetch_add(1, SeqCst);
+        assert_eq!(before, 0, "two writers at once");
+        assert_eq!(self.readers.load(SeqCst), 0, "a writer beside a reader");
+    }
+    fn exit_write(&self) {
+        self.writers.fetch_sub(1, SeqCst);
+    }
+}
+
+type Lock<B> = RwLock<(u64, u64), B>;
+
+/// Writes under `guard` (bumping both halves, with a pause between them at
+/// times), then gives it back as the caller decides.
+async fn bump<B: ThreadSafe>(guard: &mut RwLockWriteGuard<'_, (u64, u64), B>, rng: &mut Rng) {
+    guard.0 += 1;
+    hold(rng).await;
+    guard.1 += 1;
+}
+
+fn check_pair(pair: &(u64, u64)) {
+    assert_eq!(pair.0, pair.1, "a reader saw a torn pair");
+}
+
+/// What a task is doing, as a soak phase.
+fn phase_of(race: &Race) -> u8 {
+    match race {
+        Race::Plain => ACQ_PLAIN,
+        Race::Polls(_) => ACQ_POLLS,
+        Race::Timer(_) => ACQ_TIMER,
+    }
+}
+
+/// One task's loop.
+async fn rw_task<B: ThreadSafe>(
+    lock: Arc<Lock<B>>,
+    shape: RwShape,
+    round: Arc<Round>,
+    inside: Arc<Inside>,
+    me: usize,
+    mut rng: Rng,
+) {
+    while !round.stopped() {
+        let writes = rng.below(10) < shape.write_tenths;
+        let race = Race::pick(&mut rng);
+        round.set(me, phase_of(&race));
+        let kind = rng.below(8);
+        let done = if !writes {
+            match kind {
+                0 => match lock.try_read() {
+                    Ok(guard) => {
+                        read_under(&guard, &inside, &round, me, &mut rng).await;
+                        true
+                    }
+                    Err(_) => false,
+                },
+                1 => {
+                    round.set(me, ACQ_OWNED);
+                    let guard = lock.clone().read_owned().await;
+                    read_under(&guard, &inside, &round, me, &mut rng).await;
+                    true
+                }
+                _ => match race.run(lock.read()).await {
+                    Some(guard) => {
+                        read_under(&guard, &inside, &round, me, &mut rng).await;
+                        true
+                    }
+                    None => false,
+                },
+            }
+        } else {
+            match kind {
+                0 => match lock.try_write() {
+                    Ok(mut guard) => {
+                        write_under(&mut guard, &inside, &round, me, &mut rng).await;
+                        true
+                    }
+                    Err(_) => false,
+                },
+                1 | 2 => upgradable(&lock, race, &inside, &round, me, &mut rng).await,
+                3 => match race.run(lock.write()).await {
+                    Some(mut guard) => {
+                        // Write, then downgrade and read on.
+                        write_under(&mut guard, &inside, &round, me, &mut rng).await;
+                        let guard = guard.downgrade();
+                        read_under(&guard, &inside, &round, me, &mut rng).await;
+                        true
+                    }
+                    None => false,
+                },
+                _ => match race.run(lock.write()).await {
+                    Some(mut guard) => {
+                        write_under(&mut guard, &inside, &round, me, &mut rng).await;
+                        true
+                    }
+                    None => false,
+                },
+            }
+        };
+        if !done {
+            round.cancelled.fetch_add(1, SeqCst);
+            yield_now().await;
+        }
+        round.set(me, IDLE);
+        if rng.one_in(4) {
+            yield_now().await;
+        }
+    }
+    round.set(me, IDLE);
+}
+
+async fn read_under(guard: &(u64, u64), inside: &Inside, round: &Round, me: usize, rng: &mut Rng) {
+    inside.enter_read();
+    round.set(me, HOLDING);
+    round.done(me);
+    check_pair(guard);
+    hold(rng).await;
+    check_pair(guard);
+    inside.exit_read();
+}
+
+async fn write_under<B: ThreadSafe>(
+    guard: &mut RwLockWriteGuard<'_, (u64, u64), B>,
+    inside: &Inside,
+    round: &Round,
+    me: usize,
+    rng: &mut Rng,
+) {
+    inside.enter_write();
+    round.set(me, HOLDING);
+    round.done(me);
+    bump(guard, rng).await;
+    inside.writes.fetch_add(1, SeqCst);
+    inside.exit_write();
+}
+
+/// An upgradable read, then (at random) an upgrade raced against
+/// cancellation (the guard survives a cancelled upgrade), a `try_upgrade`,
+/// a downgrade, or a plain unlock. Whether it got the upgradable guard.
+async fn upgradable<B: ThreadSafe>(
+    lock: &Lock<B>,
+    race: Race,
+    inside: &Inside,
+    round: &Round,
+    me: usize,
+    rng: &mut Rng,
+) -> bool {
+    let Some(mut guard) = race.run(lock.upgradable_read()).await else {
+        return false;
+    };
+    inside.enter_upgradable();
+    round.set(me, HOLDING);
+    round.done(me);
+    check_pair(&guard);
+    hold(rng).await;
+    match rng.below(4) {
+        0 => {
+            inside.exit_upgradable();
+            drop(guard);
+        }
+        1 => {
+            // Downgrade to a plain read: another upgradable reader may come.
+            // Uncounted first: the next upgradable reader may come as soon
+            // as the slot is free.
+            inside.upgradable.fetch_sub(1, SeqCst);
+            let read = RwLockUpgradableReadGuard::downgrade(guard);
+            check_pair(&read);
+            hold(rng).await;
+            inside.exit_read();
+        }
+        _ => {
+            // Upgrade, retrying after cancellations or a failed `try_`.
+            loop {
+                let race = Race::pick(rng);
+                round.set(me, phase_of(&race));
+                if rng.one_in(4) {
+                    match RwLockUpgradableReadGuard::try_upgrade(guard) {
+                        Ok(mut write) => {
+                            inside.exit_upgradable();
+                            write_under(&mut write, inside, round, me, rng).await;
+                            break;
+                        }
+                        Err(back) => guard = back,
+                    }
+                } else {
+                    // The future owns the guard: cancelled, it drops it
+                    // (the upgradable read ends, as if the guard had been
+                    // dropped). It is dropped at the end of this block,
+                    // after `inside` has been told.
+                    let mut upgrade = pin!(RwLockUpgradableReadGuard::upgrade(guard));
+                    let write = match race {
+                        Race::Plain => Some(upgrade.as_mut().await),
+                        Race::Polls(n) => match select(upgrade.as_mut(), pin!(polls(n))).await {
+                            Either::Left((w, _)) => Some(w),
+                            Either::Right(_) => None,
+                        },
+                        Race::Timer(d) => compio::time::timeout(d, upgrade.as_mut()).await.ok(),
+                    };
+                    match write {
+                        Some(mut write) => {
+                            inside.exit_upgradable();
+                            write_under(&mut write, inside, round, me, rng).await;
+                            break;
+                        }
+                        None => {
+                            round.cancelled.fetch_add(1, SeqCst);
+                            inside.exit_upgradable();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+pub(crate) fn soak_rwlock<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, strict: bool) {
+    let started = Instant::now();
+    let (mut ops, mut cancelled, mut rounds) = (0u64, 0u64, 0u64);
+    while let Some(round_budget) = next_round(settings.budget, started, ops, rounds) {
+        let round_no = rounds;
+        let mut shape_rng = Rng::new(derive(settings.seed, &[cfg, round_no, u64::MAX]));
+        let shape = RwShape::random(&mut shape_rng);
+        let lock = Lock::<B>::with_backend((0, 0));
+        let lock = Arc::new(if strict { lock.strict_fifo() } else { lock });
+        let round = Arc::new(Round::new(shape.threads * shape.tasks));
+        let inside = Arc::new(Inside::default());
+        let finished = Arc::new(AtomicBool::new(false));
+        let dog = watchdog(
+            round.clone(),
+            finished.clone(),
+            settings.stall,
+            format!("{name} round {round_no} {shape:?}"),
+            Box::new({
+                let (lock, inside) = (lock.clone(), inside.clone());
+                move || {
+                    format!(
+                        "{:?}; inside: {} readers, {} writers, {} upgradable",
+                        *lock,
+                        inside.readers.load(SeqCst),
+                        inside.writers.load(SeqCst),
+                        inside.upgradable.load(SeqCst)
+                    )
+                }
+            }),
+        );
+        let workers: Vec<_> = (0..shape.threads)
+            .map(|t| {
+                let (lock, round, inside) = (lock.clone(), round.clone(), inside.clone());
+                let seed = settings.seed;
+                thread::spawn(move || {
+                    runtime().block_on(join_all((0..shape.tasks).map(|k| {
+                        let me = t * shape.tasks + k;
+                        let rng = Rng::new(derive(seed, &[cfg, round_no, me as u64]));
+                        rw_task(lock.clone(), shape, round.clone(), inside.clone(), me, rng)
+                    })));
+                })
+            })
+            .collect();
+        stop_when_spent(&round, round_budget);
+        let mut panic = None;
+        for w in workers {
+            if let Err(p) = w.join() {
+                round.stop.store(true, SeqCst);
+                panic.get_or_insert(p);
+            }
+        }
+        finished.store(true, SeqCst);
+        dog.join().unwrap();
+        if let Some(p) = panic {
+            eprintln!(
+                "soak: {name} round {round_no} {shape:?} failed; SOAK_SEED={:#x}",
+                settings.seed
+            );
+            std::panic::resume_unwind(p);
+        }
+        // The lock is free, and every completed write is in the pair.
+        let writes = inside.writes.load(SeqCst);
+        let guard = lock
+            .try_write()
+            .unwrap_or_else(|_| panic!("{name} round {round_no}: lock left held: {:?}", *lock));
+        assert_eq!(
+            *guard,
+            (writes, writes),
+            "{name} round {round_no}: writes lost"
+        );
+        drop(guard);
+        assert!(
+            lock.try_upgradable_read().is_ok(),
+            "{name} round {round_no}: the upgradable slot was left taken"
+        );
+        ops += round.progress.load(SeqCst);
+        cancelled += round.cancelled.load(SeqCst);
+        rounds += 1;
+    }
+    assert!(ops > 0, "{name}: no work done");
+    eprintln!(
+        "soak: {name:<36} {ops:>10} acquisitions {cancelled:>9} cancellations {rounds:>4} rounds in {:.1?}",
+        started.elapsed()
+    );
+}
