@@ -407,6 +407,46 @@ fn notify_while_lowering_tag_racing_cancel_reports_what_the_selector_left<B: Wai
     });
 }
 
+/// Strict FIFO's partial hand-over: `notify_while` offers units to the head
+/// only, and the head must stay the same waiter from one call to the next,
+/// or two waiters end up each holding a part of what both need. Here two
+/// waiters register on two threads (each needing 3) while a selector hands
+/// out one unit; a second `notify_while` after both registrations hands out
+/// another. Both units must go to one waiter. `ParkingLotHybrid` split them
+/// when the first call skipped a slot waiter still registering
+/// (`SLOT_CLAIMED`) and gave the list head a unit, and the second tried the
+/// slot first (the strict `RwLock` soak's stall).
+fn partial_units_go_to_one_head_across_registrations<B: WaitQueue>() {
+    check(Class::Queue, || {
+        let shared = Shared::<B>::new();
+        let registrar = |use_a: bool| {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (_, waker) = counting_waker();
+                let waiter = if use_a { &shared.a } else { &shared.b };
+                shared.register(waiter, &waker, 3);
+            })
+        };
+        let (ta, tb) = (registrar(true), registrar(false));
+        let mut assigned = 0;
+        shared.queue.notify_while(assign_one(&mut assigned));
+        ta.join().unwrap();
+        tb.join().unwrap();
+        shared.queue.notify_while(assign_one(&mut assigned));
+        assert!(assigned >= 1, "the second call finds both registered");
+        let got = |waiter| match shared.cancel(waiter) {
+            Cancelled::Removed { tag } => 3 - tag,
+            other => panic!("nobody needed less than 3 units yet: {other:?}"),
+        };
+        let (got_a, got_b) = (got(&shared.a), got(&shared.b));
+        assert_eq!(got_a + got_b, assigned, "a unit was lost or counted twice");
+        assert!(
+            got_a == 0 || got_b == 0,
+            "the units were split between two waiters: a {got_a}, b {got_b}"
+        );
+    });
+}
+
 /// Two `notify_while` calls race on one waiter, each lowering its tag by one:
 /// selection is serialized, so neither update is lost; the first keeps the
 /// waiter, the second notifies it.
@@ -595,6 +635,11 @@ macro_rules! models {
             fn notify_while_lowering_tag_racing_cancel_reports_what_the_selector_left() {
                 super::notify_while_lowering_tag_racing_cancel_reports_what_the_selector_left::<B>(
                 );
+            }
+
+            #[test]
+            fn partial_units_go_to_one_head_across_registrations() {
+                super::partial_units_go_to_one_head_across_registrations::<B>();
             }
 
             #[test]

@@ -445,7 +445,9 @@ unsafe impl WaitQueue for ParkingLotHybrid {
             // one (module docs). After a batch, one can only be there if it
             // registered while the list was empty, so it is still older than
             // every entry.
-            if let Some(mut claim) = self.claim_slot() {
+            // In order: a slot waiter still registering is waited for, not
+            // skipped (see `claim_slot_in_order`).
+            if let Some(mut claim) = self.claim_slot_in_order() {
                 match claim.with_tag(&mut select) {
                     Select::Notify(wakeup) => {
                         claim.notify(wakeup);

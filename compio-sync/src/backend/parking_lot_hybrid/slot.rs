@@ -98,6 +98,27 @@ impl ParkingLotHybrid {
     /// `SLOT_SELECTING`). If another notifier holds it, waits for that one's
     /// verdict. Returns `None` if the slot holds no waiting waiter.
     pub(super) fn claim_slot(&self) -> Option<SlotClaim<'_>> {
+        self.claim_slot_after(false)
+    }
+
+    /// As [`claim_slot`](Self::claim_slot), but also waits out an owner that
+    /// holds the slot (`SLOT_CLAIMED`: registering or cancelling, a few
+    /// instructions with no lock and no user code), and then claims the
+    /// waiter if it registered, or returns `None` if it cancelled.
+    ///
+    /// For `notify_while`, whose selector may lower tags (strict FIFO's
+    /// partial hand-over: only the head may hold a part). Skipping a slot
+    /// waiter that is still registering would offer the list head a part,
+    /// and the next call, which tries the slot first, would offer the rest
+    /// to the slot waiter: two waiters each holding a part of what both
+    /// need, neither ever served (the soak's strict `RwLock` stall: every
+    /// read permit held by two queued writers). Waiting here keeps "the
+    /// head" the same waiter from one call to the next.
+    pub(super) fn claim_slot_in_order(&self) -> Option<SlotClaim<'_>> {
+        self.claim_slot_after(true)
+    }
+
+    fn claim_slot_after(&self, wait_for_owner: bool) -> Option<SlotClaim<'_>> {
         let mut turn = 0;
         let mut state = self.state.load(Acquire);
         loop {
@@ -119,6 +140,10 @@ impl ParkingLotHybrid {
                     }
                 }
                 SLOT_SELECTING => {
+                    wait_for_claim(&mut turn);
+                    state = self.state.load(Acquire);
+                }
+                SLOT_CLAIMED if wait_for_owner => {
                     wait_for_claim(&mut turn);
                     state = self.state.load(Acquire);
                 }
