@@ -13,7 +13,10 @@
 //!   semaphore's priority as soon as it queues; under strict FIFO queued
 //!   waiters close it anyway), so readers that arrive while it waits queue
 //!   behind it, as in tokio. Released permits collect for it until it has
-//!   all of them.
+//!   all of them. Under the default policy it also queues ahead of the
+//!   readers already waiting (unless another writer or a starving reader
+//!   holds the priority), so it waits only for the readers inside the lock,
+//!   as in async-lock; under strict FIFO it keeps its place, as in tokio.
 //! * **Upgradable reads** (which tokio lacks) add a second, one-permit
 //!   semaphore, `upgrade`, always strict FIFO. The upgradable reader holds
 //!   it plus one read permit, and upgrading waits for the other
@@ -88,7 +91,10 @@ use crate::{backend::WaitQueue, error::TryLockError};
 /// block the thread, and the guards may be held across `.await` points.
 ///
 /// Writers do not starve: once a writer waits, readers that arrive queue
-/// behind it, as in tokio. Fairness otherwise follows [`Semaphore`]: by
+/// behind it, as in tokio. Under the default policy a waiting writer also
+/// goes ahead of the readers already queued (writer preference, as in
+/// async-lock; writers keep their order among themselves). Fairness
+/// otherwise follows [`Semaphore`]: by
 /// default a task that finds the lock free takes it even if others wait
 /// (*barging*, much faster under cross-thread contention), and a reader
 /// passed over for longer than [`STARVATION_BOUND`](crate::STARVATION_BOUND)

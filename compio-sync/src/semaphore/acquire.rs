@@ -9,8 +9,8 @@ use std::{
 };
 
 use super::{
-    AcquireError, CLOSED, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED, WAKE_GRANTED,
-    WAKE_RETRY, available,
+    AcquireError, CLOSED, PRIORITY, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED,
+    WAKE_GRANTED, WAKE_RETRY, available,
     flavor::{DefaultBackend, Ordering::*, fence},
 };
 use crate::backend::{Cancelled, WaitQueue, Woken};
@@ -224,13 +224,26 @@ impl AcquireState {
             Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
             Err(TryAcquireError::NoPermits) => {}
         }
+        // An eager-priority acquire (an `RwLock` writer or upgrade) that
+        // finds no other waiter holding `PRIORITY` queues at the head, ahead
+        // of the readers already waiting: it then waits only for the readers
+        // inside the lock, as async-lock's writer does, instead of for every
+        // reader queued before it too. Writers keep their arrival order among
+        // themselves (the later ones find `PRIORITY` set), and a starving
+        // reader holding `PRIORITY` keeps its place. Default policy only;
+        // strict FIFO is tokio's order. (A hint: a `PRIORITY` that changes
+        // meanwhile leaves either position a valid queue state.)
+        let writer_first = self.eager_priority
+            && !self.owns_priority
+            && !sem.strict
+            && sem.permits.load(Relaxed) & PRIORITY == 0;
         // SAFETY: the waiter is idle in `Start`; it is only used with
         // `sem.queue`; it is pinned in the future, whose `Drop` cancels it
         // while `Queued`. If `register` unwinds, the waiter is idle (contract
         // point 7) and we are still in `Start`.
         // SAFETY: as argued above: an idle waiter, one queue, pinned.
         unsafe {
-            if std::mem::take(&mut self.requeue_front) {
+            if std::mem::take(&mut self.requeue_front) || writer_first {
                 sem.queue.register_front(waiter, cx.waker(), missing);
             } else {
                 sem.queue.register(waiter, cx.waker(), missing);

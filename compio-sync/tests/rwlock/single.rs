@@ -280,6 +280,57 @@ fn write_unlock_wakes_queued_readers_along_the_chain() {
     assert_eq!((*g0, *g1, *g2), (0, 0, 0));
 }
 
+/// Default policy: a writer that has to wait queues ahead of the readers
+/// already waiting (writer preference, as async-lock's), so it waits only for
+/// the lock's current holder, and those readers get the lock after it.
+#[test]
+fn waiting_writer_goes_ahead_of_readers_already_queued() {
+    let l = RwLock::new(0);
+    let w1 = l.try_write().unwrap();
+    let (_, reader_waker) = counting_waker();
+    let (_, writer_waker) = counting_waker();
+    let mut r = pin!(l.read());
+    assert!(poll_once(r.as_mut(), &reader_waker).is_pending());
+    let mut w2 = pin!(l.write());
+    assert!(poll_once(w2.as_mut(), &writer_waker).is_pending());
+    drop(w1);
+    assert!(
+        poll_once(r.as_mut(), &reader_waker).is_pending(),
+        "the queued reader waits for the writer that queued after it"
+    );
+    let Poll::Ready(mut g) = poll_once(w2.as_mut(), &writer_waker) else {
+        panic!("the waiting writer takes the lock first");
+    };
+    *g += 1;
+    drop(g);
+    let Poll::Ready(g) = poll_once(r.as_mut(), &reader_waker) else {
+        panic!("the reader reads after the writer");
+    };
+    assert_eq!(*g, 1);
+}
+
+/// Strict FIFO: tokio's order. A writer that queues after a reader gets the
+/// lock after it.
+#[test]
+fn waiting_writer_keeps_its_place_behind_queued_readers_strict_fifo() {
+    let l = RwLock::new(0).strict_fifo();
+    let w1 = l.try_write().unwrap();
+    let (_, reader_waker) = counting_waker();
+    let (_, writer_waker) = counting_waker();
+    let mut r = pin!(l.read());
+    assert!(poll_once(r.as_mut(), &reader_waker).is_pending());
+    let mut w2 = pin!(l.write());
+    assert!(poll_once(w2.as_mut(), &writer_waker).is_pending());
+    drop(w1);
+    let Poll::Ready(g) = poll_once(r.as_mut(), &reader_waker) else {
+        panic!("the reader queued first reads first");
+    };
+    assert!(poll_once(w2.as_mut(), &writer_waker).is_pending());
+    assert_eq!(*g, 0);
+    drop(g);
+    assert!(poll_once(w2.as_mut(), &writer_waker).is_ready());
+}
+
 /// Strict FIFO: a writer's unlock hands every queued reader its read and
 /// wakes them all, as tokio's does.
 #[test]
