@@ -30,10 +30,11 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 #[cfg(loom)]
 pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-/// How many wait queues a `watch` channel spreads its waiting receivers
-/// over: receivers on many threads then do not all register behind one
-/// lock, and a send wakes each shard in turn (tokio's `BigNotify` spreads
-/// its receivers the same way).
+/// How many wait queues a `watch` or `broadcast` channel spreads its
+/// waiting receivers over, one per thread (see [`wait_shard`]): receivers on
+/// many threads then do not all register behind one lock, and a send wakes
+/// each shard in turn (tokio's `BigNotify` spreads its receivers too, at
+/// random).
 pub(crate) const WATCH_SHARDS: usize = 4;
 
 /// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
