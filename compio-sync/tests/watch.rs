@@ -306,7 +306,10 @@ pub fn changed_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
         });
     });
     drop(moved);
-    assert!(rx2.has_changed().unwrap(), "the dropped changed lost nothing");
+    assert!(
+        rx2.has_changed().unwrap(),
+        "the dropped changed lost nothing"
+    );
     assert!(!rx1.has_changed().unwrap());
 }
 

@@ -445,9 +445,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = Changed::new(&self.shared, &mut self.version)
-                .await
-                .is_err();
+            closed = Changed::new(&self.shared, &mut self.version).await.is_err();
         }
     }
 
