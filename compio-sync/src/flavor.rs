@@ -30,11 +30,10 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 #[cfg(loom)]
 pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-/// How many wait queues a `watch` or `broadcast` channel spreads its
-/// waiting receivers over, one per thread (see [`wait_shard`]): receivers on
-/// many threads then do not all register behind one lock, and a send wakes
-/// each shard in turn (tokio's `BigNotify` spreads its receivers too, at
-/// random).
+/// How many wait queues a `watch` channel spreads its waiting receivers
+/// over, one per thread (see [`wait_shard`]): receivers on many threads then
+/// do not all register behind one lock, and a send wakes each shard in turn
+/// (tokio's `BigNotify` spreads its receivers too, at random).
 pub(crate) const WATCH_SHARDS: usize = 4;
 
 /// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
@@ -81,7 +80,7 @@ mod loom_locks {
 }
 
 /// The wait shard of the calling thread, below [`WATCH_SHARDS`]: where a
-/// `watch` or `broadcast` receiver waiting on this thread registers.
+/// `watch` receiver waiting on this thread registers.
 /// Threads take shards round robin at their first wait, so that the waiters
 /// of one thread (one runtime) share a queue, apart from other threads'
 /// (until there are more threads than shards): registrations on different

@@ -297,11 +297,10 @@ pub fn waker_wake_panic_still_wakes_the_others<B: ThreadSafe>() {
     assert_eq!(poll_once(r1.as_mut(), &good), Poll::Ready(Ok(9)));
 }
 
-/// A `recv()` waits in the queue of the thread that first polled it, and
-/// keeps it wherever it goes next: one polled here, then re-polled and
-/// completed on another thread (which has its own waiters, in its own
-/// queue), and one dropped there while waiting, are each found in the right
-/// queue by the send and by the cancellation; every waiter is woken once.
+/// A waiting `recv()` moved to another thread: one polled here, then
+/// re-polled and completed on another thread (which has a waiter of its
+/// own), and one dropped there while waiting, are each found by the send and
+/// by the cancellation; every waiter is woken once.
 pub fn recv_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
     let (tx, mut rx1) = channel::<u32, B>(4);
     let mut rx2 = tx.subscribe();

@@ -29,15 +29,8 @@
 //!   one atomic load and no lock. Either it sees the send, or the send's
 //!   `notify_all` finds the node. The future keeps no
 //!   value of its own, so dropping it loses nothing.
-//! * The waiting receivers are spread over [`WATCH_SHARDS`] queues, each
-//!   waiting in its thread's ([`wait_shard`]), as the watch channel's: the
-//!   receivers of different threads do not register behind one lock, and a
-//!   send wakes each thread's receivers back to back.
 
-use std::{
-    fmt, mem,
-    panic::{self, AssertUnwindSafe},
-};
+use std::fmt;
 
 // The receiving side, in its own file. `#[path]` keeps it next to this one
 // whichever way this file was reached (it is compiled once per flavor); it
@@ -48,10 +41,7 @@ mod receiver;
 pub use self::receiver::{Receiver, Recv};
 use super::{
     super::{
-        flavor::{
-            Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*, WATCH_SHARDS, fence,
-            wait_shard,
-        },
+        flavor::{Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*, fence},
         notify::Notify,
     },
     error::{RecvError, SendError, TryRecvError},
@@ -82,9 +72,8 @@ struct Shared<T, B: WaitQueue> {
     num_tx: AtomicUsize,
     /// Live `WeakSender`s.
     num_weak_tx: AtomicUsize,
-    /// Where `recv` waits for a send or the close, in its thread's shard
-    /// (every send and the close wake every waiter of each).
-    receivers: [B; WATCH_SHARDS],
+    /// Where `recv` waits for a send or the close (`notify_all` each).
+    queue: B,
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_last_rx_drop: Notify<B>,
 }
@@ -254,7 +243,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
                 published: AtomicUsize::new(if rx_cnt == 0 { PUBLISHED_CLOSED } else { 0 }),
                 num_tx: AtomicUsize::new(1),
                 num_weak_tx: AtomicUsize::new(0),
-                receivers: std::array::from_fn(|_| B::new()),
+                queue: B::new(),
                 notify_last_rx_drop: Notify::with_backend(),
             }),
         }
@@ -501,32 +490,15 @@ impl<T, B: WaitQueue> Shared<T, B> {
             .store(((tail.pos as usize) << 1) | closed, Release);
     }
 
-    /// Wakes every waiting receiver, on every shard, after a send or the
-    /// close. Called with no lock held. A waker that panics in `wake` does
-    /// not stop the others (each queue wakes all of its own first): the
-    /// first panic is resumed once every shard is done.
+    /// Wakes every waiting receiver, after a send or the close. Called with
+    /// no lock held.
     fn wake_receivers(&self) {
         // SeqCst: orders the change (published under the tail lock) before
-        // the looks at the queues, against a waiting receiver's (register;
+        // the look at the queue, against a waiting receiver's (register;
         // fence; re-check `published`): either it sees the change, or
         // `notify_all` finds it.
         fence(SeqCst);
-        let mut panic = None;
-        for queue in &self.receivers {
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| queue.notify_all(0))) {
-                if panic.is_none() {
-                    panic = Some(payload);
-                } else if let Err(nested) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
-                {
-                    // Only the first panic is resumed; dropping a later
-                    // payload is user code too: leak only what that raises.
-                    mem::forget(nested);
-                }
-            }
-        }
-        if let Some(payload) = panic {
-            panic::resume_unwind(payload);
-        }
+        self.queue.notify_all(0);
     }
 
     fn close(&self) {

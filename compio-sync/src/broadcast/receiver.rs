@@ -14,7 +14,7 @@ use std::{
 // between the flavors; the parent knows which it is).
 use super::{
     Acquire, Arc, DefaultBackend, MutexGuard, PUBLISHED_CLOSED, RecvError, SeqCst, Shared, Slot,
-    TryRecvError, WaitQueue, fence, new_receiver, wait_shard,
+    TryRecvError, WaitQueue, fence, new_receiver,
 };
 
 /// Receives every value sent on a broadcast channel after it subscribed
@@ -248,7 +248,6 @@ impl<T: Clone, B: WaitQueue> Receiver<T, B> {
     pub fn recv(&mut self) -> Recv<'_, T, B> {
         Recv {
             receiver: self,
-            shard: NO_SHARD,
             waiter: B::new_waiter(),
             queued: false,
             _pin: PhantomPinned,
@@ -351,38 +350,26 @@ impl<T, B: WaitQueue> Drop for Receiver<T, B> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T, B: WaitQueue = DefaultBackend> {
     receiver: &'a mut Receiver<T, B>,
-    /// Which of `receiver.shared.receivers` the node waits in: its thread's
-    /// at its first registration (`NO_SHARD` until then), then kept (a node
-    /// is used with one queue only).
-    shard: usize,
-    /// Node in `receiver.shared.receivers[shard]`, registered iff `queued`.
+    /// Node in `receiver.shared.queue`, registered iff `queued`.
     waiter: B::Waiter,
     queued: bool,
     _pin: PhantomPinned,
 }
 
-/// `Recv::shard` before its first poll.
-const NO_SHARD: usize = usize::MAX;
-
 impl<T: Clone, B: WaitQueue> Recv<'_, T, B> {
-    /// The receiver, the node's shard (chosen here at the first poll), the
-    /// pinned node and its flag.
-    fn project(self: Pin<&mut Self>) -> (&mut Receiver<T, B>, usize, Pin<&B::Waiter>, &mut bool) {
+    /// The receiver, the pinned node and its flag.
+    fn project(self: Pin<&mut Self>) -> (&mut Receiver<T, B>, Pin<&B::Waiter>, &mut bool) {
         // SAFETY: the node is never moved out of `self`, which is pinned, so
         // pinning a shared reference to it is sound; the other fields are
         // not structurally pinned. The references are to disjoint fields.
-        let this = unsafe { self.get_unchecked_mut() };
-        if this.shard == NO_SHARD {
-            // The node's queue from now on.
-            this.shard = wait_shard();
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (
+                &mut *this.receiver,
+                Pin::new_unchecked(&this.waiter),
+                &mut this.queued,
+            )
         }
-        (
-            &mut *this.receiver,
-            this.shard,
-            // SAFETY: as above, the node is pinned with `self`.
-            unsafe { Pin::new_unchecked(&this.waiter) },
-            &mut this.queued,
-        )
     }
 }
 
@@ -402,14 +389,14 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (receiver, shard, waiter, queued) = self.project();
+        let (receiver, waiter, queued) = self.project();
         // With the `tokio` feature, a completed receive spends a unit of
         // tokio's task budget, as tokio's own `recv` does.
         crate::coop::budgeted(cx, |cx| {
             if *queued {
-                // SAFETY: registered with this shard's queue (`queued`) and
-                // not yet observed `Ready` (that clears `queued`).
-                match unsafe { receiver.shared.receivers[shard].poll_wait(waiter, cx) } {
+                // SAFETY: registered with `receiver.shared.queue` (`queued`)
+                // and not yet observed `Ready` (that clears `queued`).
+                match unsafe { receiver.shared.queue.poll_wait(waiter, cx) } {
                     // Every send (and the close) wakes every waiter: nothing
                     // to learn from the wake-up itself.
                     Poll::Ready(_) => *queued = false,
@@ -427,9 +414,8 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
             // If `register` unwinds (a waker's clone panicked) the node is
             // idle (contract point 7) and `queued` stays false.
             // SAFETY: the node is idle (not `queued`), used with this queue
-            // only (`shard` never changes), and pinned in this future, whose
-            // `Drop` cancels it.
-            unsafe { receiver.shared.receivers[shard].register(waiter, cx.waker(), 0) };
+            // only, and pinned in this future, whose `Drop` cancels it.
+            unsafe { receiver.shared.queue.register(waiter, cx.waker(), 0) };
             *queued = true;
             // SeqCst: orders the registration before the re-check, against
             // a send's (publish; fence; `notify_all`).
@@ -442,7 +428,7 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
                 Some(output) => {
                     // SAFETY: registered just above, not observed `Ready`. A
                     // `notify_all` it may have received needs no passing on.
-                    unsafe { receiver.shared.receivers[shard].cancel(waiter) };
+                    unsafe { receiver.shared.queue.cancel(waiter) };
                     *queued = false;
                     Poll::Ready(output)
                 }
@@ -458,7 +444,10 @@ impl<T, B: WaitQueue> Drop for Recv<'_, T, B> {
             // has not moved); `drop` is its last use. A `notify_all` it may
             // have received needs no passing on: every waiter got one.
             unsafe {
-                self.receiver.shared.receivers[self.shard].cancel(Pin::new_unchecked(&self.waiter))
+                self.receiver
+                    .shared
+                    .queue
+                    .cancel(Pin::new_unchecked(&self.waiter))
             };
         }
     }

@@ -145,9 +145,8 @@ impl<T> RwLock<T> {
     }
 }
 
-/// How many wait queues a `watch` or `broadcast` channel spreads its
-/// receivers over (see `crate::flavor`): one thread has no lock to contend
-/// on, so one.
+/// How many wait queues a `watch` channel spreads its receivers over (see
+/// `crate::flavor`): one thread has no lock to contend on, so one.
 pub(crate) const WATCH_SHARDS: usize = 1;
 
 /// [`std::sync::atomic::AtomicUsize::store`], for the once-cells' state
