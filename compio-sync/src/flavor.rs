@@ -31,9 +31,9 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// How many wait queues a `watch` channel spreads its waiting receivers
-/// over: receivers on many threads then do not all register behind one
-/// lock, and a send wakes each shard in turn (tokio's `BigNotify` spreads
-/// its receivers the same way).
+/// over, one per thread (see [`wait_shard`]): receivers on many threads then
+/// do not all register behind one lock, and a send wakes each shard in turn
+/// (tokio's `BigNotify` spreads its receivers too, at random).
 pub(crate) const WATCH_SHARDS: usize = 4;
 
 /// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
@@ -77,4 +77,43 @@ mod loom_locks {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
     }
+}
+
+/// The wait shard of the calling thread, below [`WATCH_SHARDS`]: where a
+/// `watch` receiver waiting on this thread registers.
+/// Threads take shards round robin at their first wait, so that the waiters
+/// of one thread (one runtime) share a queue, apart from other threads'
+/// (until there are more threads than shards): registrations on different
+/// threads do not contend on one queue lock, and a send wakes one runtime's
+/// waiters back to back, while that runtime's first wake-up is still in
+/// flight, rather than interleaved with the other runtimes'. Only where a
+/// waiter waits: any shard is correct.
+#[cfg(not(loom))]
+pub(crate) fn wait_shard() -> usize {
+    use std::{
+        cell::Cell,
+        sync::atomic::{AtomicUsize, Ordering::Relaxed},
+    };
+    /// The next thread's shard (before the modulo).
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::thread_local! {
+        static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    SHARD
+        .try_with(|shard| {
+            if shard.get() == usize::MAX {
+                // Relaxed: a hint, ordering nothing.
+                shard.set(NEXT.fetch_add(1, Relaxed) % WATCH_SHARDS);
+            }
+            shard.get()
+        })
+        // A thread-local being torn down: any shard will do.
+        .unwrap_or(0)
+}
+
+/// [`wait_shard`] under loom: one shard (a per-thread choice from a global
+/// counter would differ between the model's executions).
+#[cfg(loom)]
+pub(crate) fn wait_shard() -> usize {
+    0
 }

@@ -297,12 +297,47 @@ pub fn waker_wake_panic_still_wakes_the_others<B: ThreadSafe>() {
     assert_eq!(poll_once(r1.as_mut(), &good), Poll::Ready(Ok(9)));
 }
 
+/// A waiting `recv()` moved to another thread: one polled here, then
+/// re-polled and completed on another thread (which has a waiter of its
+/// own), and one dropped there while waiting, are each found by the send and
+/// by the cancellation; every waiter is woken once.
+pub fn recv_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
+    let (tx, mut rx1) = channel::<u32, B>(4);
+    let mut rx2 = tx.subscribe();
+    let mut rx3 = tx.subscribe();
+    let (woken, waker) = counting_waker();
+    let mut moved = Box::pin(rx1.recv());
+    let mut dropped = Box::pin(rx2.recv());
+    assert!(poll_once(moved.as_mut(), &waker).is_pending());
+    assert!(poll_once(dropped.as_mut(), &waker).is_pending());
+    thread::scope(|s| {
+        s.spawn(|| {
+            let (there, there_waker) = counting_waker();
+            let mut local = pin!(rx3.recv());
+            assert!(poll_once(local.as_mut(), &there_waker).is_pending());
+            assert!(poll_once(moved.as_mut(), &waker).is_pending());
+            drop(dropped);
+            tx.send(7).unwrap();
+            assert_eq!(there.wakes.load(SeqCst), 1);
+            assert_eq!(woken.wakes.load(SeqCst), 1, "the moved waiter, once");
+            assert_eq!(poll_once(local.as_mut(), &there_waker), Poll::Ready(Ok(7)));
+            assert_eq!(poll_once(moved.as_mut(), &waker), Poll::Ready(Ok(7)));
+        });
+    });
+    drop(moved);
+    assert_eq!(rx2.try_recv(), Ok(7), "the dropped recv lost nothing");
+}
+
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
             type B = $backend;
             type E = $exec;
 
+            #[test]
+            fn recv_moved_to_another_thread_keeps_its_queue() {
+                super::recv_moved_to_another_thread_keeps_its_queue::<B>();
+            }
             #[test]
             fn lag_accounts_for_every_value_over_many_wraps() {
                 super::lag_accounts_for_every_value_over_many_wraps::<B>();

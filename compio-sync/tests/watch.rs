@@ -277,12 +277,52 @@ pub fn waker_wake_panic_still_wakes_the_others<B: ThreadSafe>() {
     assert!(poll_once(c1.as_mut(), &good).is_ready());
 }
 
+/// A `changed()` waits in the queue of the thread that first polled it,
+/// and keeps it wherever it goes next: one polled here, then re-polled and
+/// completed on another thread (which has its own waiters, in its own
+/// queue), and one dropped there while waiting, are each found in the right
+/// queue by the send and by the cancellation; every waiter is woken once.
+pub fn changed_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
+    let (tx, mut rx1) = channel::<u8, B>(0);
+    let mut rx2 = rx1.clone();
+    let mut rx3 = rx1.clone();
+    let (woken, waker) = counting_waker();
+    let mut moved = Box::pin(rx1.changed());
+    let mut dropped = Box::pin(rx2.changed());
+    assert!(poll_once(moved.as_mut(), &waker).is_pending());
+    assert!(poll_once(dropped.as_mut(), &waker).is_pending());
+    thread::scope(|s| {
+        s.spawn(|| {
+            let (there, there_waker) = counting_waker();
+            let mut local = pin!(rx3.changed());
+            assert!(poll_once(local.as_mut(), &there_waker).is_pending());
+            assert!(poll_once(moved.as_mut(), &waker).is_pending());
+            drop(dropped);
+            tx.send(7).unwrap();
+            assert_eq!(there.wakes.load(SeqCst), 1);
+            assert_eq!(woken.wakes.load(SeqCst), 1, "the moved waiter, once");
+            assert!(poll_once(local.as_mut(), &there_waker).is_ready());
+            assert!(poll_once(moved.as_mut(), &waker).is_ready());
+        });
+    });
+    drop(moved);
+    assert!(
+        rx2.has_changed().unwrap(),
+        "the dropped changed lost nothing"
+    );
+    assert!(!rx1.has_changed().unwrap());
+}
+
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
             type B = $backend;
             type E = $exec;
 
+            #[test]
+            fn changed_moved_to_another_thread_keeps_its_queue() {
+                super::changed_moved_to_another_thread_keeps_its_queue::<B>();
+            }
             #[test]
             fn dropped_changed_loses_nothing() {
                 super::dropped_changed_loses_nothing::<B>();

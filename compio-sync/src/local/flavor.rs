@@ -165,3 +165,10 @@ impl AtomicUsize {
 pub(crate) fn spin_loop() {
     std::hint::spin_loop();
 }
+
+/// The wait shard of the calling thread (see `crate::flavor`): the one
+/// shard there is.
+#[inline(always)]
+pub(crate) fn wait_shard() -> usize {
+    0
+}

@@ -10,21 +10,24 @@ use std::{
 };
 
 // The flavor's names, through the parent's imports.
-use super::{RecvError, SeqCst, Shared, WaitQueue, fence, maybe_changed};
+use super::{RecvError, SeqCst, Shared, WaitQueue, fence, maybe_changed, wait_shard};
 
 /// Waits until `shared`'s version differs from `*version` (then stores the
 /// new one there) or the channel is closed.
 ///
 /// The event-count handshake of [`WaitQueue`]: register, `fence(SeqCst)`,
 /// re-check the version; a send bumps the version, `fence(SeqCst)`, then
-/// wakes every waiter of every shard (`Shared::wake_receivers`). Either the
+/// wakes every waiter of every shard (`Shared::wake_receivers`). The node
+/// waits in the shard of the thread that first polls it ([`wait_shard`]),
+/// and keeps it (a node is used with one queue only). Either the
 /// re-check sees the bump, or the wake finds the node. The receiver's
 /// version moves only when this returns `Ready`, so dropping it loses
 /// nothing.
 pub(super) struct Changed<'a, T, B: WaitQueue> {
     shared: &'a Shared<T, B>,
     version: &'a mut usize,
-    /// Which of `shared.receivers` the node waits in.
+    /// Which of `shared.receivers` the node waits in: chosen at its first
+    /// registration (`NO_SHARD` until then), then kept.
     shard: usize,
     /// Node in `shared.receivers[shard]`, registered iff `queued`.
     waiter: B::Waiter,
@@ -32,12 +35,15 @@ pub(super) struct Changed<'a, T, B: WaitQueue> {
     _pin: PhantomPinned,
 }
 
+/// `Changed::shard` before the node's first registration.
+const NO_SHARD: usize = usize::MAX;
+
 impl<'a, T, B: WaitQueue> Changed<'a, T, B> {
-    pub(super) fn new(shared: &'a Shared<T, B>, version: &'a mut usize, shard: usize) -> Self {
+    pub(super) fn new(shared: &'a Shared<T, B>, version: &'a mut usize) -> Self {
         Self {
             shared,
             version,
-            shard,
+            shard: NO_SHARD,
             waiter: B::new_waiter(),
             queued: false,
             _pin: PhantomPinned,
@@ -57,7 +63,13 @@ impl<T, B: WaitQueue> Future for Changed<'_, T, B> {
             (
                 this.shared,
                 &mut *this.version,
-                &this.shared.receivers[this.shard],
+                &this.shared.receivers[if this.shard == NO_SHARD {
+                    // The first wait: the node's queue from now on.
+                    this.shard = wait_shard();
+                    this.shard
+                } else {
+                    this.shard
+                }],
                 Pin::new_unchecked(&this.waiter),
                 &mut this.queued,
             )

@@ -13,8 +13,10 @@
 //! Waiting receivers park in wait queues (the event-count handshake of
 //! [`WaitQueue`]: register, fence, re-check the version; a send bumps the
 //! version, fences, and wakes every queue). The receivers are spread over
-//! [`WATCH_SHARDS`] queues, one chosen per receiver handle, so
-//! receivers waiting on many threads do not all register behind one lock.
+//! [`WATCH_SHARDS`] queues, each waiter registering in its thread's shard
+//! ([`wait_shard`]), so receivers waiting on many threads do not all
+//! register behind one lock, and a send wakes each thread's waiters back to
+//! back.
 //! `changed()` updates the receiver's version only when it returns, so
 //! dropping it midway loses nothing.
 
@@ -40,7 +42,7 @@ use super::{
     super::{
         flavor::{
             Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard, WATCH_SHARDS,
-            fence,
+            fence, wait_shard,
         },
         notify::Notify,
     },
@@ -66,9 +68,8 @@ struct Shared<T, B: WaitQueue> {
     rx_count: AtomicUsize,
     /// Live `Sender`s; the last one sets `CLOSED`.
     tx_count: AtomicUsize,
-    /// Hands out `receivers` shards to new receivers, round robin.
-    next_shard: AtomicUsize,
-    /// Where `changed()` waits: every send wakes every waiter of each.
+    /// Where `changed()` waits, in its thread's shard: every send wakes
+    /// every waiter of each.
     receivers: [B; WATCH_SHARDS],
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_tx: Notify<B>,
@@ -120,8 +121,6 @@ pub struct Receiver<T, B: WaitQueue = DefaultBackend> {
     shared: Arc<Shared<T, B>>,
     /// The version this receiver has seen (`state` without `CLOSED`).
     version: usize,
-    /// Which of `shared.receivers` this handle waits in.
-    shard: usize,
 }
 
 /// Sends values into a watch channel. Cloneable: the channel closes when the
@@ -213,14 +212,12 @@ pub fn channel_with_backend<T, B: WaitQueue>(init: T) -> (Sender<T, B>, Receiver
         state: AtomicUsize::new(0),
         rx_count: AtomicUsize::new(1),
         tx_count: AtomicUsize::new(1),
-        next_shard: AtomicUsize::new(1),
         receivers: std::array::from_fn(|_| B::new()),
         notify_tx: Notify::with_backend(),
     });
     let rx = Receiver {
         shared: shared.clone(),
         version: 0,
-        shard: 0,
     };
     (Sender { shared }, rx)
 }
@@ -230,14 +227,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     fn from_shared(shared: Arc<Shared<T, B>>, version: usize) -> Self {
         // Relaxed: a count, not a publication of memory (tokio's reasoning).
         shared.rx_count.fetch_add(1, Relaxed);
-        // (One shard in the local flavor: `% 1` is meant.)
-        #[allow(clippy::modulo_one)]
-        let shard = shared.next_shard.fetch_add(1, Relaxed) % WATCH_SHARDS;
-        Self {
-            shared,
-            version,
-            shard,
-        }
+        Self { shared, version }
     }
 
     /// Borrows the latest value, without marking it seen.
@@ -386,7 +376,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// # });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        Changed::new(&self.shared, &mut self.version, self.shard).await
+        Changed::new(&self.shared, &mut self.version).await
     }
 
     /// Waits for a value that satisfies `f`, checking the current one first,
@@ -455,9 +445,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = Changed::new(&self.shared, &mut self.version, self.shard)
-                .await
-                .is_err();
+            closed = Changed::new(&self.shared, &mut self.version).await.is_err();
         }
     }
 
