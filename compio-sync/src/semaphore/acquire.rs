@@ -157,6 +157,8 @@ impl AcquireState {
         }
     }
 
+    // Out of line: `Acquire::poll` keeps only its fast path inline.
+    #[inline(never)]
     fn poll<B: WaitQueue>(
         &mut self,
         sem: &Semaphore<B>,
@@ -429,8 +431,22 @@ impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
         let (sem, state, waiter) = self.project();
         // With the `tokio` feature, each completed acquire spends a unit of
         // tokio's task budget, as tokio's own semaphore does.
-        crate::coop::budgeted(cx, |cx| state.poll(sem, waiter, cx))
-            .map(|result| result.map(|()| SemaphorePermit::new(sem, state.want)))
+        crate::coop::budgeted(cx, |cx| {
+            // The uncontended first poll, without the state machine: it is
+            // `start`'s fast path, for an acquire that holds nothing and
+            // owns nothing yet (an `Ok` there ends in `finish` with nothing
+            // to give back or step down from).
+            if state.phase == Phase::Start
+                && state.held == 0
+                && !state.owns_priority
+                && sem.try_take(state.want, sem.strict).is_ok()
+            {
+                state.phase = Phase::Done;
+                return Poll::Ready(Ok(()));
+            }
+            state.poll(sem, waiter, cx)
+        })
+        .map(|result| result.map(|()| SemaphorePermit::new(sem, state.want)))
     }
 }
 

@@ -83,10 +83,20 @@ impl<B: WaitQueue> Semaphore<B> {
     /// this is the cheaper equivalent of.
     ///
     /// [`add_to_word`]: Semaphore::add_to_word
+    ///
+    /// Inlined up to the look at `waiters`: an uncontended release ends
+    /// there, and the rest (its loop, the hand-over) stays out of line.
+    #[inline]
     pub(super) fn wake_next_after_add(&self) {
+        // SeqCst: this is the load the argument above needs (it only moves
+        // ahead of the look at the word, which is an early exit too).
+        if !cfg!(loom) && self.waiters.load(SeqCst) < ONE_WAITER {
+            return;
+        }
         self.wake_next_after(!cfg!(loom));
     }
 
+    #[inline(never)]
     fn wake_next_after(&self, mut caller_was_seqcst_rmw: bool) {
         loop {
             if !caller_was_seqcst_rmw {
@@ -186,6 +196,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// and then resumes the panic: what no waiter needed goes to the word
     /// first, so that no permit is lost.
     #[track_caller]
+    #[inline(never)]
     pub(super) fn hand_over_from(&self, n: usize) -> usize {
         let mut rest = n;
         let handed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
