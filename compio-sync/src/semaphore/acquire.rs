@@ -73,6 +73,11 @@ struct AcquireState {
     /// It was woken and passed over: it queues again at the head, keeping
     /// its place (as Go's `sync.Mutex` requeues a woken waiter LIFO).
     requeue_front: bool,
+    /// Woken with `RETRY` and passed over, it queues again still counted in
+    /// `waiters` and still holding `PENDING` (the wake-up in flight), and
+    /// gives both up only when it leaves: registered again (`PENDING`
+    /// cleared, the count kept) or dropped first (both).
+    retrying: bool,
     phase: Phase,
     /// When this waiter first queued (set on the slow path only).
     #[cfg(not(loom))]
@@ -96,6 +101,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 need: 0,
                 owns_priority: false,
                 requeue_front: false,
+                retrying: false,
                 phase: Phase::Start,
                 #[cfg(not(loom))]
                 waiting_since: None,
@@ -218,13 +224,17 @@ impl AcquireState {
         cx: &mut Context<'_>,
     ) -> Step {
         let missing = self.want - self.held;
-        match sem.try_take(missing, sem.strict) {
-            Ok(()) => {
-                self.held = self.want;
-                return self.finish(sem, Ok(()));
+        // A retrying waiter has just found the permits taken (`on_woken`):
+        // it goes straight to the registration and its re-check.
+        if !self.retrying {
+            match sem.try_take(missing, sem.strict) {
+                Ok(()) => {
+                    self.held = self.want;
+                    return self.finish(sem, Ok(()));
+                }
+                Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => {}
             }
-            Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
-            Err(TryAcquireError::NoPermits) => {}
         }
         // SAFETY: the waiter is idle in `Start`; it is only used with
         // `sem.queue`; it is pinned in the future, whose `Drop` cancels it
@@ -239,7 +249,13 @@ impl AcquireState {
             }
         }
         self.need = missing;
-        sem.count_waiter();
+        if std::mem::take(&mut self.retrying) {
+            // Still counted: publish the registration and give up PENDING,
+            // in one read-modify-write.
+            sem.requeue_waiter();
+        } else {
+            sem.count_waiter();
+        }
         self.phase = Phase::Queued;
         self.note_waiting_since();
         if self.eager_priority && !self.owns_priority && !sem.strict {
@@ -301,8 +317,9 @@ impl AcquireState {
     /// The queue woke this waiter (it is idle again): it is served, fails,
     /// or tries its luck and queues again.
     fn on_woken<B: WaitQueue>(&mut self, sem: &Semaphore<B>, woken: Woken) -> Step {
-        if woken.wakeup != WAKE_GRANTED {
-            // (A hand-over uncounts the waiter it grants.)
+        if woken.wakeup == WAKE_CLOSED {
+            // (A hand-over uncounts the waiter it grants; a `RETRY` waiter
+            // stays counted until it knows whether it leaves.)
             sem.uncount_waiter();
         }
         self.phase = Phase::Start;
@@ -315,17 +332,23 @@ impl AcquireState {
             WAKE_CLOSED => self.finish(sem, Err(AcquireError(()))),
             _ => {
                 debug_assert_eq!(woken.wakeup, WAKE_RETRY);
-                // We were the wake-up in flight.
-                sem.clear_pending();
+                // We are the wake-up in flight, and keep `PENDING` while we
+                // look: a release meanwhile leaves its wake-up to us, and we
+                // either take its permits here or see them on the re-check
+                // after queueing again (which clears `PENDING` first).
                 match sem.try_take(self.want - self.held, false) {
                     Ok(()) => {
                         self.held = self.want;
+                        sem.leave_retrying();
                         // Permits may remain for the next waiter: pass the
                         // baton (the wake chain).
                         sem.wake_next();
                         self.finish(sem, Ok(()))
                     }
-                    Err(TryAcquireError::Closed) => self.finish(sem, Err(AcquireError(()))),
+                    Err(TryAcquireError::Closed) => {
+                        sem.leave_retrying();
+                        self.finish(sem, Err(AcquireError(())))
+                    }
                     Err(TryAcquireError::NoPermits) => {
                         // Passed over. A waiter that has starved long enough,
                         // or that needs several permits, switches releases to
@@ -337,6 +360,7 @@ impl AcquireState {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;
+                        self.retrying = true;
                         Step::Again
                     }
                 }
@@ -401,14 +425,24 @@ impl AcquireState {
     fn cancel<B: WaitQueue>(&mut self, sem: &Semaphore<B>, waiter: Pin<&B::Waiter>) {
         let retry = match self.phase {
             Phase::Done => return,
+            // Dropped between a `RETRY` wake-up and queueing again (its
+            // registration unwound): still counted, and the wake-up in
+            // flight, which it passes on (below).
+            Phase::Start if std::mem::take(&mut self.retrying) => {
+                sem.leave_retrying();
+                true
+            }
             Phase::Start => false,
-            Phase::Queued => self.leave_queue(sem, waiter),
+            Phase::Queued => {
+                let retry = self.leave_queue(sem, waiter);
+                if retry {
+                    // We were the wake-up in flight: pass it on (below).
+                    sem.clear_pending();
+                }
+                retry
+            }
         };
         self.phase = Phase::Done;
-        if retry {
-            // We were the wake-up in flight: pass it on (below).
-            sem.clear_pending();
-        }
         let held = std::mem::take(&mut self.held);
         let owned_priority = std::mem::take(&mut self.owns_priority);
         if owned_priority {

@@ -274,6 +274,33 @@ impl<B: WaitQueue> Semaphore<B> {
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
     }
 
+    /// Counts the registration of a waiter that queues again after a
+    /// `RETRY` wake-up found the permits taken, and clears the `PENDING` it
+    /// held: it stayed counted meanwhile (a releaser that counted it and
+    /// found nobody queued looks again if `registrations` moved, as for a
+    /// fresh waiter).
+    pub(super) fn requeue_waiter(&self) {
+        self.registrations.fetch_add(1, Relaxed);
+        // AcqRel: publishes the registration, as `count_waiter`'s increment
+        // does, to `wake_next`'s Acquire CAS and its AcqRel clearing of
+        // PENDING; and orders our clearing of PENDING before our fence and
+        // re-check.
+        self.waiters.fetch_and(!PENDING, AcqRel);
+    }
+
+    /// A waiter woken with `RETRY` leaves without queueing again (served,
+    /// closed, or dropped): uncounts it and clears the `PENDING` it held, in
+    /// one read-modify-write.
+    pub(super) fn leave_retrying(&self) {
+        // PENDING is set: only the `RETRY` waiter clears it once a wake-up
+        // reached it. AcqRel, as `uncount_waiter` and `clear_pending`.
+        let before = self.waiters.fetch_sub(ONE_WAITER | PENDING, AcqRel);
+        debug_assert!(
+            before & PENDING != 0 && before >= ONE_WAITER,
+            "leave_retrying: not the counted wake-up in flight"
+        );
+    }
+
     /// Uncounts a waiter that left the queue: by the waiter itself when it
     /// cancels or runs after a `RETRY` or `CLOSED` wake-up, by the hand-over
     /// that grants it.
