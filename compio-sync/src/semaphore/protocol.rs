@@ -274,17 +274,18 @@ impl<B: WaitQueue> Semaphore<B> {
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
     }
 
-    /// Counts the registration of a waiter that queues again after a
+    /// Publishes the registration of a waiter that queues again after a
     /// `RETRY` wake-up found the permits taken, and clears the `PENDING` it
-    /// held: it stayed counted meanwhile (a releaser that counted it and
-    /// found nobody queued looks again if `registrations` moved, as for a
-    /// fresh waiter).
+    /// held. It stayed counted meanwhile, and it does not bump
+    /// `registrations`: that count is for a releaser that found nobody
+    /// queued while it held `PENDING`, and no releaser holds `PENDING` while
+    /// this waiter does, so none looked at the queue since this waiter left
+    /// it. A releaser that sets `PENDING` after this clear reads it (its
+    /// Acquire CAS) and so finds the waiter linked.
     pub(super) fn requeue_waiter(&self) {
-        self.registrations.fetch_add(1, Relaxed);
         // AcqRel: publishes the registration, as `count_waiter`'s increment
-        // does, to `wake_next`'s Acquire CAS and its AcqRel clearing of
-        // PENDING; and orders our clearing of PENDING before our fence and
-        // re-check.
+        // does, to `wake_next`'s Acquire CAS; and orders our clearing of
+        // PENDING before our fence and re-check.
         self.waiters.fetch_and(!PENDING, AcqRel);
     }
 
