@@ -469,10 +469,13 @@ impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
             // The uncontended first poll, without the state machine: it is
             // `start`'s fast path, for an acquire that holds nothing and
             // owns nothing yet (an `Ok` there ends in `finish` with nothing
-            // to give back or step down from).
+            // to give back or step down from). Not for one that is still
+            // `retrying` (polled again after its registration unwound): it
+            // is counted and holds `PENDING`, which `start` gives up.
             if state.phase == Phase::Start
                 && state.held == 0
                 && !state.owns_priority
+                && !state.retrying
                 && sem.try_take(state.want, sem.strict).is_ok()
             {
                 state.phase = Phase::Done;
