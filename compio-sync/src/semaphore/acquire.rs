@@ -73,6 +73,11 @@ struct AcquireState {
     /// It was woken and passed over: it queues again at the head, keeping
     /// its place (as Go's `sync.Mutex` requeues a woken waiter LIFO).
     requeue_front: bool,
+    /// Woken with `RETRY` and passed over, it queues again still counted in
+    /// `waiters` and still holding `PENDING` (the wake-up in flight), and
+    /// gives both up only when it leaves: registered again (`PENDING`
+    /// cleared, the count kept) or dropped first (both).
+    retrying: bool,
     phase: Phase,
     /// When this waiter first queued (set on the slow path only).
     #[cfg(not(loom))]
@@ -96,6 +101,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 need: 0,
                 owns_priority: false,
                 requeue_front: false,
+                retrying: false,
                 phase: Phase::Start,
                 #[cfg(not(loom))]
                 waiting_since: None,
@@ -157,6 +163,8 @@ impl AcquireState {
         }
     }
 
+    // Out of line: `Acquire::poll` keeps only its fast path inline.
+    #[inline(never)]
     fn poll<B: WaitQueue>(
         &mut self,
         sem: &Semaphore<B>,
@@ -216,13 +224,17 @@ impl AcquireState {
         cx: &mut Context<'_>,
     ) -> Step {
         let missing = self.want - self.held;
-        match sem.try_take(missing, sem.strict) {
-            Ok(()) => {
-                self.held = self.want;
-                return self.finish(sem, Ok(()));
+        // A retrying waiter has just found the permits taken (`on_woken`):
+        // it goes straight to the registration and its re-check.
+        if !self.retrying {
+            match sem.try_take(missing, sem.strict) {
+                Ok(()) => {
+                    self.held = self.want;
+                    return self.finish(sem, Ok(()));
+                }
+                Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => {}
             }
-            Err(TryAcquireError::Closed) => return self.finish(sem, Err(AcquireError(()))),
-            Err(TryAcquireError::NoPermits) => {}
         }
         // An eager-priority acquire (an `RwLock` writer or upgrade) that
         // finds no other waiter holding `PRIORITY` queues at the head, ahead
@@ -250,7 +262,13 @@ impl AcquireState {
             }
         }
         self.need = missing;
-        sem.count_waiter();
+        if std::mem::take(&mut self.retrying) {
+            // Still counted: publish the registration and give up PENDING,
+            // in one read-modify-write.
+            sem.requeue_waiter();
+        } else {
+            sem.count_waiter();
+        }
         self.phase = Phase::Queued;
         self.note_waiting_since();
         if self.eager_priority && !self.owns_priority && !sem.strict {
@@ -312,8 +330,9 @@ impl AcquireState {
     /// The queue woke this waiter (it is idle again): it is served, fails,
     /// or tries its luck and queues again.
     fn on_woken<B: WaitQueue>(&mut self, sem: &Semaphore<B>, woken: Woken) -> Step {
-        if woken.wakeup != WAKE_GRANTED {
-            // (A hand-over uncounts the waiter it grants.)
+        if woken.wakeup == WAKE_CLOSED {
+            // (A hand-over uncounts the waiter it grants; a `RETRY` waiter
+            // stays counted until it knows whether it leaves.)
             sem.uncount_waiter();
         }
         self.phase = Phase::Start;
@@ -326,17 +345,23 @@ impl AcquireState {
             WAKE_CLOSED => self.finish(sem, Err(AcquireError(()))),
             _ => {
                 debug_assert_eq!(woken.wakeup, WAKE_RETRY);
-                // We were the wake-up in flight.
-                sem.clear_pending();
+                // We are the wake-up in flight, and keep `PENDING` while we
+                // look: a release meanwhile leaves its wake-up to us, and we
+                // either take its permits here or see them on the re-check
+                // after queueing again (which clears `PENDING` first).
                 match sem.try_take(self.want - self.held, false) {
                     Ok(()) => {
                         self.held = self.want;
+                        sem.leave_retrying();
                         // Permits may remain for the next waiter: pass the
                         // baton (the wake chain).
                         sem.wake_next();
                         self.finish(sem, Ok(()))
                     }
-                    Err(TryAcquireError::Closed) => self.finish(sem, Err(AcquireError(()))),
+                    Err(TryAcquireError::Closed) => {
+                        sem.leave_retrying();
+                        self.finish(sem, Err(AcquireError(())))
+                    }
                     Err(TryAcquireError::NoPermits) => {
                         // Passed over. A waiter that has starved long enough,
                         // or that needs several permits, switches releases to
@@ -348,6 +373,7 @@ impl AcquireState {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;
+                        self.retrying = true;
                         Step::Again
                     }
                 }
@@ -412,14 +438,24 @@ impl AcquireState {
     fn cancel<B: WaitQueue>(&mut self, sem: &Semaphore<B>, waiter: Pin<&B::Waiter>) {
         let retry = match self.phase {
             Phase::Done => return,
+            // Dropped between a `RETRY` wake-up and queueing again (its
+            // registration unwound): still counted, and the wake-up in
+            // flight, which it passes on (below).
+            Phase::Start if std::mem::take(&mut self.retrying) => {
+                sem.leave_retrying();
+                true
+            }
             Phase::Start => false,
-            Phase::Queued => self.leave_queue(sem, waiter),
+            Phase::Queued => {
+                let retry = self.leave_queue(sem, waiter);
+                if retry {
+                    // We were the wake-up in flight: pass it on (below).
+                    sem.clear_pending();
+                }
+                retry
+            }
         };
         self.phase = Phase::Done;
-        if retry {
-            // We were the wake-up in flight: pass it on (below).
-            sem.clear_pending();
-        }
         let held = std::mem::take(&mut self.held);
         let owned_priority = std::mem::take(&mut self.owns_priority);
         if owned_priority {
@@ -442,8 +478,25 @@ impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
         let (sem, state, waiter) = self.project();
         // With the `tokio` feature, each completed acquire spends a unit of
         // tokio's task budget, as tokio's own semaphore does.
-        crate::coop::budgeted(cx, |cx| state.poll(sem, waiter, cx))
-            .map(|result| result.map(|()| SemaphorePermit::new(sem, state.want)))
+        crate::coop::budgeted(cx, |cx| {
+            // The uncontended first poll, without the state machine: it is
+            // `start`'s fast path, for an acquire that holds nothing and
+            // owns nothing yet (an `Ok` there ends in `finish` with nothing
+            // to give back or step down from). Not for one that is still
+            // `retrying` (polled again after its registration unwound): it
+            // is counted and holds `PENDING`, which `start` gives up.
+            if state.phase == Phase::Start
+                && state.held == 0
+                && !state.owns_priority
+                && !state.retrying
+                && sem.try_take(state.want, sem.strict).is_ok()
+            {
+                state.phase = Phase::Done;
+                return Poll::Ready(Ok(()));
+            }
+            state.poll(sem, waiter, cx)
+        })
+        .map(|result| result.map(|()| SemaphorePermit::new(sem, state.want)))
     }
 }
 

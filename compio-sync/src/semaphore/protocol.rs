@@ -83,10 +83,20 @@ impl<B: WaitQueue> Semaphore<B> {
     /// this is the cheaper equivalent of.
     ///
     /// [`add_to_word`]: Semaphore::add_to_word
+    ///
+    /// Inlined up to the look at `waiters`: an uncontended release ends
+    /// there, and the rest (its loop, the hand-over) stays out of line.
+    #[inline]
     pub(super) fn wake_next_after_add(&self) {
+        // SeqCst: this is the load the argument above needs (it only moves
+        // ahead of the look at the word, which is an early exit too).
+        if !cfg!(loom) && self.waiters.load(SeqCst) < ONE_WAITER {
+            return;
+        }
         self.wake_next_after(!cfg!(loom));
     }
 
+    #[inline(never)]
     fn wake_next_after(&self, mut caller_was_seqcst_rmw: bool) {
         loop {
             if !caller_was_seqcst_rmw {
@@ -186,6 +196,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// and then resumes the panic: what no waiter needed goes to the word
     /// first, so that no permit is lost.
     #[track_caller]
+    #[inline(never)]
     pub(super) fn hand_over_from(&self, n: usize) -> usize {
         let mut rest = n;
         let handed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -261,6 +272,34 @@ impl<B: WaitQueue> Semaphore<B> {
         // AcqRel: publishes the registration (and the increment above) to
         // `wake_next`'s Acquire CAS and its AcqRel clearing of PENDING.
         self.waiters.fetch_add(ONE_WAITER, AcqRel);
+    }
+
+    /// Publishes the registration of a waiter that queues again after a
+    /// `RETRY` wake-up found the permits taken, and clears the `PENDING` it
+    /// held. It stayed counted meanwhile, and it does not bump
+    /// `registrations`: that count is for a releaser that found nobody
+    /// queued while it held `PENDING`, and no releaser holds `PENDING` while
+    /// this waiter does, so none looked at the queue since this waiter left
+    /// it. A releaser that sets `PENDING` after this clear reads it (its
+    /// Acquire CAS) and so finds the waiter linked.
+    pub(super) fn requeue_waiter(&self) {
+        // AcqRel: publishes the registration, as `count_waiter`'s increment
+        // does, to `wake_next`'s Acquire CAS; and orders our clearing of
+        // PENDING before our fence and re-check.
+        self.waiters.fetch_and(!PENDING, AcqRel);
+    }
+
+    /// A waiter woken with `RETRY` leaves without queueing again (served,
+    /// closed, or dropped): uncounts it and clears the `PENDING` it held, in
+    /// one read-modify-write.
+    pub(super) fn leave_retrying(&self) {
+        // PENDING is set: only the `RETRY` waiter clears it once a wake-up
+        // reached it. AcqRel, as `uncount_waiter` and `clear_pending`.
+        let before = self.waiters.fetch_sub(ONE_WAITER | PENDING, AcqRel);
+        debug_assert!(
+            before & PENDING != 0 && before >= ONE_WAITER,
+            "leave_retrying: not the counted wake-up in flight"
+        );
     }
 
     /// Uncounts a waiter that left the queue: by the waiter itself when it
