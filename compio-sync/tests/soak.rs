@@ -274,6 +274,52 @@ fn watchdog(
     })
 }
 
+/// Runs one round of a task soak (Semaphore, RwLock): `threads` OS threads,
+/// each a runtime running `tasks` tasks, task `me` made by `task(me, rng)`
+/// with its own seeded `Rng`; stops them when the round's budget is spent,
+/// joins them (a panic sets `stop` so that the others end their loops), then
+/// stops the watchdog and re-raises the first panic, after printing the seed
+/// that replays it.
+#[allow(clippy::too_many_arguments)]
+fn run_task_round<Fut: Future<Output = ()>>(
+    threads: usize,
+    tasks: usize,
+    seed: u64,
+    ids: [u64; 2],
+    round: &Round,
+    budget: Budget,
+    finished: &AtomicBool,
+    dog: thread::JoinHandle<()>,
+    context: &str,
+    task: impl Fn(usize, Rng) -> Fut + Clone + Send + 'static,
+) {
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let task = task.clone();
+            thread::spawn(move || {
+                runtime().block_on(join_all((0..tasks).map(|k| {
+                    let me = t * tasks + k;
+                    task(me, Rng::new(derive(seed, &[ids[0], ids[1], me as u64])))
+                })));
+            })
+        })
+        .collect();
+    stop_when_spent(round, budget);
+    let mut panic = None;
+    for w in workers {
+        if let Err(p) = w.join() {
+            round.stop.store(true, SeqCst);
+            panic.get_or_insert(p);
+        }
+    }
+    finished.store(true, SeqCst);
+    dog.join().unwrap();
+    if let Some(p) = panic {
+        eprintln!("soak: {context} failed; SOAK_SEED={seed:#x}");
+        std::panic::resume_unwind(p);
+    }
+}
+
 static SEED: AtomicU64 = AtomicU64::new(0);
 fn settings_seed() -> u64 {
     SEED.load(SeqCst)

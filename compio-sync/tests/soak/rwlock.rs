@@ -302,36 +302,21 @@ pub(crate) fn soak_rwlock<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &s
                 }
             }),
         );
-        let workers: Vec<_> = (0..shape.threads)
-            .map(|t| {
+        run_task_round(
+            shape.threads,
+            shape.tasks,
+            settings.seed,
+            [cfg, round_no],
+            &round,
+            round_budget,
+            &finished,
+            dog,
+            &format!("{name} round {round_no} {shape:?}"),
+            {
                 let (lock, round, inside) = (lock.clone(), round.clone(), inside.clone());
-                let seed = settings.seed;
-                thread::spawn(move || {
-                    runtime().block_on(join_all((0..shape.tasks).map(|k| {
-                        let me = t * shape.tasks + k;
-                        let rng = Rng::new(derive(seed, &[cfg, round_no, me as u64]));
-                        rw_task(lock.clone(), shape, round.clone(), inside.clone(), me, rng)
-                    })));
-                })
-            })
-            .collect();
-        stop_when_spent(&round, round_budget);
-        let mut panic = None;
-        for w in workers {
-            if let Err(p) = w.join() {
-                round.stop.store(true, SeqCst);
-                panic.get_or_insert(p);
-            }
-        }
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!(
-                "soak: {name} round {round_no} {shape:?} failed; SOAK_SEED={:#x}",
-                settings.seed
-            );
-            std::panic::resume_unwind(p);
-        }
+                move |me, rng| rw_task(lock.clone(), shape, round.clone(), inside.clone(), me, rng)
+            },
+        );
         // The lock is free, and every completed write is in the pair.
         let writes = inside.writes.load(SeqCst);
         let guard = lock

@@ -168,36 +168,21 @@ pub(crate) fn soak_semaphore<B: ThreadSafe>(
                 move || format!("{:?}, permits held by tasks: {}", *sem, held.load(SeqCst))
             }),
         );
-        let workers: Vec<_> = (0..shape.threads)
-            .map(|t| {
+        run_task_round(
+            shape.threads,
+            shape.tasks,
+            settings.seed,
+            [cfg, round_no],
+            &round,
+            round_budget,
+            &finished,
+            dog,
+            &format!("{name} round {round_no} {shape:?}"),
+            {
                 let (sem, round, held) = (sem.clone(), round.clone(), held.clone());
-                let seed = settings.seed;
-                thread::spawn(move || {
-                    runtime().block_on(join_all((0..shape.tasks).map(|k| {
-                        let me = t * shape.tasks + k;
-                        let rng = Rng::new(derive(seed, &[cfg, round_no, me as u64]));
-                        sem_task(sem.clone(), shape, round.clone(), held.clone(), me, rng)
-                    })));
-                })
-            })
-            .collect();
-        stop_when_spent(&round, round_budget);
-        let mut panic = None;
-        for w in workers {
-            if let Err(p) = w.join() {
-                round.stop.store(true, SeqCst);
-                panic.get_or_insert(p);
-            }
-        }
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!(
-                "soak: {name} round {round_no} {shape:?} failed; SOAK_SEED={:#x}",
-                settings.seed
-            );
-            std::panic::resume_unwind(p);
-        }
+                move |me, rng| sem_task(sem.clone(), shape, round.clone(), held.clone(), me, rng)
+            },
+        );
         // Conservation: every permit is back, none invented.
         assert_eq!(held.load(SeqCst), 0);
         assert_eq!(
