@@ -459,7 +459,6 @@ impl<T, B: WaitQueue> Drop for OnceCell<T, B> {
 }
 
 /// An empty cell on the default backend (other backends: `with_backend()`).
-#[cfg(not(loom))]
 impl<T> Default for OnceCell<T> {
     fn default() -> Self {
         Self::new()

@@ -345,7 +345,6 @@ impl<T, B: WaitQueue> Drop for SetOnce<T, B> {
 }
 
 /// An empty cell on the default backend (other backends: `with_backend()`).
-#[cfg(not(loom))]
 impl<T> Default for SetOnce<T> {
     fn default() -> Self {
         Self::new()
