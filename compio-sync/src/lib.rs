@@ -185,6 +185,8 @@ mod oneshot_error;
 mod rwlock;
 mod semaphore;
 mod set_once;
+#[cfg(not(loom))]
+mod timer;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};

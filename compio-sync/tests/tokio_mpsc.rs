@@ -8,8 +8,9 @@
 //!
 //! Left out: `send_recv_stream_with_buffer` and `send_recv_stream_unbounded`
 //! (they wrap the receiver in tokio's test-support stream adapter, a
-//! `tokio-stream` dependency), `recv_timeout` and `recv_timeout_panic`
-//! (`Sender::send_timeout`, not in this crate yet).
+//! `tokio-stream` dependency). `recv_timeout` and `recv_timeout_panic` run
+//! with the `tokio` feature only: `send_timeout` uses tokio's timer (and
+//! panics as tokio's does) where no compio runtime runs only with it.
 #![cfg(not(loom))]
 #![allow(clippy::redundant_clone)]
 #![warn(rust_2018_idioms)]
@@ -1222,9 +1223,42 @@ fn try_recv_close_while_empty_unbounded() {
     assert_eq!(Err(TryRecvError::Disconnected), rx.try_recv());
 }
 
-// `recv_timeout`: left out (see the file docs).
+#[tokio::test(start_paused = true)]
+#[cfg(feature = "tokio")] // compio-sync: on a tokio runtime, `send_timeout` uses tokio's timer with this feature
+async fn recv_timeout() {
+    use compio_sync::mpsc::error::SendTimeoutError::{Closed, Timeout};
+    use tokio::time::Duration;
 
-// `recv_timeout_panic`: left out (see the file docs).
+    let (tx, rx) = mpsc::channel(5);
+
+    assert_eq!(tx.send_timeout(10, Duration::from_secs(1)).await, Ok(()));
+    assert_eq!(tx.send_timeout(20, Duration::from_secs(1)).await, Ok(()));
+    assert_eq!(tx.send_timeout(30, Duration::from_secs(1)).await, Ok(()));
+    assert_eq!(tx.send_timeout(40, Duration::from_secs(1)).await, Ok(()));
+    assert_eq!(tx.send_timeout(50, Duration::from_secs(1)).await, Ok(()));
+    assert_eq!(
+        tx.send_timeout(60, Duration::from_secs(1)).await,
+        Err(Timeout(60))
+    );
+
+    drop(rx);
+    assert_eq!(
+        tx.send_timeout(70, Duration::from_secs(1)).await,
+        Err(Closed(70))
+    );
+}
+
+#[test]
+#[should_panic = "there is no reactor running, must be called from the context of a Tokio 1.x runtime"]
+#[cfg(not(target_family = "wasm"))] // wasm currently doesn't support unwinding
+#[cfg(feature = "tokio")] // compio-sync: tokio's timer (and its panic) with this feature
+fn recv_timeout_panic() {
+    use futures::future::FutureExt;
+    use tokio::time::Duration;
+
+    let (tx, _rx) = mpsc::channel(5);
+    tx.send_timeout(10, Duration::from_secs(1)).now_or_never();
+}
 
 // Tests that channel `capacity` changes and `max_capacity` stays the same
 #[tokio::test]

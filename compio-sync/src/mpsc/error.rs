@@ -100,9 +100,7 @@ impl fmt::Display for TryRecvError {
 
 impl Error for TryRecvError {}
 
-/// The error of tokio's `Sender::send_timeout`, for ported code that names
-/// it. This crate has no `send_timeout` yet (it waits for timers); wrap
-/// [`send`](crate::mpsc::Sender::send) in your runtime's timeout instead.
+/// The error of [`Sender::send_timeout`](crate::mpsc::Sender::send_timeout).
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {
     /// The timeout elapsed before capacity was available.

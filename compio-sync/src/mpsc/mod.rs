@@ -16,10 +16,8 @@
 //!
 //! Differences from tokio:
 //!
-//! * No `Sender::send_timeout` yet (it waits for this crate's timers): wrap
-//!   [`Sender::send`] in your runtime's timeout. Its error type,
-//!   [`SendTimeoutError`](error::SendTimeoutError), is here for code that
-//!   names it.
+//! * [`Sender::send_timeout`] runs on the polling runtime's timer (compio's,
+//!   or tokio's with the `tokio` feature), and its future is not `Send`.
 //! * Every type takes a wait-queue backend, `B` (see [`crate::backend`]):
 //!   [`channel_with_backend`] and [`unbounded_channel_with_backend`] pick
 //!   one.
@@ -71,6 +69,8 @@ mod bounded;
 mod chan;
 mod permit;
 mod receiver;
+#[cfg(not(loom))]
+mod send_timeout;
 mod unbounded;
 
 /// `mpsc` error types (shared by both flavors).
