@@ -30,11 +30,18 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 #[cfg(loom)]
 pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-/// How many wait queues a `watch` channel spreads its waiting receivers
-/// over, one per thread (see [`wait_shard`]): receivers on many threads then
-/// do not all register behind one lock, and a send wakes each shard in turn
-/// (tokio's `BigNotify` spreads its receivers too, at random).
-pub(crate) const WATCH_SHARDS: usize = 4;
+/// How many wait queues the receivers of a fan-out channel (`watch`,
+/// `broadcast`: `crate::wait_set`) are spread over, one per thread (see
+/// [`wait_shard`]): receivers on many threads then do not all register
+/// behind one lock, and a send wakes each shard in turn (tokio's
+/// `BigNotify` spreads its receivers too, at random).
+#[cfg(not(loom))]
+pub(crate) const WAIT_SHARDS: usize = 4;
+
+/// [`WAIT_SHARDS`] under loom: the one shard that [`wait_shard`] picks
+/// there (the empty ones would only add loads for loom to interleave).
+#[cfg(loom)]
+pub(crate) const WAIT_SHARDS: usize = 1;
 
 /// `parking_lot`'s lock API over loom's locks (poisoning ignored, as
 /// `parking_lot` has none).
@@ -79,8 +86,8 @@ mod loom_locks {
     }
 }
 
-/// The wait shard of the calling thread, below [`WATCH_SHARDS`]: where a
-/// `watch` receiver waiting on this thread registers.
+/// The wait shard of the calling thread, below [`WAIT_SHARDS`]: where a
+/// `watch` or `broadcast` receiver waiting on this thread registers.
 /// Threads take shards round robin at their first wait, so that the waiters
 /// of one thread (one runtime) share a queue, apart from other threads'
 /// (until there are more threads than shards): registrations on different
@@ -103,7 +110,7 @@ pub(crate) fn wait_shard() -> usize {
         .try_with(|shard| {
             if shard.get() == usize::MAX {
                 // Relaxed: a hint, ordering nothing.
-                shard.set(NEXT.fetch_add(1, Relaxed) % WATCH_SHARDS);
+                shard.set(NEXT.fetch_add(1, Relaxed) % WAIT_SHARDS);
             }
             shard.get()
         })

@@ -187,6 +187,7 @@ mod semaphore;
 mod set_once;
 #[cfg(not(loom))]
 mod timer;
+mod wait_set;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};

@@ -15,7 +15,7 @@ mod common;
 #[path = "common/loom.rs"]
 mod loom_model;
 
-use std::sync::Arc as StdArc;
+use std::{future::Future, sync::Arc as StdArc};
 
 use compio_sync::{
     broadcast::{self, error::RecvError},
@@ -152,6 +152,54 @@ fn broadcast_lag_wraps_around_small_ring<B: Backend>() {
     });
 }
 
+/// The receivers' wait set: two senders on two threads race a receiver that
+/// waits twice. The first send's wake may take the receiver's wait count
+/// before the second send looks at it (the second then skips the shard);
+/// the receiver must still get both values, in either order.
+fn broadcast_two_senders_vs_a_receiver_waiting_twice<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
+        let (tx, mut rx) = broadcast::channel_with_backend::<u32, B>(4);
+        let senders: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|v| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    tx.send(v).unwrap();
+                })
+            })
+            .collect();
+        drop(tx);
+        let first = block_on(rx.recv()).unwrap();
+        let second = block_on(rx.recv()).unwrap();
+        assert_eq!(first + second, 3, "{first}, {second}");
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Closed));
+        for sender in senders {
+            sender.join().unwrap();
+        }
+    });
+}
+
+/// The receivers' wait set: a `changed()` registered once and dropped
+/// without a wake leaves its count behind; the next wait, racing a send on
+/// another thread, still gets the change.
+fn watch_cancelled_wait_then_wait_vs_send<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
+        let (tx, mut rx) = watch::channel_with_backend::<u32, B>(0);
+        {
+            let mut changed = std::pin::pin!(rx.changed());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(changed.as_mut().poll(&mut cx).is_pending());
+        }
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx
+        });
+        block_on(rx.changed()).unwrap();
+        assert_eq!(*rx.borrow_and_update(), 1);
+        drop(sender.join().unwrap());
+    });
+}
+
 macro_rules! models {
     ($module:ident, $backend:ty, $($order:tt)+) => {
         mod $module {
@@ -172,6 +220,14 @@ macro_rules! models {
             #[test]
             fn broadcast_lag_wraps_around_small_ring() {
                 super::broadcast_lag_wraps_around_small_ring::<B>();
+            }
+            #[test]
+            fn broadcast_two_senders_vs_a_receiver_waiting_twice() {
+                super::broadcast_two_senders_vs_a_receiver_waiting_twice::<B>();
+            }
+            #[test]
+            fn watch_cancelled_wait_then_wait_vs_send() {
+                super::watch_cancelled_wait_then_wait_vs_send::<B>();
             }
         }
     };

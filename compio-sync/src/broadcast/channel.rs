@@ -22,13 +22,15 @@
 //!   (`tail.pos - capacity`) and learns how many it missed. Both verdicts
 //!   are taken under the tail lock (tokio's order: tail, then slot).
 //! * A receiver that finds nothing **waits**: it registers its node with
-//!   the queue, `fence(SeqCst)`s, and re-checks. A send also publishes the
-//!   new tail position (and a close the closed flag) in one atomic word,
-//!   `published`, under the tail lock, and `fence(SeqCst)`s before it wakes
-//!   the queue: the event-count handshake of the engine, so the re-check is
-//!   one atomic load and no lock. Either it sees the send, or the send's
-//!   `notify_all` finds the node. The future keeps no
-//!   value of its own, so dropping it loses nothing.
+//!   the receivers' [`WaitSet`] (which fences), and re-checks. A send also
+//!   publishes the new tail position (and a close the closed flag) in one
+//!   atomic word, `published`, under the tail lock, before it wakes the set
+//!   (which fences first): the event-count handshake of the engine, so the
+//!   re-check is one atomic load and no lock. Either it sees the send, or
+//!   the send's wake finds the node. The set keeps a queue per thread
+//!   shard, so a send wakes one runtime's receivers back to back and skips
+//!   the shards where nobody waits. The future keeps no value of its own,
+//!   so dropping it loses nothing.
 
 use std::fmt;
 
@@ -41,8 +43,9 @@ mod receiver;
 pub use self::receiver::{Receiver, Recv};
 use super::{
     super::{
-        flavor::{Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*, fence},
+        flavor::{Arc, AtomicUsize, DefaultBackend, Mutex, MutexGuard, Ordering::*},
         notify::Notify,
+        wait_set::{SetWaiter, WaitSet},
     },
     error::{RecvError, SendError, TryRecvError},
 };
@@ -72,8 +75,8 @@ struct Shared<T, B: WaitQueue> {
     num_tx: AtomicUsize,
     /// Live `WeakSender`s.
     num_weak_tx: AtomicUsize,
-    /// Where `recv` waits for a send or the close (`notify_all` each).
-    queue: B,
+    /// Where `recv` waits for a send or the close (each wakes them all).
+    receivers: WaitSet<B>,
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_last_rx_drop: Notify<B>,
 }
@@ -243,7 +246,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
                 published: AtomicUsize::new(if rx_cnt == 0 { PUBLISHED_CLOSED } else { 0 }),
                 num_tx: AtomicUsize::new(1),
                 num_weak_tx: AtomicUsize::new(0),
-                queue: B::new(),
+                receivers: WaitSet::new(),
                 notify_last_rx_drop: Notify::with_backend(),
             }),
         }
@@ -493,12 +496,10 @@ impl<T, B: WaitQueue> Shared<T, B> {
     /// Wakes every waiting receiver, after a send or the close. Called with
     /// no lock held.
     fn wake_receivers(&self) {
-        // SeqCst: orders the change (published under the tail lock) before
-        // the look at the queue, against a waiting receiver's (register;
-        // fence; re-check `published`): either it sees the change, or
-        // `notify_all` finds it.
-        fence(SeqCst);
-        self.queue.notify_all(0);
+        // The change is published under the tail lock; `notify_all` fences
+        // it against a waiting receiver's (register; fence; re-check
+        // `published`): either it sees the change, or the wake finds it.
+        self.receivers.notify_all();
     }
 
     fn close(&self) {

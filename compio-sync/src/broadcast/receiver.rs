@@ -13,8 +13,8 @@ use std::{
 // The flavor's names, through the parent's imports (`super::super` differs
 // between the flavors; the parent knows which it is).
 use super::{
-    Acquire, Arc, DefaultBackend, MutexGuard, PUBLISHED_CLOSED, RecvError, SeqCst, Shared, Slot,
-    TryRecvError, WaitQueue, fence, new_receiver,
+    Acquire, Arc, DefaultBackend, MutexGuard, PUBLISHED_CLOSED, RecvError, SetWaiter, Shared, Slot,
+    TryRecvError, WaitQueue, new_receiver,
 };
 
 /// Receives every value sent on a broadcast channel after it subscribed
@@ -248,8 +248,7 @@ impl<T: Clone, B: WaitQueue> Receiver<T, B> {
     pub fn recv(&mut self) -> Recv<'_, T, B> {
         Recv {
             receiver: self,
-            waiter: B::new_waiter(),
-            queued: false,
+            waiter: SetWaiter::new(),
             _pin: PhantomPinned,
         }
     }
@@ -350,25 +349,20 @@ impl<T, B: WaitQueue> Drop for Receiver<T, B> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T, B: WaitQueue = DefaultBackend> {
     receiver: &'a mut Receiver<T, B>,
-    /// Node in `receiver.shared.queue`, registered iff `queued`.
-    waiter: B::Waiter,
-    queued: bool,
+    /// Waits in `receiver.shared.receivers`.
+    waiter: SetWaiter<B>,
     _pin: PhantomPinned,
 }
 
 impl<T: Clone, B: WaitQueue> Recv<'_, T, B> {
-    /// The receiver, the pinned node and its flag.
-    fn project(self: Pin<&mut Self>) -> (&mut Receiver<T, B>, Pin<&B::Waiter>, &mut bool) {
-        // SAFETY: the node is never moved out of `self`, which is pinned, so
-        // pinning a shared reference to it is sound; the other fields are
-        // not structurally pinned. The references are to disjoint fields.
+    /// The receiver and the pinned waiter.
+    fn project(self: Pin<&mut Self>) -> (&mut Receiver<T, B>, Pin<&mut SetWaiter<B>>) {
+        // SAFETY: the waiter is never moved out of `self`, which is pinned,
+        // so pinning a mutable reference to it is sound; the receiver is not
+        // structurally pinned. The references are to disjoint fields.
         unsafe {
             let this = self.get_unchecked_mut();
-            (
-                &mut *this.receiver,
-                Pin::new_unchecked(&this.waiter),
-                &mut this.queued,
-            )
+            (&mut *this.receiver, Pin::new_unchecked(&mut this.waiter))
         }
     }
 }
@@ -389,20 +383,16 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (receiver, waiter, queued) = self.project();
+        let (receiver, mut waiter) = self.project();
         // With the `tokio` feature, a completed receive spends a unit of
         // tokio's task budget, as tokio's own `recv` does.
         crate::coop::budgeted(cx, |cx| {
-            if *queued {
-                // SAFETY: registered with `receiver.shared.queue` (`queued`)
-                // and not yet observed `Ready` (that clears `queued`).
-                match unsafe { receiver.shared.queue.poll_wait(waiter, cx) } {
-                    // Every send (and the close) wakes every waiter: nothing
-                    // to learn from the wake-up itself.
-                    Poll::Ready(_) => *queued = false,
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
+            // Every send (and the close) wakes every waiter: nothing to learn
+            // from the wake-up itself; look once woken.
+            // SAFETY: this waiter only ever uses this channel's set.
+            std::task::ready!(unsafe {
+                waiter.as_mut().poll_woken(&receiver.shared.receivers, cx)
+            });
             // Something to take (a value, a lag, the close): take it (one
             // slot lock for a value).
             if !receiver.surely_empty()
@@ -410,26 +400,21 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
             {
                 return Poll::Ready(output);
             }
-            // Empty: register, fence, look again.
-            // If `register` unwinds (a waker's clone panicked) the node is
-            // idle (contract point 7) and `queued` stays false.
-            // SAFETY: the node is idle (not `queued`), used with this queue
-            // only, and pinned in this future, whose `Drop` cancels it.
-            unsafe { receiver.shared.queue.register(waiter, cx.waker(), 0) };
-            *queued = true;
-            // SeqCst: orders the registration before the re-check, against
-            // a send's (publish; fence; `notify_all`).
-            fence(SeqCst);
+            // Empty: register (which fences), look again.
+            // SAFETY: the same set every time; our `Drop` cancels the waiter.
+            unsafe {
+                waiter
+                    .as_mut()
+                    .register(&receiver.shared.receivers, cx.waker())
+            };
             if receiver.surely_empty() {
                 return Poll::Pending;
             }
             match settle(receiver.recv_ref()) {
                 None => Poll::Pending,
                 Some(output) => {
-                    // SAFETY: registered just above, not observed `Ready`. A
-                    // `notify_all` it may have received needs no passing on.
-                    unsafe { receiver.shared.queue.cancel(waiter) };
-                    *queued = false;
+                    // SAFETY: this waiter only ever uses this set.
+                    unsafe { waiter.cancel(&receiver.shared.receivers) };
                     Poll::Ready(output)
                 }
             }
@@ -439,17 +424,10 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
 
 impl<T, B: WaitQueue> Drop for Recv<'_, T, B> {
     fn drop(&mut self) {
-        if self.queued {
-            // SAFETY: registered with this queue, so pinned since (the node
-            // has not moved); `drop` is its last use. A `notify_all` it may
-            // have received needs no passing on: every waiter got one.
-            unsafe {
-                self.receiver
-                    .shared
-                    .queue
-                    .cancel(Pin::new_unchecked(&self.waiter))
-            };
-        }
+        // SAFETY: the waiter is pinned in this future (since its first poll;
+        // never registered if never polled) and only ever uses this
+        // channel's set; `drop` is its last use.
+        unsafe { Pin::new_unchecked(&mut self.waiter).cancel(&self.receiver.shared.receivers) };
     }
 }
 
@@ -464,7 +442,7 @@ impl<T, B: WaitQueue> fmt::Debug for Receiver<T, B> {
 impl<T, B: WaitQueue> fmt::Debug for Recv<'_, T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recv")
-            .field("queued", &self.queued)
+            .field("queued", &self.waiter.is_queued())
             .finish_non_exhaustive()
     }
 }

@@ -145,9 +145,9 @@ impl<T> RwLock<T> {
     }
 }
 
-/// How many wait queues a `watch` channel spreads its receivers over (see
+/// How many wait queues a fan-out channel spreads its receivers over (see
 /// `crate::flavor`): one thread has no lock to contend on, so one.
-pub(crate) const WATCH_SHARDS: usize = 1;
+pub(crate) const WAIT_SHARDS: usize = 1;
 
 /// [`std::sync::atomic::AtomicUsize::store`], for the once-cells' state
 /// words (`OnceCell`, `SetOnce`) and the broadcast channel's tail position.
@@ -171,4 +171,13 @@ pub(crate) fn spin_loop() {
 #[inline(always)]
 pub(crate) fn wait_shard() -> usize {
     0
+}
+
+/// [`std::sync::atomic::AtomicUsize::swap`], for the fan-out channels' wait
+/// counts (`crate::wait_set`).
+impl AtomicUsize {
+    #[inline(always)]
+    pub(crate) fn swap(&self, value: usize, _: Ordering) -> usize {
+        self.0.replace(value)
+    }
 }

@@ -374,6 +374,9 @@ mod semaphore;
 #[allow(clippy::duplicate_mod)]
 #[path = "../set_once.rs"]
 mod set_once;
+#[allow(clippy::duplicate_mod)]
+#[path = "../wait_set.rs"]
+mod wait_set;
 
 // Channels: a file of their own each, which compiles the thread-safe
 // channel's source again and shares its error module.

@@ -10,13 +10,12 @@
 //! remembers the version it has seen; `changed()` completes once the word
 //! holds another one.
 //!
-//! Waiting receivers park in wait queues (the event-count handshake of
+//! Waiting receivers park in a [`WaitSet`] (the event-count handshake of
 //! [`WaitQueue`]: register, fence, re-check the version; a send bumps the
-//! version, fences, and wakes every queue). The receivers are spread over
-//! [`WATCH_SHARDS`] queues, each waiter registering in its thread's shard
-//! ([`wait_shard`]), so receivers waiting on many threads do not all
-//! register behind one lock, and a send wakes each thread's waiters back to
-//! back.
+//! version, fences, and wakes the set). The set spreads its waiters over a
+//! queue per thread shard, so receivers waiting on many threads do not all
+//! register behind one lock, a send wakes each thread's waiters back to
+//! back, and skips the shards where nobody waits.
 //! `changed()` updates the receiver's version only when it returns, so
 //! dropping it midway loses nothing.
 
@@ -40,11 +39,9 @@ mod sender;
 use self::changed::Changed;
 use super::{
     super::{
-        flavor::{
-            Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard, WATCH_SHARDS,
-            fence, wait_shard,
-        },
+        flavor::{Arc, AtomicUsize, DefaultBackend, Ordering::*, RwLock, RwLockReadGuard},
         notify::Notify,
+        wait_set::{SetWaiter, WaitSet},
     },
     error::{RecvError, SendError},
 };
@@ -68,9 +65,8 @@ struct Shared<T, B: WaitQueue> {
     rx_count: AtomicUsize,
     /// Live `Sender`s; the last one sets `CLOSED`.
     tx_count: AtomicUsize,
-    /// Where `changed()` waits, in its thread's shard: every send wakes
-    /// every waiter of each.
-    receivers: [B; WATCH_SHARDS],
+    /// Where `changed()` waits: every send wakes every waiter.
+    receivers: WaitSet<B>,
     /// Where `Sender::closed` waits: the last receiver's drop wakes it.
     notify_tx: Notify<B>,
 }
@@ -82,31 +78,11 @@ impl<T, B: WaitQueue> Shared<T, B> {
         self.state.load(Acquire) & !CLOSED
     }
 
-    /// Wakes every waiting receiver, on every shard, after a change of
-    /// `state` (a send or the close). A waker that panics in `wake` does not
-    /// stop the others (each queue wakes all of its own first): the first
-    /// panic is resumed once every shard is done.
+    /// Wakes every waiting receiver after a change of `state` (a send or
+    /// the close); see [`WaitSet::notify_all`] for the ordering and for
+    /// wakers that panic.
     fn wake_receivers(&self) {
-        // SeqCst: orders the change of `state` before the looks at the
-        // queues, against a waiter's (register; fence; re-check) in
-        // `Changed::poll`: either it sees the change, or we find it.
-        fence(SeqCst);
-        let mut panic = None;
-        for queue in &self.receivers {
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| queue.notify_all(0))) {
-                if panic.is_none() {
-                    panic = Some(payload);
-                } else if let Err(nested) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
-                {
-                    // Only the first panic is resumed; dropping a later
-                    // payload is user code too: leak only what that raises.
-                    mem::forget(nested);
-                }
-            }
-        }
-        if let Some(payload) = panic {
-            panic::resume_unwind(payload);
-        }
+        self.receivers.notify_all();
     }
 }
 
@@ -212,7 +188,7 @@ pub fn channel_with_backend<T, B: WaitQueue>(init: T) -> (Sender<T, B>, Receiver
         state: AtomicUsize::new(0),
         rx_count: AtomicUsize::new(1),
         tx_count: AtomicUsize::new(1),
-        receivers: std::array::from_fn(|_| B::new()),
+        receivers: WaitSet::new(),
         notify_tx: Notify::with_backend(),
     });
     let rx = Receiver {
