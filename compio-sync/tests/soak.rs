@@ -22,6 +22,11 @@
 //!   alone, one upgradable reader at most, no torn read; after every round
 //!   the lock is free and holds exactly the completed writes
 //!   (`tests/soak/rwlock.rs`).
+//! * **watch, broadcast**: a sender thread sends numbered values in random
+//!   bursts to receiver tasks on several runtimes whose waits are raced at
+//!   random; every broadcast receiver accounts for every value (received in
+//!   order or reported lagged), every watch receiver sees the values grow
+//!   and ends on the last one (`tests/soak/fanout.rs`).
 //! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
 //!   not-full) with producers and consumers whose `lock`/`wait_while` are
 //!   cancelled at random. Checked: mutual exclusion, the buffer never
@@ -50,6 +55,8 @@
 #[path = "soak/buffer.rs"]
 mod buffer;
 mod common;
+#[path = "soak/fanout.rs"]
+mod fanout;
 #[path = "soak/mpsc.rs"]
 mod mpsc;
 #[path = "soak/rwlock.rs"]
@@ -58,6 +65,7 @@ mod rwlock;
 mod semaphore;
 
 use buffer::soak_buffer;
+use fanout::{soak_broadcast, soak_watch};
 use mpsc::soak_mpsc;
 use rwlock::soak_rwlock;
 use semaphore::soak_semaphore;
@@ -482,7 +490,46 @@ fn configurations() -> Vec<(String, Run, bool)> {
         #[cfg(all(windows, feature = "iocp"))]
         ("Iocp", soak_rwlock::<compio_sync::backend::Iocp>),
     ];
+    let fanouts: Vec<(&str, Run, Run)> = vec![
+        (
+            "MutexVecDeque",
+            soak_broadcast::<MutexVecDeque>,
+            soak_watch::<MutexVecDeque>,
+        ),
+        (
+            "ParkingLotHybrid",
+            soak_broadcast::<ParkingLotHybrid>,
+            soak_watch::<ParkingLotHybrid>,
+        ),
+        (
+            "SegQueue",
+            soak_broadcast::<SegQueue>,
+            soak_watch::<SegQueue>,
+        ),
+        (
+            "Intrusive",
+            soak_broadcast::<Intrusive>,
+            soak_watch::<Intrusive>,
+        ),
+        #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+        (
+            "IoUringFutex",
+            soak_broadcast::<compio_sync::backend::IoUringFutex>,
+            soak_watch::<compio_sync::backend::IoUringFutex>,
+        ),
+        #[cfg(all(windows, feature = "iocp"))]
+        (
+            "Iocp",
+            soak_broadcast::<compio_sync::backend::Iocp>,
+            soak_watch::<compio_sync::backend::Iocp>,
+        ),
+    ];
     let mut out = Vec::new();
+    // The fan-out channels have no fairness policy.
+    for &(backend, broadcast, watch) in &fanouts {
+        out.push((format!("broadcast/{backend}"), broadcast, false));
+        out.push((format!("watch/{backend}"), watch, false));
+    }
     for strict in [false, true] {
         for &(backend, run) in &rwlocks {
             let policy = if strict { "strict" } else { "barging" };

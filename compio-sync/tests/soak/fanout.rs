@@ -1,0 +1,324 @@
+//! The fan-out soaks: one sender on a plain thread sends numbered values
+//! (random bursts and pauses) while receiver tasks on several runtimes wait
+//! for them, every wait raced at random against a few polls or a timer; the
+//! sender's drop ends the round.
+//!
+//! * **broadcast** (`recv`, `try_recv`): every receiver accounts for every
+//!   value exactly: received in order, or reported missed by `Lagged(n)`
+//!   (then the next value is exactly `n` further on), and then `Closed`. A
+//!   cancelled `recv` loses nothing.
+//! * **watch** (`changed`, `wait_for`): every receiver sees the values grow,
+//!   never a value twice after a `changed()`, and ends on the last value
+//!   sent, told of the close.
+
+use compio_sync::{
+    broadcast::{self, error::RecvError},
+    watch,
+};
+
+use super::*;
+
+/// Sends `1, 2, ...` through `send` until the round stops, in random bursts
+/// with random pauses; returns the last value sent.
+fn sender(round: &Round, mut rng: Rng, burst: u64, mut send: impl FnMut(u64)) -> u64 {
+    let mut last = 0;
+    while !round.stopped() {
+        for _ in 0..=rng.below(burst) {
+            last += 1;
+            send(last);
+        }
+        match rng.below(8) {
+            0..=3 => thread::yield_now(),
+            4..=6 => {}
+            _ => thread::sleep(Duration::from_micros(rng.below(50))),
+        }
+    }
+    last
+}
+
+/// The phase of a wait raced by `race`.
+fn wait_phase(race: &Race) -> u8 {
+    match race {
+        Race::Plain => WAIT_PLAIN,
+        Race::Polls(_) => WAIT_POLLS,
+        Race::Timer(_) => WAIT_TIMER,
+    }
+}
+
+/// A broadcast receiver's round: returns how many values it accounted for
+/// (received or missed) before `Closed`.
+async fn broadcast_receiver<B: ThreadSafe>(
+    mut rx: broadcast::Receiver<u64, B>,
+    round: Arc<Round>,
+    me: usize,
+    mut rng: Rng,
+) -> u64 {
+    // The value expected next (values start at 1).
+    let mut next = 1;
+    loop {
+        let race = Race::pick(&mut rng);
+        round.set(me, wait_phase(&race));
+        let got = if rng.one_in(4) {
+            match rx.try_recv() {
+                Ok(v) => Some(Ok(v)),
+                Err(broadcast::error::TryRecvError::Empty) => Some(Err(None)),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(Some(n))),
+                Err(broadcast::error::TryRecvError::Closed) => break,
+            }
+        } else {
+            match race.run(rx.recv()).await {
+                None => None,
+                Some(Ok(v)) => Some(Ok(v)),
+                Some(Err(RecvError::Lagged(n))) => Some(Err(Some(n))),
+                Some(Err(RecvError::Closed)) => break,
+            }
+        };
+        match got {
+            None => {
+                round.cancelled.fetch_add(1, SeqCst);
+            }
+            Some(Ok(v)) => {
+                assert_eq!(v, next, "receiver {me}: got {v}, expected {next}");
+                next += 1;
+                round.done(me);
+            }
+            Some(Err(Some(n))) => {
+                assert!(n > 0, "receiver {me}: lagged by 0");
+                next += n;
+            }
+            Some(Err(None)) => yield_now().await,
+        }
+        round.set(me, IDLE);
+    }
+    round.set(me, IDLE);
+    next - 1
+}
+
+/// A watch receiver's round: returns the value it ended on.
+async fn watch_receiver<B: ThreadSafe>(
+    mut rx: watch::Receiver<u64, B>,
+    round: Arc<Round>,
+    me: usize,
+    mut rng: Rng,
+) -> u64 {
+    let mut seen = *rx.borrow_and_update();
+    loop {
+        let race = Race::pick(&mut rng);
+        round.set(me, wait_phase(&race));
+        let closed = if rng.one_in(4) {
+            let target = seen + 1 + rng.below(3);
+            match race.run(rx.wait_for(|v| *v >= target)).await {
+                None => None,
+                Some(Ok(v)) => {
+                    assert!(*v >= target, "receiver {me}: wait_for returned {}", *v);
+                    Some(false)
+                }
+                Some(Err(_)) => Some(true),
+            }
+        } else {
+            race.run(rx.changed()).await.map(|r| r.is_err())
+        };
+        match closed {
+            None => {
+                round.cancelled.fetch_add(1, SeqCst);
+            }
+            Some(true) => break,
+            Some(false) => {
+                // `wait_for` marked the value seen already; `changed` did
+                // not: the value is the latest either way.
+                let v = *rx.borrow_and_update();
+                assert!(v > seen, "receiver {me}: {v} after {seen}");
+                seen = v;
+                round.done(me);
+            }
+        }
+        round.set(me, IDLE);
+    }
+    round.set(me, IDLE);
+    *rx.borrow_and_update()
+}
+
+/// The shape of one round: receiving runtimes, tasks on each, and the
+/// channel's capacity (broadcast) or the sender's largest burst.
+fn shape(settings: &Settings, cfg: u64, rounds: u64) -> (usize, usize, usize) {
+    let mut rng = Rng::new(derive(settings.seed, &[cfg, rounds, u64::MAX]));
+    (
+        1 + rng.below(3) as usize,
+        1 + rng.below(6) as usize,
+        1 + rng.below(16) as usize,
+    )
+}
+
+/// Runs the rounds of one fan-out configuration: per round, `open` makes the
+/// channel, `receive` runs each receiver task, and `check` judges each
+/// receiver's result against the last value sent.
+#[allow(clippy::too_many_arguments)]
+fn soak_fanout<Tx, Rx, Fut>(
+    settings: &Settings,
+    cfg: u64,
+    name: &str,
+    open: impl Fn(usize) -> (Tx, Box<dyn Fn() -> String + Send>),
+    subscribe: impl Fn(&Tx) -> Rx,
+    send: impl Fn(&Tx, u64) + Send + Sync + 'static,
+    receive: impl Fn(Rx, Arc<Round>, usize, Rng) -> Fut + Clone + Send + 'static,
+    check: impl Fn(&str, usize, u64, u64),
+) where
+    Tx: Send + 'static,
+    Rx: Send + 'static,
+    Fut: Future<Output = u64>,
+{
+    let started = Instant::now();
+    let send = Arc::new(send);
+    let (mut ops, mut cancelled, mut rounds) = (0u64, 0u64, 0u64);
+    while let Some(round_budget) = next_round(settings.budget, started, ops, rounds) {
+        let (threads, tasks, size) = shape(settings, cfg, rounds);
+        let receivers = threads * tasks;
+        let (tx, dump) = open(size);
+        // Every receiver subscribes before the first send.
+        let mut rxs: Vec<Vec<Rx>> = (0..threads)
+            .map(|_| (0..tasks).map(|_| subscribe(&tx)).collect())
+            .collect();
+        // Slot `receivers` is the sender's, for the stall dump.
+        let round = Arc::new(Round::new(receivers + 1));
+        let finished = Arc::new(AtomicBool::new(false));
+        let context =
+            format!("{name} round {rounds} ({threads} threads x {tasks} receivers, size {size})");
+        let dog = watchdog(
+            round.clone(),
+            finished.clone(),
+            settings.stall,
+            context.clone(),
+            dump,
+        );
+        let workers: Vec<_> = (0..threads)
+            .rev()
+            .map(|t| {
+                let (round, receive, seed) = (round.clone(), receive.clone(), settings.seed);
+                let mine = rxs.pop().expect("one set per thread");
+                thread::spawn(move || {
+                    runtime().block_on(join_all(mine.into_iter().enumerate().map(|(k, rx)| {
+                        let me = t * tasks + k;
+                        let rng = Rng::new(derive(seed, &[cfg, rounds, me as u64]));
+                        receive(rx, round.clone(), me, rng)
+                    })))
+                })
+            })
+            .collect();
+        let producer = thread::spawn({
+            let (round, send) = (round.clone(), send.clone());
+            let rng = Rng::new(derive(settings.seed, &[cfg, rounds, u64::MAX - 1]));
+            move || {
+                let last = sender(&round, rng, 2 * size as u64, |v| send(&tx, v));
+                // The drop closes the channel: every receiver ends.
+                drop(tx);
+                last
+            }
+        });
+        stop_when_spent(&round, round_budget);
+        let mut panic = None;
+        let last = match producer.join() {
+            Ok(last) => last,
+            Err(p) => {
+                panic.get_or_insert(p);
+                0
+            }
+        };
+        let mut results = Vec::new();
+        // Joined in the order they were spawned (threads `threads - 1` down
+        // to 0), so results are put back in receiver order.
+        for w in workers.into_iter().rev() {
+            match w.join() {
+                Ok(r) => results.push(r),
+                Err(p) => {
+                    round.stop.store(true, SeqCst);
+                    panic.get_or_insert(p);
+                }
+            }
+        }
+        finished.store(true, SeqCst);
+        dog.join().unwrap();
+        if let Some(p) = panic {
+            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
+            std::panic::resume_unwind(p);
+        }
+        for (me, got) in results.into_iter().flatten().enumerate() {
+            check(&context, me, got, last);
+        }
+        ops += round.progress.load(SeqCst);
+        cancelled += round.cancelled.load(SeqCst);
+        rounds += 1;
+    }
+    assert!(ops > 0, "{name}: no work done");
+    eprintln!(
+        "soak: {name:<36} {ops:>10} received {cancelled:>9} cancellations {rounds:>4} rounds in {:.1?}",
+        started.elapsed()
+    );
+}
+
+pub(crate) fn soak_broadcast<B: ThreadSafe>(
+    settings: &Settings,
+    cfg: u64,
+    name: &str,
+    _strict: bool,
+) {
+    soak_fanout(
+        settings,
+        cfg,
+        name,
+        |capacity| {
+            let (tx, _) = broadcast::channel_with_backend::<u64, B>(capacity);
+            // A weak sender for the dump: a strong one would keep the
+            // channel open past the sender's drop.
+            let weak = tx.downgrade();
+            let dump = Box::new(move || match weak.upgrade() {
+                Some(tx) => format!("len {}, {} receivers", tx.len(), tx.receiver_count()),
+                None => "every sender gone".to_owned(),
+            });
+            (tx, dump as Box<dyn Fn() -> String + Send>)
+        },
+        broadcast::Sender::subscribe,
+        |tx, v| {
+            tx.send(v).expect("the receivers outlive the sender");
+        },
+        broadcast_receiver::<B>,
+        |context, me, accounted, last| {
+            assert_eq!(
+                accounted, last,
+                "{context}: receiver {me} accounted for {accounted} of {last} values"
+            );
+        },
+    );
+}
+
+pub(crate) fn soak_watch<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str, _strict: bool) {
+    soak_fanout(
+        settings,
+        cfg,
+        name,
+        |_| {
+            let (tx, _) = watch::channel_with_backend::<u64, B>(0);
+            // A receiver of its own for the dump (receivers do not keep
+            // the channel open).
+            let probe = tx.subscribe();
+            let dump = Box::new(move || {
+                format!(
+                    "value {}, has_changed {:?}",
+                    *probe.borrow(),
+                    probe.has_changed()
+                )
+            });
+            (tx, dump as Box<dyn Fn() -> String + Send>)
+        },
+        watch::Sender::subscribe,
+        |tx, v| {
+            tx.send(v).expect("the receivers outlive the sender");
+        },
+        watch_receiver::<B>,
+        |context, me, ended_on, last| {
+            assert_eq!(
+                ended_on, last,
+                "{context}: receiver {me} ended on {ended_on}, the last value was {last}"
+            );
+        },
+    );
+}
