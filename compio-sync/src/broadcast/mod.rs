@@ -17,7 +17,9 @@
 //! locked slots, each counting the receivers that must still read it). What
 //! differs: waiting receivers park in this crate's wait-queue engine (the
 //! types take a backend parameter `B`, defaulted; see [`crate::backend`]),
-//! and a value's `Drop` never runs under a lock of the channel.
+//! in a queue per thread, so that a send wakes one runtime's receivers back
+//! to back and skips the threads where nobody waits; and a value's `Drop`
+//! never runs under a lock of the channel.
 //!
 //! [`crate::local::broadcast`] is the same channel for the tasks of one
 //! thread: `!Send`, with plain cells instead of atomics and locks.
