@@ -373,6 +373,23 @@ impl Race {
             _ => Race::Plain,
         }
     }
+    /// The stall dump's phase for an acquisition under this race.
+    fn acquire_phase(&self) -> u8 {
+        match self {
+            Race::Plain => ACQ_PLAIN,
+            Race::Polls(_) => ACQ_POLLS,
+            Race::Timer(_) => ACQ_TIMER,
+        }
+    }
+    /// The stall dump's phase for a wait (a lock, a condvar, a receive)
+    /// under this race.
+    fn wait_phase(&self) -> u8 {
+        match self {
+            Race::Plain => WAIT_PLAIN,
+            Race::Polls(_) => WAIT_POLLS,
+            Race::Timer(_) => WAIT_TIMER,
+        }
+    }
     /// Runs `fut` under this race: `None` if it was cancelled.
     async fn run<F: Future>(self, fut: F) -> Option<F::Output> {
         match self {

@@ -29,14 +29,7 @@ async fn buffer_task<B: ThreadSafe>(
 ) {
     while !round.stopped() {
         let race = Race::pick(&mut rng);
-        round.set(
-            me,
-            match race {
-                Race::Plain => WAIT_PLAIN,
-                Race::Polls(_) => WAIT_POLLS,
-                Race::Timer(_) => WAIT_TIMER,
-            },
-        );
+        round.set(me, race.wait_phase());
         let cap = s.capacity;
         let waited = race
             .run(async {

@@ -36,15 +36,6 @@ fn sender(round: &Round, mut rng: Rng, burst: u64, mut send: impl FnMut(u64)) ->
     last
 }
 
-/// The phase of a wait raced by `race`.
-fn wait_phase(race: &Race) -> u8 {
-    match race {
-        Race::Plain => WAIT_PLAIN,
-        Race::Polls(_) => WAIT_POLLS,
-        Race::Timer(_) => WAIT_TIMER,
-    }
-}
-
 /// A broadcast receiver's round: returns how many values it accounted for
 /// (received or missed) before `Closed`.
 async fn broadcast_receiver<B: ThreadSafe>(
@@ -57,7 +48,7 @@ async fn broadcast_receiver<B: ThreadSafe>(
     let mut next = 1;
     loop {
         let race = Race::pick(&mut rng);
-        round.set(me, wait_phase(&race));
+        round.set(me, race.wait_phase());
         let got = if rng.one_in(4) {
             match rx.try_recv() {
                 Ok(v) => Some(Ok(v)),
@@ -104,7 +95,7 @@ async fn watch_receiver<B: ThreadSafe>(
     let mut seen = *rx.borrow_and_update();
     loop {
         let race = Race::pick(&mut rng);
-        round.set(me, wait_phase(&race));
+        round.set(me, race.wait_phase());
         let closed = if rng.one_in(4) {
             let target = seen + 1 + rng.below(3);
             match race.run(rx.wait_for(|v| *v >= target)).await {

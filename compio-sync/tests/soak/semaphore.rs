@@ -79,14 +79,7 @@ async fn sem_task<B: ThreadSafe>(
             }
             _ => {
                 let race = Race::pick(&mut rng);
-                round.set(
-                    me,
-                    match race {
-                        Race::Plain => ACQ_PLAIN,
-                        Race::Polls(_) => ACQ_POLLS,
-                        Race::Timer(_) => ACQ_TIMER,
-                    },
-                );
+                round.set(me, race.acquire_phase());
                 match race.run(sem.acquire_many(n)).await {
                     Some(p) => (Some(p.expect("not closed")), None),
                     None => {
