@@ -121,12 +121,14 @@
 //! # });
 //! ```
 //!
-//! Two behaviours need the `tokio` feature when the ported code still runs
+//! Three behaviours need the `tokio` feature when the ported code still runs
 //! on a tokio runtime: tokio's cooperative budget (a loop that re-locks a
-//! mutex on a `current_thread` runtime yields to other tasks) and tokio's
+//! mutex on a `current_thread` runtime yields to other tasks), tokio's
 //! panic for a blocking call (`blocking_lock`, `blocking_acquire`) inside
-//! the runtime. Without the feature, add a `tokio::task::yield_now().await`
-//! to such loops.
+//! the runtime, and tokio's timer for
+//! [`mpsc::Sender::send_timeout`] (which otherwise needs a compio runtime;
+//! its future is not `Send` either way). Without the feature, add a
+//! `tokio::task::yield_now().await` to such loops.
 //!
 //! # Backends
 //!
