@@ -178,6 +178,50 @@ fn write_unlock_reaches_every_queued_reader<B: Backend>(strict: bool) {
     });
 }
 
+/// A reader holds the lock; two writers on two threads wait for it (under
+/// the default policy one holds the writers' turn and queues, the other
+/// waits for the turn), and the reader leaves. Both writes land, one at a
+/// time, and the lock ends free: a turn that is not passed on, or a writer
+/// that queues without the priority and is never woken, deadlocks here.
+fn writers_take_turns<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let l = l.clone();
+                thread::spawn(move || block_on(l.write()).bump())
+            })
+            .collect();
+        drop(held);
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+    });
+}
+
+/// A writer waiting for its turn (another holds it, queued behind a
+/// reader) is cancelled on one thread while the reader leaves on another:
+/// the turn and the lock still reach the other writer, and nothing leaks.
+fn cancelled_writer_waiting_for_its_turn<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let cx = &mut Context::from_waker(Waker::noop());
+        let mut first = Box::pin(l.clone().write_owned());
+        assert!(first.as_mut().poll(cx).is_pending());
+        let mut second = Box::pin(l.clone().write_owned());
+        assert!(second.as_mut().poll(cx).is_pending());
+        let canceller = thread::spawn(move || drop(second));
+        let reader = thread::spawn(move || drop(held));
+        block_on(first).bump();
+        canceller.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(l.try_write().expect("free at the end").get(), 1);
+    });
+}
+
 macro_rules! loom_suite {
     ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
@@ -214,6 +258,22 @@ macro_rules! loom_suite {
             #[test]
             fn write_unlock_reaches_every_queued_reader_strict_fifo() {
                 super::write_unlock_reaches_every_queued_reader::<B>(true);
+            }
+            #[test]
+            fn writers_take_turns() {
+                super::writers_take_turns::<B>(false);
+            }
+            #[test]
+            fn writers_take_turns_strict_fifo() {
+                super::writers_take_turns::<B>(true);
+            }
+            #[test]
+            fn cancelled_writer_waiting_for_its_turn() {
+                super::cancelled_writer_waiting_for_its_turn::<B>(false);
+            }
+            #[test]
+            fn cancelled_writer_waiting_for_its_turn_strict_fifo() {
+                super::cancelled_writer_waiting_for_its_turn::<B>(true);
             }
         }
     };

@@ -180,10 +180,11 @@ pub fn granted_then_cancelled_write_passes_lock_on<B: ThreadSafe>(strict: bool) 
     assert!(l.try_write().is_ok());
 }
 
-/// Writers queued behind a reader are served in arrival order, before a
-/// reader that queued after them (tokio's order), under both policies.
-pub fn queued_writers_served_before_later_readers<B: ThreadSafe>(strict: bool) {
-    let l = lock::<B, _>(Vec::new(), strict);
+/// Strict FIFO: writers queued behind a reader are served in arrival
+/// order, before a reader that queued after them (tokio's order). (The
+/// default policy's order: `default_policy_writers_take_turns`.)
+pub fn strict_fifo_queued_writers_served_before_later_readers<B: ThreadSafe>() {
+    let l = lock::<B, _>(Vec::new(), true);
     let r = l.try_read().unwrap();
     let (_c, waker) = counting_waker();
     let mut w1 = pin!(async { l.write().await.push("w1") });
@@ -321,6 +322,91 @@ pub fn strict_fifo_serves_in_arrival_order<B: ThreadSafe>() {
     );
     assert!(poll_once(futures[1].as_mut(), &waker).is_ready());
     assert!(poll_once(futures[2].as_mut(), &waker).is_ready());
+}
+
+/// The default policy: waiting writers take turns. The first closes the
+/// fast path and queues ahead of readers; the second waits for its turn,
+/// which comes once the first holds the lock. If the second has not run
+/// before the first unlocks, a reader queued meanwhile gets in between (as
+/// in async-lock); once the second has its turn, readers that arrive queue
+/// behind it, and it is served as soon as the readers inside leave.
+pub fn default_policy_writers_take_turns<B: ThreadSafe>() {
+    let l = lock::<B, _>(0, false);
+    let r = l.try_read().unwrap();
+    let (w2_woken, w2_waker) = counting_waker();
+    let (_c, waker) = counting_waker();
+    let mut w1 = pin!(l.write());
+    let mut w2 = pin!(l.write());
+    assert!(poll_once(w1.as_mut(), &waker).is_pending());
+    assert!(poll_once(w2.as_mut(), &w2_waker).is_pending());
+    assert!(
+        l.try_read().is_err(),
+        "the first writer closes the fast path"
+    );
+    let mut r2 = pin!(l.read());
+    assert!(poll_once(r2.as_mut(), &waker).is_pending());
+    drop(r);
+    assert_eq!(w2_woken.wakes.load(SeqCst), 0, "not its turn yet");
+    let Poll::Ready(mut g1) = poll_once(w1.as_mut(), &waker) else {
+        panic!("the first writer gets the lock once the reader leaves");
+    };
+    assert_eq!(w2_woken.wakes.load(SeqCst), 1, "its turn begins");
+    *g1 += 1;
+    drop(g1);
+    let Poll::Ready(g2) = poll_once(r2.as_mut(), &waker) else {
+        panic!("the queued reader gets in between the writers");
+    };
+    assert_eq!(*g2, 1);
+    assert!(poll_once(w2.as_mut(), &w2_waker).is_pending());
+    assert!(
+        l.try_read().is_err(),
+        "the second writer closes the fast path"
+    );
+    let mut r3 = pin!(l.read());
+    assert!(poll_once(r3.as_mut(), &waker).is_pending());
+    drop(g2);
+    let Poll::Ready(mut g3) = poll_once(w2.as_mut(), &w2_waker) else {
+        panic!("the second writer gets the lock once the reader leaves");
+    };
+    assert!(
+        poll_once(r3.as_mut(), &waker).is_pending(),
+        "behind the writer"
+    );
+    *g3 += 1;
+    drop(g3);
+    assert_eq!(poll_once(r3.as_mut(), &waker).map(|g| *g), Poll::Ready(2));
+}
+
+/// The default policy: a writer whose turn begins while the lock is still
+/// write-held queues ahead of the readers already waiting, so it follows
+/// the first writer directly.
+pub fn default_policy_next_writer_follows_directly<B: ThreadSafe>() {
+    let l = lock::<B, _>(0, false);
+    let r = l.try_read().unwrap();
+    let (_c, waker) = counting_waker();
+    let mut w1 = pin!(l.write());
+    let mut w2 = pin!(l.write());
+    assert!(poll_once(w1.as_mut(), &waker).is_pending());
+    assert!(poll_once(w2.as_mut(), &waker).is_pending());
+    let mut r2 = pin!(l.read());
+    assert!(poll_once(r2.as_mut(), &waker).is_pending());
+    drop(r);
+    let Poll::Ready(mut g1) = poll_once(w1.as_mut(), &waker) else {
+        panic!("the first writer gets the lock once the reader leaves");
+    };
+    assert!(poll_once(w2.as_mut(), &waker).is_pending());
+    *g1 += 1;
+    drop(g1);
+    assert!(
+        poll_once(r2.as_mut(), &waker).is_pending(),
+        "behind both writers"
+    );
+    let Poll::Ready(mut g2) = poll_once(w2.as_mut(), &waker) else {
+        panic!("the lock goes to the second writer");
+    };
+    *g2 += 1;
+    drop(g2);
+    assert_eq!(poll_once(r2.as_mut(), &waker).map(|g| *g), Poll::Ready(2));
 }
 
 /// The default policy barges among readers: with one reader slot, a reader
@@ -606,10 +692,6 @@ macro_rules! policy_tests {
             t::owned_guards_move_and_map::<B, E>(STRICT)
         }
         #[test]
-        fn queued_writers_served_before_later_readers() {
-            t::queued_writers_served_before_later_readers::<B>(STRICT)
-        }
-        #[test]
         fn upgradable_read_waits_for_queued_writer() {
             t::upgradable_read_waits_for_queued_writer::<B>(STRICT)
         }
@@ -660,6 +742,14 @@ macro_rules! contract_suite {
                 fn default_policy_lets_readers_barge() {
                     t::default_policy_lets_readers_barge::<B>();
                 }
+                #[test]
+                fn default_policy_writers_take_turns() {
+                    t::default_policy_writers_take_turns::<B>();
+                }
+                #[test]
+                fn default_policy_next_writer_follows_directly() {
+                    t::default_policy_next_writer_follows_directly::<B>();
+                }
             }
             mod strict {
                 policy_tests!($backend, $exec, true);
@@ -667,6 +757,10 @@ macro_rules! contract_suite {
                 #[test]
                 fn strict_fifo_serves_in_arrival_order() {
                     t::strict_fifo_serves_in_arrival_order::<B>();
+                }
+                #[test]
+                fn strict_fifo_queued_writers_served_before_later_readers() {
+                    t::strict_fifo_queued_writers_served_before_later_readers::<B>();
                 }
             }
         }

@@ -13,19 +13,33 @@
 //!   semaphore's priority as soon as it queues; under strict FIFO queued
 //!   waiters close it anyway), so readers that arrive while it waits queue
 //!   behind it, as in tokio. Released permits collect for it until it has
-//!   all of them. Under the default policy it also queues ahead of the
-//!   readers already waiting (unless another writer or a starving reader
-//!   holds the priority), so it waits only for the readers inside the lock,
-//!   as in async-lock; under strict FIFO it keeps its place, as in tokio.
-//! * **Upgradable reads** (which tokio lacks) add a second, one-permit
-//!   semaphore, `upgrade`, always strict FIFO. The upgradable reader holds
-//!   it plus one read permit, and upgrading waits for the other
+//!   all of them. Under strict FIFO it keeps its place in the queue, as in
+//!   tokio.
+//! * **Under the default policy, waiting writers take turns** at a
+//!   one-permit semaphore, `upgrade` (below), as async-lock's writers take
+//!   its writer mutex: only the writer holding it queues for the read
+//!   permits, and it gives it up once it holds them. That writer claims the
+//!   priority and queues ahead of the readers already waiting (unless a
+//!   starving reader holds the priority), so it waits only for the readers
+//!   inside the lock. Without the turns, a writer that queued while another
+//!   held the priority would queue behind the waiting readers, without the
+//!   priority, and wait for the wake chain (below) to reach it through all
+//!   of them, one task switch each: the writers' long tail. With them, the
+//!   next writer claims the priority as soon as it runs, but readers may
+//!   get in between the two writers meanwhile (as in async-lock); writers
+//!   still cannot starve, since a writer waits at most for its turn (the
+//!   semaphore's starvation bound) and then for the readers inside.
+//! * **Upgradable reads** (which tokio lacks) use the second, one-permit
+//!   semaphore, `upgrade`, too (same policy as the lock). The upgradable
+//!   reader holds it plus one read permit, and upgrading waits for the other
 //!   `max_readers - 1` (claiming the priority as a writer does). Two
 //!   upgrades never wait for each other: there is only one upgradable
 //!   reader. An upgrade and a writer must not either: a writer queued for
 //!   every read permit while the upgradable reader holds one, and the
 //!   upgrade queued behind that writer, would wait for each other forever.
-//!   So:
+//!   Under the default policy every writer that has to wait holds `upgrade`
+//!   while it queues for the read permits, so it never queues while the
+//!   upgradable reader holds one. Under strict FIFO (tokio's order):
 //!   - a writer that has to wait counts itself in `direct_writers`, then
 //!     looks at `upgraders`; if there is no upgradable reader it queues for
 //!     the read permits directly, in arrival order with the readers (tokio's
@@ -91,10 +105,11 @@ use crate::{backend::WaitQueue, error::TryLockError};
 /// block the thread, and the guards may be held across `.await` points.
 ///
 /// Writers do not starve: once a writer waits, readers that arrive queue
-/// behind it, as in tokio. Under the default policy a waiting writer also
-/// goes ahead of the readers already queued (writer preference, as in
-/// async-lock; writers keep their order among themselves). Fairness
-/// otherwise follows [`Semaphore`]: by
+/// behind it, as in tokio. Under the default policy waiting writers take
+/// turns, as in async-lock: the writer whose turn it is goes ahead of the
+/// readers already queued, and once it has the lock the next one's turn
+/// begins (readers may get in between the two). Fairness otherwise follows
+/// [`Semaphore`]: by
 /// default a task that finds the lock free takes it even if others wait
 /// (*barging*, much faster under cross-thread contention), and a reader
 /// passed over for longer than [`STARVATION_BOUND`](crate::STARVATION_BOUND)

@@ -22,10 +22,10 @@ pub(super) const MAX_READS: u32 = u32::MAX >> 3;
 pub(crate) struct RawRwLock<B: WaitQueue> {
     /// `max_readers` permits: a reader holds one, a writer all of them.
     readers: Semaphore<B>,
-    /// One permit: held by the upgradable reader for as long as it exists
-    /// (until it upgrades or leaves), and by a writer that found one there
-    /// while that writer waits for `readers`. Always strict FIFO: only tasks
-    /// that are about to wait anyway queue here.
+    /// One permit, the writers' turn: held by the upgradable reader for as
+    /// long as it exists (until it upgrades or leaves), and by a writer that
+    /// has to wait, while it waits for `readers` (under strict FIFO only by
+    /// one that found an upgradable reader). Same policy as `readers`.
     upgrade: Semaphore<B>,
     /// Upgradable readers holding (or leaving) `upgrade`: 0 or 1, briefly 2
     /// while one hands over to the next. A writer that sees 0 queues for
@@ -73,7 +73,7 @@ impl<B: WaitQueue> RawRwLock<B> {
         );
         Self {
             readers: Semaphore::with_backend(max_readers as usize),
-            upgrade: Semaphore::with_backend(1).strict_fifo(),
+            upgrade: Semaphore::with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
             direct_writers_gone: Notify::with_backend(),
@@ -93,7 +93,7 @@ impl<B: WaitQueue> RawRwLock<B> {
         );
         Self {
             readers: Semaphore::const_with_backend(max_readers as usize),
-            upgrade: Semaphore::const_with_backend(1).strict_fifo(),
+            upgrade: Semaphore::const_with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
             direct_writers_gone: Notify::const_with_backend(),
@@ -103,10 +103,12 @@ impl<B: WaitQueue> RawRwLock<B> {
 
     pub(super) const fn set_strict_fifo(&mut self) {
         self.readers.set_strict_fifo();
+        self.upgrade.set_strict_fifo();
     }
 
     pub(super) const fn set_starvation_bound(&mut self, bound: std::time::Duration) {
         self.readers.set_starvation_bound(bound);
+        self.upgrade.set_starvation_bound(bound);
     }
 
     pub(super) async fn read(&self) {
@@ -126,6 +128,14 @@ impl<B: WaitQueue> RawRwLock<B> {
         if self.try_write().is_ok() {
             return;
         }
+        if !self.is_strict_fifo() {
+            // Default policy: writers that have to wait take turns at
+            // `upgrade`, so that the one waiting for the read permits always
+            // claims their priority and queues ahead of the readers (see the
+            // module docs). No upgradable reader can hold a read permit
+            // meanwhile: it holds `upgrade` from before it takes one.
+            return self.gated_write().await;
+        }
         self.direct_writers.fetch_add(1, Relaxed);
         // SeqCst: orders our count before our look at `upgraders`, against
         // `announce_upgrader`'s (count; fence; look at `direct_writers`):
@@ -140,11 +150,17 @@ impl<B: WaitQueue> RawRwLock<B> {
         }
         self.leave_direct();
         // An upgradable reader holds `upgrade`: wait for it to leave (or
-        // upgrade and finish) first, then for the read permits. Cancelled
-        // here or below, the permit goes back on drop.
+        // upgrade and finish) first, then for the read permits.
+        self.gated_write().await;
+    }
+
+    /// Waits for `upgrade` (the writers' turn), then for every read permit.
+    /// Cancelled at either await, `upgrade` goes back on drop.
+    async fn gated_write(&self) {
         let upgrade = self.upgrade.acquire().await;
         self.acquire_write_permits().await;
-        // Holding every read permit: the next upgradable reader may come.
+        // Holding every read permit (and no longer the readers' priority):
+        // the next writer or upgradable reader may come.
         drop(upgrade);
     }
 
