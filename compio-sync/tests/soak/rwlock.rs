@@ -79,15 +79,6 @@ fn check_pair(pair: &(u64, u64)) {
     assert_eq!(pair.0, pair.1, "a reader saw a torn pair");
 }
 
-/// What a task is doing, as a soak phase.
-fn phase_of(race: &Race) -> u8 {
-    match race {
-        Race::Plain => ACQ_PLAIN,
-        Race::Polls(_) => ACQ_POLLS,
-        Race::Timer(_) => ACQ_TIMER,
-    }
-}
-
 /// One task's loop.
 async fn rw_task<B: ThreadSafe>(
     lock: Arc<Lock<B>>,
@@ -100,7 +91,7 @@ async fn rw_task<B: ThreadSafe>(
     while !round.stopped() {
         let writes = rng.below(10) < shape.write_tenths;
         let race = Race::pick(&mut rng);
-        round.set(me, phase_of(&race));
+        round.set(me, race.acquire_phase());
         let kind = rng.below(8);
         let done = if !writes {
             match kind {
@@ -229,7 +220,7 @@ async fn upgradable<B: ThreadSafe>(
             // Upgrade, retrying after cancellations or a failed `try_`.
             loop {
                 let race = Race::pick(rng);
-                round.set(me, phase_of(&race));
+                round.set(me, race.acquire_phase());
                 if rng.one_in(4) {
                     match RwLockUpgradableReadGuard::try_upgrade(guard) {
                         Ok(mut write) => {
