@@ -15,17 +15,18 @@
 //!   runtime's; and threads registering at once don't all take one lock.
 //! * A wake skips the shards whose count is zero without taking their lock,
 //!   so an event that nobody waits for (a burst of sends to receivers that
-//!   are busy) costs one atomic operation per shard.
+//!   are busy) costs one load per shard.
 //!
 //! The handshake is the engine's event count, with the count added: the
 //! waiter registers, counts itself (Release), `fence(SeqCst)`s and then
 //! re-checks the event; the notifier changes the event, `fence(SeqCst)`s,
-//! and takes each count, resetting it to zero (a swap, Acquire), and wakes
-//! the queue if it was not zero. By the two fences, either the waiter's
-//! re-check sees the change, or the notifier's swap reads the waiter's count
-//! or a later value; a later swap that took the count first woke the waiter
-//! itself, since a count taken (Acquire, against the Release) means its
-//! registration is visible to the `notify_all` that follows. Only the
+//! reads each count (Acquire) and, if it is not zero, takes it (a swap to
+//! zero) and wakes the queue. By the two fences, either the waiter's
+//! re-check sees the change, or the notifier's load reads the waiter's count
+//! or a later value, and so does its swap (later still); another notifier's
+//! swap that took the count first woke the waiter itself, since a count
+//! seen (Acquire, against the Release) means its registration is visible to
+//! the `notify_all` that follows. Only the
 //! notifier takes counts away, so a waiter pays one atomic operation per
 //! wait; one that leaves without a wake (cancelled) leaves its count behind,
 //! which costs the next event one needless `notify_all` of that shard.
@@ -36,22 +37,31 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+use crossbeam_utils::CachePadded;
+
 use super::flavor::{AtomicUsize, Ordering::*, WAIT_SHARDS, fence, wait_shard};
 use crate::backend::WaitQueue;
 
 /// The waiters of an event, spread over one queue per thread shard (see the
 /// module docs).
 pub(crate) struct WaitSet<B: WaitQueue> {
-    queues: [B; WAIT_SHARDS],
-    /// Registrations in each queue since its last wake (the waiters that
-    /// the next wake must reach, and any that left since without one).
-    waiting: [AtomicUsize; WAIT_SHARDS],
+    /// A cache line (or more) each: the threads registering in different
+    /// shards write to them at the same time.
+    shards: [CachePadded<Shard<B>>; WAIT_SHARDS],
+}
+
+/// One thread shard of a [`WaitSet`].
+struct Shard<B> {
+    queue: B,
+    /// Registrations in `queue` since its last wake (the waiters that the
+    /// next wake must reach, and any that left since without one).
+    waiting: AtomicUsize,
 }
 
 /// A waiter of a [`WaitSet`]: the wait-queue node and where it waits. Lives
 /// pinned inside a future, whose `Drop` calls [`cancel`](Self::cancel).
 pub(crate) struct SetWaiter<B: WaitQueue> {
-    /// Node in `queues[shard]`, registered iff `queued`.
+    /// Node in the queue of `shards[shard]`, registered iff `queued`.
     node: B::Waiter,
     /// The node's shard: chosen at its first registration (`NO_SHARD`
     /// until then), then kept (a node is used with one queue only).
@@ -65,8 +75,12 @@ const NO_SHARD: usize = usize::MAX;
 impl<B: WaitQueue> WaitSet<B> {
     pub(crate) fn new() -> Self {
         Self {
-            queues: std::array::from_fn(|_| B::new()),
-            waiting: std::array::from_fn(|_| AtomicUsize::new(0)),
+            shards: std::array::from_fn(|_| {
+                CachePadded::new(Shard {
+                    queue: B::new(),
+                    waiting: AtomicUsize::new(0),
+                })
+            }),
         }
     }
 
@@ -80,13 +94,17 @@ impl<B: WaitQueue> WaitSet<B> {
         // re-check): either it sees the change, or we take its count.
         fence(SeqCst);
         let mut panic = None;
-        for (queue, waiting) in self.queues.iter().zip(&self.waiting) {
-            // Acquire: a count taken makes its registration visible to
+        for shard in &self.shards {
+            // A load first: a shard nobody waits in is only read, so that
+            // the threads registering there keep its line. Acquire: a count
+            // seen (and then taken) makes its registration visible to
             // `notify_all` (pairs with the Release in `register`).
-            if waiting.swap(0, Acquire) == 0 {
+            if shard.waiting.load(Acquire) == 0 || shard.waiting.swap(0, Acquire) == 0 {
                 continue;
             }
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| queue.notify_all(0))) {
+            if let Err(payload) =
+                panic::catch_unwind(AssertUnwindSafe(|| shard.queue.notify_all(0)))
+            {
                 if panic.is_none() {
                     panic = Some(payload);
                 } else if let Err(nested) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
@@ -143,9 +161,9 @@ impl<B: WaitQueue> SetWaiter<B> {
         if !*queued {
             return Poll::Ready(());
         }
-        // SAFETY: registered with `set.queues[*shard]` (`queued`, and the
+        // SAFETY: registered with `set.shards[*shard].queue` (`queued`, and the
         // caller's contract) and not yet observed `Ready`.
-        match unsafe { set.queues[*shard].poll_wait(node, cx) } {
+        match unsafe { set.shards[*shard].queue.poll_wait(node, cx) } {
             Poll::Ready(_) => {
                 // Out of the queue; the wake took the count with it.
                 *queued = false;
@@ -176,10 +194,10 @@ impl<B: WaitQueue> SetWaiter<B> {
         // SAFETY: the node is idle (not `queued`), used with this queue only
         // (its shard never changes), pinned, and cancelled before it is
         // dropped (the caller's contract).
-        unsafe { set.queues[*shard].register(node, waker, 0) };
+        unsafe { set.shards[*shard].queue.register(node, waker, 0) };
         *queued = true;
         // Release: a notifier that sees this count (Acquire) finds the node.
-        set.waiting[*shard].fetch_add(1, Release);
+        set.shards[*shard].waiting.fetch_add(1, Release);
         // SeqCst: orders the count before the caller's re-check, against a
         // notifier's (change the event; fence; read the counts).
         fence(SeqCst);
@@ -194,9 +212,9 @@ impl<B: WaitQueue> SetWaiter<B> {
     pub(crate) unsafe fn cancel(self: Pin<&mut Self>, set: &WaitSet<B>) {
         let (node, shard, queued) = self.project();
         if *queued {
-            // SAFETY: registered with `set.queues[*shard]` (`queued`, and
+            // SAFETY: registered with `set.shards[*shard].queue` (`queued`, and
             // the caller's contract), pinned since.
-            unsafe { set.queues[*shard].cancel(node) };
+            unsafe { set.shards[*shard].queue.cancel(node) };
             // The count stays until the next wake takes it (module docs).
             *queued = false;
         }
