@@ -280,20 +280,36 @@ impl<T: Linked> List<T> {
         waiter: &T,
         cx: &mut Context<'_>,
     ) -> Poll<Woken> {
-        let node = waiter.node();
-        // Acquire: pairs with the Release store in `mark`.
-        if node.state.load(Acquire) == NOTIFIED {
-            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
-            let woken = unsafe { node.woken() };
-            node.state.store(IDLE, Relaxed);
+        // SAFETY: forwarded from the caller.
+        if let Poll::Ready(woken) = unsafe { Self::poll_notified(waiter) } {
             return Poll::Ready(woken);
         }
+        let node = waiter.node();
         // SAFETY: forwarded from the caller.
         let polled = unsafe { Self::poll_waker(list, waiter, cx.waker(), |(), _| {}) };
         if polled.is_ready() {
             node.state.store(IDLE, Relaxed);
         }
         polled
+    }
+
+    /// `poll_notified`: `Ready` once notified (the waiter is then idle),
+    /// without the lock and without touching the waker; otherwise `Pending`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait): the caller owns the waiter.
+    pub(super) unsafe fn poll_notified(waiter: &T) -> Poll<Woken> {
+        let node = waiter.node();
+        // Acquire: pairs with the Release store in `mark`.
+        if node.state.load(Acquire) != NOTIFIED {
+            return Poll::Pending;
+        }
+        // SAFETY: we own the waiter (the caller's promise) and observed
+        // NOTIFIED with Acquire.
+        let woken = unsafe { node.woken() };
+        node.state.store(IDLE, Relaxed);
+        Poll::Ready(woken)
     }
 
     /// `cancel`.

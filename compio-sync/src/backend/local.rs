@@ -89,6 +89,12 @@ unsafe impl WaitQueue for Local {
         unsafe { List::poll_wait(&self.list, &waiter, cx) }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&IntrusiveWaiter>) -> Poll<Woken> {
+        // SAFETY: the caller guarantees the waiter was registered with this
+        // queue and not yet observed `Ready` or cancelled, and owns it.
+        unsafe { List::poll_notified(waiter.get_ref()) }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {
         // SAFETY: the caller uses the waiter with this queue only.
         unsafe { List::cancel(&self.list, &waiter) }

@@ -406,6 +406,25 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// `Ready` or cancelled.
     unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<Woken>;
 
+    /// Looks at a registered waiter without giving it a waker: `Ready`, as
+    /// from [`poll_wait`](Self::poll_wait), once it has been notified (it is
+    /// then idle again), otherwise `Pending`, with the waker of its last
+    /// `register` or `poll_wait` left in place.
+    ///
+    /// For a poll that has no waker of its own: tokio's `Notified::enable`
+    /// queues a future, or asks whether it was notified, without changing
+    /// the waker its task polled it with. The future need not keep a clone
+    /// of that waker to pass to `poll_wait` (a clone and a drop per wait).
+    /// Runs no user code, as [`cancel`](Self::cancel): a waker or kernel
+    /// wait it ends is retired (contract point 7). A waiter that sleeps
+    /// some other way than on its waker (a kernel wait) is not re-armed
+    /// here after a spurious wake-up: its next `poll_wait` does that.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait).
+    unsafe fn poll_notified(&self, waiter: Pin<&Self::Waiter>) -> Poll<Woken>;
+
     /// Blocks the calling thread until `waiter` is notified; the waiter is
     /// idle on return, as after `poll_wait` returned `Ready`.
     ///

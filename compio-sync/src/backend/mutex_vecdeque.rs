@@ -251,6 +251,16 @@ unsafe impl WaitQueue for MutexVecDeque {
         }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&VecDequeWaiter>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store in `Inner::notify`. Only the
+        // notifier moves a waiter to NOTIFIED, and only its owner out of it.
+        if waiter.state.load(Acquire) == NOTIFIED {
+            Poll::Ready(waiter.take_woken())
+        } else {
+            Poll::Pending
+        }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> Cancelled {
         // Acquire: pairs with the Release store in `Inner::notify`.
         match waiter.state.load(Acquire) {

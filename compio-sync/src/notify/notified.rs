@@ -135,9 +135,6 @@ struct NotifiedState {
     /// The generation when the future was created.
     generation: usize,
     phase: Phase,
-    /// The last waker the future was polled with: `enable` polls with it, so
-    /// as not to replace the task's waker in the queues.
-    waker: Option<Waker>,
 }
 
 impl NotifiedState {
@@ -147,7 +144,6 @@ impl NotifiedState {
         Self {
             generation: generation(notify.state.load(Acquire)),
             phase: Phase::Init,
-            waker: None,
         }
     }
 }
@@ -265,12 +261,7 @@ impl NotifiedState {
             self.phase = Phase::Done;
             return Poll::Ready(());
         }
-        if let Some(waker) = waker
-            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
-        {
-            self.waker = Some(waker.clone());
-        }
-        let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+        let waker = waker.unwrap_or(Waker::noop());
         // SAFETY: the node is idle (`Init`) and only ever used with
         // `notify.queue`; it stays pinned in the future, whose `Drop`
         // cancels it while `Waiting`. If `register` unwinds (a waker's clone
@@ -302,35 +293,33 @@ impl NotifiedState {
         waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
-        if let Some(waker) = waker
-            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
-        {
-            self.waker = Some(waker.clone());
-        }
-        let polled = {
-            let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+        let polled = match waker {
             // SAFETY: the node is registered with `notify.queue` (`Waiting`)
             // and has not been observed `Ready` (that ends `Waiting`).
-            unsafe {
+            Some(waker) => unsafe {
                 notify
                     .queue
                     .poll_wait(waiter, &mut Context::from_waker(waker))
-            }
+            },
+            // `enable`: the queue keeps the waker of the last poll.
+            // SAFETY: as for `poll_wait` above.
+            None => unsafe { notify.queue.poll_notified(waiter) },
         };
         if let Poll::Ready(woken) = polled {
             match woken.wakeup & KIND {
                 ALL if !self.broadcast_since(notify) => {
                     // Woken by the broadcast that made our own generation
                     // (we registered between its bump and its sweep): it is
-                    // not for us. Queue again, with the stored waker.
+                    // not for us. Queue again. (From `enable`, with no
+                    // waker: the broadcast has just woken the task's, so the
+                    // task's next poll of this future gives it one.)
                     self.phase = Phase::Init;
-                    return self.start(notify, waiter, None);
+                    return self.start(notify, waiter, waker);
                 }
                 ALL => {}
                 _ => self.settle_one(notify, woken.wakeup, false),
             }
             self.phase = Phase::Done;
-            self.waker = None;
             return Poll::Ready(());
         }
         if self.broadcast_since(notify) {
@@ -357,7 +346,6 @@ impl NotifiedState {
         // not yet observed `Ready`.
         let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
-        self.waker = None;
         if let Cancelled::Notified(woken) = cancelled
             && woken.wakeup & KIND != ALL
         {
