@@ -58,6 +58,9 @@ unsafe impl Sync for IntrusiveWaiter {}
 unsafe impl WaitQueue for Intrusive {
     type Waiter = IntrusiveWaiter;
 
+    // `List::register` links under `list`'s lock, which every notify takes.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         list: Mutex::new(List::new(())),

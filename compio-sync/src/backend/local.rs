@@ -55,6 +55,10 @@ pub struct Local {
 unsafe impl WaitQueue for Local {
     type Waiter = IntrusiveWaiter;
 
+    // `List::register` links under the `RefCell`, which every notify
+    // borrows (and one thread does both).
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         list: RefCell::new(List::new(())),

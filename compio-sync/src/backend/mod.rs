@@ -355,6 +355,16 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// The per-wait node, stored (pinned) in each waiting future.
     type Waiter;
 
+    /// Whether `register` and `register_front` link a waiter under the lock
+    /// that every `notify_*` takes to select waiters (the selection lock of
+    /// contract point 4). The lock then orders each registration against
+    /// each notify by itself: whichever takes it second happens-after
+    /// everything the other did before it. A primitive whose waiter fences
+    /// only to order its registration against a notifier's (change; fence;
+    /// notify) may leave that fence out. `false` (the default) promises
+    /// nothing: the handshake's fences are needed.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = false;
+
     /// An empty queue, usable in `const` and `static` items.
     #[cfg(not(loom))]
     #[allow(clippy::declare_interior_mutable_const)]

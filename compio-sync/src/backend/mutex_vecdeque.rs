@@ -131,6 +131,9 @@ impl MutexVecDeque {
 unsafe impl WaitQueue for MutexVecDeque {
     type Waiter = VecDequeWaiter;
 
+    // `register` pushes under `inner`'s lock, which every notify takes.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         inner: Mutex::new(Inner {
