@@ -530,7 +530,8 @@ impl std::fmt::Debug for HybridWaiter {
 impl Drop for HybridWaiter {
     fn drop(&mut self) {
         // Not while unwinding: a second panic would abort and hide the first.
-        if !std::thread::panicking() {
+        // (Debug builds only, as the assertion.)
+        if cfg!(debug_assertions) && !std::thread::panicking() {
             debug_assert!(
                 matches!(self.state.load(Relaxed), IDLE | NOTIFIED),
                 "HybridWaiter dropped while registered"
