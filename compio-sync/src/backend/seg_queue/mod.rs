@@ -275,9 +275,7 @@ unsafe impl WaitQueue for SegQueue {
     }
 
     unsafe fn poll_notified(&self, waiter: Pin<&SegQueueWaiter>) -> Poll<Woken> {
-        let handle = waiter
-            .take()
-            .expect("poll_notified: waiter not registered");
+        let handle = waiter.take().expect("poll_notified: waiter not registered");
         // Acquire: pairs with the Release that marked it (contract point 4).
         // `SELECTING` counts as not notified, as in `poll_wait`.
         if handle.state.load(Acquire) != NOTIFIED {

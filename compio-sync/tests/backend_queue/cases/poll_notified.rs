@@ -99,7 +99,11 @@ pub fn poll_notified_reports_every_kind_of_selection<B: WaitQueue>() {
             );
             wakes += 1;
             if behind {
-                assert_eq!(peek(&queue, head.as_ref()), ready(wakeup, tag - lowered), "{name}");
+                assert_eq!(
+                    peek(&queue, head.as_ref()),
+                    ready(wakeup, tag - lowered),
+                    "{name}"
+                );
                 wakes += 1;
             }
             assert_eq!(counter.count(), wakes, "{name}: one wake per selection");
@@ -115,7 +119,10 @@ pub fn waiter_made_idle_by_poll_notified_registers_again<B: WaitQueue>() {
     for round in 0..3 {
         register_any(&queue, waiter.as_ref(), &waker, TAG + round);
         assert!(queue.notify_one(WAKEUP + round));
-        assert_eq!(peek(&queue, waiter.as_ref()), ready(WAKEUP + round, TAG + round));
+        assert_eq!(
+            peek(&queue, waiter.as_ref()),
+            ready(WAKEUP + round, TAG + round)
+        );
     }
     register_any(&queue, waiter.as_ref(), &waker, TAG);
     assert_eq!(
@@ -148,7 +155,13 @@ pub fn poll_notified_sees_a_notify_from_another_thread<B: ThreadSafe>() {
             }
         };
         notifier.join().unwrap();
-        assert_eq!(woken, Woken { wakeup: WAKEUP + round, tag: TAG });
+        assert_eq!(
+            woken,
+            Woken {
+                wakeup: WAKEUP + round,
+                tag: TAG
+            }
+        );
         assert_eq!(cancel_any(&*queue, waiter.as_ref()), Cancelled::Idle);
         assert!(counter.count() <= 1, "woken {} times", counter.count());
     }
