@@ -444,9 +444,9 @@ impl<B: WaitQueue> Semaphore<B> {
     #[track_caller]
     fn add_to_word(&self, mut cur: usize, n: usize) {
         loop {
-            if !available(cur)
+            if available(cur)
                 .checked_add(n)
-                .is_some_and(|t| t <= MAX_PERMITS)
+                .is_none_or(|t| t > MAX_PERMITS)
             {
                 overflow(n);
             }
