@@ -207,6 +207,10 @@ macro_rules! contract_suite {
             case!(semaphore_handing_permits_over_by_notify_while_keeps_exact_counts);
             case!(cancel_racing_notify_accounts_for_every_notification);
             case!(cancel_racing_tag_lowering_reports_exactly_what_was_assigned);
+            case!(poll_notified_keeps_the_last_polled_waker_and_reports_the_wakeup);
+            case!(poll_notified_reports_every_kind_of_selection);
+            case!(waiter_made_idle_by_poll_notified_registers_again);
+            case!(poll_notified_sees_a_notify_from_another_thread);
 
             #[test]
             fn notify_last_follows_documented_order() {
@@ -217,3 +221,25 @@ macro_rules! contract_suite {
 }
 
 for_each_backend!(contract_suite, once);
+
+/// The single-thread queue is not `ThreadSafe`, so the suite above does not
+/// instantiate it; these cases are generic over any `WaitQueue`.
+mod local {
+    use super::cases;
+    type B = compio_sync::backend::Local;
+
+    #[test]
+    fn poll_notified_keeps_the_last_polled_waker_and_reports_the_wakeup() {
+        cases::poll_notified_keeps_the_last_polled_waker_and_reports_the_wakeup::<B>();
+    }
+
+    #[test]
+    fn poll_notified_reports_every_kind_of_selection() {
+        cases::poll_notified_reports_every_kind_of_selection::<B>();
+    }
+
+    #[test]
+    fn waiter_made_idle_by_poll_notified_registers_again() {
+        cases::waiter_made_idle_by_poll_notified_registers_again::<B>();
+    }
+}

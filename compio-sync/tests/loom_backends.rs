@@ -68,7 +68,7 @@ impl<B: WaitQueue> Shared<B> {
         })
     }
 
-    // SAFETY (for the three wrappers): `a` and `b` are only used with
+    // SAFETY (for the four wrappers): `a` and `b` are only used with
     // `queue`, are boxed (pinned for their whole life), and every model makes
     // them idle before dropping `Shared`.
 
@@ -88,6 +88,11 @@ impl<B: WaitQueue> Shared<B> {
     fn cancel(&self, waiter: &Pin<Box<B::Waiter>>) -> Cancelled {
         // SAFETY: see above.
         unsafe { self.queue.cancel(waiter.as_ref()) }
+    }
+
+    fn peek(&self, waiter: &Pin<Box<B::Waiter>>) -> Poll<Woken> {
+        // SAFETY: see above; models only look at registered waiters.
+        unsafe { self.queue.poll_notified(waiter.as_ref()) }
     }
 
     /// `cancel`, reduced to "was it notified?", checking what it reports
@@ -589,6 +594,87 @@ fn notify_while_racing_poll_wakes_the_latest_waker<B: WaitQueue>() {
     });
 }
 
+/// An owner that only looks (`poll_notified`, as `Notify::enable` does)
+/// races a notify: it sees the notification, or the notify wakes the waker
+/// of the owner's last `poll_wait` (never the one it registered with, which
+/// that poll replaced), and the next look sees it. Either way the
+/// notification is observed exactly once.
+fn poll_notified_racing_notify_wakes_the_last_polled_waker<B: WaitQueue>() {
+    check(Class::Queue, || {
+        let shared = Shared::<B>::new();
+        let (registered, first) = counting_waker();
+        let (polled, latest) = counting_waker();
+        shared.register(&shared.a, &first, 1);
+        assert_eq!(shared.poll(&shared.a, &latest), Poll::Pending);
+        let notifier = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.queue.notify_one(WAKEUP))
+        };
+        let looked = shared.peek(&shared.a);
+        assert!(notifier.join().unwrap());
+        let expected = Poll::Ready(Woken {
+            wakeup: WAKEUP,
+            tag: 1,
+        });
+        if looked.is_pending() {
+            assert_eq!(polled.0.load(SeqCst), 1, "the polled waker was not woken");
+            assert_eq!(shared.peek(&shared.a), expected);
+        } else {
+            assert_eq!(looked, expected);
+            assert!(polled.0.load(SeqCst) <= 1);
+        }
+        assert_eq!(registered.0.load(SeqCst), 0, "woke a replaced waker");
+        assert_eq!(shared.cancel(&shared.a), Cancelled::Idle);
+        assert!(!shared.queue.notify_one(WAKEUP));
+    });
+}
+
+/// `REGISTERS_UNDER_SELECTION_LOCK`: on a queue that says so, the waiter
+/// needs no fence between registering and re-checking to be ordered
+/// against a notifier's (change; fence; notify): the selection lock orders
+/// the two. (Skipped on the queues that do not say so.)
+fn locked_registration_needs_no_waiter_fence<B: WaitQueue>() {
+    if !B::REGISTERS_UNDER_SELECTION_LOCK {
+        return;
+    }
+    for all in [false, true] {
+        check(Class::Queue, move || {
+            let shared = Shared::<B>::new();
+            let notifier = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    shared.condition.store(true, Relaxed);
+                    // Orders the condition before the look at the queue.
+                    fence(SeqCst);
+                    if all {
+                        shared.queue.notify_all(WAKEUP) == 1
+                    } else {
+                        shared.queue.notify_one(WAKEUP)
+                    }
+                })
+            };
+            let (counter, waker) = counting_waker();
+            shared.register(&shared.a, &waker, 1);
+            // No fence: the queue's lock is all that orders the two sides.
+            let saw_condition = shared.condition.load(Relaxed);
+            let selected = notifier.join().unwrap();
+            if saw_condition {
+                assert_eq!(shared.cancel_notified(&shared.a, 1), selected);
+            } else {
+                assert!(selected, "lost wakeup: neither side saw the other");
+                assert_eq!(counter.0.load(SeqCst), 1, "selected but not woken");
+                assert_eq!(
+                    shared.peek(&shared.a),
+                    Poll::Ready(Woken {
+                        wakeup: WAKEUP,
+                        tag: 1
+                    })
+                );
+            }
+        });
+    }
+}
+
 /// Every model for one backend, as `for_each_backend!(models, once)` asks
 /// (`order` does not matter to the models).
 macro_rules! models {
@@ -660,6 +746,16 @@ macro_rules! models {
             #[test]
             fn notify_while_racing_poll_wakes_the_latest_waker() {
                 super::notify_while_racing_poll_wakes_the_latest_waker::<B>();
+            }
+
+            #[test]
+            fn poll_notified_racing_notify_wakes_the_last_polled_waker() {
+                super::poll_notified_racing_notify_wakes_the_last_polled_waker::<B>();
+            }
+
+            #[test]
+            fn locked_registration_needs_no_waiter_fence() {
+                super::locked_registration_needs_no_waiter_fence::<B>();
             }
         }
     };

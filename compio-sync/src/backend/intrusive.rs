@@ -58,6 +58,9 @@ unsafe impl Sync for IntrusiveWaiter {}
 unsafe impl WaitQueue for Intrusive {
     type Waiter = IntrusiveWaiter;
 
+    // `List::register` links under `list`'s lock, which every notify takes.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         list: Mutex::new(List::new(())),
@@ -89,6 +92,12 @@ unsafe impl WaitQueue for Intrusive {
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled.
         unsafe { List::poll_wait(&self.list, &waiter, cx) }
+    }
+
+    unsafe fn poll_notified(&self, waiter: Pin<&IntrusiveWaiter>) -> Poll<Woken> {
+        // SAFETY: the caller guarantees the waiter was registered with this
+        // queue and not yet observed `Ready` or cancelled, and owns it.
+        unsafe { List::poll_notified(waiter.get_ref()) }
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {

@@ -220,8 +220,10 @@ impl<T> Drop for Node<T> {
     fn drop(&mut self) {
         // A linked node is about to be freed while the list still points at
         // it: a use-after-free waiting to happen. Not checked while
-        // unwinding: a second panic would abort and hide the first.
-        if std::thread::panicking() {
+        // unwinding: a second panic would abort and hide the first. Debug
+        // builds only, as the assertion: release builds would otherwise pay
+        // `panicking()` (a load and a branch) on every wait future's drop.
+        if !cfg!(debug_assertions) || std::thread::panicking() {
             return;
         }
         debug_assert_ne!(
@@ -280,20 +282,36 @@ impl<T: Linked> List<T> {
         waiter: &T,
         cx: &mut Context<'_>,
     ) -> Poll<Woken> {
-        let node = waiter.node();
-        // Acquire: pairs with the Release store in `mark`.
-        if node.state.load(Acquire) == NOTIFIED {
-            // SAFETY: we own the waiter and observed NOTIFIED (Acquire).
-            let woken = unsafe { node.woken() };
-            node.state.store(IDLE, Relaxed);
+        // SAFETY: forwarded from the caller.
+        if let Poll::Ready(woken) = unsafe { Self::poll_notified(waiter) } {
             return Poll::Ready(woken);
         }
+        let node = waiter.node();
         // SAFETY: forwarded from the caller.
         let polled = unsafe { Self::poll_waker(list, waiter, cx.waker(), |(), _| {}) };
         if polled.is_ready() {
             node.state.store(IDLE, Relaxed);
         }
         polled
+    }
+
+    /// `poll_notified`: `Ready` once notified (the waiter is then idle),
+    /// without the lock and without touching the waker; otherwise `Pending`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait): the caller owns the waiter.
+    pub(super) unsafe fn poll_notified(waiter: &T) -> Poll<Woken> {
+        let node = waiter.node();
+        // Acquire: pairs with the Release store in `mark`.
+        if node.state.load(Acquire) != NOTIFIED {
+            return Poll::Pending;
+        }
+        // SAFETY: we own the waiter (the caller's promise) and observed
+        // NOTIFIED with Acquire.
+        let woken = unsafe { node.woken() };
+        node.state.store(IDLE, Relaxed);
+        Poll::Ready(woken)
     }
 
     /// `cancel`.

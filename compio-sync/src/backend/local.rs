@@ -55,6 +55,10 @@ pub struct Local {
 unsafe impl WaitQueue for Local {
     type Waiter = IntrusiveWaiter;
 
+    // `List::register` links under the `RefCell`, which every notify
+    // borrows (and one thread does both).
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         list: RefCell::new(List::new(())),
@@ -87,6 +91,12 @@ unsafe impl WaitQueue for Local {
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled.
         unsafe { List::poll_wait(&self.list, &waiter, cx) }
+    }
+
+    unsafe fn poll_notified(&self, waiter: Pin<&IntrusiveWaiter>) -> Poll<Woken> {
+        // SAFETY: the caller guarantees the waiter was registered with this
+        // queue and not yet observed `Ready` or cancelled, and owns it.
+        unsafe { List::poll_notified(waiter.get_ref()) }
     }
 
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {

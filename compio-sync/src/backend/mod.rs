@@ -355,6 +355,16 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// The per-wait node, stored (pinned) in each waiting future.
     type Waiter;
 
+    /// Whether `register` and `register_front` link a waiter under the lock
+    /// that every `notify_*` takes to select waiters (the selection lock of
+    /// contract point 4). The lock then orders each registration against
+    /// each notify by itself: whichever takes it second happens-after
+    /// everything the other did before it. A primitive whose waiter fences
+    /// only to order its registration against a notifier's (change; fence;
+    /// notify) may leave that fence out. `false` (the default) promises
+    /// nothing: the handshake's fences are needed.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = false;
+
     /// An empty queue, usable in `const` and `static` items.
     #[cfg(not(loom))]
     #[allow(clippy::declare_interior_mutable_const)]
@@ -405,6 +415,25 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// `waiter` was registered with this queue and has not yet been observed
     /// `Ready` or cancelled.
     unsafe fn poll_wait(&self, waiter: Pin<&Self::Waiter>, cx: &mut Context<'_>) -> Poll<Woken>;
+
+    /// Looks at a registered waiter without giving it a waker: `Ready`, as
+    /// from [`poll_wait`](Self::poll_wait), once it has been notified (it is
+    /// then idle again), otherwise `Pending`, with the waker of its last
+    /// `register` or `poll_wait` left in place.
+    ///
+    /// For a poll that has no waker of its own: tokio's `Notified::enable`
+    /// queues a future, or asks whether it was notified, without changing
+    /// the waker its task polled it with. The future need not keep a clone
+    /// of that waker to pass to `poll_wait` (a clone and a drop per wait).
+    /// Runs no user code, as [`cancel`](Self::cancel): a waker or kernel
+    /// wait it ends is retired (contract point 7). A waiter that sleeps
+    /// some other way than on its waker (a kernel wait) is not re-armed
+    /// here after a spurious wake-up: its next `poll_wait` does that.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait).
+    unsafe fn poll_notified(&self, waiter: Pin<&Self::Waiter>) -> Poll<Woken>;
 
     /// Blocks the calling thread until `waiter` is notified; the waiter is
     /// idle on return, as after `poll_wait` returned `Ready`.

@@ -131,6 +131,9 @@ impl MutexVecDeque {
 unsafe impl WaitQueue for MutexVecDeque {
     type Waiter = VecDequeWaiter;
 
+    // `register` pushes under `inner`'s lock, which every notify takes.
+    const REGISTERS_UNDER_SELECTION_LOCK: bool = true;
+
     #[cfg(not(loom))]
     const NEW: Self = Self {
         inner: Mutex::new(Inner {
@@ -251,6 +254,16 @@ unsafe impl WaitQueue for MutexVecDeque {
         }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&VecDequeWaiter>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store in `Inner::notify`. Only the
+        // notifier moves a waiter to NOTIFIED, and only its owner out of it.
+        if waiter.state.load(Acquire) == NOTIFIED {
+            Poll::Ready(waiter.take_woken())
+        } else {
+            Poll::Pending
+        }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&VecDequeWaiter>) -> Cancelled {
         // Acquire: pairs with the Release store in `Inner::notify`.
         match waiter.state.load(Acquire) {
@@ -358,7 +371,9 @@ impl Drop for VecDequeWaiter {
         // An entry still points here: freeing the waiter now would leave the
         // queue with a dangling pointer. Not checked while unwinding: a
         // second panic would abort and hide the first.
-        if !std::thread::panicking() {
+        // (Debug builds only: `panicking()` is a load and a branch per
+        // wait that release builds need not pay.)
+        if cfg!(debug_assertions) && !std::thread::panicking() {
             debug_assert_ne!(
                 self.state.load(Relaxed),
                 WAITING,

@@ -10,9 +10,11 @@
 //!   `PERMIT`, which the next `Notified` consumes. Setting the permit races
 //!   with a waiter that is registering, and is resolved by the event count
 //!   `registrations`. The waiter registers, counts itself, `fence(SeqCst)`s
-//!   and re-checks `PERMIT`. The notifier sets `PERMIT`, `fence(SeqCst)`s and
-//!   re-reads the count. If the count moved, the notifier takes the permit
-//!   back and retries the queue. Either the waiter takes the permit or the
+//!   and re-checks `PERMIT` (on a queue that links it under its selection
+//!   lock, the fence is left out: the lock and a `SeqCst` count and re-check
+//!   do its job; see `Notified`'s `start`). The notifier sets `PERMIT`,
+//!   `fence(SeqCst)`s and re-reads the count. If the count moved, the
+//!   notifier takes the permit back and retries the queue. Either the waiter takes the permit or the
 //!   notifier finds the waiter, and one notification is never delivered
 //!   twice. `PERMIT` is one bit, so at most one is stored.
 //! * **`notify_waiters` and the generation.** A `Notified` records the

@@ -135,9 +135,6 @@ struct NotifiedState {
     /// The generation when the future was created.
     generation: usize,
     phase: Phase,
-    /// The last waker the future was polled with: `enable` polls with it, so
-    /// as not to replace the task's waker in the queues.
-    waker: Option<Waker>,
 }
 
 impl NotifiedState {
@@ -147,7 +144,6 @@ impl NotifiedState {
         Self {
             generation: generation(notify.state.load(Acquire)),
             phase: Phase::Init,
-            waker: None,
         }
     }
 }
@@ -265,12 +261,7 @@ impl NotifiedState {
             self.phase = Phase::Done;
             return Poll::Ready(());
         }
-        if let Some(waker) = waker
-            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
-        {
-            self.waker = Some(waker.clone());
-        }
-        let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+        let waker = waker.unwrap_or(Waker::noop());
         // SAFETY: the node is idle (`Init`) and only ever used with
         // `notify.queue`; it stays pinned in the future, whose `Drop`
         // cancels it while `Waiting`. If `register` unwinds (a waker's clone
@@ -279,13 +270,31 @@ impl NotifiedState {
         unsafe { notify.queue.register(waiter, waker, 0) };
         self.phase = Phase::Waiting;
         // Release: publishes the registration to a storing `notify` (its
-        // Acquire load of `registrations`).
-        notify.registrations.fetch_add(1, Release);
+        // Acquire load of `registrations`). SeqCst: see the fence.
+        notify.registrations.fetch_add(1, SeqCst);
         // SeqCst: orders the registration (and the count) before the
         // re-check below, against `notify`'s (store PERMIT; fence; read
         // `registrations`) and `notify_waiters`' (bump; fence; wake all).
-        fence(SeqCst);
-        let state = notify.state.load(Acquire);
+        //
+        // Left out where the queue links us under its selection lock: that
+        // lock orders our registration against `notify_waiters`' sweep
+        // (whichever takes it second sees the other's prior writes, the
+        // bump included), and against `notify`'s look at the queue. For
+        // the permit, the `SeqCst` RMW above and the `SeqCst` load below
+        // do the fence's job: were both sides to miss each other, `notify`'s
+        // load of `registrations` (after its fence F) reads before our RMW,
+        // so F precedes the RMW in the single total order of `SeqCst`
+        // operations, and our load reads before its PERMIT store, so our
+        // load precedes F; the RMW precedes our load in program order, a
+        // cycle. loom models `SeqCst` accesses as `AcqRel`, so under loom
+        // the fence stays and the models check the fence-based handshake.
+        if cfg!(loom) || !B::REGISTERS_UNDER_SELECTION_LOCK {
+            fence(SeqCst);
+        }
+        // Acquire: the notifier's writes happen-before our completion.
+        // SeqCst: the load the argument above needs (a plain load on x86,
+        // `ldar` on Arm, as Acquire).
+        let state = notify.state.load(SeqCst);
         if generation(state) != self.generation {
             return self.leave(notify, waiter, Leave::Broadcast);
         }
@@ -302,35 +311,33 @@ impl NotifiedState {
         waiter: Pin<&B::Waiter>,
         waker: Option<&Waker>,
     ) -> Poll<()> {
-        if let Some(waker) = waker
-            && !self.waker.as_ref().is_some_and(|w| w.will_wake(waker))
-        {
-            self.waker = Some(waker.clone());
-        }
-        let polled = {
-            let waker = self.waker.as_ref().unwrap_or(Waker::noop());
+        let polled = match waker {
             // SAFETY: the node is registered with `notify.queue` (`Waiting`)
             // and has not been observed `Ready` (that ends `Waiting`).
-            unsafe {
+            Some(waker) => unsafe {
                 notify
                     .queue
                     .poll_wait(waiter, &mut Context::from_waker(waker))
-            }
+            },
+            // `enable`: the queue keeps the waker of the last poll.
+            // SAFETY: as for `poll_wait` above.
+            None => unsafe { notify.queue.poll_notified(waiter) },
         };
         if let Poll::Ready(woken) = polled {
             match woken.wakeup & KIND {
                 ALL if !self.broadcast_since(notify) => {
                     // Woken by the broadcast that made our own generation
                     // (we registered between its bump and its sweep): it is
-                    // not for us. Queue again, with the stored waker.
+                    // not for us. Queue again. (From `enable`, with no
+                    // waker: the broadcast has just woken the task's, so the
+                    // task's next poll of this future gives it one.)
                     self.phase = Phase::Init;
-                    return self.start(notify, waiter, None);
+                    return self.start(notify, waiter, waker);
                 }
                 ALL => {}
                 _ => self.settle_one(notify, woken.wakeup, false),
             }
             self.phase = Phase::Done;
-            self.waker = None;
             return Poll::Ready(());
         }
         if self.broadcast_since(notify) {
@@ -357,7 +364,6 @@ impl NotifiedState {
         // not yet observed `Ready`.
         let cancelled = unsafe { notify.queue.cancel(waiter) };
         self.phase = Phase::Done;
-        self.waker = None;
         if let Cancelled::Notified(woken) = cancelled
             && woken.wakeup & KIND != ALL
         {

@@ -146,6 +146,15 @@ fn available(word: usize) -> usize {
 /// See [`Semaphore::MAX_PERMITS`].
 const MAX_PERMITS: usize = usize::MAX >> 3;
 
+/// The panic of a release or `add_permits` past `MAX_PERMITS` (out of line,
+/// so that the inlined release carries no formatting code).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn overflow(n: usize) -> ! {
+    panic!("number of added permits ({n}) would overflow MAX_PERMITS ({MAX_PERMITS})")
+}
+
 impl Semaphore {
     /// The maximum number of permits a semaphore can hold: `usize::MAX >> 3`,
     /// as in tokio. The same for every backend.
@@ -395,38 +404,52 @@ impl<B: WaitQueue> Semaphore<B> {
     ///
     /// Panics, leaving the semaphore unchanged, if the result would exceed
     /// `MAX_PERMITS` (as tokio does, for added and for dropped permits).
+    ///
+    /// Inlined (a permit's drop is this call): the uncontended release is
+    /// one CAS and a look at `waiters`; the hand-over, the wake loop and the
+    /// overflow panic stay out of line.
+    #[inline]
     #[track_caller]
-    pub(crate) fn release(&self, mut n: usize) {
+    pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
-        let mut cur = self.permits.load(Relaxed);
+        let cur = self.permits.load(Relaxed);
         if self.hands_over(cur) && self.waiters.load(Relaxed) >= ONE_WAITER {
-            // Hand-over mode with waiters: they are served first, straight
-            // from the release, so these permits never show as available
-            // while a waiter needs them (tokio's order). Only the surplus
-            // goes to the word. (A waiter that registers meanwhile is covered
-            // by the handshake in `wake_next`.)
-            n = self.hand_over_from(n);
-            if n == 0 {
-                return;
-            }
-            cur = self.permits.load(Relaxed);
+            return self.release_handing_over(n);
         }
         self.add_to_word(cur, n);
         self.wake_next_after_add();
     }
 
+    /// [`release`](Self::release) in hand-over mode with waiters: they are
+    /// served first, straight from the release, so these permits never show
+    /// as available while a waiter needs them (tokio's order). Only the
+    /// surplus goes to the word. (A waiter that registers meanwhile is
+    /// covered by the handshake in `wake_next`.)
+    #[inline(never)]
+    #[track_caller]
+    fn release_handing_over(&self, n: usize) {
+        let n = self.hand_over_from(n);
+        if n == 0 {
+            return;
+        }
+        self.add_to_word(self.permits.load(Relaxed), n);
+        self.wake_next_after_add();
+    }
+
     /// Adds `n` permits to the word (read as `cur` last), panicking, with
     /// the semaphore unchanged, past `MAX_PERMITS`.
+    #[inline]
     #[track_caller]
     fn add_to_word(&self, mut cur: usize, n: usize) {
         loop {
-            let total = available(cur).checked_add(n);
-            assert!(
-                total.is_some_and(|t| t <= MAX_PERMITS),
-                "number of added permits ({n}) would overflow MAX_PERMITS ({MAX_PERMITS})"
-            );
+            if available(cur)
+                .checked_add(n)
+                .is_none_or(|t| t > MAX_PERMITS)
+            {
+                overflow(n);
+            }
             // Release: the permits' previous users happen-before whoever
             // takes them (pairs with the Acquire CAS in `try_take`). SeqCst:
             // this RMW stands in for `wake_next`'s fence (see
@@ -552,6 +575,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// assert_eq!(permit.num_permits(), 1);
     /// # });
     /// ```
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_, B> {
         Acquire::new(self, 1)
     }
@@ -577,6 +601,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// # drop(permit);
     /// # });
     /// ```
+    #[inline]
     pub fn acquire_many(&self, n: u32) -> Acquire<'_, B> {
         Acquire::new(self, n)
     }
@@ -599,6 +624,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// assert_eq!(semaphore.try_acquire().err(), Some(TryAcquireError::NoPermits));
     /// # drop(permit);
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_, B>, TryAcquireError> {
         self.try_acquire_many(1)
     }
@@ -617,6 +643,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// assert_eq!(permit.num_permits(), 3);
     /// assert!(semaphore.try_acquire_many(2).is_err());
     /// ```
+    #[inline]
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_, B>, TryAcquireError> {
         self.try_take(n as usize, self.strict)?;
         Ok(SemaphorePermit::new(self, n as usize))

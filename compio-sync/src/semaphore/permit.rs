@@ -219,12 +219,14 @@ impl<B: WaitQueue> OwnedSemaphorePermit<B> {
 }
 
 impl<B: WaitQueue> Drop for SemaphorePermit<'_, B> {
+    #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }
 }
 
 impl<B: WaitQueue> Drop for OwnedSemaphorePermit<B> {
+    #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }

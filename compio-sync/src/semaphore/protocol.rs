@@ -13,6 +13,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// Takes `n` permits if the policy allows it now.
     ///
     /// `strict` closes the fast path while anyone waits (strict FIFO).
+    #[inline]
     pub(super) fn try_take(&self, n: usize, strict: bool) -> Result<(), TryAcquireError> {
         // Acquire (here and on a failed CAS): an `Err(Closed)` happens-after
         // the `close` it saw (pairs with its AcqRel `fetch_or`), as in tokio,

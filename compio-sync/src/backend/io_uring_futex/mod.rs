@@ -614,6 +614,17 @@ unsafe impl WaitQueue for IoUringFutex {
         unsafe { self.wait_futex_blocking(waiter) }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&FutexWaiter>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
+        // `cancel`'s half of a notified waiter's `Ready`: the wait it leaves
+        // behind is retired, as there (no user code runs here).
+        if waiter.node.state.load(Acquire) == NOTIFIED {
+            Poll::Ready(observe(&waiter))
+        } else {
+            Poll::Pending
+        }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&FutexWaiter>) -> Cancelled {
         // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
         // No user code runs here (contract point 7): the waker and the

@@ -502,6 +502,17 @@ unsafe impl WaitQueue for Iocp {
         unsafe { self.wait_address_blocking(waiter) }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&IocpWaiter>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store of NOTIFIED in `List::mark`.
+        // `cancel`'s half of a notified waiter's `Ready`: the wait it leaves
+        // behind is retired, as there (no user code runs here).
+        if waiter.node.state.load(Acquire) == NOTIFIED {
+            Poll::Ready(observe(&waiter))
+        } else {
+            Poll::Pending
+        }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&IocpWaiter>) -> Cancelled {
         // No user code runs here (contract point 7): the waker, the op and
         // the park the wait leaves behind are retired in the waiter (see

@@ -322,6 +322,20 @@ unsafe impl WaitQueue for ParkingLotHybrid {
         }
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&HybridWaiter>) -> Poll<Woken> {
+        // Acquire: pairs with the Release store in `List::notify`. A listed
+        // waiter moves to NOTIFIED only by a notifier, and out of it only by
+        // its owner, so no lock is needed to look.
+        match waiter.state.load(Acquire) {
+            IN_SLOT => self.poll_slot_notified(&waiter),
+            NOTIFIED => Poll::Ready(waiter.take_woken()),
+            state => {
+                assert_eq!(state, LISTED, "poll_notified: waiter not registered");
+                Poll::Pending
+            }
+        }
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&HybridWaiter>) -> Cancelled {
         // Acquire: pairs with the Release store in `List::notify`.
         match waiter.state.load(Acquire) {
@@ -516,7 +530,8 @@ impl std::fmt::Debug for HybridWaiter {
 impl Drop for HybridWaiter {
     fn drop(&mut self) {
         // Not while unwinding: a second panic would abort and hide the first.
-        if !std::thread::panicking() {
+        // (Debug builds only, as the assertion.)
+        if cfg!(debug_assertions) && !std::thread::panicking() {
             debug_assert!(
                 matches!(self.state.load(Relaxed), IDLE | NOTIFIED),
                 "HybridWaiter dropped while registered"

@@ -195,6 +195,17 @@ impl ParkingLotHybrid {
         }
     }
 
+    /// `poll_notified` of the slot waiter: no waker is stored, and a
+    /// notified slot is released as in [`poll_slot`](Self::poll_slot).
+    pub(super) fn poll_slot_notified(&self, waiter: &HybridWaiter) -> Poll<Woken> {
+        // Acquire: pairs with the Release in `SlotClaim::notify`.
+        if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {
+            Poll::Ready(self.release_notified_slot(waiter))
+        } else {
+            Poll::Pending
+        }
+    }
+
     pub(super) fn poll_slot(&self, waiter: &HybridWaiter, cx: &mut Context<'_>) -> Poll<Woken> {
         // Acquire: pairs with the Release in `SlotClaim::notify`.
         if self.state.load(Acquire) & SLOT_MASK == SLOT_NOTIFIED {

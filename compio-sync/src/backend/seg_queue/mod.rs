@@ -274,6 +274,24 @@ unsafe impl WaitQueue for SegQueue {
         Poll::Ready(woken)
     }
 
+    unsafe fn poll_notified(&self, waiter: Pin<&SegQueueWaiter>) -> Poll<Woken> {
+        let handle = waiter.take().expect("poll_notified: waiter not registered");
+        // Acquire: pairs with the Release that marked it (contract point 4).
+        // `SELECTING` counts as not notified, as in `poll_wait`.
+        if handle.state.load(Acquire) != NOTIFIED {
+            waiter.put(handle);
+            return Poll::Pending;
+        }
+        // `poll_wait`'s `Ready`: the handle's waker is retired, not dropped
+        // (contract point 7).
+        let woken = handle.woken();
+        let waker = handle.waker.take();
+        drop(handle);
+        // SAFETY: we are the waiter's owner, in its `poll_notified`.
+        unsafe { waiter.retired.keep(waker) };
+        Poll::Ready(woken)
+    }
+
     unsafe fn cancel(&self, waiter: Pin<&SegQueueWaiter>) -> Cancelled {
         let Some(handle) = waiter.take() else {
             return Cancelled::Idle;
