@@ -21,8 +21,10 @@ pub(super) struct Bounded<B: WaitQueue> {
 }
 
 impl<B: WaitQueue> Capacity for Bounded<B> {
+    #[inline]
     fn release(&self, n: usize) {
-        self.sem.release(n);
+        // Only slots the channel took come back (a message's, a permit's).
+        self.sem.release_taken(n);
     }
 
     fn close(&self) {
@@ -179,9 +181,20 @@ impl<T, B: WaitQueue> Sender<T, B> {
     /// # });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.reserve().await {
-            Ok(permit) => {
-                permit.send(value);
+        // Fast path: a free slot and nobody queued ahead (`try_acquire`
+        // keeps the strict FIFO order): take it and queue the value, with
+        // no permit and no waiting future in between.
+        match self.chan.try_acquire(1) {
+            Ok(()) => {
+                self.chan.push(value);
+                return Ok(());
+            }
+            Err(TrySendError::Closed(())) => return Err(SendError(value)),
+            Err(TrySendError::Full(())) => {}
+        }
+        match self.chan.acquire_slow(1).await {
+            Ok(()) => {
+                self.chan.push(value);
                 Ok(())
             }
             Err(_) => Err(SendError(value)),
@@ -553,6 +566,12 @@ impl<T, B: WaitQueue> BoundedChan<T, B> {
             Err(TrySendError::Full(())) if n > self.cap.bound => return Err(SendError(())),
             Err(TrySendError::Full(())) => {}
         }
+        self.acquire_slow(n).await
+    }
+
+    /// [`acquire`](Self::acquire) once its fast path failed: waits in the
+    /// semaphore's queue for `n` (at most the bound) slots.
+    pub(super) async fn acquire_slow(&self, n: usize) -> Result<(), SendError<()>> {
         let n = u32::try_from(n).expect("reserve_many: at most u32::MAX permits at once");
         // A cancelled (or failed) acquire that held part of its permits
         // gives them back without waking the receiver, which may be waiting
@@ -588,12 +607,13 @@ impl<T, B: WaitQueue> BoundedChan<T, B> {
         if n > self.cap.bound {
             return Err(TrySendError::Full(()));
         }
-        let n = u32::try_from(n).expect("try_reserve_many: at most u32::MAX permits at once");
-        match self.cap.sem.try_acquire_many(n) {
-            Ok(permit) => {
-                permit.forget();
-                Ok(())
-            }
+        if u32::try_from(n).is_err() {
+            panic!("try_reserve_many: at most u32::MAX permits at once");
+        }
+        // Taken and forgotten: the slots belong to the caller's permits (or
+        // message) now, and the receiver gives them back.
+        match self.cap.sem.try_acquire_forget(n) {
+            Ok(()) => Ok(()),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
         }

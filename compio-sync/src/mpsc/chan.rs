@@ -24,12 +24,17 @@
 //!   alone. A receiver that finds the queue empty sets `rx_waiting` *under
 //!   the lock*, and every push (or last sender's drop) takes the flag under
 //!   the same lock and, if it was set, notifies `rx_queue` after unlocking.
-//!   The receiver registers its node *before* the look that sets the flag,
-//!   so the lock orders the two sides: either the receiver's look sees the
-//!   message, or the sender's push sees the flag, and its notify (which
-//!   comes after it released the lock, after the receiver's registration)
-//!   finds the node. Senders pay one uncontended lock per message and touch
-//!   the wait queue only when the receiver may sleep.
+//!   The receiver has its node waiting (registered, or still registered
+//!   from an earlier poll with any notification it held taken) *before* the
+//!   look that sets the flag, so the lock orders the two sides: either the
+//!   receiver's look sees the message, or the sender's push sees the flag,
+//!   and its notify (which comes after it released the lock, after the
+//!   node was made to wait) finds the node. So one look per poll: an empty
+//!   one returns `Pending` at once. Senders pay one uncontended lock per
+//!   message and touch the wait queue only when the receiver may sleep.
+//! * **Handing out** a message already in the receiver's buffer takes no
+//!   lock and no look at the node: `poll_recv` pops it and gives its slot
+//!   back, with no wait machinery on that path.
 //! * **Done.** The receiver returns `None` once the queue is empty and
 //!   either every strong sender is gone (`tx_closed`, set under the lock by
 //!   the last one) or the receiver closed and every unit of capacity is
@@ -133,7 +138,8 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     }
 
     /// Queues `value` (its capacity already taken) and wakes the receiver
-    /// if it may sleep.
+    /// if it may sleep. Inlined: once per message.
+    #[inline]
     pub(super) fn push(&self, value: T) {
         let wake = {
             let mut queue = self.queue.lock();
@@ -393,36 +399,49 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         limit: usize,
         sink: &mut impl FnMut(T),
     ) -> Poll<usize> {
-        crate::coop::budgeted(cx, |cx| {
-            loop {
-                match self.look(limit, sink) {
-                    Look::Took(n) => return Poll::Ready(n),
-                    Look::Done => return Poll::Ready(0),
-                    Look::Empty => {}
-                }
-                let node = self.node();
-                if self.registered {
-                    // The look above set `rx_waiting` after the node was
-                    // registered: a push since then notifies it.
-                    // SAFETY: the node is registered with `rx_queue` (only
-                    // ever that queue), pinned in the channel's `Arc`, and
-                    // not yet observed `Ready` or cancelled.
-                    match unsafe { self.chan.rx_queue.poll_wait(node, cx) } {
-                        Poll::Ready(_) => self.registered = false,
-                        Poll::Pending => return Poll::Pending,
-                    }
-                } else {
-                    // Register, then look again (the loop): the look sets
-                    // `rx_waiting` under the lock after the registration.
-                    // If `register` unwinds (a waker's `clone`), the node is
-                    // idle.
-                    // SAFETY: the node is idle (`registered` is false), only
-                    // used with `rx_queue`, pinned in the channel.
-                    unsafe { self.chan.rx_queue.register(node, cx.waker(), 0) };
-                    self.registered = true;
-                }
+        crate::coop::budgeted(cx, |cx| self.poll_take_unbudgeted(cx, limit, sink))
+    }
+
+    /// [`poll_take`](Self::poll_take) without taking a unit of the task's
+    /// budget (the caller took it). Out of line: `poll_recv`'s fast path is
+    /// inlined without it.
+    #[inline(never)]
+    fn poll_take_unbudgeted(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        sink: &mut impl FnMut(T),
+    ) -> Poll<usize> {
+        if self.registered {
+            // Still registered from an earlier poll: take the notification
+            // it may hold (for a push this poll may now see, or one already
+            // taken), or, if none, leave it waiting with `cx`'s waker.
+            // SAFETY: the node is registered with `rx_queue` (only ever that
+            // queue), pinned in the channel's `Arc`, and not yet observed
+            // `Ready` or cancelled.
+            if unsafe { self.chan.rx_queue.poll_wait(self.node(), cx) }.is_ready() {
+                self.registered = false;
             }
-        })
+        }
+        if !self.registered {
+            // If `register` unwinds (a waker's `clone`), the node is idle.
+            // SAFETY: the node is idle (`registered` is false), only used
+            // with `rx_queue`, pinned in the channel.
+            unsafe { self.chan.rx_queue.register(self.node(), cx.waker(), 0) };
+            self.registered = true;
+        }
+        // The node waits, un-notified as of the `poll_wait` or `register`
+        // above, with `cx`'s waker, *before* the look: if the look finds the
+        // queue empty, it sets `rx_waiting` under the lock, and the next
+        // push (or last sender's drop, or last unit back after a close)
+        // notifies the node. A push that notified it in between came before
+        // the look in the lock's order, so the look sees its message (the
+        // stale notification is taken by the next poll).
+        match self.look(limit, sink) {
+            Look::Took(n) => Poll::Ready(n),
+            Look::Done => Poll::Ready(0),
+            Look::Empty => Poll::Pending,
+        }
     }
 
     /// `try_recv`.
@@ -436,10 +455,22 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
     }
 
     /// `poll_recv`.
+    #[inline]
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut value = None;
-        self.poll_take(cx, 1, &mut |v| value = Some(v))
-            .map(|_| value)
+        crate::coop::budgeted(cx, |cx| {
+            // Fast path: the next message of the batch taken last time,
+            // with no lock and none of the wait's machinery.
+            if let Some(value) = self.buffer.pop_front() {
+                if !S::RELEASE_ON_TRANSFER {
+                    // Its slot frees now that it is received (as `look`).
+                    self.chan.cap.release(1);
+                }
+                return Poll::Ready(Some(value));
+            }
+            let mut value = None;
+            self.poll_take_unbudgeted(cx, 1, &mut |v| value = Some(v))
+                .map(|_| value)
+        })
     }
 
     /// `poll_recv_many`.
