@@ -319,7 +319,7 @@ enum Look {
     Took(usize),
     /// Empty, and nothing more will come.
     Done,
-    /// Empty for now; `rx_waiting` is set.
+    /// Empty for now; `rx_waiting` is set if the look was armed.
     Empty,
 }
 
@@ -335,9 +335,10 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         }
     }
 
-    /// Takes up to `limit` (at least one) messages into `sink`, or sets
-    /// `rx_waiting` if there are none and more may come.
-    fn look(&mut self, limit: usize, sink: &mut impl FnMut(T)) -> Look {
+    /// Takes up to `limit` (at least one) messages into `sink`, or, if
+    /// there are none and more may come, sets `rx_waiting` when `arm` is
+    /// true (a look that an armed one follows leaves it alone).
+    fn look(&mut self, limit: usize, sink: &mut impl FnMut(T), arm: bool) -> Look {
         if self.buffer.len() < limit {
             // Refill from the shared queue: everything in it, under one
             // lock. Into an empty buffer by swapping the two deques (no
@@ -353,7 +354,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
                         if queue.tx_closed || (cap.is_closed() && cap.is_idle()) {
                             return Look::Done;
                         }
-                        queue.rx_waiting = true;
+                        queue.rx_waiting |= arm;
                         return Look::Empty;
                     }
                 } else if self.buffer.is_empty() {
@@ -414,13 +415,21 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
     ) -> Poll<usize> {
         if self.registered {
             // Still registered from an earlier poll: take the notification
-            // it may hold (for a push this poll may now see, or one already
-            // taken), or, if none, leave it waiting with `cx`'s waker.
+            // it may hold, or, if none, leave it waiting with `cx`'s waker.
             // SAFETY: the node is registered with `rx_queue` (only ever that
             // queue), pinned in the channel's `Arc`, and not yet observed
             // `Ready` or cancelled.
             if unsafe { self.chan.rx_queue.poll_wait(self.node(), cx) }.is_ready() {
                 self.registered = false;
+                // Notified: a message (or the end) is most likely there.
+                // Look before registering again, so that the usual wake-up
+                // costs no registration; an empty look leaves the flag
+                // alone, and the waiting look below follows it.
+                match self.look(limit, sink, false) {
+                    Look::Took(n) => return Poll::Ready(n),
+                    Look::Done => return Poll::Ready(0),
+                    Look::Empty => {}
+                }
             }
         }
         if !self.registered {
@@ -431,13 +440,13 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
             self.registered = true;
         }
         // The node waits, un-notified as of the `poll_wait` or `register`
-        // above, with `cx`'s waker, *before* the look: if the look finds the
+        // above, with `cx`'s waker, *before* this look: if it finds the
         // queue empty, it sets `rx_waiting` under the lock, and the next
         // push (or last sender's drop, or last unit back after a close)
         // notifies the node. A push that notified it in between came before
         // the look in the lock's order, so the look sees its message (the
         // stale notification is taken by the next poll).
-        match self.look(limit, sink) {
+        match self.look(limit, sink, true) {
             Look::Took(n) => Poll::Ready(n),
             Look::Done => Poll::Ready(0),
             Look::Empty => Poll::Pending,
@@ -447,7 +456,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
     /// `try_recv`.
     pub(super) fn try_take(&mut self) -> Result<T, super::error::TryRecvError> {
         let mut value = None;
-        match self.look(1, &mut |v| value = Some(v)) {
+        match self.look(1, &mut |v| value = Some(v), true) {
             Look::Took(_) => Ok(value.expect("one message taken")),
             Look::Done => Err(super::error::TryRecvError::Disconnected),
             Look::Empty => Err(super::error::TryRecvError::Empty),
