@@ -524,7 +524,10 @@ impl<Q: WaitQueue<Waiter: Send + Sync> + Send + Sync> ThreadSafe for Q {}
 /// every waker is woken, the first panic is kept, and [`finish`](Self::finish)
 /// resumes it once the whole `notify_all` is done (all its batches).
 pub(crate) struct WakeBatch {
-    wakers: [Option<Waker>; Self::CAPACITY],
+    /// `Some` in `..len` only: [`wake_all`](Self::wake_all) empties them
+    /// all, and `Drop` calls it, so the array needs no drop glue of its own
+    /// (which would look at every slot of every batch).
+    wakers: std::mem::ManuallyDrop<[Option<Waker>; Self::CAPACITY]>,
     len: usize,
     /// The first panic raised by a waker of this `notify_all`.
     panic: Option<Box<dyn Any + Send>>,
@@ -535,7 +538,7 @@ impl WakeBatch {
 
     pub(crate) const fn new() -> Self {
         Self {
-            wakers: [const { None }; Self::CAPACITY],
+            wakers: std::mem::ManuallyDrop::new([const { None }; Self::CAPACITY]),
             len: 0,
             panic: None,
         }
@@ -582,7 +585,7 @@ impl WakeBatch {
 
     /// Ends the `notify_all` this batch served: wakes what is left, then
     /// resumes the first panic a waker raised, if any.
-    pub(crate) fn finish(mut self) {
+    pub(crate) fn finish(&mut self) {
         self.wake_all();
         if let Some(payload) = self.panic.take() {
             resume_unwind(payload);
