@@ -785,8 +785,7 @@ impl<B: WaitQueue> Semaphore<B> {
         if n == 0 {
             return;
         }
-        if self.hands_over(self.permits.load(Relaxed)) && self.waiters.load(Relaxed) >= ONE_WAITER
-        {
+        if self.hands_over(self.permits.load(Relaxed)) && self.waiters.load(Relaxed) >= ONE_WAITER {
             // Waiters to hand the permits to (or a priority waiter): the
             // general path.
             return self.release(n);
