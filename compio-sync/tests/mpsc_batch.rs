@@ -102,6 +102,78 @@ macro_rules! batch_suite {
             }
 
             #[test]
+            fn a_buffered_message_received_hands_its_slot_to_the_waiting_send() {
+                let (tx, mut rx) = mpsc::channel::<u32>(2);
+                let (_, waker) = counting_waker();
+                tx.try_send(0).unwrap();
+                tx.try_send(1).unwrap();
+                // Takes both into the receiver's batch and frees one slot.
+                assert_eq!(rx.try_recv(), Ok(0));
+                tx.try_send(2).unwrap();
+                let (woken, send_waker) = counting_waker();
+                let mut send = std::pin::pin!(tx.send(3));
+                assert!(poll_once(send.as_mut(), &send_waker).is_pending());
+                // Handed out of the batch, no lock taken: its slot still goes
+                // to the waiting send first (strict FIFO), not to the word.
+                {
+                    let mut recv = std::pin::pin!(rx.recv());
+                    assert_eq!(
+                        poll_once(recv.as_mut(), &waker),
+                        std::task::Poll::Ready(Some(1))
+                    );
+                }
+                assert_eq!(woken.wakes.load(SeqCst), 1);
+                assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
+                assert!(poll_once(send.as_mut(), &send_waker).is_ready());
+                assert_eq!(rx.try_recv(), Ok(2));
+                assert_eq!(rx.try_recv(), Ok(3));
+                assert_eq!(tx.capacity(), 2);
+            }
+
+            #[test]
+            fn a_waiting_receiver_polled_with_a_new_waker_is_woken_through_it() {
+                let (tx, mut rx) = mpsc::channel::<u32>(4);
+                let (old, old_waker) = counting_waker();
+                let (new, new_waker) = counting_waker();
+                let mut recv = std::pin::pin!(rx.recv());
+                assert!(poll_once(recv.as_mut(), &old_waker).is_pending());
+                // The node stays registered between polls: this poll must
+                // give it the new waker.
+                assert!(poll_once(recv.as_mut(), &new_waker).is_pending());
+                tx.try_send(1).unwrap();
+                assert_eq!(old.wakes.load(SeqCst), 0);
+                assert_eq!(new.wakes.load(SeqCst), 1);
+                assert_eq!(
+                    poll_once(recv.as_mut(), &new_waker),
+                    std::task::Poll::Ready(Some(1))
+                );
+            }
+
+            #[test]
+            fn a_notification_for_a_message_taken_by_try_recv_does_not_stop_the_next_wait() {
+                let (tx, mut rx) = mpsc::channel::<u32>(4);
+                let (first, first_waker) = counting_waker();
+                {
+                    let mut recv = std::pin::pin!(rx.recv());
+                    assert!(poll_once(recv.as_mut(), &first_waker).is_pending());
+                }
+                tx.try_send(1).unwrap();
+                assert_eq!(first.wakes.load(SeqCst), 1);
+                // Taken without a poll: the node still holds the notification.
+                assert_eq!(rx.try_recv(), Ok(1));
+                let (second, second_waker) = counting_waker();
+                let mut recv = std::pin::pin!(rx.recv());
+                // Takes the stale notification, finds nothing, waits again.
+                assert!(poll_once(recv.as_mut(), &second_waker).is_pending());
+                tx.try_send(2).unwrap();
+                assert_eq!(second.wakes.load(SeqCst), 1);
+                assert_eq!(
+                    poll_once(recv.as_mut(), &second_waker),
+                    std::task::Poll::Ready(Some(2))
+                );
+            }
+
+            #[test]
             fn batched_messages_are_dropped_with_the_receiver() {
                 block_on(async {
                     let drops = Arc::new(AtomicUsize::new(0));
