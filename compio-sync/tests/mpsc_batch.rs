@@ -131,6 +131,38 @@ macro_rules! batch_suite {
             }
 
             #[test]
+            fn after_waking_a_sender_an_empty_recv_yields_once_then_waits() {
+                let (tx, mut rx) = mpsc::channel::<u32>(1);
+                tx.try_send(0).unwrap();
+                let (sender, send_waker) = counting_waker();
+                let mut send = std::pin::pin!(tx.send(1));
+                assert!(poll_once(send.as_mut(), &send_waker).is_pending());
+                let (receiver, recv_waker) = counting_waker();
+                {
+                    let mut recv = std::pin::pin!(rx.recv());
+                    // Its slot goes to the waiting send, which is woken.
+                    assert_eq!(
+                        poll_once(recv.as_mut(), &recv_waker),
+                        std::task::Poll::Ready(Some(0))
+                    );
+                }
+                assert_eq!(sender.wakes.load(SeqCst), 1);
+                let mut recv = std::pin::pin!(rx.recv());
+                // The woken send has not run yet: yield, once.
+                assert!(poll_once(recv.as_mut(), &recv_waker).is_pending());
+                assert_eq!(receiver.wakes.load(SeqCst), 1);
+                // Then a real wait: no wake until the send lands.
+                assert!(poll_once(recv.as_mut(), &recv_waker).is_pending());
+                assert_eq!(receiver.wakes.load(SeqCst), 1);
+                assert!(poll_once(send.as_mut(), &send_waker).is_ready());
+                assert_eq!(receiver.wakes.load(SeqCst), 2);
+                assert_eq!(
+                    poll_once(recv.as_mut(), &recv_waker),
+                    std::task::Poll::Ready(Some(1))
+                );
+            }
+
+            #[test]
             fn a_waiting_receiver_polled_with_a_new_waker_is_woken_through_it() {
                 let (tx, mut rx) = mpsc::channel::<u32>(4);
                 let (old, old_waker) = counting_waker();

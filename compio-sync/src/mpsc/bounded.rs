@@ -22,9 +22,9 @@ pub(super) struct Bounded<B: WaitQueue> {
 
 impl<B: WaitQueue> Capacity for Bounded<B> {
     #[inline]
-    fn release(&self, n: usize) {
+    fn release(&self, n: usize) -> bool {
         // Only slots the channel took come back (a message's, a permit's).
-        self.sem.release_taken(n);
+        self.sem.release_taken(n)
     }
 
     fn close(&self) {

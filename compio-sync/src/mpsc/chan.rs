@@ -35,6 +35,16 @@
 //! * **Handing out** a message already in the receiver's buffer takes no
 //!   lock and no look at the node: `poll_recv` pops it and gives its slot
 //!   back, with no wait machinery on that path.
+//! * **Yield once after waking a sender.** When a slot the receiver gave
+//!   back went to a waiting sender (the semaphore hands it over and wakes
+//!   that sender, which will now push), the next poll that finds the queue
+//!   empty wakes its own task and returns `Pending` once, instead of
+//!   waiting on the node. A sender on the same runtime was scheduled first,
+//!   so it pushes before the receiver looks again, and neither side goes
+//!   through the node (no registration, no armed look, no notify): a full
+//!   channel on one runtime costs two task switches per message and nothing
+//!   more. Only one yield per hand-over, so it cannot spin; on another
+//!   runtime's sender it costs one extra poll, then the usual wait.
 //! * **Done.** The receiver returns `None` once the queue is empty and
 //!   either every strong sender is gone (`tx_closed`, set under the lock by
 //!   the last one) or the receiver closed and every unit of capacity is
@@ -58,8 +68,9 @@ use crate::backend::WaitQueue;
 /// How a channel counts its capacity (see the module docs).
 pub(super) trait Capacity {
     /// Gives back `n` units: messages taken off the queue, or permits
-    /// dropped unused.
-    fn release(&self, n: usize);
+    /// dropped unused. Returns whether a waiting sender was there to take
+    /// them (so it is likely about to send).
+    fn release(&self, n: usize) -> bool;
     /// Fails every later (and every waiting) acquisition.
     fn close(&self);
     /// Whether [`close`](Self::close) was called.
@@ -306,6 +317,13 @@ pub(super) struct Rx<T, S: Capacity, B: WaitQueue> {
     /// `chan.rx_waiter` is registered in `chan.rx_queue` (waiting or
     /// notified); only this receiver registers it.
     registered: bool,
+    /// Slots this receiver gave back went to a waiting sender, which is
+    /// woken and about to send: the next poll that finds the queue empty
+    /// yields once (wakes its task and returns `Pending`) instead of
+    /// waiting on the node, so that a sender on the same runtime, queued
+    /// ahead of it, pushes before it looks again, with no wake-up through
+    /// the node on either side.
+    sender_woken: bool,
 }
 
 // As the channel's (above): the buffer changes in single steps (a swap, an
@@ -332,6 +350,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
             chan,
             buffer,
             registered: false,
+            sender_woken: false,
         }
     }
 
@@ -376,7 +395,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         if !S::RELEASE_ON_TRANSFER {
             // Outside the lock: a bounded release may hand the slots to a
             // waiting sender and wake it.
-            self.chan.cap.release(took);
+            self.sender_woken |= self.chan.cap.release(took);
         }
         Look::Took(took)
     }
@@ -413,6 +432,19 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         limit: usize,
         sink: &mut impl FnMut(T),
     ) -> Poll<usize> {
+        if std::mem::take(&mut self.sender_woken) {
+            // A sender was just handed a slot (see `sender_woken`): look,
+            // and if nothing is there yet, yield once rather than wait. The
+            // node is left as it is; the next poll waits on it as usual.
+            match self.look(limit, sink, false) {
+                Look::Took(n) => return Poll::Ready(n),
+                Look::Done => return Poll::Ready(0),
+                Look::Empty => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+        }
         if self.registered {
             // Still registered from an earlier poll: take the notification
             // it may hold, or, if none, leave it waiting with `cx`'s waker.
@@ -472,7 +504,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
             if let Some(value) = self.buffer.pop_front() {
                 if !S::RELEASE_ON_TRANSFER {
                     // Its slot frees now that it is received (as `look`).
-                    self.chan.cap.release(1);
+                    self.sender_woken |= self.chan.cap.release(1);
                 }
                 return Poll::Ready(Some(value));
             }

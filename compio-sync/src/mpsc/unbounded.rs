@@ -27,7 +27,9 @@ pub(super) struct Unbounded {
 }
 
 impl Capacity for Unbounded {
-    fn release(&self, _: usize) {}
+    fn release(&self, _: usize) -> bool {
+        false
+    }
 
     fn close(&self) {
         // Release: pairs with the Acquire in `is_closed`, so whoever sees the

@@ -779,16 +779,18 @@ impl<B: WaitQueue> Semaphore<B> {
     /// no overflow check, and one `fetch_add` instead of a CAS loop when no
     /// waiter is to be handed the permits. The same protocol as `release`
     /// otherwise. Inlined up to that add: it is once per message in the
-    /// bounded mpsc channel.
+    /// bounded mpsc channel. Returns whether waiters were there to be
+    /// handed the permits (a hint: one of them is likely woken now).
     #[inline]
-    pub(crate) fn release_taken(&self, n: usize) {
+    pub(crate) fn release_taken(&self, n: usize) -> bool {
         if n == 0 {
-            return;
+            return false;
         }
         if self.hands_over(self.permits.load(Relaxed)) && self.waiters.load(Relaxed) >= ONE_WAITER {
             // Waiters to hand the permits to (or a priority waiter): the
             // general path.
-            return self.release(n);
+            self.release(n);
+            return true;
         }
         // SeqCst, as `add_to_word`'s CAS (Release: the permits' previous
         // users happen-before whoever takes them; SeqCst: stands in for
@@ -796,5 +798,6 @@ impl<B: WaitQueue> Semaphore<B> {
         // `MAX_PERMITS`: these permits were taken from this word.
         self.permits.fetch_add(n << PERMIT_SHIFT, SeqCst);
         self.wake_next_after_add();
+        false
     }
 }
