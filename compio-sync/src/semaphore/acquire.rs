@@ -270,7 +270,11 @@ impl AcquireState {
             sem.count_waiter();
         }
         self.phase = Phase::Queued;
-        self.note_waiting_since();
+        // The clock matters only for the starvation bound: strict FIFO
+        // hands over in order and never asks (`passed_over`).
+        if !sem.strict {
+            self.note_waiting_since();
+        }
         if self.eager_priority && !self.owns_priority && !sem.strict {
             // Close the fast path now. The re-check below then sees
             // `PRIORITY` and hands over whatever is in the word, in order.
