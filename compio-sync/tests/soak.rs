@@ -27,6 +27,11 @@
 //!   random; every broadcast receiver accounts for every value (received in
 //!   order or reported lagged), every watch receiver sees the values grow
 //!   and ends on the last one (`tests/soak/fanout.rs`).
+//! * **Notify**: a producer thread gives tokens, each with `notify_one` or
+//!   `notify_waiters`, to consumers that look, `enable` a `Notified`, look
+//!   again and wait (raced at random); half the time it then waits for every
+//!   token to be taken with no further notification, so a lost wake-up
+//!   stalls the round (`tests/soak/notify.rs`).
 //! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
 //!   not-full) with producers and consumers whose `lock`/`wait_while` are
 //!   cancelled at random. Checked: mutual exclusion, the buffer never
@@ -59,6 +64,8 @@ mod common;
 mod fanout;
 #[path = "soak/mpsc.rs"]
 mod mpsc;
+#[path = "soak/notify.rs"]
+mod notify;
 #[path = "soak/rwlock.rs"]
 mod rwlock;
 #[path = "soak/semaphore.rs"]
@@ -67,6 +74,7 @@ mod semaphore;
 use buffer::soak_buffer;
 use fanout::{soak_broadcast, soak_watch};
 use mpsc::soak_mpsc;
+use notify::soak_notify;
 use rwlock::soak_rwlock;
 use semaphore::soak_semaphore;
 
@@ -507,43 +515,50 @@ fn configurations() -> Vec<(String, Run, bool)> {
         #[cfg(all(windows, feature = "iocp"))]
         ("Iocp", soak_rwlock::<compio_sync::backend::Iocp>),
     ];
-    let fanouts: Vec<(&str, Run, Run)> = vec![
+    // (backend, broadcast, watch, notify): the primitives with no policy.
+    let unpolicied: Vec<(&str, Run, Run, Run)> = vec![
         (
             "MutexVecDeque",
             soak_broadcast::<MutexVecDeque>,
             soak_watch::<MutexVecDeque>,
+            soak_notify::<MutexVecDeque>,
         ),
         (
             "ParkingLotHybrid",
             soak_broadcast::<ParkingLotHybrid>,
             soak_watch::<ParkingLotHybrid>,
+            soak_notify::<ParkingLotHybrid>,
         ),
         (
             "SegQueue",
             soak_broadcast::<SegQueue>,
             soak_watch::<SegQueue>,
+            soak_notify::<SegQueue>,
         ),
         (
             "Intrusive",
             soak_broadcast::<Intrusive>,
             soak_watch::<Intrusive>,
+            soak_notify::<Intrusive>,
         ),
         #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
         (
             "IoUringFutex",
             soak_broadcast::<compio_sync::backend::IoUringFutex>,
             soak_watch::<compio_sync::backend::IoUringFutex>,
+            soak_notify::<compio_sync::backend::IoUringFutex>,
         ),
         #[cfg(all(windows, feature = "iocp"))]
         (
             "Iocp",
             soak_broadcast::<compio_sync::backend::Iocp>,
             soak_watch::<compio_sync::backend::Iocp>,
+            soak_notify::<compio_sync::backend::Iocp>,
         ),
     ];
     let mut out = Vec::new();
-    // The fan-out channels have no fairness policy.
-    for &(backend, broadcast, watch) in &fanouts {
+    for &(backend, broadcast, watch, notify) in &unpolicied {
+        out.push((format!("notify/{backend}"), notify, false));
         out.push((format!("broadcast/{backend}"), broadcast, false));
         out.push((format!("watch/{backend}"), watch, false));
     }
