@@ -10,6 +10,10 @@
 //! * **watch** (`changed`, `wait_for`): every receiver sees the values grow,
 //!   never a value twice after a `changed()`, and ends on the last value
 //!   sent, told of the close.
+//!
+//! Each round, every receiver must get to the last value sent on the
+//! wake-ups already given before the sender's drop closes the channel
+//! (which would wake them all and hide a lost wake-up).
 
 use compio_sync::{
     broadcast::{self, error::RecvError},
@@ -42,6 +46,7 @@ async fn broadcast_receiver<B: ThreadSafe>(
     mut rx: broadcast::Receiver<u64, B>,
     round: Arc<Round>,
     me: usize,
+    at: Arc<[AtomicU64]>,
     mut rng: Rng,
 ) -> u64 {
     // The value expected next (values start at 1).
@@ -71,11 +76,13 @@ async fn broadcast_receiver<B: ThreadSafe>(
             Some(Ok(v)) => {
                 assert_eq!(v, next, "receiver {me}: got {v}, expected {next}");
                 next += 1;
+                at[me].store(next - 1, SeqCst);
                 round.done(me);
             }
             Some(Err(Some(n))) => {
                 assert!(n > 0, "receiver {me}: lagged by 0");
                 next += n;
+                at[me].store(next - 1, SeqCst);
             }
             Some(Err(None)) => yield_now().await,
         }
@@ -90,6 +97,7 @@ async fn watch_receiver<B: ThreadSafe>(
     mut rx: watch::Receiver<u64, B>,
     round: Arc<Round>,
     me: usize,
+    at: Arc<[AtomicU64]>,
     mut rng: Rng,
 ) -> u64 {
     let mut seen = *rx.borrow_and_update();
@@ -98,7 +106,13 @@ async fn watch_receiver<B: ThreadSafe>(
         round.set(me, race.wait_phase());
         let closed = if rng.one_in(4) {
             let target = seen + 1 + rng.below(3);
-            match race.run(rx.wait_for(|v| *v >= target)).await {
+            // The target may never come (the sender may stop first): what
+            // the predicate sees counts as where this receiver has got to.
+            let wait = rx.wait_for(|v| {
+                at[me].fetch_max(*v, SeqCst);
+                *v >= target
+            });
+            match race.run(wait).await {
                 None => None,
                 Some(Ok(v)) => {
                     assert!(*v >= target, "receiver {me}: wait_for returned {}", *v);
@@ -120,6 +134,7 @@ async fn watch_receiver<B: ThreadSafe>(
                 let v = *rx.borrow_and_update();
                 assert!(v > seen, "receiver {me}: {v} after {seen}");
                 seen = v;
+                at[me].store(seen, SeqCst);
                 round.done(me);
             }
         }
@@ -151,7 +166,7 @@ fn soak_fanout<Tx, Rx, Fut>(
     open: impl Fn(usize) -> (Tx, Box<dyn Fn() -> String + Send>),
     subscribe: impl Fn(&Tx) -> Rx,
     send: impl Fn(&Tx, u64) + Send + Sync + 'static,
-    receive: impl Fn(Rx, Arc<Round>, usize, Rng) -> Fut + Clone + Send + 'static,
+    receive: impl Fn(Rx, Arc<Round>, usize, Arc<[AtomicU64]>, Rng) -> Fut + Clone + Send + 'static,
     check: impl Fn(&str, usize, u64, u64),
 ) where
     Tx: Send + 'static,
@@ -181,16 +196,20 @@ fn soak_fanout<Tx, Rx, Fut>(
             context.clone(),
             dump,
         );
+        // Where each receiver has got to: the last value it received, or
+        // was told it missed (broadcast), or saw (watch).
+        let at: Arc<[AtomicU64]> = (0..receivers).map(|_| AtomicU64::new(0)).collect();
         let workers: Vec<_> = (0..threads)
             .rev()
             .map(|t| {
                 let (round, receive, seed) = (round.clone(), receive.clone(), settings.seed);
+                let at = at.clone();
                 let mine = rxs.pop().expect("one set per thread");
                 thread::spawn(move || {
                     runtime().block_on(join_all(mine.into_iter().enumerate().map(|(k, rx)| {
                         let me = t * tasks + k;
                         let rng = Rng::new(derive(seed, &[cfg, rounds, me as u64]));
-                        receive(rx, round.clone(), me, rng)
+                        receive(rx, round.clone(), me, at.clone(), rng)
                     })))
                 })
             })
@@ -200,15 +219,27 @@ fn soak_fanout<Tx, Rx, Fut>(
             let rng = Rng::new(derive(settings.seed, &[cfg, rounds, u64::MAX - 1]));
             move || {
                 let last = sender(&round, rng, 2 * size as u64, |v| send(&tx, v));
-                // The drop closes the channel: every receiver ends.
-                drop(tx);
-                last
+                (last, tx)
             }
         });
         stop_when_spent(&round, round_budget);
         let mut panic = None;
         let last = match producer.join() {
-            Ok(last) => last,
+            Ok((last, tx)) => {
+                // Every receiver gets to the last value on the wake-ups
+                // already given, before the close (which wakes them all)
+                // could hide a lost one; if one never does, the watchdog
+                // ends the run. A receiver that ended early (it panicked)
+                // stops the wait.
+                while at.iter().any(|a| a.load(SeqCst) < last)
+                    && !workers.iter().any(thread::JoinHandle::is_finished)
+                {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                // The drop closes the channel: every receiver ends.
+                drop(tx);
+                last
+            }
             Err(p) => {
                 panic.get_or_insert(p);
                 0
