@@ -336,3 +336,43 @@ impl<B: WaitQueue> Semaphore<B> {
         self.wake_next();
     }
 }
+
+impl<B: WaitQueue> Semaphore<B> {
+    /// [`try_acquire_many`](Self::try_acquire_many) followed by
+    /// [`forget`](super::SemaphorePermit::forget), without building the permit: for
+    /// a primitive that tracks the permits it holds itself (the bounded
+    /// mpsc channel's slots, given back with `release`). Inlined: it is
+    /// such a primitive's fast path.
+    #[inline]
+    pub(crate) fn try_acquire_forget(&self, n: usize) -> Result<(), TryAcquireError> {
+        self.try_take(n, self.strict)
+    }
+
+    /// [`release`](Self::release) of `n` permits that the caller took from
+    /// this semaphore (with [`try_acquire_forget`](Self::try_acquire_forget)
+    /// or a forgotten permit), so the total cannot exceed what it held:
+    /// no overflow check, and one `fetch_add` instead of a CAS loop when no
+    /// waiter is to be handed the permits. The same protocol as `release`
+    /// otherwise. Inlined up to that add: it is once per message in the
+    /// bounded mpsc channel. Returns whether waiters were there to be
+    /// handed the permits (a hint: one of them is likely woken now).
+    #[inline]
+    pub(crate) fn release_taken(&self, n: usize) -> bool {
+        if n == 0 {
+            return false;
+        }
+        if self.hands_over(self.permits.load(Relaxed)) && self.waiters.load(Relaxed) >= ONE_WAITER {
+            // Waiters to hand the permits to (or a priority waiter): the
+            // general path.
+            self.release(n);
+            return true;
+        }
+        // SeqCst, as `add_to_word`'s CAS (Release: the permits' previous
+        // users happen-before whoever takes them; SeqCst: stands in for
+        // `wake_next`'s fence, see `wake_next_after_add`). Cannot pass
+        // `MAX_PERMITS`: these permits were taken from this word.
+        self.permits.fetch_add(n << PERMIT_SHIFT, SeqCst);
+        self.wake_next_after_add();
+        false
+    }
+}

@@ -263,15 +263,8 @@ unsafe impl WaitQueue for SegQueue {
                 return Poll::Pending;
             }
         }
-        let woken = handle.woken();
-        // Done with the handle: clear its waker before letting go (see
-        // `Handle`). Dropping it is user code: retired, so that a panic
-        // cannot lose this `Ready` (contract point 7).
-        let waker = handle.waker.take();
-        drop(handle);
         // SAFETY: we are the waiter's owner, in its `poll_wait`.
-        unsafe { waiter.retired.keep(waker) };
-        Poll::Ready(woken)
+        Poll::Ready(unsafe { finish(&waiter, handle) })
     }
 
     unsafe fn poll_notified(&self, waiter: Pin<&SegQueueWaiter>) -> Poll<Woken> {
@@ -282,14 +275,8 @@ unsafe impl WaitQueue for SegQueue {
             waiter.put(handle);
             return Poll::Pending;
         }
-        // `poll_wait`'s `Ready`: the handle's waker is retired, not dropped
-        // (contract point 7).
-        let woken = handle.woken();
-        let waker = handle.waker.take();
-        drop(handle);
         // SAFETY: we are the waiter's owner, in its `poll_notified`.
-        unsafe { waiter.retired.keep(waker) };
-        Poll::Ready(woken)
+        Poll::Ready(unsafe { finish(&waiter, handle) })
     }
 
     unsafe fn cancel(&self, waiter: Pin<&SegQueueWaiter>) -> Cancelled {
@@ -435,6 +422,24 @@ unsafe impl WaitQueue for SegQueue {
             front = self.consumer.lock();
         }
     }
+}
+
+/// A notified registration's end (`poll_wait`'s and `poll_notified`'s
+/// `Ready`): what the notifier handed over. Done with the handle, its waker
+/// is cleared before letting go (see `Handle`); dropping the waker is user
+/// code, so it is retired, and a panic cannot lose this `Ready` (contract
+/// point 7).
+///
+/// # Safety
+///
+/// The caller is `waiter`'s owner, in one of its polls.
+unsafe fn finish(waiter: &SegQueueWaiter, handle: Arc<Handle>) -> Woken {
+    let woken = handle.woken();
+    let waker = handle.waker.take();
+    drop(handle);
+    // SAFETY: the caller's contract.
+    unsafe { waiter.retired.keep(waker) };
+    woken
 }
 
 impl Default for SegQueue {
