@@ -4,7 +4,7 @@
 //! futures. A future that waits is `!Unpin`, so its node cannot move while it
 //! is linked; dropping the future unlinks the node (the primitives call
 //! [`WaitQueue::cancel`] from `Drop`). The list is guarded by a short critical
-//! section on a `std::sync::Mutex`; wakers are woken after it is released.
+//! section on a `parking_lot::Mutex`; wakers are woken after it is released.
 //! This is the layout of tokio's and maitake-sync's wait lists. The list
 //! itself is `super::list`, shared with `IoUringFutex`, `Iocp` and the
 //! single-thread [`Local`](super::Local) queue, which is this queue with a
@@ -19,7 +19,7 @@ use super::{
     Cancelled, Select, WaitQueue, Woken,
     list::{End, Linked, List, Node},
 };
-use crate::loom::{Mutex, atomic::Ordering::*};
+use crate::loom::{ParkingMutex, atomic::Ordering::*};
 
 /// A FIFO wait queue whose nodes are stored in the waiting futures: no heap
 /// allocation per wait.
@@ -27,7 +27,7 @@ use crate::loom::{Mutex, atomic::Ordering::*};
 /// Supports both fairness policies (its `notify_one` is strict FIFO), and
 /// `notify_last` (LIFO).
 pub struct Intrusive {
-    list: Mutex<List<IntrusiveWaiter>>,
+    list: ParkingMutex<List<IntrusiveWaiter>>,
 }
 
 /// The node an [`Intrusive`] queue links; one lives in each waiting future.
@@ -63,12 +63,12 @@ unsafe impl WaitQueue for Intrusive {
 
     #[cfg(not(loom))]
     const NEW: Self = Self {
-        list: Mutex::new(List::new(())),
+        list: ParkingMutex::new(List::new(())),
     };
 
     fn new() -> Self {
         Self {
-            list: Mutex::new(List::new(())),
+            list: ParkingMutex::new(List::new(())),
         }
     }
 
@@ -88,12 +88,14 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { List::register(&self.list, waiter, waker, tag, End::Head) }
     }
 
+    #[inline]
     unsafe fn poll_wait(&self, waiter: Pin<&IntrusiveWaiter>, cx: &mut Context<'_>) -> Poll<Woken> {
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled.
         unsafe { List::poll_wait(&self.list, &waiter, cx) }
     }
 
+    #[inline]
     unsafe fn poll_notified(&self, waiter: Pin<&IntrusiveWaiter>) -> Poll<Woken> {
         // SAFETY: the caller guarantees the waiter was registered with this
         // queue and not yet observed `Ready` or cancelled, and owns it.
@@ -113,6 +115,12 @@ unsafe impl WaitQueue for Intrusive {
 
     fn notify_last(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
+    }
+
+    // `otherwise` runs under the list lock, which `register` takes too.
+    fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
+        let end = if last { End::Tail } else { End::Head };
+        List::notify_or(&self.list, end, wakeup, |(), _| {}, || {}, otherwise)
     }
 
     fn notify_all(&self, wakeup: usize) -> usize {

@@ -30,7 +30,7 @@ use std::{
 
 use super::{Cancelled, Select, WakeBatch, Woken, retired::reuse_or_clone};
 use crate::loom::{
-    Mutex, MutexGuard, UnsafeCell,
+    Mutex, MutexGuard, ParkingMutex, ParkingMutexGuard, UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
     lock,
 };
@@ -57,6 +57,22 @@ impl<T> ListLock<T> for Mutex<T> {
 
     fn lock(&self) -> MutexGuard<'_, T> {
         lock(self)
+    }
+}
+
+/// The lock of [`Intrusive`](super::Intrusive): `parking_lot`'s (or its
+/// loom stand-in), whose uncontended lock and unlock are one inlined atomic
+/// each, with no poisoning to check (the list runs no user code under it,
+/// so a panic cannot leave it half-updated).
+impl<T> ListLock<T> for ParkingMutex<T> {
+    type Guard<'a>
+        = ParkingMutexGuard<'a, T>
+    where
+        T: 'a;
+
+    #[inline]
+    fn lock(&self) -> ParkingMutexGuard<'_, T> {
+        ParkingMutex::lock(self)
     }
 }
 
@@ -277,15 +293,34 @@ impl<T: Linked> List<T> {
     ///
     /// `waiter` was linked into this list and has not since been observed
     /// `Ready` or cancelled.
+    #[inline]
     pub(super) unsafe fn poll_wait(
         list: &impl ListLock<Self>,
         waiter: &T,
         cx: &mut Context<'_>,
     ) -> Poll<Woken> {
+        // The common poll after a wake-up, inlined: a load, no lock.
         // SAFETY: forwarded from the caller.
         if let Poll::Ready(woken) = unsafe { Self::poll_notified(waiter) } {
             return Poll::Ready(woken);
         }
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::poll_wait_locked(list, waiter, cx) }
+    }
+
+    /// The rest of `poll_wait`, under the lock: store the waker, or find the
+    /// notification that arrived since `poll_notified` looked. Kept out of
+    /// line, so that the lock-free look inlines into the caller.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_wait`](Self::poll_wait).
+    #[inline(never)]
+    unsafe fn poll_wait_locked(
+        list: &impl ListLock<Self>,
+        waiter: &T,
+        cx: &mut Context<'_>,
+    ) -> Poll<Woken> {
         let node = waiter.node();
         // SAFETY: forwarded from the caller.
         let polled = unsafe { Self::poll_waker(list, waiter, cx.waker(), |(), _| {}) };
@@ -301,6 +336,7 @@ impl<T: Linked> List<T> {
     /// # Safety
     ///
     /// As for [`poll_wait`](Self::poll_wait): the caller owns the waiter.
+    #[inline]
     pub(super) unsafe fn poll_notified(waiter: &T) -> Poll<Woken> {
         let node = waiter.node();
         // Acquire: pairs with the Release store in `mark`.
@@ -607,6 +643,21 @@ impl<T: Linked, X> List<T, X> {
         select: impl FnOnce(&mut X, &T),
         unlocked: impl FnOnce(),
     ) -> bool {
+        Self::notify_or(list, end, wakeup, select, unlocked, || {})
+    }
+
+    /// [`notify`](Self::notify), running `otherwise` under the lock if the
+    /// list is empty (`WaitQueue::notify_or`): a registration takes the same
+    /// lock, so it either comes first and is notified, or happens-after
+    /// `otherwise`.
+    pub(super) fn notify_or(
+        list: &impl ListLock<Self>,
+        end: End,
+        wakeup: usize,
+        select: impl FnOnce(&mut X, &T),
+        unlocked: impl FnOnce(),
+        otherwise: impl FnOnce(),
+    ) -> bool {
         let waker = {
             let mut list = list.lock();
             let picked = match end {
@@ -614,6 +665,7 @@ impl<T: Linked, X> List<T, X> {
                 End::Tail => list.tail,
             };
             let Some(waiter) = picked else {
+                otherwise();
                 return false;
             };
             // SAFETY: the head or tail is linked; we hold the lock and do not

@@ -309,7 +309,11 @@ pub enum Select {
 ///    Calls of `notify_while` are serialized with each other (one
 ///    *selection lock*), so a selector's reads and writes of the primitive's
 ///    state are atomic with respect to other selectors; every selection is
-///    exact (point 1), whichever notify makes it.
+///    exact (point 1), whichever notify makes it. A queue whose
+///    `REGISTERS_UNDER_SELECTION_LOCK` is `true` keeps that promise, and
+///    the one of [`notify_or`](WaitQueue::notify_or): a registration is
+///    either seen by a notify or happens-after it (and after its
+///    `otherwise`).
 /// 5. **No user code under locks.** Wakers are woken and dropped outside any
 ///    lock the queue holds, so a waker that re-enters the queue (or the
 ///    primitive around it) from `wake` or `Drop` cannot deadlock. The
@@ -479,6 +483,37 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// that cannot pick the newest document it and notify some waiter.
     fn notify_last(&self, wakeup: usize) -> bool {
         self.notify_one(wakeup)
+    }
+
+    /// [`notify_one`](Self::notify_one) (or [`notify_last`](Self::notify_last)
+    /// if `last`); if no waiter is waiting, runs `otherwise` instead. Returns
+    /// whether a waiter was notified.
+    ///
+    /// On a queue that registers under its selection lock
+    /// ([`REGISTERS_UNDER_SELECTION_LOCK`](Self::REGISTERS_UNDER_SELECTION_LOCK)),
+    /// every registration either is seen by this call (and may be the one
+    /// notified) or happens-after everything `otherwise` did: a backend that
+    /// says so runs `otherwise` under that lock. A primitive that records
+    /// its condition in `otherwise` (`Notify`'s stored permit) then needs no
+    /// other handshake with registering waiters: a waiter that re-checks
+    /// the condition after `register` sees it. `otherwise` runs no user
+    /// code: it must be short, must not block or call into the queue, and
+    /// must not panic (as a selector of [`notify_while`](Self::notify_while)).
+    ///
+    /// The default notifies, then runs `otherwise` with no lock held. That
+    /// keeps the promise above on a single-thread queue (nothing runs between
+    /// the two), and promises nothing more on the others; a thread-safe
+    /// backend that registers under its selection lock overrides it.
+    fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
+        let notified = if last {
+            self.notify_last(wakeup)
+        } else {
+            self.notify_one(wakeup)
+        };
+        if !notified {
+            otherwise();
+        }
+        notified
     }
 
     /// Notifies every waiter registered before this call, handing each

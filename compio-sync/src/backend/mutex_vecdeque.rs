@@ -107,16 +107,22 @@ impl VecDequeWaiter {
 }
 
 impl MutexVecDeque {
+    /// Notifies the entry `pop` takes, or runs `otherwise` under the lock if
+    /// there is none (see `WaitQueue::notify_or`).
     fn notify_with(
         &self,
         wakeup: usize,
         pop: impl FnOnce(&mut VecDeque<Entry>) -> Option<Entry>,
+        otherwise: impl FnOnce(),
     ) -> bool {
         let waker = {
             let mut inner = lock(&self.inner);
             match pop(&mut inner.queue) {
                 Some(entry) => Inner::notify(entry, wakeup),
-                None => return false,
+                None => {
+                    otherwise();
+                    return false;
+                }
             }
         };
         waker.wake();
@@ -290,11 +296,21 @@ unsafe impl WaitQueue for MutexVecDeque {
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {
-        self.notify_with(wakeup, VecDeque::pop_front)
+        self.notify_with(wakeup, VecDeque::pop_front, || {})
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {
-        self.notify_with(wakeup, VecDeque::pop_back)
+        self.notify_with(wakeup, VecDeque::pop_back, || {})
+    }
+
+    // `otherwise` runs under the lock `register` takes.
+    fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
+        let pop = if last {
+            VecDeque::pop_back
+        } else {
+            VecDeque::pop_front
+        };
+        self.notify_with(wakeup, pop, otherwise)
     }
 
     fn notify_while(&self, mut select: impl FnMut(&mut usize) -> Select) -> usize {

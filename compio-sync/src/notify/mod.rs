@@ -6,15 +6,17 @@
 //! registration counter and one wait queue.
 //!
 //! * **The permit.** `notify_one` first tries to hand its notification to a
-//!   queued waiter (`queue.notify_one`). Only if nobody is queued does it set
-//!   `PERMIT`, which the next `Notified` consumes. Setting the permit races
-//!   with a waiter that is registering, and is resolved by the event count
-//!   `registrations`. The waiter registers, counts itself, `fence(SeqCst)`s
-//!   and re-checks `PERMIT` (on a queue that links it under its selection
-//!   lock, the fence is left out: the lock and a `SeqCst` count and re-check
-//!   do its job; see `Notified`'s `start`). The notifier sets `PERMIT`,
-//!   `fence(SeqCst)`s and re-reads the count. If the count moved, the
-//!   notifier takes the permit back and retries the queue. Either the waiter takes the permit or the
+//!   queued waiter. Only if nobody is queued does it set `PERMIT`, which the
+//!   next `Notified` consumes. Setting the permit races with a waiter that
+//!   is registering, which re-checks `PERMIT` after it is queued. On a queue
+//!   that links waiters under its selection lock (the default one), the
+//!   permit is set under that lock (`WaitQueue::notify_or`), so the waiter's
+//!   registration either comes first (and is notified) or sees the permit.
+//!   On the others, the race is resolved by the event count
+//!   `registrations`: the waiter registers, counts itself, `fence(SeqCst)`s
+//!   and re-checks `PERMIT`; the notifier sets `PERMIT`, `fence(SeqCst)`s
+//!   and re-reads the count, and if it moved, takes the permit back and
+//!   retries the queue. Either way the waiter takes the permit or the
 //!   notifier finds the waiter, and one notification is never delivered
 //!   twice. `PERMIT` is one bit, so at most one is stored.
 //! * **`notify_waiters` and the generation.** A `Notified` records the
@@ -130,8 +132,9 @@ fn sent_at(wakeup: usize, generation: usize) -> bool {
 pub struct Notify<B: WaitQueue = DefaultBackend> {
     /// `generation << GENERATION_SHIFT | PERMIT`.
     state: AtomicUsize,
-    /// How many times a `Notified` has registered (wrapping). A `notify_one`
-    /// that stores the permit re-reads it to find waiters that registered
+    /// How many times a `Notified` has registered (wrapping), on a queue
+    /// that does not register under its selection lock. A `notify_one` that
+    /// stores the permit re-reads it to find waiters that registered
     /// meanwhile.
     registrations: AtomicUsize,
     /// Where `Notified` futures wait; `notify_one`/`notify_last` pick one,
@@ -347,13 +350,32 @@ impl<B: WaitQueue> Notify<B> {
         self.state.fetch_add(ONE_GENERATION, AcqRel);
         // SeqCst: orders the bump before the look at the queue below,
         // against a registering waiter's (register; fence; re-check the
-        // generation). Either we find it, or it sees the bump.
-        fence(SeqCst);
+        // generation). Either we find it, or it sees the bump. Where the
+        // queue links waiters under the lock `notify_all` takes, the lock
+        // does that: whichever of the two takes it second sees the other.
+        if !B::REGISTERS_UNDER_SELECTION_LOCK {
+            fence(SeqCst);
+        }
         self.queue.notify_all(ALL);
     }
 
     /// `notify_one` (`lifo == false`) or `notify_last` (`lifo == true`).
     fn notify(&self, lifo: bool) {
+        if B::REGISTERS_UNDER_SELECTION_LOCK {
+            // The generation we see goes with the notification (see below).
+            let wakeup = one_wakeup(lifo, generation(self.state.load(Acquire)));
+            // Nobody waits: store the permit, under the selection lock that
+            // registrations take (`notify_or`). A waiter that registers
+            // after it re-checks `PERMIT` and finds it; one that registered
+            // before is the one notified. No count, no fence, no retry.
+            // AcqRel: our caller's writes happen-before the consumer's
+            // (Acquire in `take_permit`). A permit already stored stays
+            // one: they do not add up.
+            self.queue.notify_or(lifo, wakeup, || {
+                self.state.fetch_or(PERMIT, AcqRel);
+            });
+            return;
+        }
         // Acquire: a registration counted here happens-before the queue
         // attempt below, so the attempt sees it (pairs with the Release
         // increment in `Notified::start`).

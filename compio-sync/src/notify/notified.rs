@@ -269,32 +269,23 @@ impl NotifiedState {
         // SAFETY: as argued above: an idle node, one queue, pinned.
         unsafe { notify.queue.register(waiter, waker, 0) };
         self.phase = Phase::Waiting;
-        // Release: publishes the registration to a storing `notify` (its
-        // Acquire load of `registrations`). SeqCst: see the fence.
-        notify.registrations.fetch_add(1, SeqCst);
-        // SeqCst: orders the registration (and the count) before the
-        // re-check below, against `notify`'s (store PERMIT; fence; read
-        // `registrations`) and `notify_waiters`' (bump; fence; wake all).
-        //
-        // Left out where the queue links us under its selection lock: that
-        // lock orders our registration against `notify_waiters`' sweep
-        // (whichever takes it second sees the other's prior writes, the
-        // bump included), and against `notify`'s look at the queue. For
-        // the permit, the `SeqCst` RMW above and the `SeqCst` load below
-        // do the fence's job: were both sides to miss each other, `notify`'s
-        // load of `registrations` (after its fence F) reads before our RMW,
-        // so F precedes the RMW in the single total order of `SeqCst`
-        // operations, and our load reads before its PERMIT store, so our
-        // load precedes F; the RMW precedes our load in program order, a
-        // cycle. loom models `SeqCst` accesses as `AcqRel`, so under loom
-        // the fence stays and the models check the fence-based handshake.
-        if cfg!(loom) || !B::REGISTERS_UNDER_SELECTION_LOCK {
+        if !B::REGISTERS_UNDER_SELECTION_LOCK {
+            // Release: publishes the registration to a storing `notify`
+            // (its Acquire load of `registrations`).
+            notify.registrations.fetch_add(1, Release);
+            // SeqCst: orders the registration (and the count) before the
+            // re-check below, against `notify`'s (store PERMIT; fence; read
+            // `registrations`) and `notify_waiters`' (bump; fence; wake
+            // all).
             fence(SeqCst);
         }
+        // Where the queue linked us under its selection lock, the lock
+        // orders the registration against every notify: `notify` stores the
+        // permit under it (`notify_or`) and `notify_waiters` sweeps under
+        // it, so whichever takes it second sees the other, and the load
+        // below sees a permit or a broadcast that missed us.
         // Acquire: the notifier's writes happen-before our completion.
-        // SeqCst: the load the argument above needs (a plain load on x86,
-        // `ldar` on Arm, as Acquire).
-        let state = notify.state.load(SeqCst);
+        let state = notify.state.load(Acquire);
         if generation(state) != self.generation {
             return self.leave(notify, waiter, Leave::Broadcast);
         }
