@@ -76,6 +76,7 @@ unsafe impl WaitQueue for Intrusive {
         IntrusiveWaiter { node: Node::new() }
     }
 
+    #[inline]
     unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
         // SAFETY: the caller guarantees the waiter is idle, used with this
         // queue only, and pinned until it is idle again, which requires
@@ -83,6 +84,7 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { List::register(&self.list, waiter, waker, tag, End::Tail) }
     }
 
+    #[inline]
     unsafe fn register_front(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
         // SAFETY: as in `register`.
         unsafe { List::register(&self.list, waiter, waker, tag, End::Head) }
@@ -102,6 +104,7 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { List::poll_notified(waiter.get_ref()) }
     }
 
+    #[inline]
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {
         // SAFETY: the caller uses the waiter with this queue only.
         unsafe { List::cancel(&self.list, &waiter) }
@@ -109,15 +112,18 @@ unsafe impl WaitQueue for Intrusive {
 
     // `Intrusive` keeps no bookkeeping beyond the list: no hooks.
 
+    #[inline]
     fn notify_one(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
     }
 
+    #[inline]
     fn notify_last(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
     }
 
     // `otherwise` runs under the list lock, which `register` takes too.
+    #[inline]
     fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
         let end = if last { End::Tail } else { End::Head };
         List::notify_or(&self.list, end, wakeup, |(), _| {}, || {}, otherwise)
