@@ -22,13 +22,10 @@ pub(crate) use std::sync::{Arc, Mutex, MutexGuard, atomic};
 #[cfg(not(loom))]
 pub(crate) use crossbeam_queue::SegQueue;
 #[cfg(not(loom))]
-pub(crate) use parking_lot::{Mutex as ParkingMutex, MutexGuard as ParkingMutexGuard};
+pub(crate) use parking_lot::Mutex as ParkingMutex;
 
 #[cfg(loom)]
 pub(crate) use self::loom_stand_ins::{ParkingMutex, SegQueue};
-/// The guard of the `ParkingMutex` stand-in.
-#[cfg(loom)]
-pub(crate) use loom::sync::MutexGuard as ParkingMutexGuard;
 
 #[cfg(not(loom))]
 pub(crate) use self::std_cell::UnsafeCell;

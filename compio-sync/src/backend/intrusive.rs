@@ -4,7 +4,7 @@
 //! futures. A future that waits is `!Unpin`, so its node cannot move while it
 //! is linked; dropping the future unlinks the node (the primitives call
 //! [`WaitQueue::cancel`] from `Drop`). The list is guarded by a short critical
-//! section on a `parking_lot::Mutex`; wakers are woken after it is released.
+//! section on a `std::sync::Mutex`; wakers are woken after it is released.
 //! This is the layout of tokio's and maitake-sync's wait lists. The list
 //! itself is `super::list`, shared with `IoUringFutex`, `Iocp` and the
 //! single-thread [`Local`](super::Local) queue, which is this queue with a
@@ -19,7 +19,7 @@ use super::{
     Cancelled, Select, WaitQueue, Woken,
     list::{End, Linked, List, Node},
 };
-use crate::loom::{ParkingMutex, atomic::Ordering::*};
+use crate::loom::{Mutex, atomic::Ordering::*};
 
 /// A FIFO wait queue whose nodes are stored in the waiting futures: no heap
 /// allocation per wait.
@@ -27,7 +27,7 @@ use crate::loom::{ParkingMutex, atomic::Ordering::*};
 /// Supports both fairness policies (its `notify_one` is strict FIFO), and
 /// `notify_last` (LIFO).
 pub struct Intrusive {
-    list: ParkingMutex<List<IntrusiveWaiter>>,
+    list: Mutex<List<IntrusiveWaiter>>,
 }
 
 /// The node an [`Intrusive`] queue links; one lives in each waiting future.
@@ -63,12 +63,12 @@ unsafe impl WaitQueue for Intrusive {
 
     #[cfg(not(loom))]
     const NEW: Self = Self {
-        list: ParkingMutex::new(List::new(())),
+        list: Mutex::new(List::new(())),
     };
 
     fn new() -> Self {
         Self {
-            list: ParkingMutex::new(List::new(())),
+            list: Mutex::new(List::new(())),
         }
     }
 
@@ -76,7 +76,6 @@ unsafe impl WaitQueue for Intrusive {
         IntrusiveWaiter { node: Node::new() }
     }
 
-    #[inline]
     unsafe fn register(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
         // SAFETY: the caller guarantees the waiter is idle, used with this
         // queue only, and pinned until it is idle again, which requires
@@ -84,7 +83,6 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { List::register(&self.list, waiter, waker, tag, End::Tail) }
     }
 
-    #[inline]
     unsafe fn register_front(&self, waiter: Pin<&IntrusiveWaiter>, waker: &Waker, tag: usize) {
         // SAFETY: as in `register`.
         unsafe { List::register(&self.list, waiter, waker, tag, End::Head) }
@@ -104,7 +102,6 @@ unsafe impl WaitQueue for Intrusive {
         unsafe { List::poll_notified(waiter.get_ref()) }
     }
 
-    #[inline]
     unsafe fn cancel(&self, waiter: Pin<&IntrusiveWaiter>) -> Cancelled {
         // SAFETY: the caller uses the waiter with this queue only.
         unsafe { List::cancel(&self.list, &waiter) }
@@ -112,18 +109,15 @@ unsafe impl WaitQueue for Intrusive {
 
     // `Intrusive` keeps no bookkeeping beyond the list: no hooks.
 
-    #[inline]
     fn notify_one(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
     }
 
-    #[inline]
     fn notify_last(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
     }
 
     // `otherwise` runs under the list lock, which `register` takes too.
-    #[inline]
     fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
         let end = if last { End::Tail } else { End::Head };
         List::notify_or(&self.list, end, wakeup, |(), _| {}, || {}, otherwise)

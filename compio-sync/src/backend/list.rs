@@ -30,7 +30,7 @@ use std::{
 
 use super::{Cancelled, Select, WakeBatch, Woken, retired::reuse_or_clone};
 use crate::loom::{
-    Mutex, MutexGuard, ParkingMutex, ParkingMutexGuard, UnsafeCell,
+    Mutex, MutexGuard, UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
     lock,
 };
@@ -57,22 +57,6 @@ impl<T> ListLock<T> for Mutex<T> {
 
     fn lock(&self) -> MutexGuard<'_, T> {
         lock(self)
-    }
-}
-
-/// The lock of [`Intrusive`](super::Intrusive): `parking_lot`'s (or its
-/// loom stand-in), whose uncontended lock and unlock are one inlined atomic
-/// each, with no poisoning to check (the list runs no user code under it,
-/// so a panic cannot leave it half-updated).
-impl<T> ListLock<T> for ParkingMutex<T> {
-    type Guard<'a>
-        = ParkingMutexGuard<'a, T>
-    where
-        T: 'a;
-
-    #[inline]
-    fn lock(&self) -> ParkingMutexGuard<'_, T> {
-        ParkingMutex::lock(self)
     }
 }
 
