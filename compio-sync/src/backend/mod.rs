@@ -365,8 +365,10 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// each notify by itself: whichever takes it second happens-after
     /// everything the other did before it. A primitive whose waiter fences
     /// only to order its registration against a notifier's (change; fence;
-    /// notify) may leave that fence out. `false` (the default) promises
-    /// nothing: the handshake's fences are needed.
+    /// notify) may leave that fence out, and one that records its
+    /// condition in [`notify_or`](Self::notify_or)'s `otherwise` needs no
+    /// handshake at all. `false` (the default) promises nothing: the
+    /// handshake's fences are needed.
     const REGISTERS_UNDER_SELECTION_LOCK: bool = false;
 
     /// An empty queue, usable in `const` and `static` items.
