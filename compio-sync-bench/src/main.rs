@@ -69,7 +69,10 @@
 //! and futures-intrusive "unfair" barge; compio-sync's default barges with a
 //! starvation bound, and its `fifo` rows are the `.strict_fifo()` policy.
 //! The "no synchronization" rows of S1-S3 are the floor: the same loop with
-//! nothing to wait for. They are not peers, and never the "best peer".
+//! nothing to wait for. S5b's and the one-runtime capacity-1 S11 rows' are
+//! the same loop on a bare single-thread flag or slot with wakers: what is
+//! left is the executor's cost of the task switches the scenario needs.
+//! They are not peers, and never the "best peer".
 //!
 //! The wait columns of S4 and S6 are the starvation figure. Barging shows as
 //! a tiny p50 and a long tail; strict FIFO as a p50 of roughly (tasks x hold

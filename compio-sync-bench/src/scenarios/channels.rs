@@ -17,13 +17,27 @@
 //!
 //! Checks: the consumer gets every message exactly once, each producer's in
 //! order, and then the end of the stream; every oneshot value arrives.
+//!
+//! The one-runtime capacity-1 rows (`S11_*_b1_x1`, `S11_local_*_b1`) have a
+//! floor: the same loop on [`BareSlot`], one slot in a `Cell` and the
+//! waiting tasks' wakers, no atomics. Under tokio's contract (a send that
+//! is cancelled while it waits sent nothing), a message through one slot
+//! costs the consumer's wake-up and the producer's: the floor is those two
+//! task switches. A channel that parks the waiting sender with its message
+//! (kanal, flume) lets the consumer take two messages per wake-up and can
+//! go below it.
 
 use std::{
-    future::Future,
+    cell::{Cell, RefCell},
+    collections::VecDeque,
+    future::{Future, poll_fn},
+    rc::Rc,
     sync::{Arc, Barrier},
+    task::{Poll, Waker},
     time::Instant,
 };
 
+use super::Run;
 use crate::harness::{
     Case, Columns, Sample, alloc,
     rt::{Span, join_all, join_thread, runtime, spawn_runtime_thread},
@@ -247,6 +261,141 @@ impl super::Scenario for Scenario {
             ),
             max_repeats: None,
         }
+    }
+
+    fn floor(self) -> Option<Run<Self>> {
+        matches!(
+            self,
+            Self::Mpsc(_, Some(1), Placement::OneRuntime) | Self::LocalMpsc(_, Some(1))
+        )
+        .then_some(floor as Run<Self>)
+    }
+}
+
+/// The floor of the one-runtime capacity-1 rows: the same loop on
+/// [`BareSlot`].
+pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    let scenario = match scenario {
+        Scenario::Mpsc(producers, cap, Placement::OneRuntime) => {
+            Scenario::LocalMpsc(producers, cap)
+        }
+        other => other,
+    };
+    run_local_mpsc::<BareSlot>(scenario, sizes)
+}
+
+/// The floor's channel: one slot in a `Cell`, the receiver's waker, and the
+/// waiting senders' wakers in arrival order; for tasks on one thread, with
+/// no atomics and no permits. A send that finds the slot taken waits (its
+/// message stays in its future, as tokio's contract requires); taking a
+/// message wakes the first waiting sender, and the receiver then yields
+/// once rather than register (that sender, scheduled first, fills the slot
+/// before it looks again), as compio-sync's channel does. The receiver
+/// keeps its waker between waits (replaced only when it would not wake the
+/// same task) and is woken only while it waits. What is left is the
+/// executor's cost of the two task switches per message.
+pub struct BareSlot;
+
+/// What a [`BareSlot`]'s handles share.
+pub struct Slot {
+    message: Cell<Option<u64>>,
+    receiver: RefCell<Option<Waker>>,
+    receiver_waits: Cell<bool>,
+    /// The receiver handed the slot to a waiting sender and has not yielded
+    /// since.
+    handed_over: Cell<bool>,
+    senders_waiting: RefCell<VecDeque<Waker>>,
+    senders: Cell<usize>,
+}
+
+impl Slot {
+    fn wake_receiver(&self) {
+        if self.receiver_waits.replace(false)
+            && let Some(waker) = &*self.receiver.borrow()
+        {
+            waker.wake_by_ref();
+        }
+    }
+}
+
+/// A [`BareSlot`] sender: the last one's drop ends the stream.
+pub struct BareSender(Rc<Slot>);
+
+impl Clone for BareSender {
+    fn clone(&self) -> Self {
+        self.0.senders.set(self.0.senders.get() + 1);
+        Self(self.0.clone())
+    }
+}
+
+impl Drop for BareSender {
+    fn drop(&mut self) {
+        self.0.senders.set(self.0.senders.get() - 1);
+        if self.0.senders.get() == 0 {
+            self.0.wake_receiver();
+        }
+    }
+}
+
+impl BenchLocalMpsc for BareSlot {
+    type Tx = BareSender;
+    type Rx = Rc<Slot>;
+    fn create(cap: Option<usize>) -> (BareSender, Rc<Slot>) {
+        assert_eq!(cap, Some(1), "the floor is a one-slot channel");
+        let slot = Rc::new(Slot {
+            message: Cell::new(None),
+            receiver: RefCell::new(None),
+            receiver_waits: Cell::new(false),
+            handed_over: Cell::new(false),
+            senders_waiting: RefCell::new(VecDeque::new()),
+            senders: Cell::new(1),
+        });
+        (BareSender(slot.clone()), slot)
+    }
+    fn send(tx: &BareSender, value: u64) -> impl Future<Output = ()> {
+        let mut value = Some(value);
+        poll_fn(move |cx| {
+            let slot = &tx.0;
+            match slot.message.take() {
+                None => {
+                    slot.message.set(value.take());
+                    slot.wake_receiver();
+                    Poll::Ready(())
+                }
+                taken => {
+                    slot.message.set(taken);
+                    slot.senders_waiting
+                        .borrow_mut()
+                        .push_back(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+    }
+    fn recv(rx: &mut Rc<Slot>) -> impl Future<Output = Option<u64>> {
+        poll_fn(|cx| {
+            if let Some(message) = rx.message.take() {
+                let next = rx.senders_waiting.borrow_mut().pop_front();
+                if let Some(waker) = next {
+                    waker.wake();
+                    rx.handed_over.set(true);
+                }
+                return Poll::Ready(Some(message));
+            }
+            if rx.senders.get() == 0 {
+                return Poll::Ready(None);
+            }
+            if rx.handed_over.replace(false) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let mut receiver = rx.receiver.borrow_mut();
+            if !receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *receiver = Some(cx.waker().clone());
+            }
+            rx.receiver_waits.set(true);
+            Poll::Pending
+        })
     }
 }
 

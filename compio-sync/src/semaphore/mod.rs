@@ -418,7 +418,7 @@ impl<B: WaitQueue> Semaphore<B> {
         if self.hands_over(cur) && self.waiters.load(Relaxed) >= ONE_WAITER {
             return self.release_handing_over(n);
         }
-        self.add_to_word(cur, n);
+        self.add_to_word(n);
         self.wake_next_after_add();
     }
 
@@ -434,30 +434,50 @@ impl<B: WaitQueue> Semaphore<B> {
         if n == 0 {
             return;
         }
-        self.add_to_word(self.permits.load(Relaxed), n);
+        self.add_to_word(n);
         self.wake_next_after_add();
     }
 
-    /// Adds `n` permits to the word (read as `cur` last), panicking, with
-    /// the semaphore unchanged, past `MAX_PERMITS`.
+    /// Adds `n` permits to the word, panicking, with
+    /// the semaphore left at what it held, past `MAX_PERMITS`.
+    ///
+    /// One `fetch_add`, not a CAS loop (half the cost of a load and a CAS on
+    /// the uncontended release). It cannot wrap: the count takes the
+    /// word's 62 upper bits, and both `available(cur)` and `n` are at most
+    /// `MAX_PERMITS` (2^61 - 1), which is checked first. Past `MAX_PERMITS`
+    /// the excess is taken back before the panic; another thread may see it
+    /// for that instant, as in tokio (which does not take it back).
     #[inline]
     #[track_caller]
-    fn add_to_word(&self, mut cur: usize, n: usize) {
+    fn add_to_word(&self, n: usize) {
+        if n > MAX_PERMITS {
+            overflow(n);
+        }
+        // Release: the permits' previous users happen-before whoever
+        // takes them (pairs with the Acquire CAS in `try_take`). SeqCst:
+        // this RMW stands in for `wake_next`'s fence (see
+        // `wake_next_after_add`); it costs no more than Release on x86.
+        let prev = self.permits.fetch_add(n << PERMIT_SHIFT, SeqCst);
+        if available(prev) + n > MAX_PERMITS {
+            self.take_back(n);
+            overflow(n);
+        }
+    }
+
+    /// Undoes an [`add_to_word`](Self::add_to_word) of `n` that went past
+    /// `MAX_PERMITS`: takes back `n`, or as many as are still available if
+    /// another thread took some of the excess meanwhile (never driving the
+    /// count below zero).
+    #[cold]
+    #[inline(never)]
+    fn take_back(&self, n: usize) {
+        let mut cur = self.permits.load(Relaxed);
         loop {
-            if available(cur)
-                .checked_add(n)
-                .is_none_or(|t| t > MAX_PERMITS)
-            {
-                overflow(n);
-            }
-            // Release: the permits' previous users happen-before whoever
-            // takes them (pairs with the Acquire CAS in `try_take`). SeqCst:
-            // this RMW stands in for `wake_next`'s fence (see
-            // `wake_next_after_add`); it costs no more than Release on x86.
+            let back = available(cur).min(n);
             match self.permits.compare_exchange_weak(
                 cur,
-                cur + (n << PERMIT_SHIFT),
-                SeqCst,
+                cur - (back << PERMIT_SHIFT),
+                Relaxed,
                 Relaxed,
             ) {
                 Ok(_) => return,
@@ -485,7 +505,7 @@ impl<B: WaitQueue> Semaphore<B> {
         // the hand-over below loses none of them; then the queue takes from
         // the word what its waiters need, in order (a barging task may take
         // some first: that is the policy).
-        self.add_to_word(self.permits.load(Relaxed), n);
+        self.add_to_word(n);
         if self.waiters.load(Relaxed) >= ONE_WAITER {
             self.hand_over();
         }

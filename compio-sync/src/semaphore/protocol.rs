@@ -69,7 +69,7 @@ impl<B: WaitQueue> Semaphore<B> {
     }
 
     /// [`wake_next`](Self::wake_next) for a caller whose change was a
-    /// `SeqCst` read-modify-write of `permits` ([`add_to_word`]'s CAS): that
+    /// `SeqCst` read-modify-write of `permits` ([`add_to_word`]'s `fetch_add`): that
     /// RMW does the fence's job for the first look, which skips the fence
     /// (on x86 a second locked instruction per release).
     ///
@@ -216,7 +216,7 @@ impl<B: WaitQueue> Semaphore<B> {
         }));
         if let Err(panic) = handed {
             if rest > 0 {
-                self.add_to_word(self.permits.load(Relaxed), rest);
+                self.add_to_word(rest);
             }
             std::panic::resume_unwind(panic);
         }
@@ -367,7 +367,7 @@ impl<B: WaitQueue> Semaphore<B> {
             self.release(n);
             return true;
         }
-        // SeqCst, as `add_to_word`'s CAS (Release: the permits' previous
+        // SeqCst, as `add_to_word`'s `fetch_add` (Release: the permits' previous
         // users happen-before whoever takes them; SeqCst: stands in for
         // `wake_next`'s fence, see `wake_next_after_add`). Cannot pass
         // `MAX_PERMITS`: these permits were taken from this word.
