@@ -262,9 +262,13 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// # });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T, B> {
-        match self.semaphore.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => unreachable!("a mutex's semaphore is never closed"),
+        // Uncontended, the lock is taken without building the wait future
+        // (nor initialising its queue node).
+        if !self.semaphore.acquire_now(1).await {
+            match self.semaphore.acquire().await {
+                Ok(permit) => permit.forget(),
+                Err(_) => unreachable!("a mutex's semaphore is never closed"),
+            }
         }
         MutexGuard::new(self)
     }
@@ -309,9 +313,12 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// # });
     /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T, B> {
-        match self.semaphore.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => unreachable!("a mutex's semaphore is never closed"),
+        // As in `lock`.
+        if !self.semaphore.acquire_now(1).await {
+            match self.semaphore.acquire().await {
+                Ok(permit) => permit.forget(),
+                Err(_) => unreachable!("a mutex's semaphore is never closed"),
+            }
         }
         OwnedMutexGuard::new(self)
     }
