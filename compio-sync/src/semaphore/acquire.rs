@@ -176,6 +176,7 @@ impl AcquireState {
     /// has waited past the starvation bound. One clock read against the
     /// deadline `note_waiting_since` set: this runs once per wake-up that
     /// finds the permits taken, the hot path of a contended permit.
+    #[inline]
     fn passed_over(&mut self) -> bool {
         #[cfg(not(loom))]
         {
