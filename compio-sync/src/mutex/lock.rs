@@ -49,13 +49,19 @@ impl<'a, T: ?Sized, B: WaitQueue> Future for Lock<'a, T, B> {
             // The first poll of the `Acquire`, without building it: the
             // same attempt, with the same share of tokio's coop budget (the
             // `tokio` feature), which goes back if the lock is taken.
-            let coop = ready!(poll_proceed(cx));
-            if this.mutex.semaphore.try_acquire_forget(1).is_ok() {
-                coop.made_progress();
+            let taken = {
+                let coop = ready!(poll_proceed(cx));
+                let taken = this.mutex.semaphore.try_acquire_forget(1).is_ok();
+                if taken {
+                    coop.made_progress();
+                }
+                taken
+                // Without progress, `coop` gives its unit back here.
+            };
+            if taken {
                 this.done = true;
                 return Poll::Ready(MutexGuard::new(this.mutex));
             }
-            drop(coop);
             // In place of `None`, which has nothing to drop: nothing is
             // moved that was pinned.
             this.acquire = Some(this.mutex.semaphore.acquire());
