@@ -138,6 +138,8 @@ pub const TOKIO_MUTEX_NOTIFY: &str = "tokio Mutex+Notify";
 pub const LOCAL_BASELINE: &str = local::THREAD_SAFE;
 /// The name of the floor rows.
 pub const FLOOR: &str = "floor: no synchronization";
+/// The name of the wake floor rows (see `Scenario::wake_floor`).
+pub const WAKE_FLOOR: &str = "floor: one task-to-task wake per yield";
 
 /// The display name of compio-sync's rows on the default backend
 /// (`compio_sync::backend::DefaultBackend`) under the default policy.
@@ -380,6 +382,9 @@ pub(crate) fn family<S: Scenario>(
             if let Some(floor) = scenario.floor() {
                 candidates.push(candidate(FLOOR, Role::Floor, floor));
             }
+            if let Some(floor) = scenario.wake_floor() {
+                candidates.push(candidate(WAKE_FLOOR, Role::Floor, floor));
+            }
             Bench {
                 case: scenario.case(&sizes),
                 baseline,
@@ -578,20 +583,27 @@ mod tests {
     }
 
     #[test]
-    fn floors_are_in_s1_to_s3_s5b_their_s10_repeats_and_the_one_slot_s11_rows_only_and_the_default_backend_is_registered()
-     {
+    fn floors_are_in_the_one_runtime_scenarios_only_and_the_default_backend_is_registered() {
         let benches = benches(&TINY);
         for bench in &benches {
-            let floors = bench
+            let floors: Vec<_> = bench
                 .candidates
                 .iter()
                 .filter(|c| c.role == Role::Floor)
-                .count();
-            let id = bench.case.id.trim_start_matches("S10_");
+                .map(|c| c.name)
+                .collect();
+            let id = bench.case.id.as_str();
             let one_slot_on_one_runtime = id.starts_with("S11_")
                 && (id.ends_with("_b1_x1") || id.starts_with("S11_local_") && id.ends_with("_b1"));
-            let expected =
-                usize::from(["S1", "S2", "S3", "S5b"].contains(&id) || one_slot_on_one_runtime);
+            let expected: &[&str] = match id {
+                "S1" | "S2" | "S5b" | "S10_S1" | "S10_S2" | "S10_S5b" => &[FLOOR],
+                // The one-runtime contended loops also have the wake floor,
+                // after the no-synchronization one (the summaries' floor).
+                "S3" | "S10_S3" | "S10_S6" => &[FLOOR, WAKE_FLOOR],
+                // The one-slot channel on one runtime: its bare-slot floor.
+                _ if one_slot_on_one_runtime => &[FLOOR],
+                _ => &[],
+            };
             assert_eq!(floors, expected, "{}", bench.case.id);
         }
         assert!(

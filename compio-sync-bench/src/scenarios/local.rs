@@ -10,7 +10,9 @@
 //!
 //! Each runs the same loop, with the same checks, as the thread-safe
 //! scenario it is named after: only the implementations differ, and they
-//! need not be `Send` or `Sync`. A scenario's implementations are one kind
+//! need not be `Send` or `Sync`. Each has that scenario's floor (S10_S6: the
+//! counter with no lock), and S10_S3 and S10_S6 the wake floor as well (see
+//! [`semaphore`]). A scenario's implementations are one kind
 //! (semaphores, notifiers or mutexes), so the registry gives each kind its
 //! own list and runs it through [`run_semaphore`], [`run_notify`] or
 //! [`run_mutex`].
@@ -92,7 +94,11 @@ impl super::Scenario for Scenario {
     }
 
     fn floor(self) -> Option<Run<Self>> {
-        (self != Self::S6).then_some(floor as Run<Self>)
+        Some(floor as Run<Self>)
+    }
+
+    fn wake_floor(self) -> Option<Run<Self>> {
+        matches!(self, Self::S3 | Self::S6).then_some(wake_floor as Run<Self>)
     }
 }
 
@@ -128,11 +134,24 @@ pub fn run_mutex<M: BenchMutex>(scenario: Scenario, sizes: &Sizes) -> Sample {
     mutex::run_one_runtime::<M>(&sizes.mutex)
 }
 
-/// The floor of S10_S1 to S10_S5b: the floor of the scenario it repeats.
+/// The floor of an S10 scenario: the floor of the scenario it repeats.
 fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
-    match scenario.semaphore() {
-        Some(inner) => semaphore::floor(inner, &sizes.semaphore),
-        None => notify::floor(notify::Scenario::S5b, &sizes.notify),
+    match scenario {
+        Scenario::S5b => notify::floor(notify::Scenario::S5b, &sizes.notify),
+        Scenario::S6 => mutex::floor_one_runtime(&sizes.mutex),
+        _ => {
+            let inner = scenario.semaphore().expect("a semaphore scenario");
+            semaphore::floor(inner, &sizes.semaphore)
+        }
+    }
+}
+
+/// The wake floor of S10_S3 and S10_S6: that of the scenario it repeats.
+fn wake_floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    match scenario {
+        Scenario::S3 => semaphore::wake_floor(semaphore::Scenario::S3, &sizes.semaphore),
+        Scenario::S6 => mutex::wake_floor_one_runtime(&sizes.mutex),
+        _ => panic!("{scenario:?} has no wake floor"),
     }
 }
 

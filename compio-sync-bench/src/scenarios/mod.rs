@@ -47,6 +47,14 @@ pub trait Scenario: Copy + Send + Sync + 'static {
     fn floor(self) -> Option<Run<Self>> {
         None
     }
+
+    /// The scenario's loop with, in place of the primitive, the least a
+    /// primitive that wakes one waiter per contended release must do: one
+    /// task-to-task wake-up per yield taken while holding (see
+    /// [`semaphore::Baton`]), if it has one.
+    fn wake_floor(self) -> Option<Run<Self>> {
+        None
+    }
 }
 
 /// One run of one scenario on one implementation.

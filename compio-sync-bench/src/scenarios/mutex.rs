@@ -12,9 +12,17 @@
 //! Checks: every critical section counted, never two holders inside, every
 //! task and thread joined, the counter equals T x 16 x K exactly, and the
 //! mutex is free at the end.
+//!
+//! The counter on one runtime (S10_S6) has two floors: the same loop with
+//! no lock at all ([`floor_one_runtime`]), and the *wake floor*
+//! ([`wake_floor_one_runtime`]): the same loop under a
+//! [`Baton`], whose holder wakes the next task once per yield it takes while
+//! holding, as a barging mutex's unlock wakes one waiter that then finds the
+//! lock taken again (see the semaphore scenarios' docs).
 
 use std::{
-    future::Future,
+    cell::Cell,
+    future::{Future, ready},
     ops::{Deref, DerefMut},
     rc::Rc,
     sync::{Arc, Barrier},
@@ -22,7 +30,7 @@ use std::{
     time::Instant,
 };
 
-use super::TASKS_PER_THREAD;
+use super::{TASKS_PER_THREAD, semaphore::Baton};
 use crate::harness::{
     Case, Check, Columns, DistKind, Sample,
     rt::{Span, join_all, join_thread, runtime, yield_now},
@@ -103,9 +111,20 @@ pub fn run<M: BenchMutex + Send + Sync>(scenario: Scenario, sizes: &Sizes) -> Sa
 /// The S6 counter on one runtime ([`TASKS_PER_THREAD`] tasks, no other
 /// thread), on `M`, which need not be `Send` or `Sync`.
 pub fn run_one_runtime<M: BenchMutex>(sizes: &Sizes) -> Sample {
+    one_runtime::<M>(sizes, 1, "S6 one runtime")
+}
+
+/// The floor of the counter on one runtime: the same loop on [`NoLock`],
+/// which excludes nobody (so the exclusion check is off; the counter is
+/// still checked).
+pub fn floor_one_runtime(sizes: &Sizes) -> Sample {
+    one_runtime::<NoLock>(sizes, usize::MAX, "S6 one runtime, floor")
+}
+
+fn one_runtime<M: BenchMutex>(sizes: &Sizes, limit: usize, what: &str) -> Sample {
     let iters = (sizes.s6_ops / TASKS_PER_THREAD).max(1);
     let mutex = Rc::new(M::create());
-    let check = Arc::new(Check::new(1));
+    let check = Arc::new(Check::new(limit));
     check.report_progress(TASKS_PER_THREAD * iters);
     let rt = runtime();
     let (start, end, waits) = rt.block_on(tasks(mutex.clone(), check.clone(), iters));
@@ -113,7 +132,92 @@ pub fn run_one_runtime<M: BenchMutex>(sizes: &Sizes) -> Sample {
     let mut span = Span::default();
     span.add(start, end);
     let ops = TASKS_PER_THREAD * iters;
-    finish(&*mutex, &check, span, waits, ops, "S6 one runtime")
+    finish(&*mutex, &check, span, waits, ops, what)
+}
+
+/// The wake floor of the counter on one runtime (see the module docs): the
+/// loop of [`tasks`] under a [`Baton`] instead of a lock, waking the next
+/// task after each yield taken while holding.
+pub fn wake_floor_one_runtime(sizes: &Sizes) -> Sample {
+    let iters = (sizes.s6_ops / TASKS_PER_THREAD).max(1);
+    let baton = Rc::new(Baton::new(TASKS_PER_THREAD));
+    let counter = Rc::new(Cell::new(0u64));
+    let check = Arc::new(Check::new(1));
+    let rt = runtime();
+    let (start, end, waits) = rt.block_on(async {
+        let start = Instant::now();
+        let handles = (0..TASKS_PER_THREAD)
+            .map(|me| {
+                let (baton, counter, check) = (baton.clone(), counter.clone(), check.clone());
+                compio::runtime::spawn(async move {
+                    let mut waits = Vec::with_capacity(iters);
+                    for k in 0..iters {
+                        let asked = Instant::now();
+                        baton.wait(me).await;
+                        waits.push(asked.elapsed().as_nanos() as u64);
+                        check.enter();
+                        counter.set(counter.get() + 1);
+                        let yields = k % S6_YIELD_EVERY == S6_YIELD_EVERY - 1;
+                        if yields {
+                            yield_now().await;
+                        }
+                        check.exit();
+                        if yields || k + 1 == iters {
+                            baton.after_yield(me, k + 1 == iters);
+                        }
+                    }
+                    waits
+                })
+            })
+            .collect();
+        let waits = join_all(handles).await;
+        (start, Instant::now(), waits)
+    });
+    drop(rt);
+    let mut span = Span::default();
+    span.add(start, end);
+    let ops = TASKS_PER_THREAD * iters;
+    finish(&NoLock(counter), &check, span, waits, ops, "S6 wake floor")
+}
+
+/// The floor's "mutex": every lock succeeds at once and nobody is excluded.
+/// Its guard adds what the holder added to its copy of the counter when it
+/// is dropped, so overlapping holders lose no increment.
+struct NoLock(Rc<Cell<u64>>);
+
+/// A [`NoLock`] guard: a copy of the counter, and the value it started at.
+struct NoLockGuard<'a>(&'a Cell<u64>, u64, u64);
+
+impl Deref for NoLockGuard<'_> {
+    type Target = u64;
+    fn deref(&self) -> &u64 {
+        &self.1
+    }
+}
+
+impl DerefMut for NoLockGuard<'_> {
+    fn deref_mut(&mut self) -> &mut u64 {
+        &mut self.1
+    }
+}
+
+impl Drop for NoLockGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + (self.1 - self.2));
+    }
+}
+
+impl BenchMutex for NoLock {
+    fn create() -> Self {
+        Self(Rc::new(Cell::new(0)))
+    }
+    fn lock(&self) -> impl Future<Output = impl DerefMut<Target = u64> + '_> + '_ {
+        let value = self.0.get();
+        ready(NoLockGuard(&self.0, value, value))
+    }
+    fn try_value(&self) -> Option<u64> {
+        Some(self.0.get())
+    }
 }
 
 fn counter<M: BenchMutex + Send + Sync>(threads: usize, iters: usize) -> Sample {
@@ -304,6 +408,20 @@ pub(crate) mod tests {
         fn try_value(&self) -> Option<u64> {
             self.0.try_lock().ok().map(|g| g.0)
         }
+    }
+
+    /// The floors of the one-runtime counter do the work (the counter is
+    /// checked); the no-lock floor fails the exclusion check it skips.
+    #[test]
+    fn one_runtime_floors_count_the_work() {
+        assert!(floor_one_runtime(&TINY).ns_per_op.is_finite());
+        assert!(wake_floor_one_runtime(&TINY).ns_per_op.is_finite());
+    }
+
+    #[test]
+    #[should_panic(expected = "holders were inside at once")]
+    fn the_no_lock_floor_excludes_nobody() {
+        run_one_runtime::<NoLock>(&TINY);
     }
 
     #[test]

@@ -17,7 +17,18 @@
 //!   the share of acquires that returned `Pending` at least once.
 //!
 //! S1, S2 and S3 also have a floor: the same loop, with a "semaphore" that
-//! never waits and excludes nobody ([`NoSync`]).
+//! never waits and excludes nobody ([`NoSync`]). S3 has a second one, the
+//! *wake floor*: the same loop, where a [`Baton`] excludes the other tasks
+//! and every yield taken while holding it costs one wake-up of another task
+//! (the next one in line, which finds the baton taken and sleeps again). A
+//! barging semaphore does exactly that per operation: its release wakes one
+//! waiter, and the releaser takes the permit again before that waiter runs.
+//! A strict hand-over costs no less: one wake-up per operation too, and each
+//! woken task then runs alone in its executor tick (with compio, a driver
+//! poll per operation instead of one per two task polls). So the wake floor
+//! is the least a semaphore that wakes one waiter per contended release can
+//! cost here; it hands the baton on only when a task is done (no
+//! starvation bound: it would cost a little more).
 //!
 //! Checks: a held permit excludes a second one and comes back on drop
 //! (S1/S2); every critical section is counted, never more holders inside
@@ -25,10 +36,13 @@
 //! (S3, S4, S7).
 
 use std::{
+    cell::{Cell, RefCell},
     future::{Future, poll_fn, ready},
     hint::black_box,
     pin::pin,
+    rc::Rc,
     sync::{Arc, Barrier},
+    task::{Poll, Waker},
     thread,
     time::{Duration, Instant},
 };
@@ -175,6 +189,10 @@ impl super::Scenario for Scenario {
     fn floor(self) -> Option<Run<Self>> {
         matches!(self, Self::S1 | Self::S2 | Self::S3).then_some(floor as Run<Self>)
     }
+
+    fn wake_floor(self) -> Option<Run<Self>> {
+        (self == Self::S3).then_some(wake_floor as Run<Self>)
+    }
 }
 
 /// Runs `scenario` once on `S`.
@@ -202,6 +220,92 @@ pub fn run_one_runtime<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> 
 /// Runs the floor of S1, S2 or S3: the same loop on [`NoSync`].
 pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
     run_loop::<NoSync>(scenario, sizes, Exclusion::None)
+}
+
+/// Runs the wake floor of S3 (see the module docs): [`S3_TASKS`] tasks
+/// doing the S3 loop under a [`Baton`], each yield taken while holding it
+/// followed by one wake-up of the next task.
+///
+/// # Panics
+///
+/// On the other scenarios, or if the work was not done.
+pub fn wake_floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    assert_eq!(scenario, Scenario::S3, "only S3 has a wake floor");
+    let iters = sizes.s3_iters_per_task;
+    let baton = Rc::new(Baton::new(S3_TASKS));
+    let check = Arc::new(Check::new(1));
+    let rt = runtime();
+    let elapsed = rt.block_on(async {
+        let start = Instant::now();
+        let handles = (0..S3_TASKS)
+            .map(|me| {
+                let baton = baton.clone();
+                let check = check.clone();
+                compio::runtime::spawn(async move {
+                    for k in 0..iters {
+                        baton.wait(me).await;
+                        check.enter();
+                        yield_now().await;
+                        check.exit();
+                        baton.after_yield(me, k + 1 == iters);
+                    }
+                })
+            })
+            .collect();
+        join_all(handles).await;
+        start.elapsed()
+    });
+    drop(rt);
+    check.verify(S3_TASKS * iters, "S3 wake floor");
+    Sample::timed(elapsed, S3_TASKS * iters)
+}
+
+/// The wake floors' exclusion (see the module docs): one baton among `n`
+/// tasks on one thread, each with a waker slot. Only the holder gets past
+/// [`wait`](Self::wait). After each yield it takes while holding, the holder
+/// wakes the next task ([`after_yield`](Self::after_yield)), which finds the
+/// baton taken and sleeps again (keeping its waker: no clone); a holder that
+/// is done hands the baton to the next task.
+pub struct Baton {
+    holder: Cell<usize>,
+    slots: Box<[RefCell<Option<Waker>>]>,
+}
+
+impl Baton {
+    /// Task 0 holds the baton; `n` tasks take part.
+    pub fn new(n: usize) -> Self {
+        Self {
+            holder: Cell::new(0),
+            slots: (0..n).map(|_| RefCell::new(None)).collect(),
+        }
+    }
+
+    /// Waits until task `me` holds the baton.
+    pub fn wait(&self, me: usize) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            if self.holder.get() == me {
+                return Poll::Ready(());
+            }
+            let mut slot = self.slots[me].borrow_mut();
+            if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *slot = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+    }
+
+    /// The holder `me` has yielded once: wakes the next task, handing it the
+    /// baton if `done`.
+    pub fn after_yield(&self, me: usize, done: bool) {
+        assert_eq!(self.holder.get(), me, "the baton moved under its holder");
+        let next = (me + 1) % self.slots.len();
+        if done {
+            self.holder.set(next);
+        }
+        if let Some(waker) = self.slots[next].borrow().as_ref() {
+            waker.wake_by_ref();
+        }
+    }
 }
 
 /// The floor's "semaphore": every acquire succeeds at once, and nobody is
@@ -502,7 +606,7 @@ pub(crate) mod tests {
     }
 
     /// The floors run S1-S3 without exclusion checks but still count the
-    /// work; the other scenarios have none.
+    /// work; the other scenarios have none. S3's wake floor checks both.
     #[test]
     fn floors_run_s1_to_s3_only() {
         for scenario in Scenario::all() {
@@ -513,6 +617,18 @@ pub(crate) mod tests {
                     Scenario::S1 | Scenario::S2 | Scenario::S3
                 )),
             }
+            match scenario.wake_floor() {
+                Some(floor) => assert!(floor(scenario, &TINY).ns_per_op.is_finite()),
+                None => assert_ne!(scenario, Scenario::S3),
+            }
         }
+    }
+
+    /// The baton lets only its holder through, and only the holder may wake
+    /// the next task.
+    #[test]
+    #[should_panic(expected = "the baton moved under its holder")]
+    fn the_baton_catches_a_task_that_does_not_hold_it() {
+        Baton::new(2).after_yield(1, false);
     }
 }

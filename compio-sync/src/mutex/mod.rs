@@ -14,9 +14,10 @@
 //!   it) make every critical section happen-before the next one.
 
 mod guard;
+mod lock;
 mod owned;
 
-use std::{cell::UnsafeCell, fmt};
+use std::{cell::UnsafeCell, fmt, future::Future};
 
 pub use self::{
     guard::{MappedMutexGuard, MutexGuard},
@@ -261,12 +262,11 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// assert_eq!(*mutex.lock().await, 2);
     /// # });
     /// ```
-    pub async fn lock(&self) -> MutexGuard<'_, T, B> {
-        match self.semaphore.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => unreachable!("a mutex's semaphore is never closed"),
-        }
-        MutexGuard::new(self)
+    // An `async fn` in tokio; here a hand-written future (`lock::Lock`)
+    // whose uncontended first poll builds no wait future.
+    #[inline]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T, B>> + '_ {
+        lock::Lock::new(self)
     }
 
     /// Locks the mutex if it is free now.
@@ -309,9 +309,12 @@ impl<T: ?Sized, B: WaitQueue> Mutex<T, B> {
     /// # });
     /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T, B> {
-        match self.semaphore.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => unreachable!("a mutex's semaphore is never closed"),
+        // As in `lock`.
+        if !self.semaphore.acquire_now(1).await {
+            match self.semaphore.acquire().await {
+                Ok(permit) => permit.forget(),
+                Err(_) => unreachable!("a mutex's semaphore is never closed"),
+            }
         }
         OwnedMutexGuard::new(self)
     }

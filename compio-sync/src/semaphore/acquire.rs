@@ -79,9 +79,11 @@ struct AcquireState {
     /// cleared, the count kept) or dropped first (both).
     retrying: bool,
     phase: Phase,
-    /// When this waiter first queued (set on the slow path only).
+    /// When this waiter will have waited past the semaphore's starvation
+    /// bound, counted from when it first queued (set on the slow path of the
+    /// default policy only).
     #[cfg(not(loom))]
-    waiting_since: Option<std::time::Instant>,
+    starving_at: StarvingAt,
     /// Driven by `blocking_acquire*`: sleep in `WaitQueue::wait_blocking`
     /// instead of returning `Pending`.
     pub(super) blocking: bool,
@@ -89,6 +91,19 @@ struct AcquireState {
     /// first failed wake-up (default policy): for an `RwLock` writer, so that
     /// readers arriving while it waits queue behind it, as in tokio.
     eager_priority: bool,
+}
+
+/// When a waiter starts to starve (default policy): see
+/// [`STARVATION_BOUND`](super::STARVATION_BOUND).
+#[cfg(not(loom))]
+#[derive(Debug, Clone, Copy)]
+enum StarvingAt {
+    /// Not yet queued.
+    Unset,
+    /// Passed over at or after this instant, it claims `PRIORITY`.
+    At(std::time::Instant),
+    /// Never (a bound of `Duration::MAX`, or one past what `Instant` holds).
+    Never,
 }
 
 impl<'a, B: WaitQueue> Acquire<'a, B> {
@@ -104,7 +119,7 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
                 retrying: false,
                 phase: Phase::Start,
                 #[cfg(not(loom))]
-                waiting_since: None,
+                starving_at: StarvingAt::Unset,
                 blocking: false,
                 eager_priority: false,
             },
@@ -139,26 +154,41 @@ impl<'a, B: WaitQueue> Acquire<'a, B> {
 }
 
 impl AcquireState {
-    /// Notes that this waiter starts (or resumes) waiting.
-    fn note_waiting_since(&mut self) {
+    /// Notes that this waiter starts (or resumes) waiting, under the
+    /// starvation bound `bound`: the first time, reads the clock (unless no
+    /// deadline can come of it) and sets the deadline.
+    fn note_waiting_since(&mut self, bound: std::time::Duration) {
         #[cfg(not(loom))]
-        self.waiting_since
-            .get_or_insert_with(std::time::Instant::now);
+        if let StarvingAt::Unset = self.starving_at {
+            self.starving_at = if bound == std::time::Duration::MAX {
+                StarvingAt::Never
+            } else {
+                std::time::Instant::now()
+                    .checked_add(bound)
+                    .map_or(StarvingAt::Never, StarvingAt::At)
+            };
+        }
+        #[cfg(loom)]
+        let _ = bound;
     }
 
     /// Called when a woken waiter finds the permits taken: says whether it
-    /// has waited past the semaphore's starvation bound.
-    fn passed_over(&mut self, bound: std::time::Duration) -> bool {
+    /// has waited past the starvation bound. One clock read against the
+    /// deadline `note_waiting_since` set: this runs once per wake-up that
+    /// finds the permits taken, the hot path of a contended permit.
+    #[inline]
+    fn passed_over(&mut self) -> bool {
         #[cfg(not(loom))]
         {
-            self.waiting_since
-                .is_some_and(|since| since.elapsed() >= bound)
+            match self.starving_at {
+                StarvingAt::At(deadline) => std::time::Instant::now() >= deadline,
+                StarvingAt::Unset | StarvingAt::Never => false,
+            }
         }
         // Loom has no clock: the first failed wake-up passes the bound, which
         // makes the priority path reachable in the models.
         #[cfg(loom)]
         {
-            let _ = bound;
             true
         }
     }
@@ -273,7 +303,7 @@ impl AcquireState {
         // The clock matters only for the starvation bound: strict FIFO
         // hands over in order and never asks (`passed_over`).
         if !sem.strict {
-            self.note_waiting_since();
+            self.note_waiting_since(sem.starvation_bound);
         }
         if self.eager_priority && !self.owns_priority && !sem.strict {
             // Close the fast path now. The re-check below then sees
@@ -281,11 +311,24 @@ impl AcquireState {
             self.owns_priority = sem.claim_priority();
         }
         // SeqCst: orders the registration (and count) before the re-check,
-        // against `wake_next`'s (change; fence; look for waiters).
-        fence(SeqCst);
-        // Acquire: a close seen here happens-before our `Err` (see
-        // `try_take`).
-        let word = sem.permits.load(Acquire);
+        // against `wake_next`'s (change; fence; look for waiters) and
+        // `close`'s (close; fence; `notify_all`). On a queue that registers
+        // under its selection lock, the fence is left out: that lock orders
+        // the registration against `close`'s `notify_all`, and against
+        // `wake_next` the count above and the load below, both `SeqCst`,
+        // do its job (the argument of `wake_next_after_add`, on this side:
+        // if the count precedes the releaser's look at `waiters` in the
+        // single total order of `SeqCst` operations, it sees us; otherwise
+        // its change of `permits`, sequenced before that look, precedes our
+        // load, which sees it). On x86 that saves an `mfence` per wait.
+        // Under loom, which models `SeqCst` accesses as `AcqRel` only, the
+        // fence stays.
+        if cfg!(loom) || !B::REGISTERS_UNDER_SELECTION_LOCK {
+            fence(SeqCst);
+        }
+        // SeqCst: see above. (At least Acquire: a close seen here
+        // happens-before our `Err`, see `try_take`.)
+        let word = sem.permits.load(SeqCst);
         if word & CLOSED != 0 {
             let retry = self.leave_queue(sem, waiter);
             if retry {
@@ -371,9 +414,7 @@ impl AcquireState {
                         // or that needs several permits, switches releases to
                         // hand-over until it is served; `start` queues it
                         // again.
-                        if !self.owns_priority
-                            && (self.want > 1 || self.passed_over(sem.starvation_bound))
-                        {
+                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;

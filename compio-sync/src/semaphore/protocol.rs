@@ -87,12 +87,26 @@ impl<B: WaitQueue> Semaphore<B> {
     ///
     /// Inlined up to the look at `waiters`: an uncontended release ends
     /// there, and the rest (its loop, the hand-over) stays out of line.
+    ///
+    /// A wake-up already in flight (`PENDING`) ends it there too under
+    /// barging: its waiter looks at the permits after it gives `PENDING` up
+    /// (`requeue_waiter`, then the re-check), so it sees ours, which is
+    /// what `wake_next_after` concludes from the same two words. This is
+    /// the common case of a task that releases and takes again a permit
+    /// that another waiter was woken for (a contended mutex), and it stays
+    /// a few inlined loads.
     #[inline]
     pub(super) fn wake_next_after_add(&self) {
-        // SeqCst: this is the load the argument above needs (it only moves
-        // ahead of the look at the word, which is an early exit too).
-        if !cfg!(loom) && self.waiters.load(SeqCst) < ONE_WAITER {
-            return;
+        if !cfg!(loom) {
+            // SeqCst: this is the load the argument above needs (it only
+            // moves ahead of the look at the word, which is an early exit
+            // too).
+            let waiters = self.waiters.load(SeqCst);
+            if waiters < ONE_WAITER
+                || (waiters & PENDING != 0 && !self.hands_over(self.permits.load(Relaxed)))
+            {
+                return;
+            }
         }
         self.wake_next_after(!cfg!(loom));
     }
@@ -272,7 +286,10 @@ impl<B: WaitQueue> Semaphore<B> {
         self.registrations.fetch_add(1, Relaxed);
         // AcqRel: publishes the registration (and the increment above) to
         // `wake_next`'s Acquire CAS and its AcqRel clearing of PENDING.
-        self.waiters.fetch_add(ONE_WAITER, AcqRel);
+        // SeqCst: on a queue that registers under its selection lock, this
+        // RMW stands in for the waiter's fence before its re-check (see
+        // `Acquire`'s `start`); it costs no more than AcqRel on x86.
+        self.waiters.fetch_add(ONE_WAITER, SeqCst);
     }
 
     /// Publishes the registration of a waiter that queues again after a
@@ -286,8 +303,9 @@ impl<B: WaitQueue> Semaphore<B> {
     pub(super) fn requeue_waiter(&self) {
         // AcqRel: publishes the registration, as `count_waiter`'s increment
         // does, to `wake_next`'s Acquire CAS; and orders our clearing of
-        // PENDING before our fence and re-check.
-        self.waiters.fetch_and(!PENDING, AcqRel);
+        // PENDING before our fence and re-check. SeqCst: stands in for that
+        // fence where `start` leaves it out, as in `count_waiter`.
+        self.waiters.fetch_and(!PENDING, SeqCst);
     }
 
     /// A waiter woken with `RETRY` leaves without queueing again (served,
@@ -338,6 +356,26 @@ impl<B: WaitQueue> Semaphore<B> {
 }
 
 impl<B: WaitQueue> Semaphore<B> {
+    /// The first poll of an [`Acquire`](super::Acquire) of `n` permits
+    /// without building one: `true` with the permits taken (to be tracked
+    /// by the caller, as after [`forget`](super::SemaphorePermit::forget)),
+    /// `false` if the caller must wait (and then builds the `Acquire`). For
+    /// a primitive whose uncontended path should not initialise a wait
+    /// future and its queue node (a mutex's `lock`). Takes the same share of
+    /// tokio's coop budget as the `Acquire` (with the `tokio` feature), and
+    /// gives it back if it must wait.
+    pub(crate) async fn acquire_now(&self, n: usize) -> bool {
+        std::future::poll_fn(|cx| {
+            let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+            let taken = self.try_take(n, self.strict).is_ok();
+            if taken {
+                coop.made_progress();
+            }
+            std::task::Poll::Ready(taken)
+        })
+        .await
+    }
+
     /// [`try_acquire_many`](Self::try_acquire_many) followed by
     /// [`forget`](super::SemaphorePermit::forget), without building the permit: for
     /// a primitive that tracks the permits it holds itself (the bounded
