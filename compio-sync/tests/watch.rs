@@ -326,10 +326,10 @@ impl std::task::Wake for PollsOnWake {
     fn wake(self: Arc<Self>) {
         let waker = std::task::Waker::noop();
         let mut future = self.future.lock().unwrap();
-        if let Some(f) = future.as_mut() {
-            if poll_once(f.as_mut(), waker).is_ready() {
-                *future = None;
-            }
+        if let Some(f) = future.as_mut()
+            && poll_once(f.as_mut(), waker).is_ready()
+        {
+            *future = None;
         }
         if let Some(after) = self.after.lock().unwrap().take() {
             after();
