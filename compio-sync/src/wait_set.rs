@@ -29,7 +29,9 @@
 //!   once polled, *helps*: it wakes the waiters of its shard that have not
 //!   seen the event yet (on its own runtime, a wake is a cheap local one),
 //!   and the notifier, back, finds them woken. The notifier never relies on
-//!   the help: it wakes whoever is still waiting for the event.
+//!   the help: it wakes whoever is still waiting for the event. In the
+//!   shard of its own thread's waiters (all of them, in the local flavor)
+//!   it wakes everyone in one go: those wakes cannot hand its CPU away.
 //!
 //! A wake for the event `e` notifies, oldest first, the waiters whose tag is
 //! not `e`, and stops at the first one whose tag is `e`. That waiter had
@@ -95,6 +97,25 @@ pub(crate) struct SetWaiter<B: WaitQueue> {
 /// `SetWaiter::shard` before the node's first registration.
 const NO_SHARD: usize = usize::MAX;
 
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The shard of this thread's waiters ([`wait_shard`]), once one of
+    /// them has registered (`NO_SHARD` until then).
+    static HOME: std::cell::Cell<usize> = const { std::cell::Cell::new(NO_SHARD) };
+}
+
+/// Whether the calling thread's waiters register in shard `index`.
+fn is_home(index: usize) -> bool {
+    #[cfg(not(loom))]
+    return HOME.try_with(|home| home.get() == index).unwrap_or(false);
+    // Under loom every thread shares the one shard: model the help.
+    #[cfg(loom)]
+    return {
+        let _ = index;
+        false
+    };
+}
+
 /// Runs `f`, keeping the first panic (of `f`, or already in `panic`) for
 /// the caller to resume once everything else is done.
 fn keep_first_panic(panic: &mut Option<Box<dyn std::any::Any + Send>>, f: impl FnOnce()) {
@@ -114,6 +135,7 @@ impl<B: WaitQueue> Shard<B> {
     /// waiter, if `event` is `None`), up to `max` of them, stopping at the
     /// first whose tag is `event` (see the module docs), handing each
     /// `wakeup`.
+    #[inline]
     fn notify_unseen(&self, event: Option<usize>, max: usize, wakeup: usize) {
         /// The count of the selected waiters, dropped even if a waker
         /// panics (the queue wakes the rest first, then resumes it).
@@ -161,13 +183,17 @@ impl<B: WaitQueue> WaitSet<B> {
         // re-check): either it sees the change, or we see its count.
         fence(SeqCst);
         let mut panic = None;
-        for shard in &self.shards {
+        for (index, shard) in self.shards.iter().enumerate() {
             // Relaxed: the count only gates the wake (module docs); the
             // queue orders the rest.
             if shard.waiting.load(Relaxed) == 0 {
                 continue;
             }
-            keep_first_panic(&mut panic, || shard.notify_unseen(Some(event), 1, FIRST));
+            // The waiters of our own shard are (mostly) ours: waking them
+            // cannot hand our CPU to their thread, nobody need help.
+            if !is_home(index) {
+                keep_first_panic(&mut panic, || shard.notify_unseen(Some(event), 1, FIRST));
+            }
             keep_first_panic(&mut panic, || {
                 shard.notify_unseen(Some(event), usize::MAX, 0);
             });
@@ -235,6 +261,7 @@ impl<B: WaitQueue> SetWaiter<B> {
     /// # Safety
     ///
     /// `set` is the set this waiter registers with, every time.
+    #[inline]
     pub(crate) unsafe fn poll_woken(
         self: Pin<&mut Self>,
         set: &WaitSet<B>,
@@ -274,6 +301,7 @@ impl<B: WaitQueue> SetWaiter<B> {
     ///
     /// `set` is the same every time, and the waiter's owner calls
     /// [`cancel`](Self::cancel) (with `set`) before the waiter is dropped.
+    #[inline]
     pub(crate) unsafe fn register(
         self: Pin<&mut Self>,
         set: &WaitSet<B>,
@@ -284,6 +312,8 @@ impl<B: WaitQueue> SetWaiter<B> {
         debug_assert!(!*queued, "a waiter registered twice");
         if *shard == NO_SHARD {
             *shard = wait_shard();
+            #[cfg(not(loom))]
+            let _ = HOME.try_with(|home| home.set(*shard));
         }
         let shard = &set.shards[*shard];
         // Counted before it is linked (module docs). Relaxed: the fence

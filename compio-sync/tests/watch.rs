@@ -337,9 +337,9 @@ impl std::task::Wake for PollsOnWake {
     }
 }
 
-/// The first waiter a send wakes on a thread wakes the others waiting
-/// there that have not seen the send, before the send itself gets to them,
-/// and each is woken once; a waiter that registered having seen the send
+/// The first waiter a send wakes on another thread wakes the others
+/// waiting there that have not seen the send, before the send itself gets
+/// to them, and each is woken once; a waiter that registered having seen the send
 /// (here: during it) is left asleep until the next send.
 pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() {
     let (tx, rx) = channel::<u8, B>(0);
@@ -352,17 +352,19 @@ pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() 
         after: std::sync::Mutex::new(None),
     });
     let first_waker = std::task::Waker::from(first.clone());
-    // The first waiter registers first: it is the one the send wakes first.
-    assert!(
-        poll_once(
-            first.future.lock().unwrap().as_mut().unwrap().as_mut(),
-            &first_waker
-        )
-        .is_pending()
-    );
     let (behind_woken, behind_waker) = counting_waker();
     let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
-    assert!(poll_once(behind_changed.as_mut(), &behind_waker).is_pending());
+    // Both wait on another thread than the sender's (a sender wakes the
+    // waiters of its own thread in one go); the first waiter registers
+    // first: it is the one the send wakes first.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut first_changed = first.future.lock().unwrap();
+            let first_changed = first_changed.as_mut().unwrap().as_mut();
+            assert!(poll_once(first_changed, &first_waker).is_pending());
+            assert!(poll_once(behind_changed.as_mut(), &behind_waker).is_pending());
+        });
+    });
     // When the first one has run: `behind` is already woken, and `late`
     // sees the new version and waits for the next one.
     type Late = std::pin::Pin<Box<dyn Future<Output = u8> + Send>>;
