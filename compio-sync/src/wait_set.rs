@@ -131,12 +131,11 @@ fn keep_first_panic(panic: &mut Option<Box<dyn std::any::Any + Send>>, f: impl F
 }
 
 impl<B: WaitQueue> Shard<B> {
-    /// Notifies, oldest first, the waiters whose tag is not `event` (any
-    /// waiter, if `event` is `None`), up to `max` of them, stopping at the
-    /// first whose tag is `event` (see the module docs), handing each
-    /// `wakeup`.
+    /// Notifies, oldest first, the waiters whose tag is not `event`, up to
+    /// `max` of them, stopping at the first whose tag is `event` (see the
+    /// module docs), handing each `wakeup`.
     #[inline]
-    fn notify_unseen(&self, event: Option<usize>, max: usize, wakeup: usize) {
+    fn notify_unseen(&self, event: usize, max: usize, wakeup: usize) {
         /// The count of the selected waiters, dropped even if a waker
         /// panics (the queue wakes the rest first, then resumes it).
         struct Selected<'a>(&'a AtomicUsize, usize);
@@ -151,12 +150,22 @@ impl<B: WaitQueue> Shard<B> {
         }
         let mut selected = Selected(&self.waiting, 0);
         self.queue.notify_while(|tag| {
-            if selected.1 == max || Some(*tag) == event {
+            if selected.1 == max || *tag == event {
                 return Select::Keep;
             }
             selected.1 += 1;
             Select::Notify(wakeup)
         });
+    }
+
+    /// Notifies every waiter registered before the call.
+    #[inline]
+    fn notify_all(&self) {
+        let notified = self.queue.notify_all(0);
+        // Relaxed: as in `notify_unseen`. If a waker panicked, the queue
+        // resumed it before we got here and the count stays too high:
+        // that costs later wakes a look at this queue, never a waiter.
+        self.waiting.fetch_sub(notified, Relaxed);
     }
 }
 
@@ -189,13 +198,18 @@ impl<B: WaitQueue> WaitSet<B> {
             if shard.waiting.load(Relaxed) == 0 {
                 continue;
             }
-            // The waiters of our own shard are (mostly) ours: waking them
-            // cannot hand our CPU to their thread, nobody need help.
-            if !is_home(index) {
-                keep_first_panic(&mut panic, || shard.notify_unseen(Some(event), 1, FIRST));
+            if is_home(index) {
+                // The waiters of our own shard are (mostly) ours: waking
+                // them cannot hand our CPU to their thread, nobody need
+                // help, and one pass over the queue wakes them (and, at
+                // worst, one that registered having seen `event` since our
+                // change, which then finds nothing and waits again).
+                keep_first_panic(&mut panic, || shard.notify_all());
+                continue;
             }
+            keep_first_panic(&mut panic, || shard.notify_unseen(event, 1, FIRST));
             keep_first_panic(&mut panic, || {
-                shard.notify_unseen(Some(event), usize::MAX, 0);
+                shard.notify_unseen(event, usize::MAX, 0);
             });
         }
         if let Some(payload) = panic {
@@ -214,9 +228,7 @@ impl<B: WaitQueue> WaitSet<B> {
             if shard.waiting.load(Relaxed) == 0 {
                 continue;
             }
-            // Every waiter: one that registers meanwhile sees the change
-            // (it re-checks after the fence above), so this ends.
-            keep_first_panic(&mut panic, || shard.notify_unseen(None, usize::MAX, 0));
+            keep_first_panic(&mut panic, || shard.notify_all());
         }
         if let Some(payload) = panic {
             panic::resume_unwind(payload);
@@ -282,7 +294,7 @@ impl<B: WaitQueue> SetWaiter<B> {
                 // Relaxed: a hint; the notifier wakes whoever it finds
                 // still waiting anyway.
                 if woken.wakeup == FIRST && shard.waiting.load(Relaxed) != 0 {
-                    shard.notify_unseen(Some(event()), usize::MAX, 0);
+                    shard.notify_unseen(event(), usize::MAX, 0);
                 }
                 Poll::Ready(())
             }

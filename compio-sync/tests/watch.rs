@@ -381,7 +381,11 @@ pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() 
                 late.changed().await.unwrap();
                 *late.borrow_and_update()
             });
-            assert!(poll_once(changed.as_mut(), &late_waker).is_pending());
+            // On a third thread: a sender wakes its own thread's waiters
+            // without asking what they have seen.
+            thread::scope(|s| {
+                s.spawn(|| assert!(poll_once(changed.as_mut(), &late_waker).is_pending()));
+            });
             *late_changed.lock().unwrap() = Some(changed);
         }));
     }
