@@ -195,7 +195,16 @@ impl<B: WaitQueue> WaitSet<B> {
         for (index, shard) in self.shards.iter().enumerate() {
             // Relaxed: the count only gates the wake (module docs); the
             // queue orders the rest.
-            if shard.waiting.load(Relaxed) == 0 {
+            let waiting = shard.waiting.load(Relaxed);
+            if waiting == 0 {
+                continue;
+            }
+            if waiting == 1 {
+                // One waiter (or one about to re-check for itself): there
+                // is nobody for it to help.
+                keep_first_panic(&mut panic, || {
+                    shard.notify_unseen(event, usize::MAX, 0);
+                });
                 continue;
             }
             if is_home(index) {
