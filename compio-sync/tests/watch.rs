@@ -8,6 +8,7 @@
 mod common;
 
 use std::{
+    future::Future,
     panic::{AssertUnwindSafe, catch_unwind},
     pin::pin,
     sync::{
@@ -313,6 +314,103 @@ pub fn changed_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
     assert!(!rx1.has_changed().unwrap());
 }
 
+/// A waker that, when woken, polls the `changed()` it was registered by
+/// (on the waking thread, inside the send), then runs `after`: the first
+/// waiter a send wakes, polled before the send goes on.
+struct PollsOnWake {
+    future: std::sync::Mutex<Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>>,
+    after: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl std::task::Wake for PollsOnWake {
+    fn wake(self: Arc<Self>) {
+        let waker = std::task::Waker::noop();
+        let mut future = self.future.lock().unwrap();
+        if let Some(f) = future.as_mut()
+            && poll_once(f.as_mut(), waker).is_ready()
+        {
+            *future = None;
+        }
+        if let Some(after) = self.after.lock().unwrap().take() {
+            after();
+        }
+    }
+}
+
+/// The first waiter a send wakes on another thread wakes the others
+/// waiting there that have not seen the send, before the send itself gets
+/// to them, and each is woken once; a waiter that registered having seen the send
+/// (here: during it) is left asleep until the next send.
+pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() {
+    let (tx, rx) = channel::<u8, B>(0);
+    let (mut behind, mut late) = (rx.clone(), rx.clone());
+    let first = Arc::new(PollsOnWake {
+        future: std::sync::Mutex::new(Some(Box::pin(async move {
+            let mut rx = rx;
+            rx.changed().await.unwrap();
+        }))),
+        after: std::sync::Mutex::new(None),
+    });
+    let first_waker = std::task::Waker::from(first.clone());
+    let (behind_woken, behind_waker) = counting_waker();
+    let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
+    // Both wait on another thread than the sender's (a sender wakes the
+    // waiters of its own thread in one go); the first waiter registers
+    // first: it is the one the send wakes first.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut first_changed = first.future.lock().unwrap();
+            let first_changed = first_changed.as_mut().unwrap().as_mut();
+            assert!(poll_once(first_changed, &first_waker).is_pending());
+            assert!(poll_once(behind_changed.as_mut(), &behind_waker).is_pending());
+        });
+    });
+    // When the first one has run: `behind` is already woken, and `late`
+    // sees the new version and waits for the next one.
+    type Late = std::pin::Pin<Box<dyn Future<Output = u8> + Send>>;
+    let (late_woken, late_waker) = counting_waker();
+    let late_changed: Arc<std::sync::Mutex<Option<Late>>> = Arc::default();
+    let helped = Arc::new(AtomicUsize::new(usize::MAX));
+    {
+        let (helped, behind_woken) = (helped.clone(), behind_woken.clone());
+        let (late_changed, late_waker) = (late_changed.clone(), late_waker.clone());
+        *first.after.lock().unwrap() = Some(Box::new(move || {
+            helped.store(behind_woken.wakes.load(SeqCst), SeqCst);
+            let mut changed: Late = Box::pin(async move {
+                assert_eq!(*late.borrow_and_update(), 1);
+                late.changed().await.unwrap();
+                *late.borrow_and_update()
+            });
+            // On a third thread: a sender wakes its own thread's waiters
+            // without asking what they have seen.
+            thread::scope(|s| {
+                s.spawn(|| assert!(poll_once(changed.as_mut(), &late_waker).is_pending()));
+            });
+            *late_changed.lock().unwrap() = Some(changed);
+        }));
+    }
+    tx.send(1).unwrap();
+    assert!(
+        first.future.lock().unwrap().is_none(),
+        "the first waiter ran"
+    );
+    assert_eq!(
+        helped.load(SeqCst),
+        1,
+        "it woke the other one before the send did"
+    );
+    assert_eq!(behind_woken.wakes.load(SeqCst), 1, "woken once");
+    assert!(poll_once(behind_changed.as_mut(), &behind_waker).is_ready());
+    assert_eq!(late_woken.wakes.load(SeqCst), 0, "it had seen the send");
+    tx.send(2).unwrap();
+    assert_eq!(late_woken.wakes.load(SeqCst), 1);
+    let mut late_changed = late_changed.lock().unwrap().take().unwrap();
+    assert_eq!(
+        poll_once(late_changed.as_mut(), &late_waker),
+        Poll::Ready(2)
+    );
+}
+
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
@@ -354,6 +452,10 @@ macro_rules! contract_suite {
             #[test]
             fn waker_clone_panic_costs_only_its_own_wait() {
                 super::waker_clone_panic_costs_only_its_own_wait::<B>();
+            }
+            #[test]
+            fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps() {
+                super::first_woken_helps_and_a_waiter_that_saw_the_send_sleeps::<B>();
             }
             #[test]
             fn waker_wake_panic_still_wakes_the_others() {

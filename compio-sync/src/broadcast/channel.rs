@@ -29,8 +29,11 @@
 //!   re-check is one atomic load and no lock. Either it sees the send, or
 //!   the send's wake finds the node. The set keeps a queue per thread
 //!   shard, so a send wakes one runtime's receivers back to back and skips
-//!   the shards where nobody waits. The future keeps no value of its own,
-//!   so dropping it loses nothing.
+//!   the shards where nobody waits. A waiter registers with the position
+//!   it wants, so a send wakes only the receivers that want one below its
+//!   new tail, and the first one it wakes on a thread wakes the others
+//!   there (see [`WaitSet`] for why). The future keeps no value of its
+//!   own, so dropping it loses nothing.
 
 use std::fmt;
 
@@ -56,6 +59,13 @@ const MAX_RECEIVERS: usize = usize::MAX >> 2;
 
 /// `Shared::published`: the channel is closed.
 const PUBLISHED_CLOSED: usize = 1;
+
+/// A position as `published` holds it (above `PUBLISHED_CLOSED`), and as a
+/// waiting receiver's tag in the wait set holds the position it wants: the
+/// wait set's event is the published tail.
+fn event(pos: u64) -> usize {
+    (pos as usize) << 1
+}
 
 /// The state every handle of one channel shares.
 struct Shared<T, B: WaitQueue> {
@@ -289,7 +299,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
         drop(tail);
         // A value's `Drop` is user code: run it with no lock held.
         drop(overwritten);
-        self.shared.wake_receivers();
+        self.shared.wake_receivers(pos.wrapping_add(1));
         Ok(rem)
     }
 
@@ -489,17 +499,24 @@ impl<T, B: WaitQueue> Shared<T, B> {
         let closed = if tail.closed { PUBLISHED_CLOSED } else { 0 };
         // Release: a receiver that reads this word (Acquire) and then locks
         // a slot sees the slot written; the lock orders it anyway.
-        self.published
-            .store(((tail.pos as usize) << 1) | closed, Release);
+        self.published.store(event(tail.pos) | closed, Release);
     }
 
-    /// Wakes every waiting receiver, after a send or the close. Called with
-    /// no lock held.
-    fn wake_receivers(&self) {
-        // The change is published under the tail lock; `notify_all` fences
-        // it against a waiting receiver's (register; fence; re-check
-        // `published`): either it sees the change, or the wake finds it.
-        self.receivers.notify_all();
+    /// The published tail, as [`event`] gives it.
+    pub(super) fn published_tail(&self) -> usize {
+        // Acquire: as in `Receiver::surely_empty`.
+        self.published.load(Acquire) & !PUBLISHED_CLOSED
+    }
+
+    /// Wakes the waiting receivers that want another position than `tail`
+    /// (the tail a send published: they want one below it). Called with no
+    /// lock held.
+    fn wake_receivers(&self, tail: u64) {
+        // The change is published under the tail lock; the wake fences it
+        // against a waiting receiver's (register; fence; re-check
+        // `published`): either it sees the change, or the wake finds it. A
+        // receiver's tag is the position it wants next (see `Recv`).
+        self.receivers.notify_changed(event(tail));
     }
 
     fn close(&self) {
@@ -507,7 +524,8 @@ impl<T, B: WaitQueue> Shared<T, B> {
         tail.closed = true;
         self.publish(&tail);
         drop(tail);
-        self.wake_receivers();
+        // Every waiter, whatever it wants: the close is for all.
+        self.receivers.notify_all();
     }
 }
 

@@ -152,7 +152,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     fn surely_empty(&self) -> bool {
         // Acquire: pairs with `Shared::publish`.
         let published = self.shared.published.load(Acquire);
-        published & PUBLISHED_CLOSED == 0 && published == (self.next as usize) << 1
+        published & PUBLISHED_CLOSED == 0 && published == super::event(self.next)
     }
 
     /// The value at `self.next`, or why there is none (tokio's `recv_ref`).
@@ -390,8 +390,14 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
             // Every send (and the close) wakes every waiter: nothing to learn
             // from the wake-up itself; look once woken.
             // SAFETY: this waiter only ever uses this channel's set.
+            // A waiter woken first on its thread helps the others there
+            // (see `WaitSet`), to the tail as published now.
             std::task::ready!(unsafe {
-                waiter.as_mut().poll_woken(&receiver.shared.receivers, cx)
+                waiter
+                    .as_mut()
+                    .poll_woken(&receiver.shared.receivers, cx, || {
+                        receiver.shared.published_tail()
+                    })
             });
             // Something to take (a value, a lag, the close): take it (one
             // slot lock for a value).
@@ -403,9 +409,11 @@ impl<T: Clone, B: WaitQueue> Future for Recv<'_, T, B> {
             // Empty: register (which fences), look again.
             // SAFETY: the same set every time; our `Drop` cancels the waiter.
             unsafe {
-                waiter
-                    .as_mut()
-                    .register(&receiver.shared.receivers, cx.waker())
+                waiter.as_mut().register(
+                    &receiver.shared.receivers,
+                    cx.waker(),
+                    super::event(receiver.next),
+                )
             };
             if receiver.surely_empty() {
                 return Poll::Pending;

@@ -172,12 +172,3 @@ pub(crate) fn spin_loop() {
 pub(crate) fn wait_shard() -> usize {
     0
 }
-
-/// [`std::sync::atomic::AtomicUsize::swap`], for the fan-out channels' wait
-/// counts (`crate::wait_set`).
-impl AtomicUsize {
-    #[inline(always)]
-    pub(crate) fn swap(&self, value: usize, _: Ordering) -> usize {
-        self.0.replace(value)
-    }
-}

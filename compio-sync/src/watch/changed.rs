@@ -60,12 +60,14 @@ impl<T, B: WaitQueue> Future for Changed<'_, T, B> {
         crate::coop::budgeted(cx, |cx| {
             // Every send wakes every waiter: re-check once woken.
             // SAFETY: this waiter only ever uses `set`.
-            std::task::ready!(unsafe { waiter.as_mut().poll_woken(set, cx) });
+            // A waiter woken first on its thread helps the others there
+            // (see `WaitSet`), to the version as it is now.
+            std::task::ready!(unsafe { waiter.as_mut().poll_woken(set, cx, || shared.version()) });
             if let Some(result) = maybe_changed(shared, version) {
                 return Poll::Ready(result);
             }
             // SAFETY: `set` every time; our `Drop` cancels the waiter.
-            unsafe { waiter.as_mut().register(set, cx.waker()) };
+            unsafe { waiter.as_mut().register(set, cx.waker(), *version) };
             match maybe_changed(shared, version) {
                 None => Poll::Pending,
                 Some(result) => {

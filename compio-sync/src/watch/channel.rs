@@ -15,7 +15,10 @@
 //! version, fences, and wakes the set). The set spreads its waiters over a
 //! queue per thread shard, so receivers waiting on many threads do not all
 //! register behind one lock, a send wakes each thread's waiters back to
-//! back, and skips the shards where nobody waits.
+//! back, and skips the shards where nobody waits. A waiter registers with
+//! the version it has seen, so a send wakes only the receivers that have
+//! not seen its version, and the first one it wakes on a thread wakes the
+//! others there (see [`WaitSet`] for why).
 //! `changed()` updates the receiver's version only when it returns, so
 //! dropping it midway loses nothing.
 
@@ -78,11 +81,11 @@ impl<T, B: WaitQueue> Shared<T, B> {
         self.state.load(Acquire) & !CLOSED
     }
 
-    /// Wakes every waiting receiver after a change of `state` (a send or
-    /// the close); see [`WaitSet::notify_all`] for the ordering and for
-    /// wakers that panic.
-    fn wake_receivers(&self) {
-        self.receivers.notify_all();
+    /// Wakes every waiting receiver that has not seen `version`, after a
+    /// send moved `state` to it; see [`WaitSet::notify_changed`] for the
+    /// ordering and for wakers that panic.
+    fn wake_receivers(&self, version: usize) {
+        self.receivers.notify_changed(version);
     }
 }
 

@@ -103,7 +103,7 @@ impl<T, B: WaitQueue> Sender<T, B> {
     /// assert!(rx.has_changed().unwrap());
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        {
+        let version = {
             let mut value = self.shared.value.write();
             match panic::catch_unwind(AssertUnwindSafe(|| modify(&mut value))) {
                 Ok(true) => {}
@@ -116,11 +116,15 @@ impl<T, B: WaitQueue> Sender<T, B> {
             // Release, under the write lock: a reader that sees this version
             // (Acquire) sees the value it stands for, and a reader holding
             // the read lock sees the version of the value it holds.
-            self.shared.state.fetch_add(STEP, Release);
-        }
+            self.shared
+                .state
+                .fetch_add(STEP, Release)
+                .wrapping_add(STEP)
+                & !CLOSED
+        };
         // The lock is released: wake the waiting receivers (see
         // `wake_receivers` for the ordering).
-        self.shared.wake_receivers();
+        self.shared.wake_receivers(version);
         true
     }
 
@@ -282,7 +286,7 @@ impl<T, B: WaitQueue> Drop for Sender<T, B> {
             // Release: a receiver that sees `CLOSED` (Acquire) sees every
             // send. Then wake them all, as after a send.
             self.shared.state.fetch_or(CLOSED, Release);
-            self.shared.wake_receivers();
+            self.shared.receivers.notify_all();
         }
     }
 }
