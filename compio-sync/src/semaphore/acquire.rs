@@ -346,6 +346,17 @@ impl AcquireState {
             return Step::Pending;
         }
         match sem.try_take(missing, false) {
+            // Permits we saw but cannot use (too few for us) may be for a
+            // waiter no release woke: one that looked at `waiters` while a
+            // hand-over had served us before we counted ourselves saw the
+            // count one low (see the `waiters` field) and left its permits
+            // in the word; we see them (our count follows its look in the
+            // `SeqCst` order, so our load follows its add), so we pass
+            // them on. Rare: a multi-permit waiter finding a few.
+            Err(TryAcquireError::NoPermits) if available(word) > 0 => {
+                sem.wake_next();
+                Step::Pending
+            }
             Err(TryAcquireError::NoPermits) => Step::Pending,
             Err(TryAcquireError::Closed) => {
                 let retry = self.leave_queue(sem, waiter);

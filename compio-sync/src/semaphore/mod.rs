@@ -125,6 +125,13 @@ pub struct Semaphore<B: WaitQueue = DefaultBackend> {
     /// `available << PERMIT_SHIFT | PRIORITY | CLOSED`.
     permits: AtomicUsize,
     /// `waiters_in_queue * ONE_WAITER | PENDING`.
+    ///
+    /// The count may be one low for an instant: a waiter counts itself
+    /// after it links, and a hand-over that serves it in between uncounts
+    /// it first (wrapping arithmetic: the sum comes right once it counts
+    /// itself; `PENDING` is untouched). The served waiter's own re-check
+    /// makes up for a release that looked in that instant (see `start` in
+    /// `acquire.rs`).
     waiters: AtomicUsize,
     /// How many times a waiter has registered (wrapping): lets a wake that
     /// found nobody tell whether a waiter arrived meanwhile.
