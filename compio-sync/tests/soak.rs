@@ -321,19 +321,11 @@ fn run_task_round<Fut: Future<Output = ()>>(
         })
         .collect();
     stop_when_spent(round, budget);
-    let mut panic = None;
+    let mut end = RoundEnd::default();
     for w in workers {
-        if let Err(p) = w.join() {
-            round.stop.store(true, SeqCst);
-            panic.get_or_insert(p);
-        }
+        end.join(round, w);
     }
-    finished.store(true, SeqCst);
-    dog.join().unwrap();
-    if let Some(p) = panic {
-        eprintln!("soak: {context} failed; SOAK_SEED={seed:#x}");
-        std::panic::resume_unwind(p);
-    }
+    end.finish(finished, dog, context, seed);
 }
 
 static SEED: AtomicU64 = AtomicU64::new(0);
@@ -454,6 +446,65 @@ fn stop_when_spent(round: &Round, budget: Budget) {
         thread::sleep(Duration::from_millis(10));
     }
     round.stop.store(true, SeqCst);
+}
+
+/// The end of a round: collects the first panic of the round's threads as
+/// they are joined, then stops the watchdog and re-raises that panic after
+/// printing the seed that replays it.
+#[derive(Default)]
+struct RoundEnd {
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl RoundEnd {
+    /// Joins `thread`; if it panicked, keeps the panic (the first one wins)
+    /// and sets `round.stop`, so that the others end their loops.
+    fn join<T>(&mut self, round: &Round, thread: thread::JoinHandle<T>) -> Option<T> {
+        match thread.join() {
+            Ok(value) => Some(value),
+            Err(panic) => {
+                round.stop.store(true, SeqCst);
+                self.panic.get_or_insert(panic);
+                None
+            }
+        }
+    }
+
+    /// Whether a thread joined so far panicked.
+    fn failed(&self) -> bool {
+        self.panic.is_some()
+    }
+
+    /// Stops the watchdog (`finished`, `dog`), then re-raises the first
+    /// panic, if any, after printing `context` and the seed.
+    fn finish(self, finished: &AtomicBool, dog: thread::JoinHandle<()>, context: &str, seed: u64) {
+        finished.store(true, SeqCst);
+        dog.join().unwrap();
+        if let Some(panic) = self.panic {
+            eprintln!("soak: {context} failed; SOAK_SEED={seed:#x}");
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// Runs `poke` every 5 ms on another thread while `f` runs: wakes the
+/// workers still waiting once a round has stopped, however many of them
+/// are yet to register.
+fn poking_while<R>(mut poke: impl FnMut() + Send + 'static, f: impl FnOnce() -> R) -> R {
+    let done = Arc::new(AtomicBool::new(false));
+    let poker = thread::spawn({
+        let done = done.clone();
+        move || {
+            while !done.load(SeqCst) {
+                poke();
+                thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    let result = f();
+    done.store(true, SeqCst);
+    poker.join().unwrap();
+    result
 }
 
 // --------------------------------------------------------------- the driver

@@ -138,34 +138,21 @@ pub(crate) fn soak_buffer<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &s
         stop_when_spent(&round, round_budget);
         // Release the tasks parked in `wait_while` (their condition sees
         // `stop`); spurious wake-ups are harmless.
-        let joined = Arc::new(AtomicBool::new(false));
-        let stopper = thread::spawn({
-            let (shared, joined) = (shared.clone(), joined.clone());
+        let poked = shared.clone();
+        let mut end = RoundEnd::default();
+        poking_while(
             move || {
-                runtime().block_on(async {
-                    while !joined.load(SeqCst) {
-                        shared.buf.lock().await.stop = true;
-                        shared.not_empty.notify_all();
-                        shared.not_full.notify_all();
-                        compio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                })
-            }
-        });
-        let mut panic = None;
-        for w in workers {
-            if let Err(p) = w.join() {
-                panic.get_or_insert(p);
-            }
-        }
-        joined.store(true, SeqCst);
-        stopper.join().unwrap();
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
-            std::panic::resume_unwind(p);
-        }
+                poked.buf.blocking_lock().stop = true;
+                poked.not_empty.notify_all();
+                poked.not_full.notify_all();
+            },
+            || {
+                for w in workers {
+                    end.join(&round, w);
+                }
+            },
+        );
+        end.finish(&finished, dog, &context, settings.seed);
         let b = shared.buf.try_lock().expect("mutex free after the round");
         assert!(!b.inside);
         assert_eq!(b.produced, b.consumed + b.items, "{context}: {:?}", *b);

@@ -223,9 +223,9 @@ fn soak_fanout<Tx, Rx, Fut>(
             }
         });
         stop_when_spent(&round, round_budget);
-        let mut panic = None;
-        let last = match producer.join() {
-            Ok((last, tx)) => {
+        let mut end = RoundEnd::default();
+        let last = match end.join(&round, producer) {
+            Some((last, tx)) => {
                 // Every receiver gets to the last value on the wake-ups
                 // already given, before the close (which wakes them all)
                 // could hide a lost one; if one never does, the watchdog
@@ -240,29 +240,15 @@ fn soak_fanout<Tx, Rx, Fut>(
                 drop(tx);
                 last
             }
-            Err(p) => {
-                panic.get_or_insert(p);
-                0
-            }
+            None => 0,
         };
         let mut results = Vec::new();
         // Joined in the order they were spawned (threads `threads - 1` down
         // to 0), so results are put back in receiver order.
         for w in workers.into_iter().rev() {
-            match w.join() {
-                Ok(r) => results.push(r),
-                Err(p) => {
-                    round.stop.store(true, SeqCst);
-                    panic.get_or_insert(p);
-                }
-            }
+            results.extend(end.join(&round, w));
         }
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
-            std::panic::resume_unwind(p);
-        }
+        end.finish(&finished, dog, &context, settings.seed);
         for (me, got) in results.into_iter().flatten().enumerate() {
             check(&context, me, got, last);
         }

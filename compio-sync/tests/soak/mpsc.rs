@@ -192,28 +192,15 @@ pub(crate) fn soak_mpsc<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &str
             })
             .collect();
         stop_when_spent(&round, round_budget);
-        let mut panic = None;
+        let mut end = RoundEnd::default();
         for w in workers {
-            if let Err(p) = w.join() {
-                panic.get_or_insert(p);
-            }
+            end.join(&round, w);
         }
         // Every producer is done: the sentinel goes in after all of their
         // messages.
         let sentinel = runtime().block_on(tx.send(SENTINEL));
-        let received = match consumer.join() {
-            Ok(received) => Some(received),
-            Err(p) => {
-                panic.get_or_insert(p);
-                None
-            }
-        };
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
-            std::panic::resume_unwind(p);
-        }
+        let received = end.join(&round, consumer);
+        end.finish(&finished, dog, &context, settings.seed);
         sentinel.expect("the receiver was alive for the sentinel");
         let received = received.expect("joined");
         for (from, (got, sent)) in received.iter().zip(&sent).enumerate() {

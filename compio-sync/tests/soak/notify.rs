@@ -188,40 +188,25 @@ pub(crate) fn soak_notify<B: ThreadSafe>(settings: &Settings, cfg: u64, name: &s
             move || producer(&shared, &round, broadcasts, rng)
         });
         stop_when_spent(&round, round_budget);
-        let mut panic = None;
-        if let Err(p) = giver.join() {
-            panic.get_or_insert(p);
-        }
+        let mut end = RoundEnd::default();
+        end.join(&round, giver);
         // The consumers take every token left, woken by the notifications
         // already given, or the round stalls here (the watchdog ends it).
-        while shared.tokens.load(SeqCst) != 0 && panic.is_none() {
+        while shared.tokens.load(SeqCst) != 0 && !end.failed() {
             thread::sleep(Duration::from_millis(1));
         }
         shared.done.store(true, SeqCst);
         // Release the consumers still waiting (they see `done` and leave).
-        let joined = Arc::new(AtomicBool::new(false));
-        let stopper = thread::spawn({
-            let (shared, joined) = (shared.clone(), joined.clone());
-            move || {
-                while !joined.load(SeqCst) {
-                    shared.notify.notify_waiters();
-                    thread::sleep(Duration::from_millis(5));
+        let poked = shared.clone();
+        poking_while(
+            move || poked.notify.notify_waiters(),
+            || {
+                for w in workers {
+                    end.join(&round, w);
                 }
-            }
-        });
-        for w in workers {
-            if let Err(p) = w.join() {
-                panic.get_or_insert(p);
-            }
-        }
-        joined.store(true, SeqCst);
-        stopper.join().unwrap();
-        finished.store(true, SeqCst);
-        dog.join().unwrap();
-        if let Some(p) = panic {
-            eprintln!("soak: {context} failed; SOAK_SEED={:#x}", settings.seed);
-            std::panic::resume_unwind(p);
-        }
+            },
+        );
+        end.finish(&finished, dog, &context, settings.seed);
         assert_eq!(
             shared.given.load(SeqCst),
             shared.taken.load(SeqCst) + shared.tokens.load(SeqCst),
