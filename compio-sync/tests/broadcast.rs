@@ -15,7 +15,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering::SeqCst},
     },
-    task::Poll,
+    task::{Poll, Waker},
     thread,
 };
 
@@ -27,6 +27,7 @@ use compio_sync::{
         error::{RecvError, TryRecvError},
     },
 };
+use futures::FutureExt;
 
 fn channel<T: Clone, B: ThreadSafe>(capacity: usize) -> (Sender<T, B>, Receiver<T, B>) {
     broadcast::channel_with_backend(capacity)
@@ -328,6 +329,115 @@ pub fn recv_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
     assert_eq!(rx2.try_recv(), Ok(7), "the dropped recv lost nothing");
 }
 
+/// The first receiver a send wakes on another thread wakes the others
+/// waiting there that have not seen the value, before the send itself gets
+/// to them, and each is woken once; a receiver that registered having seen
+/// the value (here: during the send) is left asleep until the next send.
+/// (The watch twin is in `watch.rs`.)
+pub fn first_woken_helps_and_a_receiver_that_saw_the_send_sleeps<B: ThreadSafe>() {
+    let (tx, rx) = channel::<u8, B>(4);
+    let (mut behind, mut late) = (tx.subscribe(), tx.subscribe());
+    let first = PollsOnWake::new(async move {
+        let mut rx = rx;
+        assert_eq!(rx.recv().await, Ok(1));
+    });
+    let first_waker = Waker::from(first.clone());
+    let (behind_woken, behind_waker) = counting_waker();
+    let mut behind_recv = Box::pin(async move { behind.recv().await });
+    // Both wait on another thread than the sender's (a sender wakes the
+    // waiters of its own thread in one go); the first registers first: it
+    // is the one the send wakes first.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut first_recv = first.future.lock().unwrap();
+            let first_recv = first_recv.as_mut().unwrap().as_mut();
+            assert!(poll_once(first_recv, &first_waker).is_pending());
+            assert!(poll_once(behind_recv.as_mut(), &behind_waker).is_pending());
+        });
+    });
+    // When the first one has run: `behind` is already woken, and `late`
+    // takes the value and waits for the next one.
+    type Late = std::pin::Pin<Box<dyn Future<Output = Result<u8, RecvError>> + Send>>;
+    let (late_woken, late_waker) = counting_waker();
+    let late_recv: Arc<std::sync::Mutex<Option<Late>>> = Arc::default();
+    let helped = Arc::new(AtomicUsize::new(usize::MAX));
+    {
+        let (helped, behind_woken) = (helped.clone(), behind_woken.clone());
+        let (late_recv, late_waker) = (late_recv.clone(), late_waker.clone());
+        *first.after.lock().unwrap() = Some(Box::new(move || {
+            helped.store(behind_woken.wakes.load(SeqCst), SeqCst);
+            let mut recv: Late = Box::pin(async move {
+                assert_eq!(late.recv().await, Ok(1));
+                late.recv().await
+            });
+            // On a third thread: a sender wakes its own thread's waiters
+            // without asking what they have seen.
+            thread::scope(|s| {
+                s.spawn(|| assert!(poll_once(recv.as_mut(), &late_waker).is_pending()));
+            });
+            *late_recv.lock().unwrap() = Some(recv);
+        }));
+    }
+    tx.send(1).unwrap();
+    assert!(first.is_done(), "the first receiver ran");
+    assert_eq!(
+        helped.load(SeqCst),
+        1,
+        "it woke the other one before the send did"
+    );
+    assert_eq!(behind_woken.wakes.load(SeqCst), 1, "woken once");
+    assert_eq!(
+        poll_once(behind_recv.as_mut(), &behind_waker),
+        Poll::Ready(Ok(1))
+    );
+    assert_eq!(late_woken.wakes.load(SeqCst), 0, "it had seen the send");
+    tx.send(2).unwrap();
+    assert_eq!(late_woken.wakes.load(SeqCst), 1);
+    let mut late_recv = late_recv.lock().unwrap().take().unwrap();
+    assert_eq!(
+        poll_once(late_recv.as_mut(), &late_waker),
+        Poll::Ready(Ok(2))
+    );
+}
+
+/// The first receiver a send wakes helps, and the waker of the other one
+/// panics: the panic reaches the helper's `recv()` (it is out of the set
+/// already, the value still unread, so its next `recv` returns it at once);
+/// the other one was taken out of the set before its waker ran and gets
+/// the value when polled; the send goes on and wakes nobody twice.
+pub fn helper_meets_a_panicking_waker_and_nothing_is_lost<B: ThreadSafe>() {
+    let (tx, rx) = channel::<u8, B>(4);
+    let mut behind = tx.subscribe();
+    let first = PollsOnWake::new(async move {
+        let mut rx = rx;
+        let helped = AssertUnwindSafe(rx.recv()).catch_unwind().await;
+        assert!(
+            helped.is_err(),
+            "the helped waker's panic reaches the helper"
+        );
+        assert_eq!(rx.recv().await, Ok(1), "the value is still there");
+    });
+    let first_waker = Waker::from(first.clone());
+    let (hostile, hostile_waker) = Hostile::new();
+    let mut behind_recv = Box::pin(async move { behind.recv().await });
+    // Both wait on another thread than the sender's, the helper first.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut first_recv = first.future.lock().unwrap();
+            let first_recv = first_recv.as_mut().unwrap().as_mut();
+            assert!(poll_once(first_recv, &first_waker).is_pending());
+            assert!(poll_once(behind_recv.as_mut(), &hostile_waker).is_pending());
+        });
+    });
+    hostile.panic_on_wake(true);
+    tx.send(1).unwrap();
+    assert!(first.is_done(), "the helper ran to the end");
+    hostile.panic_on_wake(false);
+    let (woken, waker) = counting_waker();
+    assert_eq!(poll_once(behind_recv.as_mut(), &waker), Poll::Ready(Ok(1)));
+    assert_eq!(woken.wakes.load(SeqCst), 0);
+}
+
 macro_rules! contract_suite {
     ($name:ident, $backend:ty, $exec:ty, $($order:tt)*) => {
         mod $name {
@@ -377,6 +487,14 @@ macro_rules! contract_suite {
             #[test]
             fn waker_wake_panic_still_wakes_the_others() {
                 super::waker_wake_panic_still_wakes_the_others::<B>();
+            }
+            #[test]
+            fn first_woken_helps_and_a_receiver_that_saw_the_send_sleeps() {
+                super::first_woken_helps_and_a_receiver_that_saw_the_send_sleeps::<B>();
+            }
+            #[test]
+            fn helper_meets_a_panicking_waker_and_nothing_is_lost() {
+                super::helper_meets_a_panicking_waker_and_nothing_is_lost::<B>();
             }
         }
     };

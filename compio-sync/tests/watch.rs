@@ -15,7 +15,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering::SeqCst},
     },
-    task::Poll,
+    task::{Poll, Waker},
     thread,
 };
 
@@ -24,6 +24,7 @@ use compio_sync::{
     backend::ThreadSafe,
     watch::{self, Receiver, Sender},
 };
+use futures::FutureExt;
 
 fn channel<T, B: ThreadSafe>(init: T) -> (Sender<T, B>, Receiver<T, B>) {
     watch::channel_with_backend(init)
@@ -314,29 +315,6 @@ pub fn changed_moved_to_another_thread_keeps_its_queue<B: ThreadSafe>() {
     assert!(!rx1.has_changed().unwrap());
 }
 
-/// A waker that, when woken, polls the `changed()` it was registered by
-/// (on the waking thread, inside the send), then runs `after`: the first
-/// waiter a send wakes, polled before the send goes on.
-struct PollsOnWake {
-    future: std::sync::Mutex<Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>>,
-    after: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl std::task::Wake for PollsOnWake {
-    fn wake(self: Arc<Self>) {
-        let waker = std::task::Waker::noop();
-        let mut future = self.future.lock().unwrap();
-        if let Some(f) = future.as_mut()
-            && poll_once(f.as_mut(), waker).is_ready()
-        {
-            *future = None;
-        }
-        if let Some(after) = self.after.lock().unwrap().take() {
-            after();
-        }
-    }
-}
-
 /// The first waiter a send wakes on another thread wakes the others
 /// waiting there that have not seen the send, before the send itself gets
 /// to them, and each is woken once; a waiter that registered having seen the send
@@ -344,14 +322,11 @@ impl std::task::Wake for PollsOnWake {
 pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() {
     let (tx, rx) = channel::<u8, B>(0);
     let (mut behind, mut late) = (rx.clone(), rx.clone());
-    let first = Arc::new(PollsOnWake {
-        future: std::sync::Mutex::new(Some(Box::pin(async move {
-            let mut rx = rx;
-            rx.changed().await.unwrap();
-        }))),
-        after: std::sync::Mutex::new(None),
+    let first = PollsOnWake::new(async move {
+        let mut rx = rx;
+        rx.changed().await.unwrap();
     });
-    let first_waker = std::task::Waker::from(first.clone());
+    let first_waker = Waker::from(first.clone());
     let (behind_woken, behind_waker) = counting_waker();
     let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
     // Both wait on another thread than the sender's (a sender wakes the
@@ -390,10 +365,7 @@ pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() 
         }));
     }
     tx.send(1).unwrap();
-    assert!(
-        first.future.lock().unwrap().is_none(),
-        "the first waiter ran"
-    );
+    assert!(first.is_done(), "the first waiter ran");
     assert_eq!(
         helped.load(SeqCst),
         1,
@@ -409,6 +381,46 @@ pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() 
         poll_once(late_changed.as_mut(), &late_waker),
         Poll::Ready(2)
     );
+}
+
+/// The first waiter a send wakes helps, and the waker of the other one
+/// panics: the panic reaches the helper's `changed()` (it is out of the set
+/// already, the change still unseen, so its next wait returns at once); the
+/// other one was taken out of the set before its waker ran and sees the
+/// change when polled; the send goes on and wakes nobody twice.
+pub fn helper_meets_a_panicking_waker_and_nothing_is_lost<B: ThreadSafe>() {
+    let (tx, rx) = channel::<u8, B>(0);
+    let mut behind = rx.clone();
+    let first = PollsOnWake::new(async move {
+        let mut rx = rx;
+        let helped = AssertUnwindSafe(rx.changed()).catch_unwind().await;
+        assert!(
+            helped.is_err(),
+            "the helped waker's panic reaches the helper"
+        );
+        assert!(rx.has_changed().unwrap(), "the change is still unseen");
+        rx.changed().await.unwrap();
+        assert_eq!(*rx.borrow_and_update(), 1);
+    });
+    let first_waker = Waker::from(first.clone());
+    let (hostile, hostile_waker) = Hostile::new();
+    let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
+    // Both wait on another thread than the sender's, the helper first.
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut first_changed = first.future.lock().unwrap();
+            let first_changed = first_changed.as_mut().unwrap().as_mut();
+            assert!(poll_once(first_changed, &first_waker).is_pending());
+            assert!(poll_once(behind_changed.as_mut(), &hostile_waker).is_pending());
+        });
+    });
+    hostile.panic_on_wake(true);
+    tx.send(1).unwrap();
+    assert!(first.is_done(), "the helper ran to the end");
+    hostile.panic_on_wake(false);
+    let (woken, waker) = counting_waker();
+    assert!(poll_once(behind_changed.as_mut(), &waker).is_ready());
+    assert_eq!(woken.wakes.load(SeqCst), 0);
 }
 
 macro_rules! contract_suite {
@@ -456,6 +468,10 @@ macro_rules! contract_suite {
             #[test]
             fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps() {
                 super::first_woken_helps_and_a_waiter_that_saw_the_send_sleeps::<B>();
+            }
+            #[test]
+            fn helper_meets_a_panicking_waker_and_nothing_is_lost() {
+                super::helper_meets_a_panicking_waker_and_nothing_is_lost::<B>();
             }
             #[test]
             fn waker_wake_panic_still_wakes_the_others() {

@@ -114,6 +114,45 @@ pub async fn yield_now() {
     .await
 }
 
+/// A waker that, when woken, polls the future it was registered by (on the
+/// waking thread, inside the wake), then runs `after`: a waiter polled by
+/// the notifier before it goes on, as a runtime on another thread might.
+pub struct PollsOnWake {
+    /// The waiting future; `None` once it completed.
+    pub future: std::sync::Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+    /// Run once, after the first poll the wake makes.
+    pub after: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl PollsOnWake {
+    pub fn new(future: impl Future<Output = ()> + Send + 'static) -> Arc<Self> {
+        Arc::new(Self {
+            future: std::sync::Mutex::new(Some(Box::pin(future))),
+            after: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Whether the future completed.
+    pub fn is_done(&self) -> bool {
+        self.future.lock().unwrap().is_none()
+    }
+}
+
+impl Wake for PollsOnWake {
+    fn wake(self: Arc<Self>) {
+        let mut future = self.future.lock().unwrap();
+        if let Some(f) = future.as_mut()
+            && poll_once(f.as_mut(), Waker::noop()).is_ready()
+        {
+            *future = None;
+        }
+        drop(future);
+        if let Some(after) = self.after.lock().unwrap().take() {
+            after();
+        }
+    }
+}
+
 /// Tracks how many holders are inside a critical section at once.
 #[derive(Default)]
 pub struct Occupancy {
