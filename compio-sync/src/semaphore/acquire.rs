@@ -100,8 +100,15 @@ struct AcquireState {
 enum StarvingAt {
     /// Not yet queued.
     Unset,
-    /// Passed over at or after this instant, it claims `PRIORITY`.
-    At(std::time::Instant),
+    /// Passed over at or after `deadline`, it claims `PRIORITY`.
+    At {
+        deadline: std::time::Instant,
+        /// Passed-over wake-ups so far.
+        passes: u32,
+        /// Passed-over wake-ups left before the clock is read again (see
+        /// `AcquireState::passed_over`).
+        skip: u32,
+    },
     /// Never (a bound of `Duration::MAX`, or one past what `Instant` holds).
     Never,
 }
@@ -165,7 +172,11 @@ impl AcquireState {
             } else {
                 std::time::Instant::now()
                     .checked_add(bound)
-                    .map_or(StarvingAt::Never, StarvingAt::At)
+                    .map_or(StarvingAt::Never, |deadline| StarvingAt::At {
+                        deadline,
+                        passes: 0,
+                        skip: 0,
+                    })
             };
         }
         #[cfg(loom)]
@@ -173,15 +184,40 @@ impl AcquireState {
     }
 
     /// Called when a woken waiter finds the permits taken: says whether it
-    /// has waited past the starvation bound. One clock read against the
-    /// deadline `note_waiting_since` set: this runs once per wake-up that
-    /// finds the permits taken, the hot path of a contended permit.
+    /// has waited past the starvation bound `bound` (the deadline
+    /// `note_waiting_since` set).
+    ///
+    /// This runs once per wake-up that finds the permits taken, the hot path
+    /// of a contended permit (a barging mutex wakes its next waiter on every
+    /// unlock that finds one queued), and a clock read costs about as much
+    /// as the rest of that wake-up. So while wake-ups come much faster than
+    /// the bound runs out, the clock is read only every few of them: after
+    /// each read, the waiter skips as many wake-ups as, at its average pace
+    /// so far, fit in half the time left, and at most [`MAX_CLOCK_SKIP`].
+    /// Once the wake-ups are slow next to what is left of the bound (a long
+    /// critical section, or a bound of zero), every one reads the clock.
     #[inline]
-    fn passed_over(&mut self) -> bool {
+    fn passed_over(&mut self, bound: std::time::Duration) -> bool {
         #[cfg(not(loom))]
         {
-            match self.starving_at {
-                StarvingAt::At(deadline) => std::time::Instant::now() >= deadline,
+            match &mut self.starving_at {
+                StarvingAt::At {
+                    deadline,
+                    passes,
+                    skip,
+                } => {
+                    *passes = passes.saturating_add(1);
+                    if *skip > 0 {
+                        *skip -= 1;
+                        return false;
+                    }
+                    let now = std::time::Instant::now();
+                    if now >= *deadline {
+                        return true;
+                    }
+                    *skip = clock_skip(*passes, bound, *deadline - now);
+                    false
+                }
                 StarvingAt::Unset | StarvingAt::Never => false,
             }
         }
@@ -189,6 +225,7 @@ impl AcquireState {
         // makes the priority path reachable in the models.
         #[cfg(loom)]
         {
+            let _ = bound;
             true
         }
     }
@@ -425,7 +462,9 @@ impl AcquireState {
                         // or that needs several permits, switches releases to
                         // hand-over until it is served; `start` queues it
                         // again.
-                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
+                        if !self.owns_priority
+                            && (self.want > 1 || self.passed_over(sem.starvation_bound))
+                        {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;
@@ -528,6 +567,28 @@ impl AcquireState {
     }
 }
 
+/// The most passed-over wake-ups a waiter lets go by without reading the
+/// clock (see `AcquireState::passed_over`).
+#[cfg(not(loom))]
+const MAX_CLOCK_SKIP: u32 = 7;
+
+/// How many passed-over wake-ups a waiter may skip the clock for, after
+/// `passes` of them in the time the bound `bound` has run down to
+/// `remaining`: as many as fit in half of `remaining` at that average pace,
+/// at most [`MAX_CLOCK_SKIP`]. In whole nanoseconds, saturating: a product
+/// too large for a `u64` only means a skip past the cap, and an elapsed
+/// time too large one below it.
+#[cfg(not(loom))]
+fn clock_skip(passes: u32, bound: std::time::Duration, remaining: std::time::Duration) -> u32 {
+    let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let elapsed = nanos(bound.saturating_sub(remaining));
+    let fit = u64::from(passes)
+        .saturating_mul(nanos(remaining))
+        .checked_div(elapsed.saturating_mul(2))
+        .unwrap_or(u64::MAX);
+    fit.min(u64::from(MAX_CLOCK_SKIP)) as u32
+}
+
 impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
     type Output = Result<SemaphorePermit<'a, B>, AcquireError>;
 
@@ -582,5 +643,53 @@ impl<B: WaitQueue> fmt::Debug for Acquire<'_, B> {
             .field("held", &self.state.held)
             .field("phase", &self.state.phase)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::{MAX_CLOCK_SKIP, clock_skip};
+
+    const BOUND: Duration = Duration::from_micros(500);
+
+    #[test]
+    fn fast_wake_ups_skip_the_clock_up_to_the_cap() {
+        // One pass in 1µs, 499µs left: far more than the cap would fit.
+        assert_eq!(
+            clock_skip(1, BOUND, BOUND - Duration::from_micros(1)),
+            MAX_CLOCK_SKIP
+        );
+        // No time measured yet (a coarse clock): as fast as can be.
+        assert_eq!(clock_skip(1, BOUND, BOUND), MAX_CLOCK_SKIP);
+    }
+
+    #[test]
+    fn skips_as_many_as_fit_in_half_the_time_left() {
+        // 4 passes in 100µs (25µs each), 400µs left: half of it fits 8,
+        // capped; with 350µs elapsed over 7 passes (50µs each) and 150µs
+        // left, half of it fits 1.
+        assert_eq!(
+            clock_skip(4, BOUND, Duration::from_micros(400)),
+            MAX_CLOCK_SKIP
+        );
+        assert_eq!(clock_skip(7, BOUND, Duration::from_micros(150)), 1);
+    }
+
+    #[test]
+    fn slow_wake_ups_read_the_clock_every_time() {
+        // One pass in 300µs, 200µs left: not even one fits in half of it.
+        assert_eq!(clock_skip(1, BOUND, Duration::from_micros(200)), 0);
+    }
+
+    #[test]
+    fn huge_bounds_saturate_without_overflow() {
+        let huge = Duration::from_secs(u64::MAX / 2);
+        assert_eq!(
+            clock_skip(u32::MAX, huge, huge - Duration::from_secs(1)),
+            MAX_CLOCK_SKIP
+        );
+        assert_eq!(clock_skip(1, huge, Duration::from_nanos(1)), 0);
     }
 }
