@@ -193,9 +193,10 @@ impl AcquireState {
     /// as the rest of that wake-up. So while wake-ups come much faster than
     /// the bound runs out, the clock is read only every few of them: after
     /// each read, the waiter skips as many wake-ups as, at its average pace
-    /// so far, fit in half the time left, and at most [`MAX_CLOCK_SKIP`].
-    /// Once the wake-ups are slow next to what is left of the bound (a long
-    /// critical section, or a bound of zero), every one reads the clock.
+    /// so far, fit in half the time left, and at most [`MAX_CLOCK_SKIP`]
+    /// ([`clock_skip`]). At a steady pace it then notices the deadline at
+    /// once or one wake-up late; wake-ups slow next to what is left of the
+    /// bound (a long critical section, a bound of zero) each read the clock.
     #[inline]
     fn passed_over(&mut self, bound: std::time::Duration) -> bool {
         #[cfg(not(loom))]
@@ -211,11 +212,11 @@ impl AcquireState {
                         *skip -= 1;
                         return false;
                     }
-                    let now = std::time::Instant::now();
-                    if now >= *deadline {
+                    let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+                    if remaining.is_zero() {
                         return true;
                     }
-                    *skip = clock_skip(*passes, bound, *deadline - now);
+                    *skip = clock_skip(*passes, bound, remaining);
                     false
                 }
                 StarvingAt::Unset | StarvingAt::Never => false,
@@ -572,21 +573,21 @@ impl AcquireState {
 #[cfg(not(loom))]
 const MAX_CLOCK_SKIP: u32 = 7;
 
-/// How many passed-over wake-ups a waiter may skip the clock for, after
-/// `passes` of them in the time the bound `bound` has run down to
-/// `remaining`: as many as fit in half of `remaining` at that average pace,
-/// at most [`MAX_CLOCK_SKIP`]. In whole nanoseconds, saturating: a product
-/// too large for a `u64` only means a skip past the cap, and an elapsed
-/// time too large one below it.
+/// How many passed-over wake-ups a waiter may let go by without reading the
+/// clock, after `passes` of them in the time its bound `bound` took to run
+/// down to `remaining`: as many as fit in half of `remaining` at that
+/// average pace, at most [`MAX_CLOCK_SKIP`]. In `u128` nanoseconds, which
+/// hold every product here; the common answer (the cap) costs no division.
 #[cfg(not(loom))]
 fn clock_skip(passes: u32, bound: std::time::Duration, remaining: std::time::Duration) -> u32 {
-    let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    let elapsed = nanos(bound.saturating_sub(remaining));
-    let fit = u64::from(passes)
-        .saturating_mul(nanos(remaining))
-        .checked_div(elapsed.saturating_mul(2))
-        .unwrap_or(u64::MAX);
-    fit.min(u64::from(MAX_CLOCK_SKIP)) as u32
+    let fit = u128::from(passes) * remaining.as_nanos();
+    let per_skip = 2 * bound.saturating_sub(remaining).as_nanos();
+    if fit >= per_skip * u128::from(MAX_CLOCK_SKIP) {
+        MAX_CLOCK_SKIP
+    } else {
+        // Below the cap, so it fits a `u32` (and `per_skip` is not zero).
+        (fit / per_skip) as u32
+    }
 }
 
 impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
@@ -663,28 +664,32 @@ mod tests {
         );
         // No time measured yet (a coarse clock): as fast as can be.
         assert_eq!(clock_skip(1, BOUND, BOUND), MAX_CLOCK_SKIP);
+        // Late in the bound, but after many quick passes.
+        assert_eq!(
+            clock_skip(1000, BOUND, Duration::from_micros(10)),
+            MAX_CLOCK_SKIP
+        );
     }
 
     #[test]
     fn skips_as_many_as_fit_in_half_the_time_left() {
-        // 4 passes in 100µs (25µs each), 400µs left: half of it fits 8,
-        // capped; with 350µs elapsed over 7 passes (50µs each) and 150µs
-        // left, half of it fits 1.
+        // 7 passes in 350µs (50µs each), 150µs left: half of it fits 1.5.
+        assert_eq!(clock_skip(7, BOUND, Duration::from_micros(150)), 1);
+        // 4 passes in 100µs (25µs each), 400µs left: half of it fits 8.
         assert_eq!(
             clock_skip(4, BOUND, Duration::from_micros(400)),
             MAX_CLOCK_SKIP
         );
-        assert_eq!(clock_skip(7, BOUND, Duration::from_micros(150)), 1);
     }
 
     #[test]
     fn slow_wake_ups_read_the_clock_every_time() {
-        // One pass in 300µs, 200µs left: not even one fits in half of it.
+        // One pass in 300µs, 200µs left: not one fits in half of it.
         assert_eq!(clock_skip(1, BOUND, Duration::from_micros(200)), 0);
     }
 
     #[test]
-    fn huge_bounds_saturate_without_overflow() {
+    fn huge_bounds_do_not_overflow() {
         let huge = Duration::from_secs(u64::MAX / 2);
         assert_eq!(
             clock_skip(u32::MAX, huge, huge - Duration::from_secs(1)),
