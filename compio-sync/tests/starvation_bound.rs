@@ -145,3 +145,56 @@ fn const_builder_in_a_static() {
     static LIMIT: Semaphore = Semaphore::const_new(2).starvation_bound(Duration::from_millis(1));
     assert_eq!(LIMIT.available_permits(), 2);
 }
+
+/// A waiter passed over much faster than its bound runs out reads the clock
+/// only every few of those wake-ups (at most 8 apart), not on each: once the
+/// bound is past, it claims the permits within 8 more passes, and the next
+/// release is handed to it. The sleep only makes sure the bound is past; a
+/// machine slow enough to pass it earlier ends the test earlier, with the
+/// same hand-over.
+macro_rules! starving_waiter_claims_within_a_few_passes {
+    ($sem:expr, $bound:expr) => {{
+        let sem = $sem;
+        let mut waiter = pin!(sem.acquire());
+        let mut handed = false;
+        for _ in 0..32 {
+            drop(pass_over!(sem, waiter));
+            if sem.available_permits() == 0 {
+                handed = true;
+                break;
+            }
+        }
+        if !handed {
+            std::thread::sleep($bound * 2);
+            for _ in 0..8 {
+                drop(pass_over!(sem, waiter));
+                if sem.available_permits() == 0 {
+                    handed = true;
+                    break;
+                }
+            }
+        }
+        assert!(handed, "not handed over within 8 passes past its bound");
+        assert!(sem.try_acquire().is_err(), "barging is closed");
+        assert!(matches!(
+            poll_once(waiter.as_mut(), Waker::noop()),
+            Poll::Ready(Ok(_))
+        ));
+        assert_eq!(sem.available_permits(), 1);
+    }};
+}
+
+#[test]
+fn starving_waiter_claims_within_a_few_passes_after_its_bound() {
+    let bound = Duration::from_millis(2);
+    starving_waiter_claims_within_a_few_passes!(Semaphore::new(1).starvation_bound(bound), bound);
+}
+
+#[test]
+fn local_starving_waiter_claims_within_a_few_passes_after_its_bound() {
+    let bound = Duration::from_millis(2);
+    starving_waiter_claims_within_a_few_passes!(
+        compio_sync::local::Semaphore::new(1).starvation_bound(bound),
+        bound
+    );
+}

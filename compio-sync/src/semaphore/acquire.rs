@@ -100,8 +100,15 @@ struct AcquireState {
 enum StarvingAt {
     /// Not yet queued.
     Unset,
-    /// Passed over at or after this instant, it claims `PRIORITY`.
-    At(std::time::Instant),
+    /// Passed over at or after `deadline`, it claims `PRIORITY`.
+    At {
+        deadline: std::time::Instant,
+        /// Passed-over wake-ups so far.
+        passes: u32,
+        /// Passed-over wake-ups left before the clock is read again (see
+        /// `AcquireState::passed_over`).
+        skip: u32,
+    },
     /// Never (a bound of `Duration::MAX`, or one past what `Instant` holds).
     Never,
 }
@@ -165,7 +172,11 @@ impl AcquireState {
             } else {
                 std::time::Instant::now()
                     .checked_add(bound)
-                    .map_or(StarvingAt::Never, StarvingAt::At)
+                    .map_or(StarvingAt::Never, |deadline| StarvingAt::At {
+                        deadline,
+                        passes: 0,
+                        skip: 0,
+                    })
             };
         }
         #[cfg(loom)]
@@ -173,15 +184,41 @@ impl AcquireState {
     }
 
     /// Called when a woken waiter finds the permits taken: says whether it
-    /// has waited past the starvation bound. One clock read against the
-    /// deadline `note_waiting_since` set: this runs once per wake-up that
-    /// finds the permits taken, the hot path of a contended permit.
+    /// has waited past the starvation bound `bound` (the deadline
+    /// `note_waiting_since` set).
+    ///
+    /// This runs once per wake-up that finds the permits taken, the hot path
+    /// of a contended permit (a barging mutex wakes its next waiter on every
+    /// unlock that finds one queued), and a clock read costs about as much
+    /// as the rest of that wake-up. So while wake-ups come much faster than
+    /// the bound runs out, the clock is read only every few of them: after
+    /// each read, the waiter skips as many wake-ups as, at its average pace
+    /// so far, fit in half the time left, and at most [`MAX_CLOCK_SKIP`]
+    /// ([`clock_skip`]). At a steady pace it then notices the deadline at
+    /// once or one wake-up late; wake-ups slow next to what is left of the
+    /// bound (a long critical section, a bound of zero) each read the clock.
     #[inline]
-    fn passed_over(&mut self) -> bool {
+    fn passed_over(&mut self, bound: std::time::Duration) -> bool {
         #[cfg(not(loom))]
         {
-            match self.starving_at {
-                StarvingAt::At(deadline) => std::time::Instant::now() >= deadline,
+            match &mut self.starving_at {
+                StarvingAt::At {
+                    deadline,
+                    passes,
+                    skip,
+                } => {
+                    *passes = passes.saturating_add(1);
+                    if *skip > 0 {
+                        *skip -= 1;
+                        return false;
+                    }
+                    let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+                    if remaining.is_zero() {
+                        return true;
+                    }
+                    *skip = clock_skip(*passes, bound, remaining);
+                    false
+                }
                 StarvingAt::Unset | StarvingAt::Never => false,
             }
         }
@@ -189,6 +226,7 @@ impl AcquireState {
         // makes the priority path reachable in the models.
         #[cfg(loom)]
         {
+            let _ = bound;
             true
         }
     }
@@ -425,7 +463,9 @@ impl AcquireState {
                         // or that needs several permits, switches releases to
                         // hand-over until it is served; `start` queues it
                         // again.
-                        if !self.owns_priority && (self.want > 1 || self.passed_over()) {
+                        if !self.owns_priority
+                            && (self.want > 1 || self.passed_over(sem.starvation_bound))
+                        {
                             self.owns_priority = sem.claim_priority();
                         }
                         self.requeue_front = true;
@@ -528,6 +568,28 @@ impl AcquireState {
     }
 }
 
+/// The most passed-over wake-ups a waiter lets go by without reading the
+/// clock (see `AcquireState::passed_over`).
+#[cfg(not(loom))]
+const MAX_CLOCK_SKIP: u32 = 7;
+
+/// How many passed-over wake-ups a waiter may let go by without reading the
+/// clock, after `passes` of them in the time its bound `bound` took to run
+/// down to `remaining`: as many as fit in half of `remaining` at that
+/// average pace, at most [`MAX_CLOCK_SKIP`]. In `u128` nanoseconds, which
+/// hold every product here; the common answer (the cap) costs no division.
+#[cfg(not(loom))]
+fn clock_skip(passes: u32, bound: std::time::Duration, remaining: std::time::Duration) -> u32 {
+    let fit = u128::from(passes) * remaining.as_nanos();
+    let per_skip = 2 * bound.saturating_sub(remaining).as_nanos();
+    if fit >= per_skip * u128::from(MAX_CLOCK_SKIP) {
+        MAX_CLOCK_SKIP
+    } else {
+        // Below the cap, so it fits a `u32` (and `per_skip` is not zero).
+        (fit / per_skip) as u32
+    }
+}
+
 impl<'a, B: WaitQueue> Future for Acquire<'a, B> {
     type Output = Result<SemaphorePermit<'a, B>, AcquireError>;
 
@@ -582,5 +644,57 @@ impl<B: WaitQueue> fmt::Debug for Acquire<'_, B> {
             .field("held", &self.state.held)
             .field("phase", &self.state.phase)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::{MAX_CLOCK_SKIP, clock_skip};
+
+    const BOUND: Duration = Duration::from_micros(500);
+
+    #[test]
+    fn fast_wake_ups_skip_the_clock_up_to_the_cap() {
+        // One pass in 1µs, 499µs left: far more than the cap would fit.
+        assert_eq!(
+            clock_skip(1, BOUND, BOUND - Duration::from_micros(1)),
+            MAX_CLOCK_SKIP
+        );
+        // No time measured yet (a coarse clock): as fast as can be.
+        assert_eq!(clock_skip(1, BOUND, BOUND), MAX_CLOCK_SKIP);
+        // Late in the bound, but after many quick passes.
+        assert_eq!(
+            clock_skip(1000, BOUND, Duration::from_micros(10)),
+            MAX_CLOCK_SKIP
+        );
+    }
+
+    #[test]
+    fn skips_as_many_as_fit_in_half_the_time_left() {
+        // 7 passes in 350µs (50µs each), 150µs left: half of it fits 1.5.
+        assert_eq!(clock_skip(7, BOUND, Duration::from_micros(150)), 1);
+        // 4 passes in 100µs (25µs each), 400µs left: half of it fits 8.
+        assert_eq!(
+            clock_skip(4, BOUND, Duration::from_micros(400)),
+            MAX_CLOCK_SKIP
+        );
+    }
+
+    #[test]
+    fn slow_wake_ups_read_the_clock_every_time() {
+        // One pass in 300µs, 200µs left: not one fits in half of it.
+        assert_eq!(clock_skip(1, BOUND, Duration::from_micros(200)), 0);
+    }
+
+    #[test]
+    fn huge_bounds_do_not_overflow() {
+        let huge = Duration::from_secs(u64::MAX / 2);
+        assert_eq!(
+            clock_skip(u32::MAX, huge, huge - Duration::from_secs(1)),
+            MAX_CLOCK_SKIP
+        );
+        assert_eq!(clock_skip(1, huge, Duration::from_nanos(1)), 0);
     }
 }

@@ -61,6 +61,10 @@ pub use crate::error::{AcquireError, TryAcquireError};
 /// Measured from when the waiter first queued. A waiter that is woken, finds
 /// the permits taken, and has waited this long becomes the *priority waiter*:
 /// it closes the fast path and every release goes to it until it is served.
+/// (While its wake-ups come much faster than the bound runs out, a waiter
+/// reads the clock only at every few of them: at a steady pace it still
+/// notices the bound at once or one wake-up late, and if its wake-ups slow
+/// down meanwhile, at most seven late.)
 /// Waiters are woken in queue order, one wake-up in flight at a time, so a
 /// waiter deep in a long queue can wait longer than the bound before its turn
 /// to be woken comes; from then on, nobody barges past it.
