@@ -15,7 +15,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering::SeqCst},
     },
-    task::{Poll, Waker},
+    task::Poll,
     thread,
 };
 
@@ -326,20 +326,12 @@ pub fn first_woken_helps_and_a_waiter_that_saw_the_send_sleeps<B: ThreadSafe>() 
         let mut rx = rx;
         rx.changed().await.unwrap();
     });
-    let first_waker = Waker::from(first.clone());
     let (behind_woken, behind_waker) = counting_waker();
     let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
     // Both wait on another thread than the sender's (a sender wakes the
     // waiters of its own thread in one go); the first waiter registers
     // first: it is the one the send wakes first.
-    thread::scope(|s| {
-        s.spawn(|| {
-            let mut first_changed = first.future.lock().unwrap();
-            let first_changed = first_changed.as_mut().unwrap().as_mut();
-            assert!(poll_once(first_changed, &first_waker).is_pending());
-            assert!(poll_once(behind_changed.as_mut(), &behind_waker).is_pending());
-        });
-    });
+    first.wait_first_beside(behind_changed.as_mut(), &behind_waker);
     // When the first one has run: `behind` is already woken, and `late`
     // sees the new version and waits for the next one.
     type Late = std::pin::Pin<Box<dyn Future<Output = u8> + Send>>;
@@ -402,18 +394,10 @@ pub fn helper_meets_a_panicking_waker_and_nothing_is_lost<B: ThreadSafe>() {
         rx.changed().await.unwrap();
         assert_eq!(*rx.borrow_and_update(), 1);
     });
-    let first_waker = Waker::from(first.clone());
     let (hostile, hostile_waker) = Hostile::new();
     let mut behind_changed = Box::pin(async move { behind.changed().await.unwrap() });
     // Both wait on another thread than the sender's, the helper first.
-    thread::scope(|s| {
-        s.spawn(|| {
-            let mut first_changed = first.future.lock().unwrap();
-            let first_changed = first_changed.as_mut().unwrap().as_mut();
-            assert!(poll_once(first_changed, &first_waker).is_pending());
-            assert!(poll_once(behind_changed.as_mut(), &hostile_waker).is_pending());
-        });
-    });
+    first.wait_first_beside(behind_changed.as_mut(), &hostile_waker);
     hostile.panic_on_wake(true);
     tx.send(1).unwrap();
     assert!(first.is_done(), "the helper ran to the end");

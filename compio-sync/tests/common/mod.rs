@@ -136,6 +136,25 @@ impl PollsOnWake {
     pub fn is_done(&self) -> bool {
         self.future.lock().unwrap().is_none()
     }
+
+    /// On a new thread (not the notifier's): polls this future, with a waker
+    /// that polls it again when woken, then `other` with `other_waker`;
+    /// both must wait. This one registers first.
+    pub fn wait_first_beside<F: Future + Send + ?Sized>(
+        self: &Arc<Self>,
+        other: Pin<&mut F>,
+        other_waker: &Waker,
+    ) {
+        let waker = Waker::from(self.clone());
+        thread::scope(|s| {
+            s.spawn(|| {
+                let mut future = self.future.lock().unwrap();
+                let future = future.as_mut().unwrap().as_mut();
+                assert!(poll_once(future, &waker).is_pending());
+                assert!(poll_once(other, other_waker).is_pending());
+            });
+        });
+    }
 }
 
 impl Wake for PollsOnWake {
