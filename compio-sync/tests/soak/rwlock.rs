@@ -38,30 +38,84 @@ struct Inside {
     writes: AtomicU64,
 }
 
+/// A task's presence in [`Inside`], taken back when dropped: also when the
+/// task unwinds from a failed check (or is dropped mid-hold), so one failure
+/// does not leave stale counts behind that make every later check fail too.
+#[must_use]
+struct Presence<'a> {
+    inside: &'a Inside,
+    reader: bool,
+    upgradable: bool,
+    writer: bool,
+}
+
+impl Drop for Presence<'_> {
+    fn drop(&mut self) {
+        if self.reader {
+            self.inside.readers.fetch_sub(1, SeqCst);
+        }
+        if self.upgradable {
+            self.inside.upgradable.fetch_sub(1, SeqCst);
+        }
+        if self.writer {
+            self.inside.writers.fetch_sub(1, SeqCst);
+        }
+    }
+}
+
+impl Presence<'_> {
+    /// An upgradable read downgraded to a plain one: the upgradable slot is
+    /// free (uncounted first: the next upgradable reader may come as soon as
+    /// it is), the read goes on.
+    fn downgrade(&mut self) {
+        assert!(
+            self.upgradable,
+            "downgrading a presence that is not upgradable"
+        );
+        self.upgradable = false;
+        self.inside.upgradable.fetch_sub(1, SeqCst);
+    }
+}
+
 impl Inside {
-    fn enter_read(&self) {
+    /// Counts a reader in, then checks (counted first, so that the check
+    /// sees a writer that came in at the same time).
+    fn enter_read(&self) -> Presence<'_> {
         self.readers.fetch_add(1, SeqCst);
+        let presence = Presence {
+            inside: self,
+            reader: true,
+            upgradable: false,
+            writer: false,
+        };
         assert_eq!(self.writers.load(SeqCst), 0, "a reader beside a writer");
+        presence
     }
-    fn exit_read(&self) {
-        self.readers.fetch_sub(1, SeqCst);
-    }
-    fn enter_upgradable(&self) {
+    fn enter_upgradable(&self) -> Presence<'_> {
         let before = self.upgradable.fetch_add(1, SeqCst);
+        let mut presence = Presence {
+            inside: self,
+            reader: false,
+            upgradable: true,
+            writer: false,
+        };
         assert_eq!(before, 0, "two upgradable readers at once");
-        self.enter_read();
+        self.readers.fetch_add(1, SeqCst);
+        presence.reader = true;
+        assert_eq!(self.writers.load(SeqCst), 0, "a reader beside a writer");
+        presence
     }
-    fn exit_upgradable(&self) {
-        self.exit_read();
-        self.upgradable.fetch_sub(1, SeqCst);
-    }
-    fn enter_write(&self) {
+    fn enter_write(&self) -> Presence<'_> {
         let before = self.writers.fetch_add(1, SeqCst);
+        let presence = Presence {
+            inside: self,
+            reader: false,
+            upgradable: false,
+            writer: true,
+        };
         assert_eq!(before, 0, "two writers at once");
         assert_eq!(self.readers.load(SeqCst), 0, "a writer beside a reader");
-    }
-    fn exit_write(&self) {
-        self.writers.fetch_sub(1, SeqCst);
+        presence
     }
 }
 
@@ -158,13 +212,12 @@ async fn rw_task<B: ThreadSafe>(
 }
 
 async fn read_under(guard: &(u64, u64), inside: &Inside, round: &Round, me: usize, rng: &mut Rng) {
-    inside.enter_read();
+    let _presence = inside.enter_read();
     round.set(me, HOLDING);
     round.done(me);
     check_pair(guard);
     hold(rng).await;
     check_pair(guard);
-    inside.exit_read();
 }
 
 async fn write_under<B: ThreadSafe>(
@@ -174,12 +227,11 @@ async fn write_under<B: ThreadSafe>(
     me: usize,
     rng: &mut Rng,
 ) {
-    inside.enter_write();
+    let _presence = inside.enter_write();
     round.set(me, HOLDING);
     round.done(me);
     bump(guard, rng).await;
     inside.writes.fetch_add(1, SeqCst);
-    inside.exit_write();
 }
 
 /// An upgradable read, then (at random) an upgrade raced against
@@ -196,25 +248,23 @@ async fn upgradable<B: ThreadSafe>(
     let Some(mut guard) = race.run(lock.upgradable_read()).await else {
         return false;
     };
-    inside.enter_upgradable();
+    let mut presence = inside.enter_upgradable();
     round.set(me, HOLDING);
     round.done(me);
     check_pair(&guard);
     hold(rng).await;
     match rng.below(4) {
         0 => {
-            inside.exit_upgradable();
+            drop(presence);
             drop(guard);
         }
         1 => {
             // Downgrade to a plain read: another upgradable reader may come.
-            // Uncounted first: the next upgradable reader may come as soon
-            // as the slot is free.
-            inside.upgradable.fetch_sub(1, SeqCst);
+            presence.downgrade();
             let read = RwLockUpgradableReadGuard::downgrade(guard);
             check_pair(&read);
             hold(rng).await;
-            inside.exit_read();
+            drop(presence);
         }
         _ => {
             // Upgrade, retrying after cancellations or a failed `try_`.
@@ -224,7 +274,7 @@ async fn upgradable<B: ThreadSafe>(
                 if rng.one_in(4) {
                     match RwLockUpgradableReadGuard::try_upgrade(guard) {
                         Ok(mut write) => {
-                            inside.exit_upgradable();
+                            drop(presence);
                             write_under(&mut write, inside, round, me, rng).await;
                             break;
                         }
@@ -234,7 +284,7 @@ async fn upgradable<B: ThreadSafe>(
                     // The future owns the guard: cancelled, it drops it
                     // (the upgradable read ends, as if the guard had been
                     // dropped). It is dropped at the end of this block,
-                    // after `inside` has been told.
+                    // after the presence.
                     let mut upgrade = pin!(RwLockUpgradableReadGuard::upgrade(guard));
                     let write = match race {
                         Race::Plain => Some(upgrade.as_mut().await),
@@ -246,13 +296,13 @@ async fn upgradable<B: ThreadSafe>(
                     };
                     match write {
                         Some(mut write) => {
-                            inside.exit_upgradable();
+                            drop(presence);
                             write_under(&mut write, inside, round, me, rng).await;
                             break;
                         }
                         None => {
                             round.cancelled.fetch_add(1, SeqCst);
-                            inside.exit_upgradable();
+                            drop(presence);
                             break;
                         }
                     }
