@@ -50,6 +50,8 @@
 //! * `SOAK_FILTER`: run only the configurations whose name contains it,
 //!   e.g. `strict/Intrusive` or `semaphore/`.
 //! * `SOAK_STALL_SECS`: the watchdog's no-progress limit (default 10).
+//! * `SOAK_STALL_HOLD`: on a stall, print the dump and then hold the process
+//!   (stalled threads and all) for a debugger instead of exiting.
 //!
 //! Short run (part of `cargo test --workspace`):
 //! `cargo test --release -p compio-sync --test soak -- --nocapture`.
@@ -283,6 +285,20 @@ fn watchdog(
                 );
                 let mut err = std::io::stderr().lock();
                 let _ = err.write_all(msg.as_bytes());
+                if std::env::var_os("SOAK_STALL_HOLD").is_some() {
+                    // Keep the stalled threads as they are, for a debugger
+                    // (`gdb -p PID`, `thread apply all bt`).
+                    let _ = writeln!(
+                        err,
+                        "!!! SOAK_STALL_HOLD: holding, pid {}",
+                        std::process::id()
+                    );
+                    let _ = err.flush();
+                    drop(err);
+                    loop {
+                        thread::park();
+                    }
+                }
                 let _ = err.flush();
                 std::process::exit(1);
             }
