@@ -100,7 +100,13 @@ async fn watch_receiver<B: ThreadSafe>(
     at: Arc<[AtomicU64]>,
     mut rng: Rng,
 ) -> u64 {
+    // Where it starts counts as where it has got to: a runtime that starts
+    // late (a loaded machine) may find the sender done, and its receivers
+    // then see the last value here with no wake-up to wait for (the round
+    // would otherwise wait for them to reach it, and the watchdog call it a
+    // stall).
     let mut seen = *rx.borrow_and_update();
+    at[me].store(seen, SeqCst);
     loop {
         let race = Race::pick(&mut rng);
         round.set(me, race.wait_phase());
@@ -205,7 +211,23 @@ fn soak_fanout<Tx, Rx, Fut>(
                 let (round, receive, seed) = (round.clone(), receive.clone(), settings.seed);
                 let at = at.clone();
                 let mine = rxs.pop().expect("one set per thread");
+                // Now and then a runtime other than the first starts late,
+                // at times after the sender is done: its receivers subscribed
+                // long before, and must catch up on what they find (as on a
+                // loaded machine). The first always starts at once, so that
+                // every round does some work.
+                let mut start_rng = Rng::new(derive(seed, &[cfg, rounds, u64::MAX - 2, t as u64]));
+                let late = (t > 0 && start_rng.one_in(4)).then(|| {
+                    let most = match round_budget {
+                        Budget::Time(t) => t + t / 4,
+                        Budget::Ops(_) => Duration::from_millis(50),
+                    };
+                    most.mul_f64(start_rng.below(1001) as f64 / 1000.0)
+                });
                 thread::spawn(move || {
+                    if let Some(late) = late {
+                        thread::sleep(late);
+                    }
                     runtime().block_on(join_all(mine.into_iter().enumerate().map(|(k, rx)| {
                         let me = t * tasks + k;
                         let rng = Rng::new(derive(seed, &[cfg, rounds, me as u64]));
