@@ -202,10 +202,32 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
     let (target, measured, brief, pass) = match goal.measure {
         Measure::Time(max) => {
             let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
+            // A goal that asks for less time than the same loop with no
+            // synchronization at all cannot be met by any primitive: say so
+            // beside the figure (the verdict stays what it is).
+            let floor = result.and_then(BenchResult::floor);
+            let below_floor = reference.zip(floor).and_then(|(b, f)| {
+                let goal_ns = max * b.ns_per_op;
+                (goal_ns < f.ns_per_op).then(|| {
+                    format!(
+                        " (goal below the floor: {max}x is {}, the loop with no synchronization takes {})",
+                        crate::harness::report::human_ns(goal_ns),
+                        crate::harness::report::human_ns(f.ns_per_op)
+                    )
+                })
+            });
             (
                 format!("≤ {max}x {reference_name}"),
-                ratio(r),
-                format!("≤{max}x {brief_reference}: {}", ratio(r)),
+                format!("{}{}", ratio(r), below_floor.clone().unwrap_or_default()),
+                format!(
+                    "≤{max}x {brief_reference}: {}{}",
+                    ratio(r),
+                    if below_floor.is_some() {
+                        " (below floor)"
+                    } else {
+                        ""
+                    }
+                ),
                 r.map(|r| r <= max),
             )
         }
@@ -393,5 +415,37 @@ pub(crate) mod tests {
         assert_eq!(verdict.brief, "≤0.7x best peer: 0.60x");
         let s1 = GOALS.iter().find(|g| g.scenario == "S1").unwrap();
         assert_eq!(judge(s1, "S1", &results).pass, None, "S1 did not run");
+    }
+
+    #[test]
+    fn a_time_goal_below_the_floor_says_so_and_keeps_its_verdict() {
+        let ours: &'static str = registry::default_backend().leak();
+        // 0.7x the best peer's 100 ns is 70 ns, under the floor's 80 ns.
+        let results = [result(
+            "S3",
+            &[
+                (ours, Role::Ours, 90.0),
+                ("fast peer", Role::Peer, 100.0),
+                (registry::FLOOR, Role::Floor, 80.0),
+            ],
+        )];
+        let s3 = GOALS
+            .iter()
+            .find(|g| g.scenario == "S3" && g.subject.is_none());
+        let verdict = judge(s3.unwrap(), "S3", &results);
+        assert_eq!(verdict.pass, Some(false));
+        assert!(
+            verdict
+                .measured
+                .starts_with("0.90x (goal below the floor: 0.7x is 70"),
+            "{}",
+            verdict.measured
+        );
+        assert!(
+            verdict.measured.contains("takes 80"),
+            "{}",
+            verdict.measured
+        );
+        assert_eq!(verdict.brief, "≤0.7x best peer: 0.90x (below floor)");
     }
 }
