@@ -177,6 +177,22 @@ struct Inner<T> {
     tx_waker: ShareCell<Option<Waker>>,
 }
 
+impl<T> Drop for Inner<T> {
+    fn drop(&mut self) {
+        // Empties the cells through their accessors, so that loom sees the
+        // free as a write to each, which must come after both halves' last
+        // reads and writes (the sender's read of `rx_waker` as it wakes the
+        // receiver, say): `Handle::drop` orders them.
+        // SAFETY: `&mut self`: the last handle is gone, nobody else can
+        // reach the cells.
+        drop(self.value.with_mut(|value| unsafe { (*value).take() }));
+        // SAFETY: as above.
+        drop(self.rx_waker.with_mut(|waker| unsafe { (*waker).take() }));
+        // SAFETY: as above.
+        drop(self.tx_waker.with_mut(|waker| unsafe { (*waker).take() }));
+    }
+}
+
 /// An `UnsafeCell` that may be shared between threads when `T: Send`: the
 /// cells of [`Inner`], whose access rules `Inner::state` enforces (see the
 /// fields). `Inner` is `Sync` only if its counter is too, so the local
