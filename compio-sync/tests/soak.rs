@@ -32,6 +32,11 @@
 //!   again and wait (raced at random); half the time it then waits for every
 //!   token to be taken with no further notification, so a lost wake-up
 //!   stalls the round (`tests/soak/notify.rs`).
+//! * **oneshot**: pairs of tasks on two runtimes hand each other one half
+//!   of many channels and play them at random (send, drop, wait for
+//!   `closed`; await raced, `try_recv`, close then look, drop); the two
+//!   halves' outcomes must agree and every value is dropped exactly once
+//!   (`tests/soak/oneshot.rs`).
 //! * **Mutex + Condvar**: a bounded buffer (two condvars, not-empty and
 //!   not-full) with producers and consumers whose `lock`/`wait_while` are
 //!   cancelled at random. Checked: mutual exclusion, the buffer never
@@ -68,6 +73,8 @@ mod fanout;
 mod mpsc;
 #[path = "soak/notify.rs"]
 mod notify;
+#[path = "soak/oneshot.rs"]
+mod oneshot;
 #[path = "soak/rwlock.rs"]
 mod rwlock;
 #[path = "soak/semaphore.rs"]
@@ -77,6 +84,7 @@ use buffer::soak_buffer;
 use fanout::{soak_broadcast, soak_watch};
 use mpsc::soak_mpsc;
 use notify::soak_notify;
+use oneshot::soak_oneshot;
 use rwlock::soak_rwlock;
 use semaphore::soak_semaphore;
 
@@ -649,6 +657,8 @@ fn configurations() -> Vec<(String, Run, bool)> {
     for &(backend, _, _, mpsc) in &backends {
         out.push((format!("mpsc/bounded/{backend}"), mpsc, true));
     }
+    // No wait queue, hence no backend.
+    out.push(("oneshot".to_string(), soak_oneshot, false));
     out
 }
 

@@ -34,6 +34,10 @@
 //! dropped after the state is consistent again, so a panicking waker leaves
 //! the channel usable.
 //!
+//! The two halves share the allocation through a count of their own
+//! (`Handle`), not an `Arc`: with no weak handles to count, the last half
+//! to go frees it after one read-modify-write instead of two.
+//!
 //! # Examples
 //!
 //! ```
@@ -58,12 +62,13 @@ use std::{
     fmt,
     future::{Future, poll_fn},
     pin::Pin,
+    ptr::NonNull,
     task::{Context, Poll, Waker},
 };
 
 // The flavor (see `crate::flavor`): this file is compiled once under the
 // crate root and once under `crate::local`.
-use super::flavor::{Arc, AtomicUsize, Ordering::*, UnsafeCell};
+use super::flavor::{AtomicUsize, Ordering::*, UnsafeCell, fence};
 
 /// `oneshot` error types (shared by both flavors).
 pub mod error {
@@ -96,22 +101,70 @@ const TX_TASK_SET: usize = 0b1000;
 /// # });
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let inner = Arc::new(Inner {
+    let (tx, rx) = Handle::pair(Inner {
+        handles: AtomicUsize::new(2),
         state: AtomicUsize::new(0),
         value: ShareCell(UnsafeCell::new(None)),
         rx_waker: ShareCell(UnsafeCell::new(None)),
         tx_waker: ShareCell(UnsafeCell::new(None)),
     });
-    (
-        Sender {
-            inner: Some(inner.clone()),
-        },
-        Receiver { inner: Some(inner) },
-    )
+    (Sender { inner: Some(tx) }, Receiver { inner: Some(rx) })
+}
+
+/// One half's share of the heap-allocated [`Inner`]: an `Arc` without the
+/// weak count, which a oneshot never needs (two handles, made together).
+/// The last handle dropped frees `Inner` after one read-modify-write,
+/// where `Arc` takes two (the strong count, then the weak one).
+struct Handle<T> {
+    inner: NonNull<Inner<T>>,
+}
+
+// SAFETY: as for `Arc<Inner<T>>`: a handle gives shared access to `Inner`
+// from its thread (hence `Sync`) and may drop it there (hence `Send`). The
+// local flavor's `Inner` is not `Sync` (its counters are `Cell`s), so its
+// handles stay on their thread.
+unsafe impl<T> Send for Handle<T> where Inner<T>: Send + Sync {}
+// SAFETY: as above; `&Handle` gives only `&Inner`.
+unsafe impl<T> Sync for Handle<T> where Inner<T>: Send + Sync {}
+
+impl<T> Handle<T> {
+    /// The two handles of a new `inner`, whose `handles` must be 2.
+    fn pair(inner: Inner<T>) -> (Self, Self) {
+        let inner = NonNull::from(Box::leak(Box::new(inner)));
+        (Self { inner }, Self { inner })
+    }
+}
+
+impl<T> std::ops::Deref for Handle<T> {
+    type Target = Inner<T>;
+
+    fn deref(&self) -> &Inner<T> {
+        // SAFETY: `Inner` is freed only when the last handle is dropped,
+        // and this one is not.
+        unsafe { self.inner.as_ref() }
+    }
+}
+
+impl<T> Drop for Handle<T> {
+    fn drop(&mut self) {
+        // Release: our accesses to `Inner` happen before the other handle's
+        // free (its Acquire fence below reads this decrement).
+        if self.handles.fetch_sub(1, Release) != 1 {
+            return;
+        }
+        // Acquire: pairs with the other handle's Release decrement, so all
+        // its accesses happen before the free.
+        fence(Acquire);
+        // SAFETY: both handles are gone (the count reached zero), so nobody
+        // else can reach `Inner`; it came from `Box::leak` in `pair`.
+        drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
+    }
 }
 
 /// The state shared by the two halves.
 struct Inner<T> {
+    /// The live [`Handle`]s: 2, then 1, then `Inner` is freed.
+    handles: AtomicUsize,
     /// `RX_TASK_SET | VALUE_SENT | CLOSED | TX_TASK_SET`.
     state: AtomicUsize,
     /// The sender's until `VALUE_SENT` is set (if ever), the receiver's after.
@@ -122,6 +175,22 @@ struct Inner<T> {
     /// Written by the sender while `TX_TASK_SET` is clear; read by the
     /// receiver if its `CLOSED` store saw `TX_TASK_SET`.
     tx_waker: ShareCell<Option<Waker>>,
+}
+
+impl<T> Drop for Inner<T> {
+    fn drop(&mut self) {
+        // Empties the cells through their accessors, so that loom sees the
+        // free as a write to each, which must come after both halves' last
+        // reads and writes (the sender's read of `rx_waker` as it wakes the
+        // receiver, say): `Handle::drop` orders them.
+        // SAFETY: `&mut self`: the last handle is gone, nobody else can
+        // reach the cells.
+        drop(self.value.with_mut(|value| unsafe { (*value).take() }));
+        // SAFETY: as above.
+        drop(self.rx_waker.with_mut(|waker| unsafe { (*waker).take() }));
+        // SAFETY: as above.
+        drop(self.tx_waker.with_mut(|waker| unsafe { (*waker).take() }));
+    }
 }
 
 /// An `UnsafeCell` that may be shared between threads when `T: Send`: the
@@ -291,7 +360,7 @@ impl<T> Inner<T> {
 /// ```
 pub struct Sender<T> {
     /// `None` once the value is sent.
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<Handle<T>>,
 }
 
 /// Receives the value from the associated [`Sender`]: `.await` it, or call
@@ -320,7 +389,7 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     /// `None` once it completed (a value or an error).
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<Handle<T>>,
 }
 
 impl<T> Sender<T> {
