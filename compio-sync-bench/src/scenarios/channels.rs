@@ -10,10 +10,13 @@
 //! - **S11 local.** The same mpsc loop with every task on one runtime, for
 //!   the single-thread channels: compio-sync's `local::mpsc` against
 //!   `local-sync`'s, with the thread-safe rows for reference.
-//! - **S11 oneshot.** `M` one-shot channels: a producer runtime sends on each
-//!   sender, in order, and a consumer runtime awaits each receiver
-//!   (`x2`); or both sides as two tasks of one runtime (`x1`). ns and
-//!   allocations per channel (creation included).
+//! - **S11 oneshot.** `M` one-shot channels, made beforehand: a producer
+//!   runtime sends on each sender, in order, and a consumer runtime awaits
+//!   each receiver (`x2`, timed from a start barrier both runtimes pass, as
+//!   the mpsc rows, so that starting the runtimes is not counted); or both
+//!   sides as two tasks of one runtime (`x1`). ns per channel (the send, the
+//!   receive and the two halves' drops) and allocations per channel
+//!   (creation included).
 //!
 //! Checks: the consumer gets every message exactly once, each producer's in
 //! order, and then the end of the stream; every oneshot value arrives.
@@ -237,7 +240,7 @@ impl super::Scenario for Scenario {
             Self::Oneshot(placement) => (
                 format!("S11_oneshot_{}", placement_id(placement)),
                 format!(
-                    "S11 oneshot create+send+recv, {}, {n} channels",
+                    "S11 oneshot send+recv+drop, {}, {n} channels",
                     match placement {
                         Placement::OneRuntime => "2 tasks on 1 runtime",
                         _ => "sender and receiver on 2 runtimes",
@@ -584,21 +587,39 @@ pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample
         }
         got
     };
-    let start = Instant::now();
-    let got = match placement {
+    let (elapsed, got) = match placement {
         Placement::TwoRuntimes | Placement::RuntimePerProducer => {
-            let consumer = spawn_runtime_thread(recv_all);
-            let producer = spawn_runtime_thread(move || async move { send_all() });
-            join_thread(producer);
-            join_thread(consumer)
+            let barrier = Arc::new(Barrier::new(2));
+            let consumer = spawn_runtime_thread({
+                let barrier = barrier.clone();
+                move || async move {
+                    barrier.wait();
+                    let start = Instant::now();
+                    let got = recv_all().await;
+                    (start, Instant::now(), got)
+                }
+            });
+            let producer = spawn_runtime_thread(move || async move {
+                barrier.wait();
+                let start = Instant::now();
+                send_all();
+                (start, Instant::now())
+            });
+            let mut span = Span::default();
+            let (start, end) = join_thread(producer);
+            span.add(start, end);
+            let (start, end, got) = join_thread(consumer);
+            span.add(start, end);
+            (span.elapsed(), got)
         }
         Placement::OneRuntime => runtime().block_on(async move {
+            let start = Instant::now();
             let consumer = compio::runtime::spawn(recv_all());
             compio::runtime::spawn(async move { send_all() }).await.ok();
-            join_all(vec![consumer]).await.pop().expect("one task")
+            let got = join_all(vec![consumer]).await.pop().expect("one task");
+            (start.elapsed(), got)
         }),
     };
-    let elapsed = start.elapsed();
     assert_eq!(got, n, "S11 oneshot: wrong number of values received");
     let allocs = alloc::allocations() - allocs_before;
     Sample {
