@@ -58,11 +58,12 @@ impl<B: WaitQueue> Bounded<B> {
         self.sem.available_permits() + self.pool.count()
     }
 
-    /// Flushes the pool to the semaphore (a sender marked it, or waits),
-    /// and from now on releases there, until no sender waits.
+    /// Flushes the pool and `n` more slots to the semaphore (a sender
+    /// marked the pool, or waits), and from now on releases there, until no
+    /// sender waits.
     #[inline(never)]
-    fn flush(&self, rx: &mut PoolRx) -> bool {
-        let woken = self.sem.release_taken(self.pool.take());
+    fn flush(&self, n: usize, rx: &mut PoolRx) -> bool {
+        let woken = self.sem.release_taken(n + self.pool.take());
         rx.mode = PoolMode::Flushing;
         self.settle(rx);
         woken
@@ -148,11 +149,17 @@ impl<B: WaitQueue> Capacity for Bounded<B> {
     #[inline]
     fn release_received(&self, n: usize, rx: &mut PoolRx) -> bool {
         if rx.mode == PoolMode::Pool {
+            // A mark already there (a sender waits for this very slot, the
+            // usual case of a channel that stays full): straight to the
+            // semaphore, without the add and the take back.
+            if pool::marks(self.pool.load()) != rx.cleared {
+                return self.flush(n, rx);
+            }
             let old = self.pool.add(n);
             if pool::marks(old) == rx.cleared {
                 return false;
             }
-            return self.flush(rx);
+            return self.flush(0, rx);
         }
         self.release_straight(n, rx)
     }
@@ -161,7 +168,7 @@ impl<B: WaitQueue> Capacity for Bounded<B> {
         // A sender that waits while the pool holds slots (its mark hidden:
         // see `settle`) gets them before the receiver sleeps.
         if rx.mode == PoolMode::Pool && self.pool.count() > 0 && self.sem.has_waiters() {
-            return self.flush(rx);
+            return self.flush(0, rx);
         }
         false
     }

@@ -65,8 +65,14 @@ impl Pool {
 
     /// The receiver's look at the marks alone (leaving the flushing mode).
     pub(super) fn load_marks(&self) -> usize {
+        marks(self.load())
+    }
+
+    /// The word (the receiver's look before its `add`).
+    #[inline]
+    pub(super) fn load(&self) -> usize {
         // Acquire: as in `add`, for the marks read here.
-        marks(self.word.load(Acquire))
+        self.word.load(Acquire)
     }
 
     /// Takes every slot out of the pool, keeping the marks: by the receiver
