@@ -81,7 +81,11 @@ macro_rules! pool_suite {
                 assert!(tx.try_send(9).is_err(), "never overtakes a waiter");
                 assert_eq!(counter.wakes.load(std::sync::atomic::Ordering::SeqCst), 0);
                 assert_eq!(rx.try_recv(), Ok(2));
-                assert_eq!(counter.wakes.load(std::sync::atomic::Ordering::SeqCst), 1, "served as the message is received");
+                assert_eq!(
+                    counter.wakes.load(std::sync::atomic::Ordering::SeqCst),
+                    1,
+                    "served as the message is received"
+                );
                 let Poll::Ready(Ok(permits)) = poll_once(reserve.as_mut(), &waker) else {
                     panic!("reserve_many(3) not served");
                 };
@@ -150,7 +154,10 @@ macro_rules! pool_suite {
                 assert!(poll_once(send.as_mut(), &waker).is_pending());
                 assert_eq!(rx.try_recv(), Ok(5));
                 assert_eq!(counter.wakes.load(std::sync::atomic::Ordering::SeqCst), 1);
-                assert!(matches!(poll_once(send.as_mut(), &waker), Poll::Ready(Ok(()))));
+                assert!(matches!(
+                    poll_once(send.as_mut(), &waker),
+                    Poll::Ready(Ok(()))
+                ));
                 assert_eq!(rx.try_recv(), Ok(6));
                 assert_eq!(tx.capacity(), 1);
             }

@@ -1,20 +1,15 @@
 //! The bounded channel: [`channel`], [`Sender`], [`WeakSender`]. Its
 //! [`Receiver`] is in `receiver.rs`, its permits in `permit.rs`.
 
-use std::{
-    fmt,
-    future::Future,
-    pin::pin,
-    task::Poll,
-};
+use std::{fmt, future::Future, pin::pin, task::Poll};
 
 use super::{
     Semaphore,
     chan::{Capacity, Chan, Rx},
-    pool::{self, MAX_POOLED, Pool},
     error::{SendError, TrySendError},
     flavor::{Arc, DefaultBackend},
     permit::{OwnedPermit, Permit, PermitIterator},
+    pool::{self, MAX_POOLED, Pool},
     receiver::Receiver,
 };
 use crate::{backend::WaitQueue, error::TryAcquireError};

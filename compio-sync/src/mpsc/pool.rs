@@ -107,10 +107,7 @@ impl Pool {
             let new = marks(cur).wrapping_add(MARK);
             // Release: publishes the registration (sequenced before) to the
             // receiver that reads this mark (see `add`). Acquire: as `take`.
-            match self
-                .word
-                .compare_exchange_weak(cur, new, AcqRel, Relaxed)
-            {
+            match self.word.compare_exchange_weak(cur, new, AcqRel, Relaxed) {
                 Ok(_) => return count(cur),
                 Err(actual) => cur = actual,
             }
