@@ -730,10 +730,21 @@ impl<T, B: WaitQueue> BoundedChan<T, B> {
         // to the semaphore while senders wait, and takes the slots already
         // pooled to the semaphore itself (which hands them to the queue in
         // order, perhaps to this sender: poll again). Marked once, even if
-        // served at once (see `Bounded::settle`); not on a close.
+        // served at once (see `Bounded::settle`); not on a close. (The
+        // semaphore is strict FIFO: a waiter registers once, in its first
+        // poll, and never queues again.)
         let mut acquire = pin!(self.cap.sem.acquire_many(n));
         let mut marked = false;
         let permit = std::future::poll_fn(|cx| {
+            if !marked {
+                // A poll that tokio's budget (feature `tokio`) turns away
+                // returns `Pending` unregistered: it must not count as the
+                // first one (a mark before the registration could be
+                // cleared before the receiver can see the waiter). The unit
+                // taken here goes back at once (the guard drops unused), so
+                // the acquire's own check below finds the same budget.
+                let _ = std::task::ready!(crate::coop::poll_proceed(cx));
+            }
             let poll = acquire.as_mut().poll(cx);
             if marked || matches!(poll, Poll::Ready(Err(_))) {
                 return poll;
