@@ -30,7 +30,25 @@ pub(super) struct PoolRx {
     /// The pool's marks as of the receiver's last look at the semaphore's
     /// waiters that found none: other marks mean a sender waits.
     cleared: usize,
+    /// The slots the pool should hold by the receiver's own count: what it
+    /// added since it last emptied the pool itself. Fewer means a sender
+    /// found the semaphore empty and took them (`try_acquire_reclaiming`):
+    /// the channel runs near full.
+    pooled: usize,
+    /// Releases left to make straight to the semaphore before settling
+    /// (see `release_straight`): set when senders are seen taking slots out
+    /// of the pool.
+    direct: u32,
 }
+
+/// How many releases go straight to the semaphore after senders were seen
+/// taking slots out of the pool. On a channel that runs near full, senders
+/// find the semaphore empty again and again; each time they would take the
+/// pool's few slots through its cache line (a read-modify-write on the
+/// receiver's line, then a release and an acquire on the semaphore) where a
+/// slot released straight there costs them one acquire: for a while, the
+/// receiver releases as it did without a pool.
+const DIRECT_AFTER_RECLAIM: u32 = 64;
 
 /// Where the receiver puts the slots it frees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,17 +77,33 @@ impl<B: WaitQueue> Bounded<B> {
     #[inline(never)]
     fn flush(&self, n: usize, rx: &mut PoolRx) -> bool {
         let woken = self.sem.release_taken(n + self.pool.take());
+        rx.pooled = 0;
         rx.mode = PoolMode::Flushing;
-        self.settle(rx);
+        // As in `release_straight`: settle once a release finds nobody.
+        if !woken && rx.direct == 0 {
+            self.settle(rx);
+        }
         woken
     }
 
     /// A release in `Flushing` or `Direct` mode.
+    ///
+    /// While the releases keep finding a sender to hand the slot to, the
+    /// receiver stays in the flushing mode without looking at the pool or
+    /// at the semaphore's waiters (on a channel that stays full, senders
+    /// mark the pool's line as they start waiting: a look per message would
+    /// pull it across cores each time). It settles only after a release that
+    /// no sender took. Staying longer in this mode is always safe: it is
+    /// the release without a pool.
     #[inline(never)]
     fn release_straight(&self, n: usize, rx: &mut PoolRx) -> bool {
         let woken = self.sem.release_taken(n);
         if rx.mode == PoolMode::Flushing {
-            self.settle(rx);
+            if rx.direct > 0 {
+                rx.direct -= 1;
+            } else if !woken {
+                self.settle(rx);
+            }
         }
         woken
     }
@@ -136,6 +170,8 @@ impl<B: WaitQueue> Capacity for Bounded<B> {
                 PoolMode::Direct
             },
             cleared: 0,
+            pooled: 0,
+            direct: 0,
         }
     }
 
@@ -151,10 +187,17 @@ impl<B: WaitQueue> Capacity for Bounded<B> {
                 return self.flush(n, rx);
             }
             let old = self.pool.add(n);
-            if pool::marks(old) == rx.cleared {
-                return false;
+            if pool::marks(old) != rx.cleared {
+                return self.flush(0, rx);
             }
-            return self.flush(0, rx);
+            if pool::count(old) < rx.pooled {
+                // Senders took slots out of the pool: release straight to
+                // the semaphore for a while (`DIRECT_AFTER_RECLAIM`).
+                rx.direct = DIRECT_AFTER_RECLAIM;
+                return self.flush(0, rx);
+            }
+            rx.pooled = pool::count(old) + n;
+            return false;
         }
         self.release_straight(n, rx)
     }
