@@ -149,3 +149,41 @@ fn close_vs_sender_reclaiming_pool() {
         assert_eq!(tx.capacity(), 2);
     });
 }
+
+/// A sender that starts waiting while the receiver flushes does not mark
+/// (the pool's word says the receiver is flushing); the receiver, leaving
+/// the flushing mode as it releases a slot that no sender took, clears the
+/// flag, fences and looks at the semaphore's waiters again: either it sees
+/// the sender and goes on flushing, or the sender sees the flag cleared and
+/// marks. Either way a slot the receiver frees while the sender waits
+/// reaches it: here the main thread's `try_send` may take the slot first,
+/// the receiver receives that message, and then joins the sender with
+/// nothing more (a slot stuck in the pool would deadlock).
+#[test]
+fn waiter_skipping_the_mark_vs_receiver_leaving_flushing() {
+    check(Class::Primitive, || {
+        let (tx, mut rx) = mpsc::channel::<usize>(1);
+        tx.try_send(0).unwrap();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // A first waiter marks; the receiver's release flushes to it and
+        // goes into the flushing mode.
+        let mut first = pin!(tx.send(1));
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0));
+        assert!(first.as_mut().poll(&mut cx).is_ready());
+        // Full again. A sender on another thread waits, while the next
+        // release (which may find nobody waiting yet) may leave the mode.
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        assert_eq!(rx.try_recv(), Ok(1));
+        let third = tx.try_send(3).is_ok();
+        let got = block_on(rx.recv()).unwrap();
+        assert_eq!(got, if third { 3 } else { 2 });
+        sender.join().unwrap();
+        if third {
+            assert_eq!(rx.try_recv(), Ok(2));
+        }
+        assert_eq!(tx.capacity(), 1);
+    });
+}

@@ -7,7 +7,7 @@ use super::{
     Semaphore,
     chan::{Capacity, Chan, Rx},
     error::{SendError, TrySendError},
-    flavor::{Arc, DefaultBackend},
+    flavor::{Arc, DefaultBackend, Ordering::SeqCst, fence},
     permit::{OwnedPermit, Permit, PermitIterator},
     pool::{self, MAX_POOLED, Pool},
     receiver::Receiver,
@@ -76,7 +76,7 @@ impl<B: WaitQueue> Bounded<B> {
     /// sender waits.
     #[inline(never)]
     fn flush(&self, n: usize, rx: &mut PoolRx) -> bool {
-        let woken = self.sem.release_taken(n + self.pool.take());
+        let woken = self.sem.release_taken(n + self.pool.take_flushing());
         rx.pooled = 0;
         rx.mode = PoolMode::Flushing;
         // As in `release_straight`: settle once a release finds nobody.
@@ -126,12 +126,32 @@ impl<B: WaitQueue> Bounded<B> {
     /// would hide a mark; `rx_empty` still flushes to any waiter before the
     /// receiver sleeps, so that costs no wake-up, only the per-message
     /// hand-out until then.
+    ///
+    /// A sender that starts waiting while the receiver flushes (`FLUSHING`
+    /// set in the pool's word) does not mark: the receiver clears
+    /// `FLUSHING` (only if no mark came), fences and looks at the waiters
+    /// again, and goes back to flushing if it finds any; the sender counts
+    /// itself in `waiters`, fences, and then looks at `FLUSHING`. By the two
+    /// fences, either the receiver's second look sees the sender counted,
+    /// or the sender sees `FLUSHING` cleared and marks. (The count that can
+    /// read low for an instant is a served waiter's, between its link and
+    /// its count; that waiter looks at `FLUSHING` after it counted itself,
+    /// and marks if it is cleared, as above.)
     fn settle(&self, rx: &mut PoolRx) {
         let marks = self.pool.load_marks();
-        if !self.sem.has_waiters() {
-            rx.cleared = marks;
-            rx.mode = PoolMode::Pool;
+        if self.sem.has_waiters() || !self.pool.clear_flushing(marks) {
+            return;
         }
+        // SeqCst: orders the clear of `FLUSHING` above before the look at
+        // the waiters below, against a waiting sender's (count itself in
+        // `waiters`; fence; look at `FLUSHING`).
+        fence(SeqCst);
+        if self.sem.has_waiters() {
+            self.pool.set_flushing();
+            return;
+        }
+        rx.cleared = marks;
+        rx.mode = PoolMode::Pool;
     }
 }
 
@@ -793,6 +813,15 @@ impl<T, B: WaitQueue> BoundedChan<T, B> {
                 return poll;
             }
             marked = true;
+            // SeqCst: orders our count in the semaphore's `waiters` (made
+            // in the poll above) before the look at `FLUSHING`, against the
+            // receiver's (clear `FLUSHING`; fence; look at `waiters`): see
+            // `Bounded::settle`. While the receiver flushes, it releases
+            // each slot to the semaphore, which serves us: no mark needed.
+            fence(SeqCst);
+            if self.cap.pool.is_flushing() {
+                return poll;
+            }
             let taken = self.cap.pool.mark_and_take();
             if taken == 0 || poll.is_ready() {
                 if taken > 0 {

@@ -42,8 +42,13 @@
 //!   waiters, made *after* reading the marks, finds none; then it takes the
 //!   marks it read as cleared (`Bounded::settle` argues why no waiter is
 //!   missed). `capacity()` is the semaphore's permits plus the pool's count.
-//!   Before it sleeps on an empty queue, the receiver gives the pool to any
-//!   waiting sender; once it closes, it flushes the pool and releases
+//!   While it flushes, the pool's word carries a flag that says so, and a
+//!   sender that starts waiting then does not mark (the receiver, before it
+//!   leaves the mode, clears the flag, fences and looks at the waiters
+//!   again); it stays in the mode while its releases find a sender to take
+//!   them, and for a while after it sees senders take slots out of the
+//!   pool (a channel running near full). Before it sleeps on an empty
+//!   queue, the receiver gives the pool to any waiting sender; once it closes, it flushes the pool and releases
 //!   straight to the semaphore, so `is_idle` only reads the semaphore.
 //!   The single-thread flavor runs the same code on cells.
 //! * **The receiver waits** on the engine: the channel holds one wait-queue

@@ -13,8 +13,14 @@ use super::flavor::{AtomicUsize, Ordering::*};
 /// Bits of the word that hold the slot count; the bits above count the
 /// marks ("a sender waits"), wrapping.
 const COUNT_BITS: u32 = usize::BITS / 2;
-/// The count's bits.
-const COUNT: usize = (1 << COUNT_BITS) - 1;
+/// The low half: the count, and `FLUSHING` at its top.
+const LOW: usize = (1 << COUNT_BITS) - 1;
+/// The count's bits (it never reaches `FLUSHING`: the pool holds at most
+/// the bound, at most `MAX_POOLED`).
+const COUNT: usize = LOW >> 1;
+/// The receiver releases straight to the semaphore (its flushing mode): a
+/// sender that starts waiting need not mark (see `Bounded::settle`).
+const FLUSHING: usize = COUNT + 1;
 /// One mark.
 const MARK: usize = 1 << COUNT_BITS;
 
@@ -23,14 +29,14 @@ const MARK: usize = 1 << COUNT_BITS;
 /// the semaphore, as without one).
 pub(super) const MAX_POOLED: usize = COUNT;
 
-/// `count | marks << COUNT_BITS` (see the module docs).
+/// `count | FLUSHING? | marks << COUNT_BITS` (see the module docs).
 pub(super) struct Pool {
     word: CachePadded<AtomicUsize>,
 }
 
 /// The marks of a pool word (compared for equality only).
 pub(super) fn marks(word: usize) -> usize {
-    word & !COUNT
+    word & !LOW
 }
 
 /// The slot count of a pool word.
@@ -88,12 +94,54 @@ impl Pool {
             // the semaphore release that passes them on.
             match self
                 .word
-                .compare_exchange_weak(cur, marks(cur), Acquire, Relaxed)
+                .compare_exchange_weak(cur, cur & !COUNT, Acquire, Relaxed)
             {
                 Ok(_) => return count(cur),
                 Err(actual) => cur = actual,
             }
         }
+    }
+
+    /// The receiver's flush: takes every slot out of the pool, keeping the
+    /// marks, and sets `FLUSHING`. Returns how many.
+    pub(super) fn take_flushing(&self) -> usize {
+        let mut cur = self.word.load(Relaxed);
+        loop {
+            if cur & FLUSHING != 0 && count(cur) == 0 {
+                return 0;
+            }
+            // Acquire: as `take`.
+            match self
+                .word
+                .compare_exchange_weak(cur, (cur & !COUNT) | FLUSHING, Acquire, Relaxed)
+            {
+                Ok(_) => return count(cur),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The receiver leaves the flushing mode: clears `FLUSHING` if the word
+    /// is still `marks` with no slot in it (no mark came since it read
+    /// them). Returns whether it did.
+    pub(super) fn clear_flushing(&self, marks: usize) -> bool {
+        // SeqCst: the clear comes before the receiver's fence and its next
+        // look at the semaphore's waiters (see `Bounded::settle`).
+        self.word
+            .compare_exchange(marks | FLUSHING, marks, SeqCst, Relaxed)
+            .is_ok()
+    }
+
+    /// The receiver stays in the flushing mode after all (a waiter came as
+    /// it left).
+    pub(super) fn set_flushing(&self) {
+        self.word.fetch_or(FLUSHING, SeqCst);
+    }
+
+    /// Whether the receiver is in the flushing mode (a sender's look after
+    /// it registered; see `Bounded::settle` for the order).
+    pub(super) fn is_flushing(&self) -> bool {
+        self.word.load(SeqCst) & FLUSHING != 0
     }
 
     /// A sender that waits in the semaphore (registered and counted there,
@@ -104,7 +152,7 @@ impl Pool {
         loop {
             // Wrapping: the marks only ever compare for equality, and a
             // carry out of the top bit leaves the count alone.
-            let new = marks(cur).wrapping_add(MARK);
+            let new = marks(cur).wrapping_add(MARK) | (cur & FLUSHING);
             // Release: publishes the registration (sequenced before) to the
             // receiver that reads this mark (see `add`). Acquire: as `take`.
             match self.word.compare_exchange_weak(cur, new, AcqRel, Relaxed) {
