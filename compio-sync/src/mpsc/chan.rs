@@ -15,10 +15,42 @@
 //! * **Capacity** is a [`Capacity`]: the bounded channel's
 //!   [`Semaphore`](super::Semaphore) (one permit per message, taken by the
 //!   sender and given back by the receiver when it hands the message out,
-//!   as in tokio), or, unbounded, nothing but a closed flag. Closing the
+//!   as in tokio, through the slot pool below), or, unbounded, nothing but a closed flag. Closing the
 //!   receiver closes the capacity: no new permit, no new send; the permits
 //!   already out can still send. An unbounded send checks the close under
 //!   the queue's lock, with its push, so none lands after it.
+//! * **The slot pool** (bounded channel, `pool.rs` and `bounded.rs`): as in
+//!   tokio, a slot frees when its message is received, but giving it back
+//!   to the semaphore at once would move the semaphore's `permits` line
+//!   between the receiver's and the senders' cores twice per message (the
+//!   sender's CAS, the receiver's add). So while no sender waits, the
+//!   receiver adds the slots it frees to a word of its own, on its own cache
+//!   line (low half: the count; high half: a wrapping count of *marks*, one
+//!   per sender that started waiting), with one uncontended RMW per message
+//!   (per batch for `recv_many`). A sender that finds the semaphore empty
+//!   takes the pool's count and gives it to the semaphore (with
+//!   `release_unused`, which wakes a closed receiver waiting for the last
+//!   slot), then tries again: the semaphore hands released slots to queued
+//!   senders first, so `try_send` right after a `recv` succeeds and never
+//!   overtakes a waiting sender. A sender that has to wait marks the pool
+//!   after its first poll of the semaphore's acquire (registered and counted
+//!   by then) and takes the count in the same RMW. The receiver's add
+//!   returns the word before it: marks other than the ones it last cleared
+//!   mean a sender waits, and it flushes the pool to the semaphore and
+//!   releases each later slot straight there (every received message wakes a
+//!   waiting sender, in order, as in tokio) until a look at the semaphore's
+//!   waiters, made *after* reading the marks, finds none; then it takes the
+//!   marks it read as cleared (`Bounded::settle` argues why no waiter is
+//!   missed). `capacity()` is the semaphore's permits plus the pool's count.
+//!   While it flushes, the pool's word carries a flag that says so, and a
+//!   sender that starts waiting then does not mark (the receiver, before it
+//!   leaves the mode, clears the flag, fences and looks at the waiters
+//!   again); it stays in the mode while its releases find a sender to take
+//!   them, and for a while after it sees senders take slots out of the
+//!   pool (a channel running near full). Before it sleeps on an empty
+//!   queue, the receiver gives the pool to any waiting sender; once it closes, it flushes the pool and releases
+//!   straight to the semaphore, so `is_idle` only reads the semaphore.
+//!   The single-thread flavor runs the same code on cells.
 //! * **The receiver waits** on the engine: the channel holds one wait-queue
 //!   node (`rx_waiter`) in its own queue (`rx_queue`), used by the receiver
 //!   alone. A receiver that finds the queue empty sets `rx_waiting` *under
@@ -85,6 +117,22 @@ pub(super) trait Capacity {
     /// out (the bounded channel's slots, which `capacity` shows: as in
     /// tokio, a slot frees when its message is received).
     const RELEASE_ON_TRANSFER: bool;
+    /// The receiver's own state for [`release_received`](Self::release_received).
+    type RxState;
+    /// The receiver's state for a new channel.
+    fn rx_state(&self) -> Self::RxState;
+    /// Gives back the units of `n` messages the receiver handed out (with
+    /// `RELEASE_ON_TRANSFER`, moved into its buffer), with the receiver's
+    /// state. Returns whether a waiting sender took them, as
+    /// [`release`](Self::release).
+    fn release_received(&self, n: usize, rx: &mut Self::RxState) -> bool;
+    /// The receiver found the queue empty (and will wait): units it holds
+    /// back go where a waiting sender can take them. Returns whether one did.
+    fn rx_empty(&self, rx: &mut Self::RxState) -> bool;
+    /// The receiver closed: from now on its units go straight back (so
+    /// that [`is_idle`](Self::is_idle) sees them), and those it held back
+    /// go back now.
+    fn rx_close(&self, rx: &mut Self::RxState);
 }
 
 /// The state shared by the senders and the receiver.
@@ -324,6 +372,9 @@ pub(super) struct Rx<T, S: Capacity, B: WaitQueue> {
     /// ahead of it, pushes before it looks again, with no wake-up through
     /// the node on either side.
     sender_woken: bool,
+    /// The receiver's side of the capacity (the bounded channel's slot pool:
+    /// see the module docs).
+    cap_rx: S::RxState,
 }
 
 // As the channel's (above): the buffer changes in single steps (a swap, an
@@ -346,11 +397,13 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         // As large as the shared queue: the two swap allocations (see
         // `look`), so both start at the working size the channel planned.
         let buffer = VecDeque::with_capacity(chan.queue.lock().messages.capacity());
+        let cap_rx = chan.cap.rx_state();
         Self {
             chan,
             buffer,
             registered: false,
             sender_woken: false,
+            cap_rx,
         }
     }
 
@@ -374,6 +427,9 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
                             return Look::Done;
                         }
                         queue.rx_waiting |= arm;
+                        drop(queue);
+                        // Outside the lock, as the release below.
+                        self.sender_woken |= cap.rx_empty(&mut self.cap_rx);
                         return Look::Empty;
                     }
                 } else if self.buffer.is_empty() {
@@ -384,7 +440,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
                 moved
             };
             if S::RELEASE_ON_TRANSFER {
-                self.chan.cap.release(moved);
+                self.chan.cap.release_received(moved, &mut self.cap_rx);
             }
         }
         let took = limit.min(self.buffer.len());
@@ -395,7 +451,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         if !S::RELEASE_ON_TRANSFER {
             // Outside the lock: a bounded release may hand the slots to a
             // waiting sender and wake it.
-            self.sender_woken |= self.chan.cap.release(took);
+            self.sender_woken |= self.chan.cap.release_received(took, &mut self.cap_rx);
         }
         Look::Took(took)
     }
@@ -504,7 +560,7 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
             if let Some(value) = self.buffer.pop_front() {
                 if !S::RELEASE_ON_TRANSFER {
                     // Its slot frees now that it is received (as `look`).
-                    self.sender_woken |= self.chan.cap.release(1);
+                    self.sender_woken |= self.chan.cap.release_received(1, &mut self.cap_rx);
                 }
                 return Poll::Ready(Some(value));
             }
@@ -527,6 +583,13 @@ impl<T, S: Capacity, B: WaitQueue> Rx<T, S, B> {
         self.poll_take(cx, limit, &mut |v| buffer.push(v))
     }
 
+    /// Closes the receiving side (see [`Chan::close`]); from now on the
+    /// receiver's units go straight back to the capacity.
+    pub(super) fn close(&mut self) {
+        self.chan.close();
+        self.chan.cap.rx_close(&mut self.cap_rx);
+    }
+
     fn node(&self) -> Pin<&B::Waiter> {
         // SAFETY: the node lives in the channel, inside an `Arc` that is
         // never moved out of, so it stays put until the channel is freed.
@@ -541,7 +604,7 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
             // SAFETY: registered with `rx_queue` and pinned in the channel.
             unsafe { self.chan.rx_queue.cancel(self.node()) };
         }
-        self.chan.close();
+        self.close();
         // Drop what is queued now (values sent later through permits are
         // dropped with the channel), outside the lock: a `Drop` is user code.
         let messages = std::mem::take(&mut self.chan.queue.lock().messages);

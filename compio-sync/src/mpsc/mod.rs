@@ -68,6 +68,7 @@ use super::{flavor, notify, semaphore::Semaphore};
 mod bounded;
 mod chan;
 mod permit;
+mod pool;
 mod receiver;
 #[cfg(not(loom))]
 mod send_timeout;

@@ -126,7 +126,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// # });
     /// ```
     pub fn close(&mut self) {
-        self.inner.chan.close();
+        self.inner.close();
     }
 
     /// Returns `true` if the channel is [closed](Self::close) or every
@@ -191,7 +191,7 @@ impl<T, B: WaitQueue> Receiver<T, B> {
     /// assert_eq!(rx.capacity(), 3);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.inner.chan.cap.sem.available_permits()
+        self.inner.chan.cap.available()
     }
 
     /// The channel's bound, as given to [`channel`](super::channel).

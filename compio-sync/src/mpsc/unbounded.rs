@@ -47,6 +47,20 @@ impl Capacity for Unbounded {
     }
 
     const RELEASE_ON_TRANSFER: bool = true;
+
+    type RxState = ();
+
+    fn rx_state(&self) {}
+
+    fn release_received(&self, _: usize, (): &mut ()) -> bool {
+        false
+    }
+
+    fn rx_empty(&self, (): &mut ()) -> bool {
+        false
+    }
+
+    fn rx_close(&self, (): &mut ()) {}
 }
 
 /// The unbounded channel's core.
@@ -437,7 +451,7 @@ impl<T, B: WaitQueue> UnboundedReceiver<T, B> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn close(&mut self) {
-        self.inner.chan.close();
+        self.inner.close();
     }
 
     /// Returns `true` if the channel is closed or every sender is dropped.

@@ -387,6 +387,19 @@ impl<B: WaitQueue> Semaphore<B> {
         available(self.permits.load(Acquire))
     }
 
+    /// Whether a waiter is counted in the queue (a snapshot): for the
+    /// bounded mpsc channel's slot pool, which flushes its slots to this
+    /// semaphore while senders wait (see `mpsc/chan.rs`).
+    ///
+    /// Acquire: a waiter whose registration (its `count_waiter`) happens-before
+    /// this load is seen counted, or the load sees a later change of the
+    /// word (it was served or left). A count that is one low for an instant
+    /// (see the `waiters` field) can read as no waiter: the caller covers
+    /// that case itself.
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiters.load(Acquire) >= ONE_WAITER
+    }
+
     /// Adds `n` permits, waking waiters that can now proceed.
     ///
     /// Works on a closed semaphore too (the permits are added; it stays
