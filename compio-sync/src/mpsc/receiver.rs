@@ -6,7 +6,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use super::{bounded::Bounded, chan::Rx, error::TryRecvError, flavor::DefaultBackend};
+use super::{chan::Rx, error::TryRecvError, flavor::DefaultBackend, pool::Bounded};
 use crate::backend::WaitQueue;
 
 /// Receives values from the associated [`Sender`](super::Sender)s; made by
