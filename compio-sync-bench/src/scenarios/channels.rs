@@ -436,31 +436,13 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
         got
     };
     let (elapsed, got) = match placement {
-        Placement::TwoRuntimes => {
-            let barrier = Arc::new(Barrier::new(2));
-            let producer = spawn_runtime_thread({
-                let barrier = barrier.clone();
-                move || async move {
-                    barrier.wait();
-                    let start = Instant::now();
-                    let tasks = produce(tx).map(compio::runtime::spawn).collect();
-                    join_all(tasks).await;
-                    (start, Instant::now())
-                }
-            });
-            let consumer = spawn_runtime_thread(move || async move {
-                barrier.wait();
-                let start = Instant::now();
-                let got = consume().await;
-                (start, Instant::now(), got)
-            });
-            let mut span = Span::default();
-            let (start, end) = join_thread(producer);
-            span.add(start, end);
-            let (start, end, got) = join_thread(consumer);
-            span.add(start, end);
-            (span.elapsed(), got)
-        }
+        Placement::TwoRuntimes => two_runtimes_timed(
+            move || async move {
+                let tasks = produce(tx).map(compio::runtime::spawn).collect();
+                join_all(tasks).await;
+            },
+            consume,
+        ),
         Placement::RuntimePerProducer => {
             let barrier = Arc::new(Barrier::new(producers + 1));
             let threads: Vec<_> = (0..producers)
@@ -566,6 +548,41 @@ pub fn run_local_mpsc<C: BenchLocalMpsc>(scenario: Scenario, sizes: &Sizes) -> S
     }
 }
 
+/// Runs `produce` and `consume` on a runtime each, both timed from a start
+/// barrier they pass together (so that starting the runtimes is not
+/// counted): the span from the earlier start to the later end, and what
+/// `consume` returns.
+fn two_runtimes_timed<P, C, PF, CF>(produce: P, consume: C) -> (std::time::Duration, usize)
+where
+    P: FnOnce() -> PF + Send + 'static,
+    PF: Future<Output = ()> + 'static,
+    C: FnOnce() -> CF + Send + 'static,
+    CF: Future<Output = usize> + 'static,
+{
+    let barrier = Arc::new(Barrier::new(2));
+    let producer = spawn_runtime_thread({
+        let barrier = barrier.clone();
+        move || async move {
+            barrier.wait();
+            let start = Instant::now();
+            produce().await;
+            (start, Instant::now())
+        }
+    });
+    let consumer = spawn_runtime_thread(move || async move {
+        barrier.wait();
+        let start = Instant::now();
+        let got = consume().await;
+        (start, Instant::now(), got)
+    });
+    let mut span = Span::default();
+    let (start, end) = join_thread(producer);
+    span.add(start, end);
+    let (start, end, got) = join_thread(consumer);
+    span.add(start, end);
+    (span.elapsed(), got)
+}
+
 /// Runs one oneshot scenario once on `C`.
 pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample {
     let Scenario::Oneshot(placement) = scenario else {
@@ -589,28 +606,7 @@ pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample
     };
     let (elapsed, got) = match placement {
         Placement::TwoRuntimes | Placement::RuntimePerProducer => {
-            let barrier = Arc::new(Barrier::new(2));
-            let consumer = spawn_runtime_thread({
-                let barrier = barrier.clone();
-                move || async move {
-                    barrier.wait();
-                    let start = Instant::now();
-                    let got = recv_all().await;
-                    (start, Instant::now(), got)
-                }
-            });
-            let producer = spawn_runtime_thread(move || async move {
-                barrier.wait();
-                let start = Instant::now();
-                send_all();
-                (start, Instant::now())
-            });
-            let mut span = Span::default();
-            let (start, end) = join_thread(producer);
-            span.add(start, end);
-            let (start, end, got) = join_thread(consumer);
-            span.add(start, end);
-            (span.elapsed(), got)
+            two_runtimes_timed(move || async move { send_all() }, recv_all)
         }
         Placement::OneRuntime => runtime().block_on(async move {
             let start = Instant::now();
