@@ -1,6 +1,7 @@
 //! The permit protocol's private half: taking permits, waking or handing
 //! over to waiters, counting waiters, the priority waiter. The public API in
-//! `mod.rs` and the [`Acquire`](super::Acquire) future are written on these.
+//! `mod.rs`, the [`Acquire`](super::Acquire) future and the releases in
+//! `release.rs` are written on these.
 
 use super::{
     CLOSED, ONE_WAITER, PENDING, PERMIT_SHIFT, PRIORITY, Semaphore, TryAcquireError, WAKE_GRANTED,
