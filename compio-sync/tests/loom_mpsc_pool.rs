@@ -18,7 +18,11 @@
 #[path = "common/loom.rs"]
 mod loom_model;
 
-use std::{future::Future, pin::pin, task::Context};
+use std::{
+    future::Future,
+    pin::{Pin, pin},
+    task::{Context, Poll},
+};
 
 use compio_sync::mpsc;
 use loom::{
@@ -31,6 +35,29 @@ use loom::{
 };
 use loom_model::{Class, check};
 
+/// A channel of one slot, full: it holds the message `0`.
+fn full_channel() -> (mpsc::Sender<usize>, mpsc::Receiver<usize>) {
+    let (tx, rx) = mpsc::channel::<usize>(1);
+    tx.try_send(0).unwrap();
+    (tx, rx)
+}
+
+/// A clone of `tx`, on another thread, sends `v`, waiting for a slot as
+/// long as it takes (with `block_on`: a lost wake-up deadlocks the model).
+/// The clone is made here, before the thread starts.
+fn send_on_thread(tx: &mpsc::Sender<usize>, v: usize) -> thread::JoinHandle<()> {
+    let tx = tx.clone();
+    thread::spawn(move || block_on(tx.send(v)).unwrap())
+}
+
+/// Polls `fut` once by hand, with a waker that does nothing: a send that
+/// must wait is left registered (and, in the pool's terms, marked) without
+/// anyone to wake.
+fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+    let waker = futures::task::noop_waker();
+    fut.poll(&mut Context::from_waker(&waker))
+}
+
 /// A sender on another thread finds the channel full and waits (or takes
 /// the slot the receiver just pooled), while the receiver receives: the
 /// sender is served by that one receive, with nothing more from the
@@ -40,15 +67,13 @@ use loom_model::{Class, check};
 #[test]
 fn full_channel_waiting_sender_vs_recv() {
     check(Class::Primitive, || {
-        let (tx, mut rx) = mpsc::channel::<usize>(1);
-        tx.try_send(0).unwrap();
-        let keep = tx.clone();
-        let sender = thread::spawn(move || block_on(tx.send(1)).unwrap());
+        let (tx, mut rx) = full_channel();
+        let sender = send_on_thread(&tx, 1);
         assert_eq!(block_on(rx.recv()), Some(0));
         sender.join().unwrap();
         assert_eq!(rx.try_recv(), Ok(1));
-        assert_eq!(keep.capacity(), 1);
-        keep.try_send(2).unwrap();
+        assert_eq!(tx.capacity(), 1);
+        tx.try_send(2).unwrap();
         assert_eq!(rx.try_recv(), Ok(2));
     });
 }
@@ -63,15 +88,11 @@ fn full_channel_waiting_sender_vs_recv() {
 #[test]
 fn mark_vs_receiver_clearing_marks() {
     check(Class::Primitive, || {
-        let (tx, mut rx) = mpsc::channel::<usize>(1);
-        tx.try_send(0).unwrap();
-        let waker = futures::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
+        let (tx, mut rx) = full_channel();
         // The first waiter, polled by hand: registered and marked.
         let mut first = pin!(tx.send(1));
-        assert!(first.as_mut().poll(&mut cx).is_pending());
-        let tx2 = tx.clone();
-        let sender = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        assert!(poll_once(first.as_mut()).is_pending());
+        let sender = send_on_thread(&tx, 2);
         // Flushes to the first waiter (or the second sender's `try_send`
         // fast path, failing, takes the slot out of the pool first and
         // hands it to the first waiter itself), then clears the marks or
@@ -94,8 +115,7 @@ fn mark_vs_receiver_clearing_marks() {
 #[test]
 fn try_send_after_recv_on_full_channel() {
     check(Class::Primitive, || {
-        let (tx, mut rx) = mpsc::channel::<usize>(1);
-        tx.try_send(0).unwrap();
+        let (tx, mut rx) = full_channel();
         let received = Arc::new(AtomicUsize::new(0));
         let flag = received.clone();
         let receiver = thread::spawn(move || {
@@ -162,20 +182,16 @@ fn close_vs_sender_reclaiming_pool() {
 #[test]
 fn waiter_skipping_the_mark_vs_receiver_leaving_flushing() {
     check(Class::Primitive, || {
-        let (tx, mut rx) = mpsc::channel::<usize>(1);
-        tx.try_send(0).unwrap();
-        let waker = futures::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
+        let (tx, mut rx) = full_channel();
         // A first waiter marks; the receiver's release flushes to it and
         // goes into the flushing mode.
         let mut first = pin!(tx.send(1));
-        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(poll_once(first.as_mut()).is_pending());
         assert_eq!(rx.try_recv(), Ok(0));
-        assert!(first.as_mut().poll(&mut cx).is_ready());
+        assert!(poll_once(first.as_mut()).is_ready());
         // Full again. A sender on another thread waits, while the next
         // release (which may find nobody waiting yet) may leave the mode.
-        let tx2 = tx.clone();
-        let sender = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        let sender = send_on_thread(&tx, 2);
         assert_eq!(rx.try_recv(), Ok(1));
         let third = tx.try_send(3).is_ok();
         let got = block_on(rx.recv()).unwrap();
