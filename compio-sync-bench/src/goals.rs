@@ -180,6 +180,15 @@ pub fn short(name: &str) -> &str {
     name.strip_prefix("compio-sync ").unwrap_or(name)
 }
 
+/// What a floor row times, in words, for the below-the-floor note.
+fn floor_loop(name: &str) -> &'static str {
+    if name == registry::WAKE_FLOOR {
+        "the loop with one task-to-task wake per yield"
+    } else {
+        "the loop with no synchronization"
+    }
+}
+
 /// The verdict on `goal` in scenario `id`.
 fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
     let subject = goal.subject.map_or_else(registry::default_backend, ours);
@@ -203,15 +212,18 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
         Measure::Time(max) => {
             let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
             // A goal that asks for less time than the same loop with no
-            // synchronization at all cannot be met by any primitive: say so
-            // beside the figure (the verdict stays what it is).
-            let floor = result.and_then(BenchResult::floor);
+            // synchronization at all (or, where the scenario has one, with
+            // the one wake-up per operation that any waking primitive pays)
+            // cannot be met: say so beside the figure (the verdict stays
+            // what it is).
+            let floor = result.and_then(BenchResult::highest_floor);
             let below_floor = reference.zip(floor).and_then(|(b, f)| {
                 let goal_ns = max * b.ns_per_op;
                 (goal_ns < f.ns_per_op).then(|| {
                     format!(
-                        " (goal below the floor: {max}x is {}, the loop with no synchronization takes {})",
+                        " (goal below the floor: {max}x is {}, {} takes {})",
                         crate::harness::report::human_ns(goal_ns),
+                        floor_loop(f.name),
                         crate::harness::report::human_ns(f.ns_per_op)
                     )
                 })
@@ -447,5 +459,48 @@ pub(crate) mod tests {
             verdict.measured
         );
         assert_eq!(verdict.brief, "≤0.7x best peer: 0.90x (below floor)");
+    }
+
+    #[test]
+    fn the_wake_floor_bounds_a_time_goal_where_the_scenario_has_one() {
+        let ours: &'static str = registry::default_backend().leak();
+        // 0.7x the best peer's 100 ns is 70 ns: above the no-sync floor's
+        // 20 ns, under the wake floor's 75 ns.
+        let results = [result(
+            "S3",
+            &[
+                (ours, Role::Ours, 90.0),
+                ("fast peer", Role::Peer, 100.0),
+                (registry::FLOOR, Role::Floor, 20.0),
+                (registry::WAKE_FLOOR, Role::Floor, 75.0),
+            ],
+        )];
+        let s3 = GOALS
+            .iter()
+            .find(|g| g.scenario == "S3" && g.subject.is_none());
+        let verdict = judge(s3.unwrap(), "S3", &results);
+        assert_eq!(verdict.pass, Some(false));
+        assert!(
+            verdict
+                .measured
+                .contains("0.7x is 70ns, the loop with one task-to-task wake per yield takes 75ns"),
+            "{}",
+            verdict.measured
+        );
+        // Above both floors: no note.
+        let results = [result(
+            "S3",
+            &[
+                (ours, Role::Ours, 90.0),
+                ("fast peer", Role::Peer, 200.0),
+                (registry::FLOOR, Role::Floor, 20.0),
+                (registry::WAKE_FLOOR, Role::Floor, 75.0),
+            ],
+        )];
+        let verdict = judge(s3.unwrap(), "S3", &results);
+        assert_eq!(
+            (verdict.measured.as_str(), verdict.pass),
+            ("0.45x", Some(true))
+        );
     }
 }

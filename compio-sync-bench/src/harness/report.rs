@@ -174,6 +174,16 @@ impl BenchResult {
         self.rows.iter().find(|r| r.role == Role::Floor)
     }
 
+    /// The highest floor row that did not hang (a scenario with a wake
+    /// floor has two floors; the higher one is the tighter bound on what any
+    /// implementation can cost).
+    pub fn highest_floor(&self) -> Option<&Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.role == Role::Floor && r.hung.is_none())
+            .max_by(|a, b| a.ns_per_op.total_cmp(&b.ns_per_op))
+    }
+
     /// What the summaries show of this scenario: the Markdown report's and
     /// the one at the end of the run.
     pub fn headline(&self) -> Headline<'_> {
