@@ -402,6 +402,19 @@ pub(crate) mod tests {
         BenchResult::new(&bench, rows, 0.0)
     }
 
+    /// The verdict on S3's goal for the default backend (its row, at
+    /// `ours_ns`, added to `rows`).
+    fn judge_s3(ours_ns: f64, rows: &[(&'static str, Role, f64)]) -> Verdict {
+        let ours: &'static str = registry::default_backend().leak();
+        let mut all = vec![(ours, Role::Ours, ours_ns)];
+        all.extend_from_slice(rows);
+        let results = [result("S3", &all)];
+        let s3 = GOALS
+            .iter()
+            .find(|g| g.scenario == "S3" && g.subject.is_none());
+        judge(s3.unwrap(), "S3", &results)
+    }
+
     #[test]
     fn goals_compare_the_default_backend_with_the_best_peer_never_the_floor() {
         let ours: &'static str = registry::default_backend().leak();
@@ -431,20 +444,14 @@ pub(crate) mod tests {
 
     #[test]
     fn a_time_goal_below_the_floor_says_so_and_keeps_its_verdict() {
-        let ours: &'static str = registry::default_backend().leak();
         // 0.7x the best peer's 100 ns is 70 ns, under the floor's 80 ns.
-        let results = [result(
-            "S3",
+        let verdict = judge_s3(
+            90.0,
             &[
-                (ours, Role::Ours, 90.0),
                 ("fast peer", Role::Peer, 100.0),
                 (registry::FLOOR, Role::Floor, 80.0),
             ],
-        )];
-        let s3 = GOALS
-            .iter()
-            .find(|g| g.scenario == "S3" && g.subject.is_none());
-        let verdict = judge(s3.unwrap(), "S3", &results);
+        );
         assert_eq!(verdict.pass, Some(false));
         assert!(
             verdict
@@ -463,22 +470,16 @@ pub(crate) mod tests {
 
     #[test]
     fn the_wake_floor_bounds_a_time_goal_where_the_scenario_has_one() {
-        let ours: &'static str = registry::default_backend().leak();
+        let floors = [
+            (registry::FLOOR, Role::Floor, 20.0),
+            (registry::WAKE_FLOOR, Role::Floor, 75.0),
+        ];
         // 0.7x the best peer's 100 ns is 70 ns: above the no-sync floor's
         // 20 ns, under the wake floor's 75 ns.
-        let results = [result(
-            "S3",
-            &[
-                (ours, Role::Ours, 90.0),
-                ("fast peer", Role::Peer, 100.0),
-                (registry::FLOOR, Role::Floor, 20.0),
-                (registry::WAKE_FLOOR, Role::Floor, 75.0),
-            ],
-        )];
-        let s3 = GOALS
-            .iter()
-            .find(|g| g.scenario == "S3" && g.subject.is_none());
-        let verdict = judge(s3.unwrap(), "S3", &results);
+        let verdict = judge_s3(
+            90.0,
+            &[&[("fast peer", Role::Peer, 100.0)], &floors[..]].concat(),
+        );
         assert_eq!(verdict.pass, Some(false));
         assert!(
             verdict
@@ -488,16 +489,10 @@ pub(crate) mod tests {
             verdict.measured
         );
         // Above both floors: no note.
-        let results = [result(
-            "S3",
-            &[
-                (ours, Role::Ours, 90.0),
-                ("fast peer", Role::Peer, 200.0),
-                (registry::FLOOR, Role::Floor, 20.0),
-                (registry::WAKE_FLOOR, Role::Floor, 75.0),
-            ],
-        )];
-        let verdict = judge(s3.unwrap(), "S3", &results);
+        let verdict = judge_s3(
+            90.0,
+            &[&[("fast peer", Role::Peer, 200.0)], &floors[..]].concat(),
+        );
         assert_eq!(
             (verdict.measured.as_str(), verdict.pass),
             ("0.45x", Some(true))
