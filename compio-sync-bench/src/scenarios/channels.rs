@@ -436,43 +436,26 @@ pub fn run_mpsc<C: BenchMpsc>(scenario: Scenario, sizes: &Sizes) -> Sample {
         got
     };
     let (elapsed, got) = match placement {
-        Placement::TwoRuntimes => two_runtimes_timed(
-            move || async move {
+        Placement::TwoRuntimes => runtimes_timed(
+            vec![move || async move {
                 let tasks = produce(tx).map(compio::runtime::spawn).collect();
                 join_all(tasks).await;
-            },
+            }],
             consume,
         ),
         Placement::RuntimePerProducer => {
-            let barrier = Arc::new(Barrier::new(producers + 1));
-            let threads: Vec<_> = (0..producers)
+            let senders = (0..producers)
                 .map(|id| {
-                    let (barrier, tx) = (barrier.clone(), tx.clone());
-                    spawn_runtime_thread(move || async move {
-                        barrier.wait();
-                        let start = Instant::now();
+                    let tx = tx.clone();
+                    move || async move {
                         for seq in 0..per as u64 {
                             C::send(&tx, (id as u64) << 32 | seq).await;
                         }
-                        (start, Instant::now())
-                    })
+                    }
                 })
                 .collect();
             drop(tx);
-            let consumer = spawn_runtime_thread(move || async move {
-                barrier.wait();
-                let start = Instant::now();
-                let got = consume().await;
-                (start, Instant::now(), got)
-            });
-            let mut span = Span::default();
-            for thread in threads {
-                let (start, end) = join_thread(thread);
-                span.add(start, end);
-            }
-            let (start, end, got) = join_thread(consumer);
-            span.add(start, end);
-            (span.elapsed(), got)
+            runtimes_timed(senders, consume)
         }
         Placement::OneRuntime => runtime().block_on(async move {
             let start = Instant::now();
@@ -548,27 +531,30 @@ pub fn run_local_mpsc<C: BenchLocalMpsc>(scenario: Scenario, sizes: &Sizes) -> S
     }
 }
 
-/// Runs `produce` and `consume` on a runtime each, both timed from a start
-/// barrier they pass together (so that starting the runtimes is not
-/// counted): the span from the earlier start to the later end, and what
-/// `consume` returns.
-fn two_runtimes_timed<P, C, PF, CF>(produce: P, consume: C) -> (std::time::Duration, usize)
+/// Runs each of `produce` and `consume` on a runtime of its own, all timed
+/// from a start barrier they pass together (so that starting the runtimes
+/// is not counted): the span from the earliest start to the latest end, and
+/// what `consume` returns.
+fn runtimes_timed<P, C, PF, CF>(produce: Vec<P>, consume: C) -> (std::time::Duration, usize)
 where
     P: FnOnce() -> PF + Send + 'static,
     PF: Future<Output = ()> + 'static,
     C: FnOnce() -> CF + Send + 'static,
     CF: Future<Output = usize> + 'static,
 {
-    let barrier = Arc::new(Barrier::new(2));
-    let producer = spawn_runtime_thread({
-        let barrier = barrier.clone();
-        move || async move {
-            barrier.wait();
-            let start = Instant::now();
-            produce().await;
-            (start, Instant::now())
-        }
-    });
+    let barrier = Arc::new(Barrier::new(produce.len() + 1));
+    let producers: Vec<_> = produce
+        .into_iter()
+        .map(|produce| {
+            let barrier = barrier.clone();
+            spawn_runtime_thread(move || async move {
+                barrier.wait();
+                let start = Instant::now();
+                produce().await;
+                (start, Instant::now())
+            })
+        })
+        .collect();
     let consumer = spawn_runtime_thread(move || async move {
         barrier.wait();
         let start = Instant::now();
@@ -576,8 +562,10 @@ where
         (start, Instant::now(), got)
     });
     let mut span = Span::default();
-    let (start, end) = join_thread(producer);
-    span.add(start, end);
+    for producer in producers {
+        let (start, end) = join_thread(producer);
+        span.add(start, end);
+    }
     let (start, end, got) = join_thread(consumer);
     span.add(start, end);
     (span.elapsed(), got)
@@ -606,7 +594,7 @@ pub fn run_oneshot<C: BenchOneshot>(scenario: Scenario, sizes: &Sizes) -> Sample
     };
     let (elapsed, got) = match placement {
         Placement::TwoRuntimes | Placement::RuntimePerProducer => {
-            two_runtimes_timed(move || async move { send_all() }, recv_all)
+            runtimes_timed(vec![move || async move { send_all() }], recv_all)
         }
         Placement::OneRuntime => runtime().block_on(async move {
             let start = Instant::now();
