@@ -23,15 +23,21 @@ macro_rules! pool_suite {
             use super::*;
             use $mpsc as mpsc;
 
+            /// A channel of `bound` slots, full: it holds `0..bound`.
+            fn full(bound: u32) -> (mpsc::Sender<u32>, mpsc::Receiver<u32>) {
+                let (tx, rx) = mpsc::channel::<u32>(bound as usize);
+                for i in 0..bound {
+                    tx.try_send(i).unwrap();
+                }
+                (tx, rx)
+            }
+
             /// After a `recv` on a full channel with no sender waiting (the
             /// slot goes to the pool), `capacity` counts the freed slot, on
             /// both handles, one per message received.
             #[test]
             fn capacity_counts_pooled_slots() {
-                let (tx, mut rx) = mpsc::channel::<u32>(3);
-                for i in 0..3 {
-                    tx.try_send(i).unwrap();
-                }
+                let (tx, mut rx) = full(3);
                 assert_eq!(tx.capacity(), 0);
                 for (i, free) in [(0, 1), (1, 2), (2, 3)] {
                     assert_eq!(rx.try_recv(), Ok(i));
@@ -65,10 +71,7 @@ macro_rules! pool_suite {
             /// next message received serves it (the receiver sees its mark).
             #[test]
             fn waiting_sender_takes_pooled_slots_then_is_served_per_message() {
-                let (tx, mut rx) = mpsc::channel::<u32>(4);
-                for i in 0..4 {
-                    tx.try_send(i).unwrap();
-                }
+                let (tx, mut rx) = full(4);
                 assert_eq!(rx.try_recv(), Ok(0));
                 assert_eq!(rx.try_recv(), Ok(1));
                 assert_eq!(tx.capacity(), 2); // pooled
@@ -101,10 +104,7 @@ macro_rules! pool_suite {
             /// the last one.
             #[test]
             fn reserve_many_waits_for_slots_trickling_back() {
-                let (tx, mut rx) = mpsc::channel::<u32>(4);
-                for i in 0..4 {
-                    tx.try_send(i).unwrap();
-                }
+                let (tx, mut rx) = full(4);
                 let (counter, waker) = counting_waker();
                 let mut reserve = pin!(tx.reserve_many(4));
                 assert!(poll_once(reserve.as_mut(), &waker).is_pending());
@@ -133,8 +133,7 @@ macro_rules! pool_suite {
             /// and a later waiter is served as before.
             #[test]
             fn cancelled_marked_waiter_leaves_the_channel_usable() {
-                let (tx, mut rx) = mpsc::channel::<u32>(1);
-                tx.try_send(0).unwrap();
+                let (tx, mut rx) = full(1);
                 let (_counter, waker) = counting_waker();
                 {
                     let mut send = pin!(tx.send(1));
