@@ -72,6 +72,9 @@
 //! nothing to wait for. S5b's and the one-runtime capacity-1 S11 rows' are
 //! the same loop on a bare single-thread flag or slot with wakers: what is
 //! left is the executor's cost of the task switches the scenario needs.
+//! The lock-step S12 rows across runtimes have one too: the same rounds
+//! with no channel, a shared word and a bare waker per receiver (one
+//! wake-up per receiver per value, which every fan-out pays).
 //! They are not peers, and never the "best peer".
 //!
 //! The wait columns of S4 and S6 are the starvation figure. Barging shows as

@@ -138,8 +138,7 @@ pub const TOKIO_MUTEX_NOTIFY: &str = "tokio Mutex+Notify";
 pub const LOCAL_BASELINE: &str = local::THREAD_SAFE;
 /// The name of the floor rows.
 pub const FLOOR: &str = "floor: no synchronization";
-/// The name of the wake floor rows (see `Scenario::wake_floor`).
-pub const WAKE_FLOOR: &str = "floor: one task-to-task wake per yield";
+pub use crate::scenarios::{WAKE_FLOOR, fanout::FANOUT_FLOOR};
 
 /// The display name of compio-sync's rows on the default backend
 /// (`compio_sync::backend::DefaultBackend`) under the default policy.
@@ -383,7 +382,7 @@ pub(crate) fn family<S: Scenario>(
                 candidates.push(candidate(FLOOR, Role::Floor, floor));
             }
             if let Some(floor) = scenario.wake_floor() {
-                candidates.push(candidate(WAKE_FLOOR, Role::Floor, floor));
+                candidates.push(candidate(scenario.wake_floor_name(), Role::Floor, floor));
             }
             Bench {
                 case: scenario.case(&sizes),
@@ -602,6 +601,9 @@ mod tests {
                 "S3" | "S10_S3" | "S10_S6" => &[FLOOR, WAKE_FLOOR],
                 // The one-slot channel on one runtime: its bare-slot floor.
                 _ if one_slot_on_one_runtime => &[FLOOR],
+                // The lock-step fan-out across runtimes: a bare wake-up per
+                // receiver.
+                "S12w_t2" | "S12w_t4" | "S12b_t2" | "S12b_t4" => &[FANOUT_FLOOR],
                 _ => &[],
             };
             assert_eq!(floors, expected, "{}", bench.case.id);

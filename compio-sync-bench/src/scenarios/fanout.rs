@@ -39,6 +39,9 @@ use crate::harness::{
     rt::{join_all, join_thread, runtime},
 };
 
+/// The name of the lock-step rows' floor ([`BareFanout`]).
+pub const FANOUT_FLOOR: &str = "floor: one bare wake-up per receiver";
+
 /// Receiving tasks in every S12 scenario.
 pub const RECEIVERS: usize = 16;
 
@@ -157,6 +160,16 @@ impl<const BROADCAST: bool> super::Scenario for Family<BROADCAST> {
             warmup: false,
             max_repeats: None,
         }
+    }
+
+    /// Lock-step only: [`BareFanout`], a round with one bare wake-up per
+    /// receiver and no channel.
+    fn wake_floor(self) -> Option<super::Run<Self>> {
+        (self.0.burst == 1).then_some(run::<BareFanout<BROADCAST>, BROADCAST> as super::Run<Self>)
+    }
+
+    fn wake_floor_name(self) -> &'static str {
+        FANOUT_FLOOR
     }
 }
 
@@ -405,6 +418,107 @@ where
     }
 }
 
+/// The floor of the lock-step fan-out: the least any channel must do to
+/// hand one value to sixteen waiting tasks, with no channel at all. The
+/// sender stores the value in one shared word and wakes each receiver's
+/// [`AtomicWaker`]; a receiver registers its waker, then looks at the word.
+/// That is one store and one task wake-up per receiver per value, which
+/// every fan-out channel pays on top of its own bookkeeping. It keeps only
+/// the latest value, so it delivers every value only when the sender waits
+/// for the acks before the next send (lock-step): it is the floor of those
+/// scenarios only.
+///
+/// [`AtomicWaker`]: futures::task::AtomicWaker
+pub struct BareFanout<const BROADCAST: bool>(Arc<Bare>);
+
+/// What the bare fan-out's sender and receivers share.
+struct Bare {
+    /// The latest value; `u64::MAX` once the sender is gone.
+    value: AtomicU64,
+    /// One waker slot per receiver, handed out by `subscribe`.
+    wakers: Vec<futures::task::AtomicWaker>,
+    /// Slots handed out.
+    subscribed: AtomicUsize,
+}
+
+/// A bare fan-out receiver: its slot and the last value it returned.
+pub struct BareRx {
+    bare: Arc<Bare>,
+    slot: usize,
+    last: u64,
+}
+
+impl Bare {
+    fn receiver(self: &Arc<Self>) -> BareRx {
+        let slot = self.subscribed.fetch_add(1, SeqCst);
+        assert!(slot < RECEIVERS, "the bare fan-out has {RECEIVERS} slots");
+        BareRx {
+            bare: self.clone(),
+            slot,
+            last: 0,
+        }
+    }
+
+    fn publish(&self, value: u64) {
+        // SeqCst: the store, then the wakers' loads, against each
+        // receiver's (register; load the value): one side sees the other.
+        self.value.store(value, SeqCst);
+        for waker in &self.wakers[..self.subscribed.load(SeqCst)] {
+            waker.wake();
+        }
+    }
+}
+
+impl<const BROADCAST: bool> Drop for BareFanout<BROADCAST> {
+    fn drop(&mut self) {
+        self.0.publish(u64::MAX);
+    }
+}
+
+impl<const BROADCAST: bool> BenchFanout for BareFanout<BROADCAST> {
+    type Rx = BareRx;
+    const KIND: Kind = if BROADCAST {
+        Kind::Broadcast
+    } else {
+        Kind::Watch
+    };
+    fn create(_: usize) -> (Self, Self::Rx) {
+        let bare = Arc::new(Bare {
+            value: AtomicU64::new(0),
+            wakers: (0..RECEIVERS)
+                .map(|_| futures::task::AtomicWaker::new())
+                .collect(),
+            subscribed: AtomicUsize::new(0),
+        });
+        let rx = bare.receiver();
+        (Self(bare), rx)
+    }
+    fn send(&self, value: u64) {
+        assert!(value < u64::MAX, "the bare fan-out's end marker");
+        self.0.publish(value);
+    }
+    fn subscribe(&self) -> Self::Rx {
+        self.0.receiver()
+    }
+    async fn next(rx: &mut Self::Rx) -> Option<u64> {
+        std::future::poll_fn(|cx| {
+            let value = rx.bare.value.load(SeqCst);
+            if value == rx.last {
+                rx.bare.wakers[rx.slot].register(cx.waker());
+                // SeqCst: see `publish`.
+                let value = rx.bare.value.load(SeqCst);
+                if value == rx.last {
+                    return std::task::Poll::Pending;
+                }
+            }
+            let value = rx.bare.value.load(SeqCst);
+            rx.last = value;
+            std::task::Poll::Ready((value != u64::MAX).then_some(value))
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -441,6 +555,32 @@ pub(crate) mod tests {
         async fn next(rx: &mut Self::Rx) -> Option<u64> {
             rx.recv().await.ok()
         }
+    }
+
+    /// The bare floor delivers every value of a lock-step run (the run's
+    /// own checks: in order, sixteen acks per round, every receiver ends),
+    /// as a watch and as a broadcast; the burst rows have no floor.
+    #[test]
+    fn the_bare_floor_runs_the_lock_step_rows_only() {
+        use super::super::Scenario as _;
+        for threads in [2, 4] {
+            let scenario = Scenario { threads, burst: 1 };
+            let watch = Family::<false>(scenario).wake_floor().unwrap();
+            let broadcast = Family::<true>(scenario).wake_floor().unwrap();
+            for sample in [
+                watch(Family(scenario), &TINY),
+                broadcast(Family(scenario), &TINY),
+            ] {
+                assert!(sample.ns_per_op.is_finite());
+                assert!(sample.dist.is_some(), "a lock-step run has its latencies");
+            }
+        }
+        let burst = Scenario {
+            threads: 2,
+            burst: TINY.burst,
+        };
+        assert!(Family::<true>(burst).wake_floor().is_none());
+        assert!(Family::<false>(burst).wake_floor().is_none());
     }
 
     #[test]

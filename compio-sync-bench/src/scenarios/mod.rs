@@ -35,6 +35,9 @@ pub mod semaphore;
 
 use crate::harness::{Case, Role, Sample};
 
+/// The name of the wake floor rows (see [`Scenario::wake_floor`]).
+pub const WAKE_FLOOR: &str = "floor: one task-to-task wake per yield";
+
 /// One scenario of a family, with its parameters.
 pub trait Scenario: Copy + Send + Sync + 'static {
     /// How much work the family's scenarios do per run.
@@ -51,9 +54,16 @@ pub trait Scenario: Copy + Send + Sync + 'static {
     /// The scenario's loop with, in place of the primitive, the least a
     /// primitive that wakes one waiter per contended release must do: one
     /// task-to-task wake-up per yield taken while holding (see
-    /// [`semaphore::Baton`]), if it has one.
+    /// [`semaphore::Baton`]), or, in the S12 fan-out, one wake-up per
+    /// receiver per value ([`fanout::BareFanout`]), if it has one.
     fn wake_floor(self) -> Option<Run<Self>> {
         None
+    }
+
+    /// The name of the [`wake_floor`](Self::wake_floor) row (the S12
+    /// fan-out's is a round with one bare wake-up per receiver).
+    fn wake_floor_name(self) -> &'static str {
+        WAKE_FLOOR
     }
 }
 
