@@ -79,10 +79,13 @@
 //!
 //! The wait columns of S4 and S6 are the starvation figure. Barging shows as
 //! a tiny p50 and a long tail; strict FIFO as a p50 of roughly (tasks x hold
-//! time). `compio_sync::STARVATION_BOUND` counts from the first time a
-//! waiter is woken and loses the race, so it bounds that waiter's last
-//! stretch, not its whole wait. On a loaded machine p99.9 and max also
-//! include OS preemption of whole threads, for every implementation.
+//! time). `compio_sync::STARVATION_BOUND` counts from when a waiter first
+//! queues, but a waiter notices it only when it is woken and loses the race
+//! again, and waiters are woken one at a time in queue order: once every
+//! waiter is past the bound, each one's turn costs two wake-ups (the one it
+//! loses, then the hand-over), so a long queue's tail is longer than the
+//! bound. On a loaded machine p99.9 and max also include OS preemption of
+//! whole threads, for every implementation.
 
 mod cli;
 mod goals;
