@@ -502,16 +502,15 @@ impl<const BROADCAST: bool> BenchFanout for BareFanout<BROADCAST> {
     }
     async fn next(rx: &mut Self::Rx) -> Option<u64> {
         std::future::poll_fn(|cx| {
-            let value = rx.bare.value.load(SeqCst);
+            let mut value = rx.bare.value.load(SeqCst);
             if value == rx.last {
                 rx.bare.wakers[rx.slot].register(cx.waker());
                 // SeqCst: see `publish`.
-                let value = rx.bare.value.load(SeqCst);
+                value = rx.bare.value.load(SeqCst);
                 if value == rx.last {
                     return std::task::Poll::Pending;
                 }
             }
-            let value = rx.bare.value.load(SeqCst);
             rx.last = value;
             std::task::Poll::Ready((value != u64::MAX).then_some(value))
         })
