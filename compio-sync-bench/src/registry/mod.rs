@@ -381,8 +381,8 @@ pub(crate) fn family<S: Scenario>(
             if let Some(floor) = scenario.floor() {
                 candidates.push(candidate(FLOOR, Role::Floor, floor));
             }
-            if let Some(floor) = scenario.wake_floor() {
-                candidates.push(candidate(scenario.wake_floor_name(), Role::Floor, floor));
+            if let Some((name, floor)) = scenario.wake_floor() {
+                candidates.push(candidate(name, Role::Floor, floor));
             }
             Bench {
                 case: scenario.case(&sizes),

@@ -164,12 +164,11 @@ impl<const BROADCAST: bool> super::Scenario for Family<BROADCAST> {
 
     /// Lock-step only: [`BareFanout`], a round with one bare wake-up per
     /// receiver and no channel.
-    fn wake_floor(self) -> Option<super::Run<Self>> {
-        (self.0.burst == 1).then_some(run::<BareFanout<BROADCAST>, BROADCAST> as super::Run<Self>)
-    }
-
-    fn wake_floor_name(self) -> &'static str {
-        FANOUT_FLOOR
+    fn wake_floor(self) -> Option<(&'static str, super::Run<Self>)> {
+        (self.0.burst == 1).then_some((
+            FANOUT_FLOOR,
+            run::<BareFanout<BROADCAST>, BROADCAST> as super::Run<Self>,
+        ))
     }
 }
 
@@ -564,8 +563,9 @@ pub(crate) mod tests {
         use super::super::Scenario as _;
         for threads in [2, 4] {
             let scenario = Scenario { threads, burst: 1 };
-            let watch = Family::<false>(scenario).wake_floor().unwrap();
-            let broadcast = Family::<true>(scenario).wake_floor().unwrap();
+            let (watch_name, watch) = Family::<false>(scenario).wake_floor().unwrap();
+            let (broadcast_name, broadcast) = Family::<true>(scenario).wake_floor().unwrap();
+            assert_eq!((watch_name, broadcast_name), (FANOUT_FLOOR, FANOUT_FLOOR));
             for sample in [
                 watch(Family(scenario), &TINY),
                 broadcast(Family(scenario), &TINY),

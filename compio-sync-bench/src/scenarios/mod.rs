@@ -55,15 +55,10 @@ pub trait Scenario: Copy + Send + Sync + 'static {
     /// primitive that wakes one waiter per contended release must do: one
     /// task-to-task wake-up per yield taken while holding (see
     /// [`semaphore::Baton`]), or, in the S12 fan-out, one wake-up per
-    /// receiver per value ([`fanout::BareFanout`]), if it has one.
-    fn wake_floor(self) -> Option<Run<Self>> {
+    /// receiver per value ([`fanout::BareFanout`]), if it has one, with the
+    /// name of its row ([`WAKE_FLOOR`] or [`fanout::FANOUT_FLOOR`]).
+    fn wake_floor(self) -> Option<(&'static str, Run<Self>)> {
         None
-    }
-
-    /// The name of the [`wake_floor`](Self::wake_floor) row (the S12
-    /// fan-out's is a round with one bare wake-up per receiver).
-    fn wake_floor_name(self) -> &'static str {
-        WAKE_FLOOR
     }
 }
 

@@ -190,8 +190,8 @@ impl super::Scenario for Scenario {
         matches!(self, Self::S1 | Self::S2 | Self::S3).then_some(floor as Run<Self>)
     }
 
-    fn wake_floor(self) -> Option<Run<Self>> {
-        (self == Self::S3).then_some(wake_floor as Run<Self>)
+    fn wake_floor(self) -> Option<(&'static str, Run<Self>)> {
+        (self == Self::S3).then_some((super::WAKE_FLOOR, wake_floor as Run<Self>))
     }
 }
 
@@ -618,7 +618,7 @@ pub(crate) mod tests {
                 )),
             }
             match scenario.wake_floor() {
-                Some(floor) => assert!(floor(scenario, &TINY).ns_per_op.is_finite()),
+                Some((_, floor)) => assert!(floor(scenario, &TINY).ns_per_op.is_finite()),
                 None => assert_ne!(scenario, Scenario::S3),
             }
         }
