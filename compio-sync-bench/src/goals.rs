@@ -185,6 +185,7 @@ fn floor_loop(name: &str) -> &'static str {
     match name {
         registry::WAKE_FLOOR => "the loop with one task-to-task wake per yield",
         registry::FANOUT_FLOOR => "the round with one bare wake-up per receiver and no channel",
+        registry::ATOMIC_FLOOR => "the loop with one atomic compare-and-swap and one atomic add",
         _ => "the loop with no synchronization",
     }
 }
@@ -495,6 +496,11 @@ pub(crate) mod tests {
                 .contains("0.7x is 70ns, the loop with one task-to-task wake per yield takes 75ns"),
             "{}",
             verdict.measured
+        );
+        // Each floor row says what it times.
+        assert_eq!(
+            floor_loop(registry::ATOMIC_FLOOR),
+            "the loop with one atomic compare-and-swap and one atomic add"
         );
         // Above both floors: no note.
         let verdict = judge_s3(

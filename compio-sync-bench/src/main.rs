@@ -69,7 +69,10 @@
 //! and futures-intrusive "unfair" barge; compio-sync's default barges with a
 //! starvation bound, and its `fifo` rows are the `.strict_fifo()` policy.
 //! The "no synchronization" rows of S1-S3 are the floor: the same loop with
-//! nothing to wait for. S5b's and the one-runtime capacity-1 S11 rows' are
+//! nothing to wait for. S1 has a second, the atomic floor: a permit count in
+//! one atomic word, taken by compare-and-swap and given back by an atomic add
+//! (two read-modify-writes, the least a semaphore shared between threads
+//! pays per uncontended permit). S5b's and the one-runtime capacity-1 S11 rows' are
 //! the same loop on a bare single-thread flag or slot with wakers: what is
 //! left is the executor's cost of the task switches the scenario needs.
 //! The lock-step S12 rows across runtimes have one too: the same rounds

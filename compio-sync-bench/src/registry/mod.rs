@@ -138,7 +138,7 @@ pub const TOKIO_MUTEX_NOTIFY: &str = "tokio Mutex+Notify";
 pub const LOCAL_BASELINE: &str = local::THREAD_SAFE;
 /// The name of the floor rows.
 pub const FLOOR: &str = "floor: no synchronization";
-pub use crate::scenarios::{WAKE_FLOOR, fanout::FANOUT_FLOOR};
+pub use crate::scenarios::{ATOMIC_FLOOR, WAKE_FLOOR, fanout::FANOUT_FLOOR};
 
 /// The display name of compio-sync's rows on the default backend
 /// (`compio_sync::backend::DefaultBackend`) under the default policy.
@@ -381,7 +381,7 @@ pub(crate) fn family<S: Scenario>(
             if let Some(floor) = scenario.floor() {
                 candidates.push(candidate(FLOOR, Role::Floor, floor));
             }
-            if let Some((name, floor)) = scenario.wake_floor() {
+            if let Some((name, floor)) = scenario.cost_floor() {
                 candidates.push(candidate(name, Role::Floor, floor));
             }
             Bench {
@@ -595,7 +595,9 @@ mod tests {
             let one_slot_on_one_runtime = id.starts_with("S11_")
                 && (id.ends_with("_b1_x1") || id.starts_with("S11_local_") && id.ends_with("_b1"));
             let expected: &[&str] = match id {
-                "S1" | "S2" | "S5b" | "S10_S1" | "S10_S2" | "S10_S5b" => &[FLOOR],
+                // S1 also has the atomic floor (two read-modify-writes).
+                "S1" => &[FLOOR, ATOMIC_FLOOR],
+                "S2" | "S5b" | "S10_S1" | "S10_S2" | "S10_S5b" => &[FLOOR],
                 // The one-runtime contended loops also have the wake floor,
                 // after the no-synchronization one (the summaries' floor).
                 "S3" | "S10_S3" | "S10_S6" => &[FLOOR, WAKE_FLOOR],

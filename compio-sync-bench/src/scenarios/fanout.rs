@@ -164,7 +164,7 @@ impl<const BROADCAST: bool> super::Scenario for Family<BROADCAST> {
 
     /// Lock-step only: [`BareFanout`], a round with one bare wake-up per
     /// receiver and no channel.
-    fn wake_floor(self) -> Option<(&'static str, super::Run<Self>)> {
+    fn cost_floor(self) -> Option<(&'static str, super::Run<Self>)> {
         (self.0.burst == 1).then_some((
             FANOUT_FLOOR,
             run::<BareFanout<BROADCAST>, BROADCAST> as super::Run<Self>,
@@ -563,8 +563,8 @@ pub(crate) mod tests {
         use super::super::Scenario as _;
         for threads in [2, 4] {
             let scenario = Scenario { threads, burst: 1 };
-            let (watch_name, watch) = Family::<false>(scenario).wake_floor().unwrap();
-            let (broadcast_name, broadcast) = Family::<true>(scenario).wake_floor().unwrap();
+            let (watch_name, watch) = Family::<false>(scenario).cost_floor().unwrap();
+            let (broadcast_name, broadcast) = Family::<true>(scenario).cost_floor().unwrap();
             assert_eq!((watch_name, broadcast_name), (FANOUT_FLOOR, FANOUT_FLOOR));
             for sample in [
                 watch(Family(scenario), &TINY),
@@ -578,8 +578,8 @@ pub(crate) mod tests {
             threads: 2,
             burst: TINY.burst,
         };
-        assert!(Family::<true>(burst).wake_floor().is_none());
-        assert!(Family::<false>(burst).wake_floor().is_none());
+        assert!(Family::<true>(burst).cost_floor().is_none());
+        assert!(Family::<false>(burst).cost_floor().is_none());
     }
 
     #[test]

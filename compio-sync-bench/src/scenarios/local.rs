@@ -97,7 +97,7 @@ impl super::Scenario for Scenario {
         Some(floor as Run<Self>)
     }
 
-    fn wake_floor(self) -> Option<(&'static str, Run<Self>)> {
+    fn cost_floor(self) -> Option<(&'static str, Run<Self>)> {
         matches!(self, Self::S3 | Self::S6).then_some((super::WAKE_FLOOR, wake_floor as Run<Self>))
     }
 }

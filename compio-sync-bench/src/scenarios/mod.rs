@@ -35,8 +35,11 @@ pub mod semaphore;
 
 use crate::harness::{Case, Role, Sample};
 
-/// The name of the wake floor rows (see [`Scenario::wake_floor`]).
+/// The name of the wake floor rows (see [`Scenario::cost_floor`]).
 pub const WAKE_FLOOR: &str = "floor: one task-to-task wake per yield";
+
+/// The name of S1's atomic floor row (see [`semaphore::AtomicFloor`]).
+pub const ATOMIC_FLOOR: &str = "floor: one atomic take and give-back";
 
 /// One scenario of a family, with its parameters.
 pub trait Scenario: Copy + Send + Sync + 'static {
@@ -51,13 +54,15 @@ pub trait Scenario: Copy + Send + Sync + 'static {
         None
     }
 
-    /// The scenario's loop with, in place of the primitive, the least a
-    /// primitive that wakes one waiter per contended release must do: one
-    /// task-to-task wake-up per yield taken while holding (see
-    /// [`semaphore::Baton`]), or, in the S12 fan-out, one wake-up per
-    /// receiver per value ([`fanout::BareFanout`]), if it has one, with the
-    /// name of its row ([`WAKE_FLOOR`] or [`fanout::FANOUT_FLOOR`]).
-    fn wake_floor(self) -> Option<(&'static str, Run<Self>)> {
+    /// The scenario's loop with, in place of the primitive, the least any
+    /// implementation of it must do, if it has one, with the name of its
+    /// row: in the contended loops, one task-to-task wake-up per yield taken
+    /// while holding ([`semaphore::Baton`], [`WAKE_FLOOR`]); in the S12
+    /// fan-out, one wake-up per receiver per value ([`fanout::BareFanout`],
+    /// [`fanout::FANOUT_FLOOR`]); in S1, one atomic read-modify-write to
+    /// take a permit and one to give it back ([`semaphore::AtomicFloor`],
+    /// [`ATOMIC_FLOOR`]).
+    fn cost_floor(self) -> Option<(&'static str, Run<Self>)> {
         None
     }
 }

@@ -17,7 +17,12 @@
 //!   the share of acquires that returned `Pending` at least once.
 //!
 //! S1, S2 and S3 also have a floor: the same loop, with a "semaphore" that
-//! never waits and excludes nobody ([`NoSync`]). S3 has a second one, the
+//! never waits and excludes nobody ([`NoSync`]). S1 has a second one, the
+//! *atomic floor* ([`AtomicFloor`]): a permit count in one atomic word,
+//! taken with a compare-and-swap and given back with an atomic add. A
+//! semaphore that other threads can take permits from pays at least these
+//! two read-modify-writes per uncontended permit (tokio pays a third: its
+//! release locks its waiter list). S3 has a second one, the
 //! *wake floor*: the same loop, where a [`Baton`] excludes the other tasks
 //! and every yield taken while holding it costs one wake-up of another task
 //! (the next one in line, which finds the baton taken and sleeps again). A
@@ -41,7 +46,13 @@ use std::{
     hint::black_box,
     pin::pin,
     rc::Rc,
-    sync::{Arc, Barrier},
+    sync::{
+        Arc, Barrier,
+        atomic::{
+            AtomicUsize,
+            Ordering::{Acquire, Relaxed, Release},
+        },
+    },
     task::{Poll, Waker},
     thread,
     time::{Duration, Instant},
@@ -190,8 +201,12 @@ impl super::Scenario for Scenario {
         matches!(self, Self::S1 | Self::S2 | Self::S3).then_some(floor as Run<Self>)
     }
 
-    fn wake_floor(self) -> Option<(&'static str, Run<Self>)> {
-        (self == Self::S3).then_some((super::WAKE_FLOOR, wake_floor as Run<Self>))
+    fn cost_floor(self) -> Option<(&'static str, Run<Self>)> {
+        match self {
+            Self::S1 => Some((super::ATOMIC_FLOOR, atomic_floor as Run<Self>)),
+            Self::S3 => Some((super::WAKE_FLOOR, wake_floor as Run<Self>)),
+            _ => None,
+        }
     }
 }
 
@@ -220,6 +235,17 @@ pub fn run_one_runtime<S: BenchSemaphore>(scenario: Scenario, sizes: &Sizes) -> 
 /// Runs the floor of S1, S2 or S3: the same loop on [`NoSync`].
 pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
     run_loop::<NoSync>(scenario, sizes, Exclusion::None)
+}
+
+/// Runs the atomic floor of S1 (see the module docs): the S1 loop, checked
+/// as S1 is, on [`AtomicFloor`].
+///
+/// # Panics
+///
+/// On the other scenarios.
+pub fn atomic_floor(scenario: Scenario, sizes: &Sizes) -> Sample {
+    assert_eq!(scenario, Scenario::S1, "only S1 has an atomic floor");
+    s1::<AtomicFloor>(sizes.uncontended_iters, Exclusion::Checked)
 }
 
 /// Runs the wake floor of S3 (see the module docs): [`S3_TASKS`] tasks
@@ -321,6 +347,46 @@ impl BenchSemaphore for NoSync {
     }
     fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
         ready(())
+    }
+}
+
+/// S1's atomic floor: the permits in one atomic word, taken with a
+/// compare-and-swap (never below zero) and given back with an atomic add.
+/// Nobody ever waits: it is a `try_acquire`-only semaphore, the least one
+/// shared between threads must do per uncontended permit.
+pub struct AtomicFloor(AtomicUsize);
+
+/// A permit of an [`AtomicFloor`]: given back on drop.
+pub struct AtomicFloorPermit<'a>(&'a AtomicUsize);
+
+impl Drop for AtomicFloorPermit<'_> {
+    fn drop(&mut self) {
+        // Release: the holder's writes happen-before the next taker's
+        // (pairs with the Acquire of the compare-and-swap).
+        self.0.fetch_add(1, Release);
+    }
+}
+
+impl BenchSemaphore for AtomicFloor {
+    fn with_permits(permits: usize) -> Self {
+        Self(AtomicUsize::new(permits))
+    }
+    fn try_acq(&self) -> Option<impl Sized + '_> {
+        let mut cur = self.0.load(Relaxed);
+        loop {
+            if cur == 0 {
+                return None;
+            }
+            match self.0.compare_exchange_weak(cur, cur - 1, Acquire, Relaxed) {
+                Ok(_) => return Some(AtomicFloorPermit(&self.0)),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+    /// Never waits: an `AtomicFloor` has no waiters, so this is
+    /// [`try_acq`](BenchSemaphore::try_acq) (only S1 runs on it).
+    fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
+        ready(self.try_acq())
     }
 }
 
@@ -606,7 +672,8 @@ pub(crate) mod tests {
     }
 
     /// The floors run S1-S3 without exclusion checks but still count the
-    /// work; the other scenarios have none. S3's wake floor checks both.
+    /// work; the other scenarios have none. S3's wake floor and S1's atomic
+    /// floor check both.
     #[test]
     fn floors_run_s1_to_s3_only() {
         for scenario in Scenario::all() {
@@ -617,9 +684,9 @@ pub(crate) mod tests {
                     Scenario::S1 | Scenario::S2 | Scenario::S3
                 )),
             }
-            match scenario.wake_floor() {
+            match scenario.cost_floor() {
                 Some((_, floor)) => assert!(floor(scenario, &TINY).ns_per_op.is_finite()),
-                None => assert_ne!(scenario, Scenario::S3),
+                None => assert!(!matches!(scenario, Scenario::S1 | Scenario::S3)),
             }
         }
     }
