@@ -190,6 +190,29 @@ fn floor_loop(name: &str) -> &'static str {
     }
 }
 
+/// The ratio of `row` to `reference` repeat by repeat (the k-th repeats of
+/// two rows ran in the same round), as " (per repeat 0.55-0.71x, within
+/// the goal in 5 of 7)": how much of a verdict is noise. `None` with fewer
+/// than two paired repeats.
+fn per_repeat(row: &Row, reference: &Row, max: f64) -> Option<String> {
+    let ratios: Vec<f64> = row
+        .ns_by_repeat
+        .iter()
+        .zip(&reference.ns_by_repeat)
+        .map(|(a, b)| a / b)
+        .collect();
+    if ratios.len() < 2 {
+        return None;
+    }
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let within = ratios.iter().filter(|&&r| r <= max).count();
+    Some(format!(
+        " (per repeat {low:.2}-{high:.2}x, within the goal in {within} of {})",
+        ratios.len()
+    ))
+}
+
 /// The verdict on `goal` in scenario `id`.
 fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
     let subject = goal.subject.map_or_else(registry::default_backend, ours);
@@ -234,13 +257,23 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
             ""
         }
     };
+    let spread = |max: f64| {
+        row.zip(reference)
+            .and_then(|(a, b)| per_repeat(a, b, max))
+            .unwrap_or_default()
+    };
     let (target, measured, brief, pass) = match goal.measure {
         Measure::Time(max) => {
             let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
             let below_floor = below_floor(max);
             (
                 format!("≤ {max}x {reference_name}"),
-                format!("{}{}", ratio(r), below_floor.clone().unwrap_or_default()),
+                format!(
+                    "{}{}{}",
+                    ratio(r),
+                    spread(max),
+                    below_floor.clone().unwrap_or_default()
+                ),
                 format!(
                     "≤{max}x {brief_reference}: {}{}",
                     ratio(r),
@@ -282,7 +315,8 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                     || "-".into(),
                     |(r, a, b)| {
                         format!(
-                            "{r:.2}x{}; p99 {} vs {}, p99.9 {} vs {}",
+                            "{r:.2}x{}{}; p99 {} vs {}, p99.9 {} vs {}",
+                            spread(max),
                             below_floor.clone().unwrap_or_default(),
                             human(a.p99),
                             human(b.p99),
@@ -359,7 +393,10 @@ pub fn verdicts(results: &[BenchResult]) -> Vec<Verdict> {
 pub fn section(verdicts: &[Verdict]) -> String {
     let mut out = String::from(
         "## Goals\n\n\
-         The performance goals of the issues, each against its reference from this same run.\n\n\
+         The performance goals of the issues, each against its reference from this same run. \
+         A time ratio is of medians over repeats; \"per repeat\" pairs each repeat with the \
+         reference's repeat of the same round (every round runs each implementation once): the \
+         range of those ratios, and in how many the goal was met.\n\n\
          | scenario | row | goal | measured | result |\n|---|---|---|---|---|\n",
     );
     for v in verdicts {
@@ -422,6 +459,49 @@ pub(crate) mod tests {
             .iter()
             .find(|g| g.scenario == "S3" && g.subject.is_none());
         judge(s3.unwrap(), "S3", &results)
+    }
+
+    /// With several repeats, a time goal's figure comes with the paired
+    /// ratio of each repeat: the k-th repeat of the row under test against
+    /// the k-th of the reference (the median ratio alone hides whether the
+    /// verdict is noise).
+    #[test]
+    fn a_time_goal_shows_its_ratio_repeat_by_repeat() {
+        let ours: &'static str = registry::default_backend().leak();
+        let samples = |ns: &[f64]| -> Vec<Sample> {
+            ns.iter()
+                .map(|&ns_per_op| Sample {
+                    ns_per_op,
+                    ..Sample::default()
+                })
+                .collect()
+        };
+        let mut results = [result("S1", &[])];
+        results[0].rows = vec![
+            Row::aggregate(ours, Role::Ours, &samples(&[50.0, 70.0, 65.0])),
+            Row::aggregate(
+                registry::TOKIO,
+                Role::Peer,
+                &samples(&[100.0, 100.0, 130.0]),
+            ),
+        ];
+        let s1 = GOALS.iter().find(|g| g.scenario == "S1").unwrap();
+        let verdict = judge(s1, "S1", &results);
+        // Medians 65 / 100; per repeat 0.5, 0.7 and 0.5, two within 0.6x.
+        assert_eq!(
+            verdict.measured,
+            "0.65x (per repeat 0.50-0.70x, within the goal in 2 of 3)"
+        );
+        assert_eq!(verdict.pass, Some(false));
+        // One repeat each: no spread to show.
+        let results = [result(
+            "S1",
+            &[
+                (ours, Role::Ours, 50.0),
+                (registry::TOKIO, Role::Peer, 100.0),
+            ],
+        )];
+        assert_eq!(judge(s1, "S1", &results).measured, "0.50x");
     }
 
     #[test]

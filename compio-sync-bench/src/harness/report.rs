@@ -20,6 +20,11 @@ pub struct Row {
     pub reps: usize,
     /// Median ns per operation (NaN if hung).
     pub ns_per_op: f64,
+    /// Ns per operation of each repeat, in the order they ran. Every repeat
+    /// runs each candidate once, in one round, so the k-th values of two
+    /// rows of a scenario were measured close together: their ratio is a
+    /// paired one (see `goals`).
+    pub ns_by_repeat: Vec<f64>,
     /// `ns_per_op` divided by the baseline's, in the same scenario.
     pub ratio: Option<f64>,
     /// The distribution: median p50, p99 and p99.9 over repeats, and the max
@@ -91,6 +96,7 @@ impl Row {
             role,
             reps: samples.len(),
             ns_per_op: median(samples.iter().map(|s| s.ns_per_op).collect()),
+            ns_by_repeat: samples.iter().map(|s| s.ns_per_op).collect(),
             ratio: None,
             dist: aggregate_dist(samples),
             allocs_per_op: median_of(samples, |s| s.allocs_per_op),
@@ -305,6 +311,7 @@ pub fn json(meta: Value, results: &[BenchResult]) -> Value {
                 "repeats": r.reps,
                 "hung": r.hung,
                 "ns_per_op": r.time(),
+                "ns_per_op_by_repeat": r.ns_by_repeat,
                 "ratio_to_tokio": r.ratio,
                 "ratio_baseline": result.baseline,
                 "ratio_to_best_peer": best_peer.zip(r.time()).map(|(b, t)| t / b),
