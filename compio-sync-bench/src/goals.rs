@@ -190,27 +190,46 @@ fn floor_loop(name: &str) -> &'static str {
     }
 }
 
-/// The ratio of `row` to `reference` repeat by repeat (the k-th repeats of
-/// two rows ran in the same round), as " (per repeat 0.55-0.71x, within
-/// the goal in 5 of 7)": how much of a verdict is noise. `None` with fewer
-/// than two paired repeats.
-fn per_repeat(row: &Row, reference: &Row, max: f64) -> Option<String> {
-    let ratios: Vec<f64> = row
-        .ns_by_repeat
-        .iter()
-        .zip(&reference.ns_by_repeat)
-        .map(|(a, b)| a / b)
-        .collect();
-    if ratios.len() < 2 {
-        return None;
+/// A time ratio repeat by repeat: the k-th repeat of the row under test
+/// against the k-th of the reference (they ran in the same round). Shows how
+/// much of a verdict is noise.
+struct PerRepeat {
+    low: f64,
+    high: f64,
+    /// Repeats whose ratio met the goal.
+    within: usize,
+    repeats: usize,
+}
+
+impl PerRepeat {
+    /// `None` with fewer than two paired repeats.
+    fn of(row: &Row, reference: &Row, max: f64) -> Option<Self> {
+        let ratios: Vec<f64> = row
+            .ns_by_repeat
+            .iter()
+            .zip(&reference.ns_by_repeat)
+            .map(|(a, b)| a / b)
+            .collect();
+        (ratios.len() >= 2).then(|| Self {
+            low: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            high: ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            within: ratios.iter().filter(|&&r| r <= max).count(),
+            repeats: ratios.len(),
+        })
     }
-    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let within = ratios.iter().filter(|&&r| r <= max).count();
-    Some(format!(
-        " (per repeat {low:.2}-{high:.2}x, within the goal in {within} of {})",
-        ratios.len()
-    ))
+
+    /// " (per repeat 0.55-0.71x, within the goal in 5 of 7)".
+    fn long(&self) -> String {
+        format!(
+            " (per repeat {:.2}-{:.2}x, within the goal in {} of {})",
+            self.low, self.high, self.within, self.repeats
+        )
+    }
+
+    /// ", 5/7 repeats" (the summary screen's form).
+    fn brief(&self) -> String {
+        format!(", {}/{} repeats", self.within, self.repeats)
+    }
 }
 
 /// The verdict on `goal` in scenario `id`.
@@ -259,24 +278,27 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
     };
     let spread = |max: f64| {
         row.zip(reference)
-            .and_then(|(a, b)| per_repeat(a, b, max))
-            .unwrap_or_default()
+            .and_then(|(a, b)| PerRepeat::of(a, b, max))
     };
+    let spread_long = |s: &Option<PerRepeat>| s.as_ref().map(PerRepeat::long).unwrap_or_default();
+    let spread_brief = |s: &Option<PerRepeat>| s.as_ref().map(PerRepeat::brief).unwrap_or_default();
     let (target, measured, brief, pass) = match goal.measure {
         Measure::Time(max) => {
             let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
             let below_floor = below_floor(max);
+            let spread = spread(max);
             (
                 format!("≤ {max}x {reference_name}"),
                 format!(
                     "{}{}{}",
                     ratio(r),
-                    spread(max),
+                    spread_long(&spread),
                     below_floor.clone().unwrap_or_default()
                 ),
                 format!(
-                    "≤{max}x {brief_reference}: {}{}",
+                    "≤{max}x {brief_reference}: {}{}{}",
                     ratio(r),
+                    spread_brief(&spread),
                     tag(&below_floor)
                 ),
                 r.map(|r| r <= max),
@@ -309,6 +331,7 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                 .zip(reference)
                 .and_then(|(a, b)| Some((a.ns_per_op / b.ns_per_op, a.dist?, b.dist?)));
             let below_floor = below_floor(max);
+            let spread = spread(max);
             (
                 format!("≤ {max}x {reference_name}, wait p99 and p99.9 ≤ {reference_name}'s"),
                 figures.map_or_else(
@@ -316,7 +339,7 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                     |(r, a, b)| {
                         format!(
                             "{r:.2}x{}{}; p99 {} vs {}, p99.9 {} vs {}",
-                            spread(max),
+                            spread_long(&spread),
                             below_floor.clone().unwrap_or_default(),
                             human(a.p99),
                             human(b.p99),
@@ -326,8 +349,9 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                     },
                 ),
                 format!(
-                    "≤{max}x {brief_reference} and tail: {}{}",
+                    "≤{max}x {brief_reference} and tail: {}{}{}",
                     ratio(figures.map(|(r, ..)| r)),
+                    spread_brief(&spread),
                     tag(&below_floor)
                 ),
                 figures.map(|(r, a, b)| r <= max && a.p99 <= b.p99 && a.p999 <= b.p999),
@@ -493,6 +517,7 @@ pub(crate) mod tests {
             "0.65x (per repeat 0.50-0.70x, within the goal in 2 of 3)"
         );
         assert_eq!(verdict.pass, Some(false));
+        assert_eq!(verdict.brief, "≤0.6x tokio: 0.65x, 2/3 repeats");
         // One repeat each: no spread to show.
         let results = [result(
             "S1",
