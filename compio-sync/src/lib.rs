@@ -211,3 +211,33 @@ pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 pub use set_once::SetOnce;
+
+/// Named future types, at tokio's path (`tokio::sync::futures`), for code
+/// that stores or names a [`Notify`]'s future. They are the crate root's
+/// [`Notified`] and [`OwnedNotified`].
+///
+/// # Examples
+///
+/// ```
+/// use std::pin::Pin;
+///
+/// use compio_sync::{Notify, futures::Notified};
+///
+/// // A waiter kept in a struct, enabled before the notification is sent.
+/// struct Waiter<'a> {
+///     notified: Pin<Box<Notified<'a>>>,
+/// }
+///
+/// # compio::runtime::Runtime::new().unwrap().block_on(async {
+/// let notify = Notify::new();
+/// let mut waiter = Waiter {
+///     notified: Box::pin(notify.notified()),
+/// };
+/// waiter.notified.as_mut().enable();
+/// notify.notify_waiters(); // reaches the enabled waiter
+/// waiter.notified.await;
+/// # });
+/// ```
+pub mod futures {
+    pub use crate::notify::{Notified, OwnedNotified};
+}

@@ -400,3 +400,23 @@ pub use self::{
     set_once::SetOnce,
 };
 pub use crate::error::{AcquireError, SetError, SetOnceError, TryAcquireError};
+
+/// The single-thread [`Notify`]'s named futures, at tokio's path (as
+/// `compio_sync::futures`).
+///
+/// # Examples
+///
+/// ```
+/// use compio_sync::local::{Notify, futures::OwnedNotified};
+/// use std::rc::Rc;
+///
+/// # compio::runtime::Runtime::new().unwrap().block_on(async {
+/// let notify = Rc::new(Notify::new());
+/// let waiter: OwnedNotified = notify.clone().notified_owned();
+/// notify.notify_one();
+/// waiter.await;
+/// # });
+/// ```
+pub mod futures {
+    pub use super::notify::{Notified, OwnedNotified};
+}

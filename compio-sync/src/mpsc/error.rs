@@ -100,6 +100,24 @@ impl fmt::Display for TryRecvError {
 
 impl Error for TryRecvError {}
 
+/// tokio's `mpsc::error::RecvError`, kept at its path for ported code that
+/// names it. Nothing returns it: `recv` gives `None` once the channel is
+/// closed and empty. Hidden and deprecated, as in tokio.
+#[derive(Debug, Clone)]
+#[doc(hidden)]
+#[deprecated(note = "unused: `recv` returns an `Option`, as in tokio")]
+pub struct RecvError(());
+
+#[allow(deprecated)]
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("channel closed")
+    }
+}
+
+#[allow(deprecated)]
+impl Error for RecvError {}
+
 /// The error of [`Sender::send_timeout`](crate::mpsc::Sender::send_timeout).
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {

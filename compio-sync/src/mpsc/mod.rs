@@ -76,6 +76,8 @@ mod unbounded;
 
 /// `mpsc` error types (shared by both flavors).
 pub mod error {
+    #[allow(deprecated)]
+    pub use crate::mpsc_error::RecvError;
     pub use crate::mpsc_error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 }
 
