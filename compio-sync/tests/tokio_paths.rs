@@ -128,3 +128,123 @@ fn the_futures_module_names_the_root_types() {
     let named: compio_sync::futures::OwnedNotified = owned;
     drop(named);
 }
+
+/// The trait impls of tokio's types that ported code leans on (`Debug` in
+/// `#[derive(Debug)]` structs, `Display` of guards, `Default`, `From<T>`,
+/// `Clone`/`PartialEq` of the cells), in one flavor. A compile-time check:
+/// the calls only type-check if the impls exist; each also checks that the
+/// type is this crate's.
+macro_rules! tokio_impls {
+    ($root:ident $(:: $sub:ident)*) => {{
+        use std::fmt::{Debug, Display};
+
+        use $root$(::$sub)*::{
+            MappedMutexGuard, Mutex, MutexGuard, Notify, OnceCell, OwnedMappedMutexGuard,
+            OwnedMutexGuard, OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard,
+            OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+            RwLockWriteGuard, Semaphore, SetOnce,
+        };
+
+        fn debug<T: Debug + ?Sized>() -> bool {
+            ours::<T>()
+        }
+        fn display<T: Display + ?Sized>() -> bool {
+            ours::<T>()
+        }
+        fn default<T: Default>() -> bool {
+            ours::<T>()
+        }
+        fn from_value<T: From<u8>>() -> bool {
+            ours::<T>()
+        }
+        fn cell<T: Clone + PartialEq + Eq>() -> bool {
+            ours::<T>()
+        }
+
+        [
+            debug::<Mutex<u8>>(),
+            debug::<RwLock<u8>>(),
+            debug::<Semaphore>(),
+            debug::<Notify>(),
+            debug::<OnceCell<u8>>(),
+            debug::<SetOnce<u8>>(),
+            display::<MutexGuard<'static, u8>>(),
+            display::<OwnedMutexGuard<u8>>(),
+            display::<MappedMutexGuard<'static, u8>>(),
+            display::<OwnedMappedMutexGuard<u8>>(),
+            display::<RwLockReadGuard<'static, u8>>(),
+            display::<RwLockWriteGuard<'static, u8>>(),
+            display::<RwLockMappedWriteGuard<'static, u8>>(),
+            display::<OwnedRwLockReadGuard<u8>>(),
+            display::<OwnedRwLockWriteGuard<u8>>(),
+            display::<OwnedRwLockMappedWriteGuard<u8>>(),
+            default::<Mutex<u8>>(),
+            default::<RwLock<u8>>(),
+            default::<Semaphore>(),
+            default::<Notify>(),
+            default::<OnceCell<u8>>(),
+            default::<SetOnce<u8>>(),
+            default::<$root$(::$sub)*::watch::Sender<u8>>(),
+            from_value::<Mutex<u8>>(),
+            from_value::<RwLock<u8>>(),
+            from_value::<OnceCell<u8>>(),
+            from_value::<SetOnce<u8>>(),
+            cell::<OnceCell<u8>>(),
+            cell::<SetOnce<u8>>(),
+        ]
+    }};
+}
+
+#[test]
+fn tokio_trait_impls_exist_in_both_flavors() {
+    let found = tokio_impls!(compio_sync);
+    assert!(found.iter().all(|&ours| ours), "{found:?}");
+    let found = tokio_impls!(compio_sync::local);
+    assert!(found.iter().all(|&ours| ours), "{found:?}");
+}
+
+/// tokio's `Send`/`Sync` for what crosses threads: the handles, permits and
+/// guards are `Send + Sync`, and the futures of the waiting calls are `Send`
+/// (a `tokio::spawn` of ported code needs it), for `T: Send + Sync`; and a
+/// `Notify` or `Semaphore` may be used across `catch_unwind`, as tokio's.
+#[test]
+fn tokio_thread_safety_holds_for_handles_permits_and_futures() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
+    unwind_safe(&compio_sync::Notify::new());
+    unwind_safe(&compio_sync::Semaphore::new(1));
+    let semaphore = std::sync::Arc::new(compio_sync::Semaphore::new(1));
+    send(&semaphore.acquire());
+    send(&semaphore.clone().acquire_owned());
+    send_sync(&semaphore.try_acquire().unwrap());
+    let notify = compio_sync::Notify::new();
+    send_sync(&notify.notified());
+    let (tx, mut rx) = compio_sync::mpsc::channel::<u8>(1);
+    send_sync(&tx);
+    send_sync(&rx);
+    send(&tx.send(1));
+    send(&tx.reserve());
+    send(&tx.clone().reserve_owned());
+    send(&rx.recv());
+    let (utx, mut urx) = compio_sync::mpsc::unbounded_channel::<u8>();
+    send_sync(&utx);
+    send(&urx.recv());
+    let (otx, orx) = compio_sync::oneshot::channel::<u8>();
+    send_sync(&otx);
+    send_sync(&orx);
+    let (btx, mut brx) = compio_sync::broadcast::channel::<u8>(1);
+    send_sync(&btx);
+    send(&brx.recv());
+    let (wtx, mut wrx) = compio_sync::watch::channel::<u8>(1);
+    send_sync(&wtx);
+    send(&wrx.changed());
+    let lock = compio_sync::RwLock::new(1u8);
+    send(&lock.read());
+    send(&lock.write());
+    send(&lock.upgradable_read());
+    send(&compio_sync::Barrier::new(1).wait());
+    let cell = compio_sync::OnceCell::<u8>::new();
+    send(&cell.get_or_init(|| async { 1 }));
+    send(&compio_sync::SetOnce::<u8>::new().wait());
+}
