@@ -72,9 +72,12 @@
 //! nothing to wait for. S1 has a second, the atomic floor: a permit count in
 //! one atomic word, taken by compare-and-swap and given back by an atomic add
 //! (two read-modify-writes, the least a semaphore shared between threads
-//! pays per uncontended permit). S5b's and the one-runtime capacity-1 S11 rows' are
-//! the same loop on a bare single-thread flag or slot with wakers: what is
-//! left is the executor's cost of the task switches the scenario needs.
+//! pays per uncontended permit). S5b's and the one-runtime capacity-1 S11
+//! rows' are the same loop on a bare single-thread flag or slot with wakers:
+//! what is left is the executor's cost of the task switches the scenario
+//! needs. The goals table gives each time ratio per repeat too: the k-th
+//! repeat of a row against the k-th of its reference, which ran in the same
+//! round; its range shows how much of a verdict is noise.
 //! The lock-step S12 rows across runtimes have one too: the same rounds
 //! with no channel, a shared word and a bare waker per receiver (one
 //! wake-up per receiver per value, which every fan-out pays).
