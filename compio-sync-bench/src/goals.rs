@@ -276,29 +276,28 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
             ""
         }
     };
-    let spread = |max: f64| {
+    // The per-repeat note of a time goal, long and brief ("" with one repeat).
+    let per_repeat = |max: f64| {
         row.zip(reference)
             .and_then(|(a, b)| PerRepeat::of(a, b, max))
+            .map(|p| (p.long(), p.brief()))
+            .unwrap_or_default()
     };
-    let spread_long = |s: &Option<PerRepeat>| s.as_ref().map(PerRepeat::long).unwrap_or_default();
-    let spread_brief = |s: &Option<PerRepeat>| s.as_ref().map(PerRepeat::brief).unwrap_or_default();
     let (target, measured, brief, pass) = match goal.measure {
         Measure::Time(max) => {
             let r = row.zip(reference).map(|(a, b)| a.ns_per_op / b.ns_per_op);
             let below_floor = below_floor(max);
-            let spread = spread(max);
+            let (spread, spread_brief) = per_repeat(max);
             (
                 format!("≤ {max}x {reference_name}"),
                 format!(
-                    "{}{}{}",
+                    "{}{spread}{}",
                     ratio(r),
-                    spread_long(&spread),
                     below_floor.clone().unwrap_or_default()
                 ),
                 format!(
-                    "≤{max}x {brief_reference}: {}{}{}",
+                    "≤{max}x {brief_reference}: {}{spread_brief}{}",
                     ratio(r),
-                    spread_brief(&spread),
                     tag(&below_floor)
                 ),
                 r.map(|r| r <= max),
@@ -331,15 +330,14 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                 .zip(reference)
                 .and_then(|(a, b)| Some((a.ns_per_op / b.ns_per_op, a.dist?, b.dist?)));
             let below_floor = below_floor(max);
-            let spread = spread(max);
+            let (spread, spread_brief) = per_repeat(max);
             (
                 format!("≤ {max}x {reference_name}, wait p99 and p99.9 ≤ {reference_name}'s"),
                 figures.map_or_else(
                     || "-".into(),
                     |(r, a, b)| {
                         format!(
-                            "{r:.2}x{}{}; p99 {} vs {}, p99.9 {} vs {}",
-                            spread_long(&spread),
+                            "{r:.2}x{spread}{}; p99 {} vs {}, p99.9 {} vs {}",
                             below_floor.clone().unwrap_or_default(),
                             human(a.p99),
                             human(b.p99),
@@ -349,9 +347,8 @@ fn judge(goal: &Goal, id: &str, results: &[BenchResult]) -> Verdict {
                     },
                 ),
                 format!(
-                    "≤{max}x {brief_reference} and tail: {}{}{}",
+                    "≤{max}x {brief_reference} and tail: {}{spread_brief}{}",
                     ratio(figures.map(|(r, ..)| r)),
-                    spread_brief(&spread),
                     tag(&below_floor)
                 ),
                 figures.map(|(r, a, b)| r <= max && a.p99 <= b.p99 && a.p999 <= b.p999),
