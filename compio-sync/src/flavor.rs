@@ -30,6 +30,12 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 #[cfg(loom)]
 pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+/// The lock of `mpsc`'s message queue, whose sections are a few
+/// instructions: a test-and-test-and-set lock whose unlock is a plain store
+/// (see `crate::spin_lock`). The single-thread flavor gives this name to
+/// its `RefCell` wrapper, as `Mutex`.
+pub(crate) use crate::spin_lock::SpinLock;
+
 /// How many wait queues the receivers of a fan-out channel (`watch`,
 /// `broadcast`: `crate::wait_set`) are spread over, one per thread (see
 /// [`wait_shard`]): receivers on many threads then do not all register

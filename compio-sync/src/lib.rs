@@ -187,6 +187,7 @@ mod oneshot_error;
 mod rwlock;
 mod semaphore;
 mod set_once;
+mod spin_lock;
 #[cfg(not(loom))]
 mod timer;
 mod wait_set;

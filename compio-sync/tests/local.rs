@@ -511,6 +511,7 @@ fn shared_source_reaches_atomics_only_through_the_flavor() {
     let shared_once = [
         "lib.rs",
         "flavor.rs",
+        "spin_lock.rs",
         "loom.rs",
         "blocking.rs",
         "coop.rs",

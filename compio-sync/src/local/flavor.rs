@@ -101,6 +101,10 @@ pub(crate) fn fence(_: Ordering) {}
 #[derive(Debug)]
 pub(crate) struct Mutex<T>(std::cell::RefCell<T>);
 
+/// `crate::flavor::SpinLock` (the message queue's lock): on one thread, the
+/// same `RefCell` as [`Mutex`].
+pub(crate) use Mutex as SpinLock;
+
 /// The guard of [`Mutex`].
 pub(crate) type MutexGuard<'a, T> = std::cell::RefMut<'a, T>;
 

@@ -3,9 +3,10 @@
 //!
 //! # How it works
 //!
-//! * **Messages** sit in a `VecDeque` behind the flavor's [`Lock`] (a
-//!   `parking_lot::Mutex`, or a `RefCell` in the local flavor), held for a
-//!   push or a batch move only: no waker and no user `Drop` runs under it.
+//! * **Messages** sit in a `VecDeque` behind the flavor's `SpinLock` (a
+//!   test-and-test-and-set lock whose unlock is a plain store, see
+//!   `crate::spin_lock`; a `RefCell` in the local flavor), held for a push
+//!   or a batch move only: no waker and no user `Drop` runs under it.
 //!   The receiver takes the messages in batches: when its own buffer
 //!   (`Rx::buffer`) is empty, it swaps that deque with the shared one under
 //!   one lock, and then hands the messages out of its buffer with no lock at
@@ -92,7 +93,7 @@ use std::{
 };
 
 use super::{
-    flavor::{Arc, AtomicUsize, Mutex, Ordering::*},
+    flavor::{Arc, AtomicUsize, Ordering::*, SpinLock},
     notify::Notify,
 };
 use crate::backend::WaitQueue;
@@ -138,7 +139,7 @@ pub(super) trait Capacity {
 /// The state shared by the senders and the receiver.
 pub(super) struct Chan<T, S, B: WaitQueue> {
     /// The messages, and the receiver's flags that go with them.
-    queue: Mutex<Queue<T>>,
+    queue: SpinLock<Queue<T>>,
     /// The capacity (see [`Capacity`]).
     pub(super) cap: S,
     /// Strong senders (and owned permits, which hold one). A `WeakSender`
@@ -181,7 +182,7 @@ impl<T, S: Capacity, B: WaitQueue> Chan<T, S, B> {
     /// A channel with one sender and room for `preallocate` messages.
     pub(super) fn new(cap: S, preallocate: usize) -> Arc<Self> {
         Arc::new(Self {
-            queue: Mutex::new(Queue {
+            queue: SpinLock::new(Queue {
                 messages: VecDeque::with_capacity(preallocate),
                 rx_waiting: false,
                 tx_closed: false,
