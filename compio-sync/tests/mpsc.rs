@@ -51,6 +51,36 @@ fn dropped_send_loses_no_capacity<B: ThreadSafe, E: Exec>() {
     });
 }
 
+/// tokio's cancel safety for `send`: a `send().await` cancelled before it
+/// returned `Ready` sent nothing, even when a `recv` had already freed a
+/// slot for it (the semaphore handed the slot to the waiting send, which
+/// had not run yet). The value goes with the future and the slot comes
+/// back. (kanal's and flume's receivers instead take the value out of a
+/// waiting send future, which their capacity-1 throughput rests on: there,
+/// the cancelled send below is delivered.)
+fn send_cancelled_after_its_slot_freed_sends_nothing<B: ThreadSafe, E: Exec>() {
+    E::block_on(async {
+        let (tx, mut rx) = mpsc::channel_with_backend::<Counted, B>(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        tx.send(Counted(drops.clone())).await.ok().unwrap();
+        let (_woken, waker) = counting_waker();
+        {
+            let mut send = pin!(tx.send(Counted(drops.clone())));
+            assert!(poll_once(send.as_mut(), &waker).is_pending());
+            drop(rx.recv().await.expect("the first message"));
+            assert_eq!(drops.load(SeqCst), 1, "the first message, received");
+        }
+        assert_eq!(drops.load(SeqCst), 2, "the cancelled send's value");
+        assert!(matches!(
+            rx.try_recv(),
+            Err(mpsc::error::TryRecvError::Empty)
+        ));
+        assert_eq!(tx.capacity(), 1, "its slot came back");
+        tx.try_send(Counted(drops.clone())).ok().unwrap();
+        assert!(rx.recv().await.is_some());
+    });
+}
+
 /// A `reserve_many` dropped after the strict-FIFO queue handed it part of
 /// its slots gives them back.
 fn dropped_reserve_many_returns_partial_slots<B: ThreadSafe, E: Exec>() {
@@ -361,6 +391,10 @@ macro_rules! contract_suite {
             #[test]
             fn dropped_send_loses_no_capacity() {
                 super::dropped_send_loses_no_capacity::<B, E>();
+            }
+            #[test]
+            fn send_cancelled_after_its_slot_freed_sends_nothing() {
+                super::send_cancelled_after_its_slot_freed_sends_nothing::<B, E>();
             }
             #[test]
             fn dropped_reserve_many_returns_partial_slots() {
