@@ -9,15 +9,18 @@
 //! parks, so it need not. Its price is paid by a waiter whose holder was
 //! descheduled mid-section: it spins with a growing backoff (about 1.5 µs
 //! of `pause` in all), then yields its thread to the OS scheduler until the
-//! lock frees. For sections this short, that is rare, and kanal's and
-//! flume's channels make the same choice. Measured on the comparison
-//! binary's S11 (README): one uncontended send or batch receive then costs
-//! one atomic read-modify-write fewer.
+//! lock frees. For sections this short, that is rare; kanal's channel
+//! locks the same way. Measured on the comparison binary's S11 (README):
+//! one uncontended send or batch receive then costs one atomic
+//! read-modify-write fewer, and the one-runtime rows 15-45% less time.
 //!
 //! Under loom, the value sits in loom's `UnsafeCell` and the guard holds
 //! loom's tracked pointer for as long as it lives, so every model of the
 //! channels checks that the lock excludes and orders its sections (a lock
-//! that let two holders in would show as a concurrent access).
+//! that let two holders in would show as a concurrent access; breaking the
+//! lock on purpose fails 13 of the 22 mpsc models). That is why it is
+//! written here rather than taken from `lock_api` or `spin`, whose cells
+//! loom cannot see.
 
 use std::{
     fmt,
