@@ -145,8 +145,12 @@ impl<T, B: WaitQueue> Sender<T, B> {
     /// # Cancel safety
     ///
     /// If the future is dropped before it completes, the value was not sent
-    /// (it is dropped with the future) and no capacity is lost. The future
-    /// waits in the semaphore's queue: dropping it gives up its place.
+    /// (it is dropped with the future) and no capacity is lost, as in tokio:
+    /// even when a `recv` has already freed a slot for it, the value stays
+    /// in the future until it runs. (flume's and kanal's receivers take the
+    /// value out of a waiting send, so there a send dropped after that point
+    /// was delivered.) The future waits in the semaphore's queue: dropping
+    /// it gives up its place.
     ///
     /// # Examples
     ///
