@@ -36,6 +36,16 @@ pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 /// its `RefCell` wrapper, as `Mutex`.
 pub(crate) use crate::spin_lock::SpinLock;
 
+/// A value allocated on first use: where an `RwLock` keeps its writer
+/// cohorts (see `crate::lazy_box`).
+pub(crate) use crate::lazy_box::LazyBox;
+
+/// Whether an `RwLock`'s waiting writers pass the writers' turn within
+/// their thread's cohort first (`rwlock/cohort.rs`): a hand-over to a task of
+/// the same runtime costs no cross-thread wake-up. The single-thread flavor
+/// has one thread, so nothing to gain.
+pub(crate) const WRITER_COHORTS: bool = true;
+
 /// How many wait queues the receivers of a fan-out channel (`watch`,
 /// `broadcast`: `crate::wait_set`) are spread over, one per thread (see
 /// [`wait_shard`]): receivers on many threads then do not all register

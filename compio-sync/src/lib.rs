@@ -177,6 +177,7 @@ pub mod mpsc;
 mod mutex;
 // The channels' error types, compiled once for both flavors (the channels
 // themselves are compiled per flavor, see `flavor`).
+mod lazy_box;
 #[path = "mpsc/error.rs"]
 mod mpsc_error;
 mod notify;

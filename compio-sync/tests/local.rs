@@ -512,6 +512,7 @@ fn shared_source_reaches_atomics_only_through_the_flavor() {
         "lib.rs",
         "flavor.rs",
         "spin_lock.rs",
+        "lazy_box.rs",
         "loom.rs",
         "blocking.rs",
         "coop.rs",

@@ -222,6 +222,67 @@ fn cancelled_writer_waiting_for_its_turn<B: Backend>(strict: bool) {
     });
 }
 
+/// Writer cohorts (default policy; under loom every thread is in the one
+/// cohort): the first writer, holding the turn, waits for a reader; the
+/// second waits at the cohort's gate. The reader leaves, so the first
+/// writer gets the lock and passes the turn to the second, while the second
+/// is cancelled on another thread. Whichever comes first, the turn must not
+/// stay parked in the cohort: a later writer gets the lock, and an
+/// upgradable reader (which needs the turn) too.
+fn cohort_pass_vs_cancelled_recipient<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let cx = &mut Context::from_waker(Waker::noop());
+        let mut first = Box::pin(l.clone().write_owned());
+        assert!(first.as_mut().poll(cx).is_pending());
+        let mut second = Box::pin(l.clone().write_owned());
+        assert!(second.as_mut().poll(cx).is_pending());
+        let canceller = thread::spawn(move || drop(second));
+        let reader = thread::spawn(move || drop(held));
+        let guard = block_on(first);
+        guard.bump();
+        drop(guard);
+        canceller.join().unwrap();
+        reader.join().unwrap();
+        block_on(l.write()).bump();
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+        // The writers' turn is free too (an upgradable reader needs it).
+        drop(l.try_upgradable_read().expect("the turn is free"));
+    });
+}
+
+/// Writer cohorts: the second writer takes the turn the first passed it
+/// and waits for the first's write lock; it is cancelled on one thread
+/// while the first unlocks on another. The turn goes back to every thread
+/// and the readers' priority is given up: a reader and a writer both get
+/// the lock afterwards.
+fn cohort_recipient_cancelled_holding_the_turn<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Large, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let cx = &mut Context::from_waker(Waker::noop());
+        let mut first = Box::pin(l.clone().write_owned());
+        assert!(first.as_mut().poll(cx).is_pending());
+        let mut second = Box::pin(l.clone().write_owned());
+        assert!(second.as_mut().poll(cx).is_pending());
+        drop(held);
+        let guard = block_on(first);
+        guard.bump();
+        // The first writer holds the lock: the second takes the gate (and,
+        // by default, the turn passed to it) and queues for the lock.
+        assert!(second.as_mut().poll(cx).is_pending());
+        let canceller = thread::spawn(move || drop(second));
+        let unlocker = thread::spawn(move || drop(guard));
+        canceller.join().unwrap();
+        unlocker.join().unwrap();
+        assert_eq!(block_on(l.read()).get(), 1);
+        block_on(l.write()).bump();
+        assert_eq!(l.try_write().expect("free at the end").get(), 2);
+        drop(l.try_upgradable_read().expect("the turn is free"));
+    });
+}
+
 macro_rules! loom_suite {
     ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
@@ -274,6 +335,14 @@ macro_rules! loom_suite {
             #[test]
             fn cancelled_writer_waiting_for_its_turn_strict_fifo() {
                 super::cancelled_writer_waiting_for_its_turn::<B>(true);
+            }
+            #[test]
+            fn cohort_pass_vs_cancelled_recipient() {
+                super::cohort_pass_vs_cancelled_recipient::<B>(false);
+            }
+            #[test]
+            fn cohort_recipient_cancelled_holding_the_turn() {
+                super::cohort_recipient_cancelled_holding_the_turn::<B>(false);
             }
         }
     };

@@ -149,6 +149,24 @@ impl<T> RwLock<T> {
     }
 }
 
+/// `crate::flavor::LazyBox` for one thread: a `OnceCell`. (Unused: this
+/// flavor has no writer cohorts, see [`WRITER_COHORTS`].)
+pub(crate) struct LazyBox<T>(std::cell::OnceCell<Box<T>>);
+
+impl<T> LazyBox<T> {
+    pub(crate) const fn new() -> Self {
+        Self(std::cell::OnceCell::new())
+    }
+
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(|| Box::new(init()))
+    }
+}
+
+/// Whether an `RwLock`'s waiting writers form per-thread cohorts (see
+/// `crate::flavor`): one thread, so no.
+pub(crate) const WRITER_COHORTS: bool = false;
+
 /// How many wait queues a fan-out channel spreads its receivers over (see
 /// `crate::flavor`): one thread has no lock to contend on, so one.
 pub(crate) const WAIT_SHARDS: usize = 1;

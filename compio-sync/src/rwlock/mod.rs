@@ -29,6 +29,16 @@
 //!   get in between the two writers meanwhile (as in async-lock); writers
 //!   still cannot starve, since a writer waits at most for its turn (the
 //!   semaphore's starvation bound) and then for the readers inside.
+//! * **The turn passes within a thread first** (`cohort.rs`, lock
+//!   cohorting): the waiting writers of one thread queue at their cohort's
+//!   gate, and the writer holding the turn hands it to the next writer of
+//!   its own thread, up to four times in a row, before it goes back to
+//!   every thread. A hand-over to another runtime costs a cross-thread
+//!   wake-up and that runtime's scheduling delay (2-4 µs median, 10-26 µs
+//!   at p90 on 2 vCPUs); while one is in flight, nobody claims the lock
+//!   for writers, and the queue of waiting writers was the writers' tail.
+//!   The cohorts are allocated when a writer first has to wait. The
+//!   single-thread flavor has none.
 //! * **Upgradable reads** (which tokio lacks) use the second, one-permit
 //!   semaphore, `upgrade`, too (same policy as the lock). The upgradable
 //!   reader holds it plus one read permit, and upgrading waits for the other
@@ -75,6 +85,7 @@
 
 use std::{cell::UnsafeCell, fmt, ptr::NonNull};
 
+mod cohort;
 mod owned_write_guard;
 mod raw;
 mod read_guard;

@@ -12,6 +12,7 @@ use super::super::{
     notify::Notify,
     semaphore::Semaphore,
 };
+use super::cohort::Cohorts;
 use crate::{TryAcquireError, backend::WaitQueue, error::TryLockError};
 
 /// The most readers a lock can admit at once: `u32::MAX >> 3`, as in tokio.
@@ -37,6 +38,9 @@ pub(crate) struct RawRwLock<B: WaitQueue> {
     /// before it takes its read permit, so it never holds a read permit
     /// while such a writer waits (which, once it upgrades, would deadlock).
     direct_writers: AtomicUsize,
+    /// The waiting writers of each thread, among which the turn (`upgrade`)
+    /// passes first under the default policy (see `cohort.rs`).
+    cohorts: Cohorts<B>,
     /// Woken when `direct_writers` drops to zero while `upgraders` is not.
     direct_writers_gone: Notify<B>,
     /// The permits of `readers` (a writer's share).
@@ -76,6 +80,7 @@ impl<B: WaitQueue> RawRwLock<B> {
             upgrade: Semaphore::with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
+            cohorts: Cohorts::new(),
             direct_writers_gone: Notify::with_backend(),
             max_readers,
         }
@@ -96,6 +101,7 @@ impl<B: WaitQueue> RawRwLock<B> {
             upgrade: Semaphore::const_with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
+            cohorts: Cohorts::new(),
             direct_writers_gone: Notify::const_with_backend(),
             max_readers,
         }
@@ -157,6 +163,19 @@ impl<B: WaitQueue> RawRwLock<B> {
     /// Waits for `upgrade` (the writers' turn), then for every read permit.
     /// Cancelled at either await, `upgrade` goes back on drop.
     async fn gated_write(&self) {
+        // Default policy: the turn passes within the writer's thread first
+        // (see `cohort.rs`). Strict FIFO keeps arrival order.
+        if !self.is_strict_fifo()
+            && let Some(mut place) = self.cohorts.arrive(&self.upgrade)
+        {
+            let gate = place.take_turn().await;
+            self.acquire_write_permits().await;
+            // Holding every read permit: the turn goes to the cohort's next
+            // writer, or to every thread.
+            place.hand_on();
+            drop(gate);
+            return;
+        }
         let upgrade = self.upgrade.acquire().await;
         self.acquire_write_permits().await;
         // Holding every read permit (and no longer the readers' priority):
