@@ -162,6 +162,60 @@ pub fn cancelled_write_releases_queued_readers<B: ThreadSafe>(strict: bool) {
     assert!(l.try_upgradable_read().is_ok());
 }
 
+/// Waiting writers of one thread (one cohort, under the default policy):
+/// the writer that gets the lock passes the writers' turn to the next one
+/// waiting; the turn reaches a writer behind a cancelled one, and comes
+/// back to every thread when the writers it was passed to are all
+/// cancelled. Checked through an upgradable reader, which needs the turn.
+pub fn cohort_turn_survives_cancelled_writers<B: ThreadSafe>(strict: bool) {
+    let l = lock::<B, _>(0, strict);
+    let (_w, waker) = counting_waker();
+    // Passed on past a cancelled writer.
+    let r = l.try_read().unwrap();
+    let mut first = Box::pin(l.write());
+    let mut second = Box::pin(l.write());
+    let mut third = Box::pin(l.write());
+    for w in [&mut first, &mut second, &mut third] {
+        assert!(poll_once(w.as_mut(), &waker).is_pending());
+    }
+    drop(r);
+    let Poll::Ready(mut guard) = poll_once(first.as_mut(), &waker) else {
+        panic!("the reader left: the first writer has the lock")
+    };
+    *guard += 1;
+    if !strict {
+        assert!(
+            l.try_upgradable_read().is_err(),
+            "the turn is passed to the writers waiting"
+        );
+    }
+    drop(second);
+    assert!(poll_once(third.as_mut(), &waker).is_pending());
+    drop(guard);
+    let Poll::Ready(mut guard) = poll_once(third.as_mut(), &waker) else {
+        panic!("the first writer left: the third has the lock")
+    };
+    *guard += 1;
+    drop(guard);
+    assert!(l.try_upgradable_read().is_ok(), "the turn came back");
+    // Passed to writers that are all cancelled.
+    let r = l.try_read().unwrap();
+    let mut first = Box::pin(l.write());
+    let mut second = Box::pin(l.write());
+    let mut third = Box::pin(l.write());
+    for w in [&mut first, &mut second, &mut third] {
+        assert!(poll_once(w.as_mut(), &waker).is_pending());
+    }
+    drop(r);
+    let Poll::Ready(guard) = poll_once(first.as_mut(), &waker) else {
+        panic!("the reader left: the first writer has the lock")
+    };
+    drop((second, third));
+    drop(guard);
+    assert!(l.try_upgradable_read().is_ok(), "the turn came back");
+    assert_eq!(*l.try_write().expect("free at the end"), 2);
+}
+
 /// A writer woken with the lock and dropped before it runs passes it on.
 pub fn granted_then_cancelled_write_passes_lock_on<B: ThreadSafe>(strict: bool) {
     let l = lock::<B, _>(0, strict);
@@ -658,6 +712,10 @@ macro_rules! policy_tests {
         #[test]
         fn cancelled_write_releases_queued_readers() {
             t::cancelled_write_releases_queued_readers::<B>(STRICT)
+        }
+        #[test]
+        fn cohort_turn_survives_cancelled_writers() {
+            t::cohort_turn_survives_cancelled_writers::<B>(STRICT)
         }
         #[test]
         fn granted_then_cancelled_write_passes_lock_on() {
