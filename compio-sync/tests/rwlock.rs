@@ -170,50 +170,41 @@ pub fn cancelled_write_releases_queued_readers<B: ThreadSafe>(strict: bool) {
 pub fn cohort_turn_survives_cancelled_writers<B: ThreadSafe>(strict: bool) {
     let l = lock::<B, _>(0, strict);
     let (_w, waker) = counting_waker();
-    // Passed on past a cancelled writer.
-    let r = l.try_read().unwrap();
-    let mut first = Box::pin(l.write());
-    let mut second = Box::pin(l.write());
-    let mut third = Box::pin(l.write());
-    for w in [&mut first, &mut second, &mut third] {
-        assert!(poll_once(w.as_mut(), &waker).is_pending());
+    for all_cancelled in [false, true] {
+        let r = l.try_read().unwrap();
+        let mut writers: Vec<_> = (0..3).map(|_| Box::pin(l.write())).collect();
+        for w in &mut writers {
+            assert!(poll_once(w.as_mut(), &waker).is_pending());
+        }
+        drop(r);
+        let mut third = writers.pop().unwrap();
+        let second = writers.pop().unwrap();
+        let Poll::Ready(mut guard) = poll_once(writers[0].as_mut(), &waker) else {
+            panic!("the reader left: the first writer has the lock")
+        };
+        *guard += 1;
+        if !strict {
+            assert!(
+                l.try_upgradable_read().is_err(),
+                "the turn is passed to the writers waiting"
+            );
+        }
+        drop(second);
+        if all_cancelled {
+            drop(third);
+            drop(guard);
+        } else {
+            // Passed on past the cancelled writer.
+            assert!(poll_once(third.as_mut(), &waker).is_pending());
+            drop(guard);
+            let Poll::Ready(mut guard) = poll_once(third.as_mut(), &waker) else {
+                panic!("the first writer left: the third has the lock")
+            };
+            *guard += 1;
+        }
+        assert!(l.try_upgradable_read().is_ok(), "the turn came back");
     }
-    drop(r);
-    let Poll::Ready(mut guard) = poll_once(first.as_mut(), &waker) else {
-        panic!("the reader left: the first writer has the lock")
-    };
-    *guard += 1;
-    if !strict {
-        assert!(
-            l.try_upgradable_read().is_err(),
-            "the turn is passed to the writers waiting"
-        );
-    }
-    drop(second);
-    assert!(poll_once(third.as_mut(), &waker).is_pending());
-    drop(guard);
-    let Poll::Ready(mut guard) = poll_once(third.as_mut(), &waker) else {
-        panic!("the first writer left: the third has the lock")
-    };
-    *guard += 1;
-    drop(guard);
-    assert!(l.try_upgradable_read().is_ok(), "the turn came back");
-    // Passed to writers that are all cancelled.
-    let r = l.try_read().unwrap();
-    let mut first = Box::pin(l.write());
-    let mut second = Box::pin(l.write());
-    let mut third = Box::pin(l.write());
-    for w in [&mut first, &mut second, &mut third] {
-        assert!(poll_once(w.as_mut(), &waker).is_pending());
-    }
-    drop(r);
-    let Poll::Ready(guard) = poll_once(first.as_mut(), &waker) else {
-        panic!("the reader left: the first writer has the lock")
-    };
-    drop((second, third));
-    drop(guard);
-    assert!(l.try_upgradable_read().is_ok(), "the turn came back");
-    assert_eq!(*l.try_write().expect("free at the end"), 2);
+    assert_eq!(*l.try_write().expect("free at the end"), 3);
 }
 
 /// A writer woken with the lock and dropped before it runs passes it on.
