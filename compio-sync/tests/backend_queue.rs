@@ -192,6 +192,7 @@ macro_rules! contract_suite {
             case!(cancel_while_waiting_reports_the_tag_and_leaves_nothing);
             case!(cancel_of_idle_waiter_reports_idle);
             case!(cancel_retires_the_waker_until_the_next_register_or_drop);
+            case!(release_drops_the_retired_waker_and_leaves_the_waiter_idle);
             case!(stale_cancelled_waiters_never_eat_notify_one);
             case!(notify_one_is_fifo);
             case!(fifo_holds_when_first_waiter_leaves_while_others_queue);
@@ -241,5 +242,10 @@ mod local {
     #[test]
     fn waiter_made_idle_by_poll_notified_registers_again() {
         cases::waiter_made_idle_by_poll_notified_registers_again::<B>();
+    }
+
+    #[test]
+    fn release_drops_the_retired_waker_and_leaves_the_waiter_idle() {
+        cases::release_drops_the_retired_waker_and_leaves_the_waiter_idle::<B>();
     }
 }

@@ -709,6 +709,42 @@ fn cancel_waiting_returns_removed_with_its_tag_and_leaves_nothing() {
     });
 }
 
+/// A waiter whose io_uring wait was cancelled keeps the op (which holds the
+/// runtime's driver) until it is released, reused or dropped, and only its
+/// own thread may drop it. `release` ends it on that thread, so a waiter
+/// that outlives its owner and is freed on another thread after the
+/// runtime is gone (the mpsc receiver's node, freed with the channel by the
+/// last sender) leaks neither the op nor the runtime. Observed through the
+/// waker the op keeps a clone of: every clone is dropped in the end.
+#[test]
+fn release_ends_a_cancelled_io_uring_wait_on_its_thread() {
+    struct Counted;
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+    let state = Arc::new(Counted);
+    let waker = Waker::from(state.clone());
+    let q = Arc::new(IoUringFutex::new());
+    let w = new_waiter();
+    compio_runtime().block_on(async {
+        // SAFETY: `w` is idle, heap-pinned, used with `q` only, and idle
+        // (cancelled) when it is dropped below.
+        unsafe { q.register(w.as_ref(), &waker, TAG) };
+        assert_eq!(w.path(), Some(compio_path()));
+        assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+        // SAFETY: as above; `w` is idle.
+        unsafe { q.release(w.as_ref()) };
+    });
+    // Freed on another thread, after its runtime is gone.
+    thread::spawn(move || drop(w)).join().unwrap();
+    drop(waker);
+    assert_eq!(
+        Arc::strong_count(&state),
+        1,
+        "a clone of the waker outlived the runtime (a leaked op)"
+    );
+}
+
 #[test]
 fn cancel_after_notify_passes_the_wake_on() {
     on_both_executors(|| async {

@@ -34,6 +34,33 @@ impl Drop for Counted {
 
 /// A `send().await` dropped while it waits for a slot sends nothing and
 /// takes no slot: the value goes with the future, the capacity stays.
+/// The receiver's wait node lives in the channel, so the last sender frees
+/// it, maybe on another thread after the receiver's runtime is gone. A
+/// dropped receiver keeps nothing of its last wait there: no waker clone and
+/// no kernel wait (an io_uring `FUTEX_WAIT` that held its runtime's driver
+/// was once leaked that way, with the runtime). Counted through the waker's
+/// clones once every handle is gone; a leaked kernel wait holds a no-op
+/// waker instead, and AddressSanitizer's leak check (CI) catches it here.
+fn dropped_receiver_keeps_nothing_for_a_sender_on_another_thread<B: ThreadSafe, E: Exec>() {
+    let (counter, waker) = counting_waker();
+    let tx = E::block_on(async {
+        let (tx, mut rx) = mpsc::channel_with_backend::<u32, B>(1);
+        {
+            let mut recv = pin!(rx.recv());
+            assert!(poll_once(recv.as_mut(), &waker).is_pending());
+        }
+        drop(rx);
+        tx
+    });
+    thread::spawn(move || drop(tx)).join().unwrap();
+    drop(waker);
+    assert_eq!(
+        Arc::strong_count(&counter),
+        1,
+        "a waker clone outlived the channel"
+    );
+}
+
 fn dropped_send_loses_no_capacity<B: ThreadSafe, E: Exec>() {
     E::block_on(async {
         let (tx, mut rx) = mpsc::channel_with_backend::<u32, B>(1);
@@ -388,6 +415,10 @@ macro_rules! contract_suite {
             type B = $backend;
             type E = $exec;
 
+            #[test]
+            fn dropped_receiver_keeps_nothing_for_a_sender_on_another_thread() {
+                super::dropped_receiver_keeps_nothing_for_a_sender_on_another_thread::<B, E>();
+            }
             #[test]
             fn dropped_send_loses_no_capacity() {
                 super::dropped_send_loses_no_capacity::<B, E>();

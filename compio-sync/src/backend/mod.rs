@@ -477,6 +477,34 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// `waiter` is only ever used with this queue.
     unsafe fn cancel(&self, waiter: Pin<&Self::Waiter>) -> Cancelled;
 
+    /// Drops what an idle `waiter` still holds from its last wait (the
+    /// retired waker of contract point 7, a kernel wait being cancelled)
+    /// now, on the calling thread, instead of with the waiter.
+    ///
+    /// For a waiter that outlives the future or handle that used it (the
+    /// mpsc receiver's node lives in the channel, which its last sender may
+    /// free on another thread, after the receiver's runtime is gone). Runs
+    /// user code (a waker's drop), which may panic; the waiter stays idle.
+    ///
+    /// The default registers the waiter with a no-op waker (which drops the
+    /// retired one) and cancels it at once (which retires the no-op): a
+    /// notify that selects it in between is lost, so call it only on a
+    /// waiter whose owner is gone. A backend whose registration arms a
+    /// kernel wait overrides it.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is idle, and only ever used with this queue.
+    unsafe fn release(&self, waiter: Pin<&Self::Waiter>) {
+        // SAFETY: forwarded from the caller: idle, used with this queue only,
+        // and pinned by the `Pin` for the duration of the call, by the end of
+        // which it is idle again.
+        unsafe {
+            self.register(waiter, Waker::noop(), 0);
+            self.cancel(waiter);
+        }
+    }
+
     /// Notifies the longest-waiting waiter, if any, handing it `wakeup`.
     /// Returns whether one was notified.
     fn notify_one(&self, wakeup: usize) -> bool;

@@ -9,7 +9,11 @@
 //! usual; anywhere else it is never touched and is leaked instead, which is
 //! sound and keeps the op's memory (the kernel wait, the `OVERLAPPED`) alive.
 //! That happens only if a pinned future that waited on a compio runtime is
-//! moved to another thread before its wait ends.
+//! moved to another thread before its wait ends, or if a waiter that
+//! outlives its owner is freed on another thread without a
+//! `WaitQueue::release` first (the mpsc receiver's node releases itself when
+//! the receiver drops): the leaked op holds its runtime's driver, which is
+//! then leaked too.
 
 use std::{
     mem::ManuallyDrop,

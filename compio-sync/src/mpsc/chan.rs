@@ -619,23 +619,14 @@ impl<T, S: Capacity, B: WaitQueue> Drop for Rx<T, S, B> {
         drop(buffered);
         drop(messages);
         // The node outlives this receiver (it lives in the channel, which
-        // the senders keep), and keeps the last waker it was polled with
-        // (the queue retires a waker into its waiter until the next
-        // `register`: contract point 7). Release it now, as tokio drops the
-        // receiver's waker with the receiver: a registration with a no-op
-        // waker drops the retired one, and the cancel retires the no-op.
-        // Last, because dropping the waker is user code and may panic.
-        let node = self.node();
-        // A notification it may catch in between is for a receiver that no
-        // longer exists.
+        // the senders keep, maybe on other threads), and keeps what its last
+        // wait left (a retired waker: contract point 7; a kernel wait being
+        // cancelled, which holds this thread's runtime). Release it now, as
+        // tokio drops the receiver's waker with the receiver. Last, because
+        // dropping a waker is user code and may panic.
         // SAFETY: the node is idle (cancelled above, or observed `Ready`),
-        // only used with `rx_queue`, pinned; registered and cancelled at once.
-        unsafe {
-            self.chan
-                .rx_queue
-                .register(node, std::task::Waker::noop(), 0);
-            self.chan.rx_queue.cancel(node);
-        }
+        // only used with `rx_queue`, and pinned in the channel.
+        unsafe { self.chan.rx_queue.release(self.node()) };
     }
 }
 

@@ -653,6 +653,16 @@ unsafe impl WaitQueue for IoUringFutex {
         Cancelled::Removed { tag }
     }
 
+    unsafe fn release(&self, waiter: Pin<&FutexWaiter>) {
+        // The io_uring wait first: compio's op holds the runtime's driver,
+        // and only this thread may drop it (`ThreadBound`). Left for the
+        // waiter's drop on another thread, it would be leaked with the
+        // runtime it holds.
+        waiter.reap(None);
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        drop(unsafe { waiter.node.take_retired() });
+    }
+
     fn notify_one(&self, wakeup: usize) -> bool {
         self.notify(End::Head, wakeup)
     }

@@ -539,6 +539,18 @@ unsafe impl WaitQueue for Iocp {
         Cancelled::Removed { tag }
     }
 
+    unsafe fn release(&self, waiter: Pin<&IocpWaiter>) {
+        // As at the start of `register_at`, and nothing armed after: the op
+        // holds the runtime's driver, and only this thread may drop it
+        // (`ThreadBound`); left for the waiter's drop on another thread, it
+        // would be leaked with the runtime it holds.
+        reap(&waiter);
+        let park = waiter.park.lock().take();
+        drop(park);
+        // SAFETY: the caller guarantees the waiter is idle, and is its owner.
+        drop(unsafe { waiter.node.take_retired() });
+    }
+
     fn notify_one(&self, wakeup: usize) -> bool {
         self.notify(End::Head, wakeup)
     }

@@ -184,6 +184,48 @@ pub fn cancel_retires_the_waker_until_the_next_register_or_drop<B: ThreadSafe>()
     assert_eq!(Arc::strong_count(&other_state), 2);
 }
 
+/// `release` drops what an idle waiter kept from its last wait (the retired
+/// waker) now, and leaves it idle and reusable: for a waiter that outlives
+/// its owner (the mpsc receiver's node, which lives in the channel). Generic
+/// over any [`WaitQueue`]: the single-thread `Local` runs it too.
+pub fn release_drops_the_retired_waker_and_leaves_the_waiter_idle<B: WaitQueue>() {
+    let queue = B::new();
+    let (state, waker) = crate::common::Hostile::new();
+    let live_clones = || Arc::strong_count(&state) - 2;
+    let waiter = Box::pin(B::new_waiter());
+    // SAFETY: `waiter` is used with `queue` only, is heap-pinned, and is
+    // idle when it is dropped (as in the block below).
+    unsafe {
+        // A fresh waiter holds nothing: releasing it is a no-op.
+        queue.release(waiter.as_ref());
+        queue.register(waiter.as_ref(), &waker, TAG);
+        assert_eq!(live_clones(), 1);
+        assert_eq!(
+            queue.cancel(waiter.as_ref()),
+            Cancelled::Removed { tag: TAG }
+        );
+        assert_eq!(live_clones(), 1, "retired by the cancel");
+        queue.release(waiter.as_ref());
+    }
+    assert_eq!(live_clones(), 0, "release kept the retired waker");
+    assert_eq!(state.wakes(), 0, "release woke the waker");
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(queue.cancel(waiter.as_ref()), Cancelled::Idle);
+        assert!(!queue.notify_one(WAKEUP), "release left the waiter linked");
+        // Still usable: registered again, it is notified as usual.
+        queue.register(waiter.as_ref(), &waker, TAG);
+        assert!(queue.notify_one(WAKEUP));
+        assert_eq!(
+            queue.poll_wait(waiter.as_ref(), &mut Context::from_waker(&waker)),
+            ready(WAKEUP, TAG)
+        );
+        queue.release(waiter.as_ref());
+    }
+    assert_eq!(state.wakes(), 1);
+    assert_eq!(live_clones(), 0);
+}
+
 pub fn stale_cancelled_waiters_never_eat_notify_one<B: ThreadSafe>() {
     let queue = B::new();
     let live = pin!(B::new_waiter());
