@@ -491,6 +491,50 @@ fn every_notify_hands_its_value_and_the_tag_on_each_path() {
 /// (whose op, on the completion path, is cancelled and posts its own
 /// packet), `Idle` on an idle one, `Notified` with the notifier's value on a
 /// notified one that had not observed it.
+/// A waiter whose completion-path wait was cancelled keeps the op (which
+/// holds the runtime's driver) until it is released, reused or dropped, and
+/// only its own thread may drop it. `release` ends it on that thread (the
+/// op's cancel posts its packet, and the driver frees the op when it
+/// dequeues it), so a waiter that outlives its owner and is freed on another
+/// thread after the runtime is gone (the mpsc receiver's node) leaks neither
+/// the op nor the runtime. Observed through the waker the op and its park
+/// keep clones of: every clone is dropped in the end.
+#[test]
+fn release_ends_a_cancelled_completion_wait_on_its_thread() {
+    struct Counted;
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+    let state = Arc::new(Counted);
+    let waker = Waker::from(state.clone());
+    let q = Arc::new(Iocp::new());
+    let w = new_waiter();
+    compio_runtime().block_on(async {
+        // SAFETY: `w` is idle, heap-pinned, used with `q` only, and idle
+        // (cancelled) when it is dropped below.
+        unsafe { q.register(w.as_ref(), &waker, TAG) };
+        assert_eq!(w.path(), Some(compio_path()));
+        assert_eq!(cancel(&q, w.as_ref()), Cancelled::Removed { tag: TAG });
+        // SAFETY: as above; `w` is idle.
+        unsafe { q.release(w.as_ref()) };
+        // The driver dequeues the cancelled op's packet and frees the op (it
+        // would leak it if still in flight when the runtime goes). It looks
+        // at its port only in a poll no wake-up of the runtime cut short, as
+        // a timer's is.
+        for _ in 0..2 {
+            compio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    // Freed on another thread, after its runtime is gone.
+    thread::spawn(move || drop(w)).join().unwrap();
+    drop(waker);
+    assert_eq!(
+        Arc::strong_count(&state),
+        1,
+        "a clone of the waker outlived the runtime (a leaked op)"
+    );
+}
+
 #[test]
 fn cancel_reports_removed_idle_and_notified_with_the_value() {
     on_both_executors(|| async {

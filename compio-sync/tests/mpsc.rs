@@ -50,6 +50,16 @@ fn dropped_receiver_keeps_nothing_for_a_sender_on_another_thread<B: ThreadSafe, 
             assert!(poll_once(recv.as_mut(), &waker).is_pending());
         }
         drop(rx);
+        // On compio, let the driver dequeue the kernel wait the receiver's
+        // drop cancelled: IOCP's driver leaks the ops still in flight when
+        // the runtime goes (io_uring's frees them), and it only looks at its
+        // port in a poll that no wake-up of the runtime cut short, as a
+        // timer's is.
+        if compio::runtime::Runtime::try_with_current(|_| ()).is_ok() {
+            for _ in 0..2 {
+                compio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
         tx
     });
     thread::spawn(move || drop(tx)).join().unwrap();
