@@ -69,7 +69,7 @@
 //! and futures-intrusive "unfair" barge; compio-sync's default barges with a
 //! starvation bound, and its `fifo` rows are the `.strict_fifo()` policy.
 //! The "no synchronization" rows of S1-S3 are the floor: the same loop with
-//! nothing to wait for. S1 has a second, the atomic floor: a permit count in
+//! nothing to wait for. S1 and S2 have a second, the atomic floor: a permit count in
 //! one atomic word, taken by compare-and-swap and given back by an atomic add
 //! (two read-modify-writes, the least a semaphore shared between threads
 //! pays per uncontended permit). S5b's and the one-runtime capacity-1 S11

@@ -595,9 +595,9 @@ mod tests {
             let one_slot_on_one_runtime = id.starts_with("S11_")
                 && (id.ends_with("_b1_x1") || id.starts_with("S11_local_") && id.ends_with("_b1"));
             let expected: &[&str] = match id {
-                // S1 also has the atomic floor (two read-modify-writes).
-                "S1" => &[FLOOR, ATOMIC_FLOOR],
-                "S2" | "S5b" | "S10_S1" | "S10_S2" | "S10_S5b" => &[FLOOR],
+                // S1 and S2 also have the atomic floor (two read-modify-writes).
+                "S1" | "S2" => &[FLOOR, ATOMIC_FLOOR],
+                "S5b" | "S10_S1" | "S10_S2" | "S10_S5b" => &[FLOOR],
                 // The one-runtime contended loops also have the wake floor,
                 // after the no-synchronization one (the summaries' floor).
                 "S3" | "S10_S3" | "S10_S6" => &[FLOOR, WAKE_FLOOR],

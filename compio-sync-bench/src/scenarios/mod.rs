@@ -38,7 +38,7 @@ use crate::harness::{Case, Role, Sample};
 /// The name of the wake floor rows (see [`Scenario::cost_floor`]).
 pub const WAKE_FLOOR: &str = "floor: one task-to-task wake per yield";
 
-/// The name of S1's atomic floor row (see [`semaphore::AtomicFloor`]).
+/// The name of S1's and S2's atomic floor row (see [`semaphore::AtomicFloor`]).
 pub const ATOMIC_FLOOR: &str = "floor: one atomic take and give-back";
 
 /// One scenario of a family, with its parameters.
@@ -59,7 +59,7 @@ pub trait Scenario: Copy + Send + Sync + 'static {
     /// row: in the contended loops, one task-to-task wake-up per yield taken
     /// while holding ([`semaphore::Baton`], [`WAKE_FLOOR`]); in the S12
     /// fan-out, one wake-up per receiver per value ([`fanout::BareFanout`],
-    /// [`fanout::FANOUT_FLOOR`]); in S1, one atomic read-modify-write to
+    /// [`fanout::FANOUT_FLOOR`]); in S1 and S2, one atomic read-modify-write to
     /// take a permit and one to give it back ([`semaphore::AtomicFloor`],
     /// [`ATOMIC_FLOOR`]).
     fn cost_floor(self) -> Option<(&'static str, Run<Self>)> {

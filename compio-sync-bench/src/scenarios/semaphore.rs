@@ -17,8 +17,8 @@
 //!   the share of acquires that returned `Pending` at least once.
 //!
 //! S1, S2 and S3 also have a floor: the same loop, with a "semaphore" that
-//! never waits and excludes nobody ([`NoSync`]). S1 has a second one, the
-//! *atomic floor* ([`AtomicFloor`]): a permit count in one atomic word,
+//! never waits and excludes nobody ([`NoSync`]). S1 and S2 have a second
+//! one, the *atomic floor* ([`AtomicFloor`]): a permit count in one atomic word,
 //! taken with a compare-and-swap and given back with an atomic add. A
 //! semaphore that other threads can take permits from pays at least these
 //! two read-modify-writes per uncontended permit (tokio pays a third: its
@@ -203,7 +203,7 @@ impl super::Scenario for Scenario {
 
     fn cost_floor(self) -> Option<(&'static str, Run<Self>)> {
         match self {
-            Self::S1 => Some((super::ATOMIC_FLOOR, atomic_floor as Run<Self>)),
+            Self::S1 | Self::S2 => Some((super::ATOMIC_FLOOR, atomic_floor as Run<Self>)),
             Self::S3 => Some((super::WAKE_FLOOR, wake_floor as Run<Self>)),
             _ => None,
         }
@@ -237,15 +237,18 @@ pub fn floor(scenario: Scenario, sizes: &Sizes) -> Sample {
     run_loop::<NoSync>(scenario, sizes, Exclusion::None)
 }
 
-/// Runs the atomic floor of S1 (see the module docs): the S1 loop, checked
-/// as S1 is, on [`AtomicFloor`].
+/// Runs the atomic floor of S1 or S2 (see the module docs): the loop,
+/// checked as the scenario is, on [`AtomicFloor`].
 ///
 /// # Panics
 ///
 /// On the other scenarios.
 pub fn atomic_floor(scenario: Scenario, sizes: &Sizes) -> Sample {
-    assert_eq!(scenario, Scenario::S1, "only S1 has an atomic floor");
-    s1::<AtomicFloor>(sizes.uncontended_iters, Exclusion::Checked)
+    match scenario {
+        Scenario::S1 => s1::<AtomicFloor>(sizes.uncontended_iters, Exclusion::Checked),
+        Scenario::S2 => s2::<AtomicFloor>(sizes.uncontended_iters, Exclusion::Checked),
+        _ => panic!("only S1 and S2 have an atomic floor"),
+    }
 }
 
 /// Runs the wake floor of S3 (see the module docs): [`S3_TASKS`] tasks
@@ -350,7 +353,7 @@ impl BenchSemaphore for NoSync {
     }
 }
 
-/// S1's atomic floor: the permits in one atomic word, taken with a
+/// S1's and S2's atomic floor: the permits in one atomic word, taken with a
 /// compare-and-swap (never below zero) and given back with an atomic add.
 /// Nobody ever waits: it is a `try_acquire`-only semaphore, the least one
 /// shared between threads must do per uncontended permit.
@@ -384,7 +387,8 @@ impl BenchSemaphore for AtomicFloor {
         }
     }
     /// Never waits: an `AtomicFloor` has no waiters, so this is
-    /// [`try_acq`](BenchSemaphore::try_acq) (only S1 runs on it).
+    /// [`try_acq`](BenchSemaphore::try_acq), ready at once (only the
+    /// uncontended S1 and S2 run on it).
     fn acq(&self) -> impl Future<Output = impl Sized + '_> + '_ {
         ready(self.try_acq())
     }
