@@ -337,8 +337,9 @@ pub enum Select {
 ///    return `Ready`**: what they report (a notification, or an assignment
 ///    to pass on) always reaches the caller. The waker they take back is
 ///    *retired* into the waiter and dropped by its next `register` (before
-///    the waiter becomes visible) or with the waiter itself, which the
-///    caller drops after acting on the result; a panic of that drop is then
+///    the waiter becomes visible), by [`release`](WaitQueue::release), or
+///    with the waiter itself, which the caller drops after acting on the
+///    result; a panic of that drop is then
 ///    the caller's to propagate, with nothing lost. A `register` whose waker
 ///    wakes the same task as the retired one reuses it. A panicking `wake`
 ///    in `notify_all` or `notify_while` does not stop it: every selected
