@@ -71,6 +71,46 @@ fn dropped_receiver_keeps_nothing_for_a_sender_on_another_thread<B: ThreadSafe, 
     );
 }
 
+/// A receiver that waited on one runtime's thread (an io_uring
+/// `FUTEX_WAIT` in flight, which holds that runtime's driver) and is then
+/// moved to another thread and dropped there: the wait cannot be dropped on
+/// the foreign thread, so it goes back to its own thread, which drops it when
+/// it exits (or arms its next wait). Nothing is leaked: not the op, not the
+/// driver, not the waker the op keeps a clone of. (On Windows, compio's IOCP
+/// driver leaks an op still in flight when its runtime goes, so the same
+/// flow there is compio's leak, not ours: this test is Linux-only.)
+#[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+#[test]
+fn receiver_moved_to_another_thread_after_waiting_leaks_nothing() {
+    use compio_sync::backend::IoUringFutex;
+    let (counter, waker) = counting_waker();
+    let (to_test, handles) = std::sync::mpsc::channel();
+    let (to_home, exit) = std::sync::mpsc::channel::<()>();
+    let home = thread::spawn(move || {
+        let channel = Compio::block_on(async move {
+            let (tx, mut rx) = mpsc::channel_with_backend::<u32, IoUringFutex>(1);
+            {
+                let mut recv = pin!(rx.recv());
+                assert!(poll_once(recv.as_mut(), &waker).is_pending());
+            }
+            (tx, rx)
+        });
+        to_test.send(channel).unwrap();
+        // Alive until the test has dropped the receiver.
+        exit.recv().unwrap();
+    });
+    let (tx, rx) = handles.recv().unwrap();
+    drop(rx);
+    drop(tx);
+    to_home.send(()).unwrap();
+    home.join().unwrap();
+    assert_eq!(
+        Arc::strong_count(&counter),
+        1,
+        "the wait (and its runtime's driver) was leaked"
+    );
+}
+
 fn dropped_send_loses_no_capacity<B: ThreadSafe, E: Exec>() {
     E::block_on(async {
         let (tx, mut rx) = mpsc::channel_with_backend::<u32, B>(1);

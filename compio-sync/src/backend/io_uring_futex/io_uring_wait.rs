@@ -15,6 +15,7 @@ use std::{
 use compio_runtime::Runtime;
 
 use super::{
+    super::thread_bound,
     FutexWaiter, IoUringFutex, VIA_IO_URING, finish, link,
     list::NOTIFIED,
     op::{self, Armed, Completion},
@@ -51,6 +52,9 @@ impl IoUringFutex {
         waker: &Waker,
         tag: usize,
     ) -> bool {
+        // This thread's ops that other threads dropped (see `ThreadBound`):
+        // user code, so before anything is taken or linked.
+        thread_bound::reap_orphans();
         let word = self.word();
         // Snapshot the word BEFORE the waiter becomes visible to notifiers
         // (linked below): a notify that selects it marks it and only then
@@ -107,7 +111,7 @@ impl IoUringFutex {
         // the next `poll_wait` arms a new wait or `cancel` unlinks it.
         if let Some(mut inflight) = waiter.take_op() {
             // Polled on a thread other than the op's: we may not touch it
-            // (`reap` leaks it, see `ThreadBound`).
+            // (`reap` hands it back to its thread, see `ThreadBound`).
             let Some(submit) = inflight.get_mut() else {
                 waiter.put_op(inflight);
                 return None;

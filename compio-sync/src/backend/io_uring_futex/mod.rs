@@ -656,8 +656,9 @@ unsafe impl WaitQueue for IoUringFutex {
     unsafe fn release(&self, waiter: Pin<&FutexWaiter>) {
         // The io_uring wait first: compio's op holds the runtime's driver,
         // and only this thread may drop it (`ThreadBound`). Left for the
-        // waiter's drop on another thread, it would be leaked with the
-        // runtime it holds.
+        // waiter's drop on another thread, it would wait there for this
+        // thread to arm another wait or exit, and the runtime's driver with
+        // it.
         waiter.reap(None);
         // SAFETY: the caller guarantees the waiter is idle, and is its owner.
         drop(unsafe { waiter.node.take_retired() });

@@ -164,7 +164,8 @@ pub(super) fn classify(result: io::Result<usize>) -> Completion {
 /// Ends an in-flight op taken out of its waiter: a completed op has its
 /// result classified (an unexpected error is recorded, not dropped); a
 /// pending one is dropped, which makes compio submit an `AsyncCancel` for it.
-/// On another thread than the op's, it is leaked untouched (`ThreadBound`).
+/// On another thread than the op's, it is handed back untouched to its own
+/// thread, which drops it later (`ThreadBound`).
 pub(super) fn reap(mut op: InFlight, cx: Option<&mut Context<'_>>) {
     if let Some(submit) = op.get_mut() {
         let mut noop = Context::from_waker(std::task::Waker::noop());

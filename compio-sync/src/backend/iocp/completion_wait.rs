@@ -47,6 +47,9 @@ impl Iocp {
         waker: &Waker,
         tag: usize,
     ) -> bool {
+        // This thread's ops that other threads dropped (see `ThreadBound`):
+        // user code, so before anything is linked.
+        super::super::thread_bound::reap_orphans();
         let park = Arc::new(Park::new());
         // A fresh cell returns no old waker.
         let _none = park.fallback.register(waker.clone());

@@ -543,7 +543,8 @@ unsafe impl WaitQueue for Iocp {
         // As at the start of `register_at`, and nothing armed after: the op
         // holds the runtime's driver, and only this thread may drop it
         // (`ThreadBound`); left for the waiter's drop on another thread, it
-        // would be leaked with the runtime it holds.
+        // would wait there for this thread to arm another wait or exit, and
+        // the runtime's driver with it.
         reap(&waiter);
         let park = waiter.park.lock().take();
         drop(park);
