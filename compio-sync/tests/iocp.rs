@@ -487,10 +487,6 @@ fn every_notify_hands_its_value_and_the_tag_on_each_path() {
     });
 }
 
-/// `cancel` says what it found: `Removed` with the tag of a waiting waiter
-/// (whose op, on the completion path, is cancelled and posts its own
-/// packet), `Idle` on an idle one, `Notified` with the notifier's value on a
-/// notified one that had not observed it.
 /// A waiter whose completion-path wait was cancelled keeps the op (which
 /// holds the runtime's driver) until it is released, reused or dropped, and
 /// only its own thread may drop it. `release` ends it on that thread (the
@@ -535,6 +531,10 @@ fn release_ends_a_cancelled_completion_wait_on_its_thread() {
     );
 }
 
+/// `cancel` says what it found: `Removed` with the tag of a waiting waiter
+/// (whose op, on the completion path, is cancelled and posts its own
+/// packet), `Idle` on an idle one, `Notified` with the notifier's value on a
+/// notified one that had not observed it.
 #[test]
 fn cancel_reports_removed_idle_and_notified_with_the_value() {
     on_both_executors(|| async {

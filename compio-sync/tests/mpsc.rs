@@ -32,8 +32,6 @@ impl Drop for Counted {
     }
 }
 
-/// A `send().await` dropped while it waits for a slot sends nothing and
-/// takes no slot: the value goes with the future, the capacity stays.
 /// The receiver's wait node lives in the channel, so the last sender frees
 /// it, maybe on another thread after the receiver's runtime is gone. A
 /// dropped receiver keeps nothing of its last wait there: no waker clone and
@@ -111,6 +109,8 @@ fn receiver_moved_to_another_thread_after_waiting_leaks_nothing() {
     );
 }
 
+/// A `send().await` dropped while it waits for a slot sends nothing and
+/// takes no slot: the value goes with the future, the capacity stays.
 fn dropped_send_loses_no_capacity<B: ThreadSafe, E: Exec>() {
     E::block_on(async {
         let (tx, mut rx) = mpsc::channel_with_backend::<u32, B>(1);
