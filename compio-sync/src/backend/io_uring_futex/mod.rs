@@ -345,6 +345,13 @@ impl IoUringFutex {
     /// Records that a notify on this thread selected a waiter (for
     /// `notified_here`). Writes only on a change, so that notifies on one
     /// thread do not keep taking the cache line from the registrants.
+    ///
+    /// Called under the list lock, before the selected waiter is marked: the
+    /// Relaxed store is sequenced before `List::mark`'s Release store of
+    /// NOTIFIED, so a woken waiter (its Acquire load of `state`) sees it, or
+    /// a later one. Its own task's next notify then overwrites it, as the
+    /// heuristic expects; recorded after the notify returned, it could land
+    /// after that task's store and send the task's next wait to the kernel.
     fn note_notifier(&self) {
         let here = thread_token();
         if self.notifier.load(Relaxed) != here {
@@ -384,17 +391,16 @@ impl IoUringFutex {
     /// released.
     fn notify(&self, end: End, wakeup: usize) -> bool {
         let mask = Cell::new(0);
-        let selected = List::notify(
+        List::notify(
             &self.list,
             end,
             wakeup,
-            |bits, waiter| mask.set(bits.leave(waiter.held_bit())),
+            |bits, waiter| {
+                self.note_notifier();
+                mask.set(bits.leave(waiter.held_bit()));
+            },
             || self.wake_word(mask.get()),
-        );
-        if selected {
-            self.note_notifier();
-        }
-        selected
+        )
     }
 
     /// The waker path of `poll_wait`, also used when a kernel-path wait falls
@@ -676,16 +682,15 @@ unsafe impl WaitQueue for IoUringFutex {
         // The futex bits of the waiters selected under the lock, woken (and
         // reset) after each batch.
         let mask = Cell::new(0);
-        let selected = List::notify_all(
+        List::notify_all(
             &self.list,
             wakeup,
-            |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
+            |bits, waiter| {
+                self.note_notifier();
+                mask.set(mask.get() | bits.leave(waiter.held_bit()));
+            },
             || self.wake_word(mask.take()),
-        );
-        if selected > 0 {
-            self.note_notifier();
-        }
-        selected
+        )
     }
 
     fn notify_while(&self, select: impl FnMut(&mut usize) -> Select) -> usize {
@@ -693,16 +698,15 @@ unsafe impl WaitQueue for IoUringFutex {
         // its futex bit to `mask`; after each batch, the word is bumped and
         // those bits woken.
         let mask = Cell::new(0);
-        let selected = List::notify_while(
+        List::notify_while(
             &self.list,
             select,
-            |bits, waiter| mask.set(mask.get() | bits.leave(waiter.held_bit())),
+            |bits, waiter| {
+                self.note_notifier();
+                mask.set(mask.get() | bits.leave(waiter.held_bit()));
+            },
             || self.wake_word(mask.take()),
-        );
-        if selected > 0 {
-            self.note_notifier();
-        }
-        selected
+        )
     }
 }
 
