@@ -12,12 +12,13 @@
 
 use std::{
     future::{Future, poll_fn},
+    io::Write,
     pin::Pin,
     sync::{
-        Arc,
+        Arc, Barrier,
         atomic::{AtomicBool, AtomicUsize, Ordering::*, fence},
     },
-    task::{Poll, Waker},
+    task::{Context, Poll, Waker},
     thread,
 };
 
@@ -272,6 +273,25 @@ fn compio_runtime() -> compio::runtime::Runtime {
     compio::runtime::Runtime::new().expect("compio runtime")
 }
 
+/// Runs `body` on a fresh compio runtime, then meets the other threads that
+/// may wake its spawned tasks at `done`, and only then drops the runtime.
+///
+/// compio-executor 0.1.4's cross-thread wake (`Remote::schedule`) reads the
+/// task's runtime state after its last check that the task is alive, with
+/// nothing holding the runtime back. A notify on another thread that has
+/// made its wake-up visible (so the task can finish and the runtime drop)
+/// but is still inside that wake would read freed memory; AddressSanitizer
+/// caught it here. Our queues wake outside their locks after publishing, as
+/// tokio's do: the race is the executor's, so these tests keep the runtime
+/// alive until every waking thread is done with it.
+fn block_on_then_meet<T>(done: &Barrier, body: impl Future<Output = T>) -> T {
+    let rt = compio_runtime();
+    let out = rt.block_on(body);
+    done.wait();
+    drop(rt);
+    out
+}
+
 /// The kernel's thread id of the calling thread.
 fn gettid() -> i32 {
     // SAFETY: gettid has no preconditions.
@@ -307,7 +327,13 @@ fn until_asleep_in(tid: i32, nr: libc::c_long) {
 /// here finishes in well under a second.
 struct HangGuard(Arc<AtomicBool>);
 
+/// Aborts the process if the guard is not dropped within 60 s.
 fn hang_guard(what: &'static str) -> HangGuard {
+    hang_guard_dumping(what, String::new)
+}
+
+/// [`hang_guard`] that prints `dump()` (the test's state) before aborting.
+fn hang_guard_dumping(what: &'static str, dump: impl Fn() -> String + Send + 'static) -> HangGuard {
     let done = Arc::new(AtomicBool::new(false));
     let watched = Arc::clone(&done);
     thread::spawn(move || {
@@ -317,7 +343,13 @@ fn hang_guard(what: &'static str) -> HangGuard {
             }
             thread::sleep(std::time::Duration::from_millis(100));
         }
-        eprintln!("{what}: no progress for 60 s, a wakeup was lost");
+        // Straight to fd 2: `eprintln!` in a thread spawned by a test is
+        // captured by the test harness, and lost when we abort.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{what}: no progress for 60 s, a wakeup was lost; {}",
+            dump()
+        );
         std::process::abort();
     });
     HangGuard(done)
@@ -474,34 +506,76 @@ async fn futile_wake_after_a_same_thread_notify_continues_on_the_waker_path() {
 /// waker, across threads, exactly once per notify.
 #[test]
 fn waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread() {
-    let _guard = hang_guard("waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread");
     const ROUNDS: usize = 50;
     let q = Arc::new(IoUringFutex::new());
+    let w = Arc::pin(IoUringFutex::new_waiter());
+    // The second wait of each round registers a waker that counts its wakes,
+    // so that a hang tells a wake this queue never made from one the
+    // executor lost.
+    let wakes = Arc::new(AtomicUsize::new(0));
     let woken_count = Arc::new(AtomicUsize::new(0));
     let registered = Arc::new(AtomicUsize::new(0));
+    let _guard = {
+        let (q, w, wakes, woken_count, registered) = (
+            q.clone(),
+            w.clone(),
+            wakes.clone(),
+            woken_count.clone(),
+            registered.clone(),
+        );
+        hang_guard_dumping(
+            "waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread",
+            move || {
+                format!(
+                    "registered {}, woken {}, counted wakes {}, {q:?}, {w:?}",
+                    registered.load(SeqCst),
+                    woken_count.load(SeqCst),
+                    wakes.load(SeqCst),
+                )
+            },
+        )
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     thread::scope(|s| {
-        s.spawn(|| {
+        let runtime = s.spawn(|| {
             tx.send(gettid()).unwrap();
             compio_runtime().block_on(async {
-                let w = new_waiter();
+                let w = w.as_ref();
                 for round in 0..ROUNDS {
                     // A notify from this thread makes the next wait take the
                     // waker path (nobody waits, so first one of our own).
-                    register(&q, w.as_ref()).await;
+                    register(&q, w).await;
                     assert!(q.notify_one(ONE));
-                    assert_eq!(wait(&q, w.as_ref()).await, woken(ONE));
-                    register(&q, w.as_ref()).await;
+                    assert_eq!(wait(&q, w).await, woken(ONE));
+                    poll_fn(|cx| {
+                        let waker = counting_waker(cx.waker(), &wakes);
+                        // SAFETY: `w` is idle, pinned in its Arc and used
+                        // with `q` only.
+                        unsafe { q.register(w, &waker, TAG) };
+                        Poll::Ready(())
+                    })
+                    .await;
+                    fence(SeqCst);
                     assert_eq!(w.path(), Some(WaitPath::Waker), "round {round}");
                     registered.fetch_add(1, SeqCst);
-                    assert_eq!(wait(&q, w.as_ref()).await, woken(LAST));
+                    let got = poll_fn(|cx| {
+                        let waker = counting_waker(cx.waker(), &wakes);
+                        // SAFETY: `w` is registered with `q` and not yet
+                        // observed Ready.
+                        unsafe { q.poll_wait(w, &mut Context::from_waker(&waker)) }
+                    })
+                    .await;
+                    assert_eq!(got, woken(LAST));
                     woken_count.fetch_add(1, SeqCst);
                 }
             });
         });
         let tid = rx.recv().unwrap();
         for round in 1..=ROUNDS {
+            // A failed assertion on the runtime thread fails the test (the
+            // scope re-raises it) instead of hanging it.
             while registered.load(SeqCst) < round {
+                assert!(!runtime.is_finished(), "round {round}: the runtime stopped");
                 thread::yield_now();
             }
             // Half the rounds wait until the runtime thread sleeps; the
@@ -511,12 +585,38 @@ fn waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread() {
             }
             assert!(q.notify_last(LAST), "round {round}: the waiter is linked");
             while woken_count.load(SeqCst) < round {
+                // (It may finish right after its last count.)
+                assert!(
+                    !runtime.is_finished() || woken_count.load(SeqCst) >= round,
+                    "round {round}: the runtime stopped"
+                );
                 thread::yield_now();
             }
         }
     });
     assert_eq!(woken_count.load(SeqCst), ROUNDS);
     assert!(!q.notify_one(ONE));
+}
+
+/// A waker that counts its wakes in `wakes`, then wakes `inner`.
+fn counting_waker(inner: &Waker, wakes: &Arc<AtomicUsize>) -> Waker {
+    struct Counting {
+        inner: Waker,
+        wakes: Arc<AtomicUsize>,
+    }
+    impl std::task::Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.wakes.fetch_add(1, SeqCst);
+            self.inner.wake_by_ref();
+        }
+    }
+    Waker::from(Arc::new(Counting {
+        inner: inner.clone(),
+        wakes: wakes.clone(),
+    }))
 }
 
 #[test]
@@ -1089,9 +1189,10 @@ fn compio_path_or_waker() -> WaitPath {
 // ---------------------------------------------------------------------------
 
 /// Runs `tasks` tasks on a fresh compio runtime, each doing `rounds` rounds of
-/// acquire, yield, release.
-fn compio_worker(p: &Arc<Permits>, tasks: usize, rounds: usize) {
-    compio_runtime().block_on(async {
+/// acquire, yield, release, then meets every other thread that releases at
+/// `done` before the runtime is dropped.
+fn compio_worker(p: &Arc<Permits>, tasks: usize, rounds: usize, done: &Barrier) {
+    block_on_then_meet(done, async {
         let handles: Vec<_> = (0..tasks)
             .map(|_| {
                 let p = Arc::clone(p);
@@ -1142,13 +1243,16 @@ fn two_runtimes_share_one_queue_with_exact_counts() {
         for _ in 0..permits {
             hold(&p);
         }
+        // Both runtimes and this thread (see `compio_worker`).
+        let done = Barrier::new(3);
         thread::scope(|s| {
             for _ in 0..2 {
-                s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
+                s.spawn(|| compio_worker(&p, TASKS, ROUNDS, &done));
             }
             for _ in 0..permits {
                 hold_until_a_compio_task_waits(&p);
             }
+            done.wait();
         });
         assert_eq!(p.acquired.load(SeqCst), 2 * TASKS * ROUNDS + permits);
         assert!(p.max_holders.load(SeqCst) <= permits);
@@ -1176,9 +1280,12 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
     const BLOCKING_ROUNDS: usize = 400;
     let p = Arc::new(Permits::new(1));
     hold(&p);
+    // Both runtimes, both blocking threads and this one (see
+    // `compio_worker`).
+    let done = Barrier::new(5);
     thread::scope(|s| {
         for _ in 0..2 {
-            s.spawn(|| compio_worker(&p, TASKS, ROUNDS));
+            s.spawn(|| compio_worker(&p, TASKS, ROUNDS, &done));
         }
         for _ in 0..2 {
             s.spawn(|| {
@@ -1187,9 +1294,11 @@ fn blocking_threads_and_runtimes_mixed_with_exact_counts() {
                     thread::yield_now();
                     p.release();
                 }
+                done.wait();
             });
         }
         hold_until_a_compio_task_waits(&p);
+        done.wait();
     });
     assert_eq!(
         p.acquired.load(SeqCst),
@@ -1213,10 +1322,12 @@ fn parked_runtime_woken_from_another_thread_exactly() {
     let woken = Arc::new(AtomicUsize::new(0));
     let started = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = std::sync::mpsc::channel();
+    // The runtime and this thread (see `block_on_then_meet`).
+    let done = Barrier::new(2);
     thread::scope(|s| {
         s.spawn(|| {
             tx.send(gettid()).unwrap();
-            compio_runtime().block_on(async {
+            block_on_then_meet(&done, async {
                 let tasks: Vec<_> = (0..WAITERS)
                     .map(|_| {
                         let (q, woken, started) = (q.clone(), woken.clone(), started.clone());
@@ -1250,6 +1361,7 @@ fn parked_runtime_woken_from_another_thread_exactly() {
         settled(2);
         assert_eq!(woken.load(SeqCst), 2);
         assert_eq!(q.notify_all(ALL), WAITERS - 2);
+        done.wait();
     });
     assert_eq!(woken.load(SeqCst), WAITERS);
     assert!(!q.notify_one(ONE));
