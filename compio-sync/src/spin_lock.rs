@@ -49,6 +49,14 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 // SAFETY: the lock owns its `T`; sending it sends the `T`.
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
+// As `std::sync::Mutex` is, whatever `T`: a panic cannot leave `T` half
+// changed behind the lock for a later holder to see, because no section
+// under this lock runs user code (the module docs), so a panic there would
+// be a bug of this crate's, not a state a caller's `catch_unwind` exposes.
+// tokio's primitives are unwind safe; ours, built on this lock, stay so.
+impl<T> std::panic::UnwindSafe for SpinLock<T> {}
+impl<T> std::panic::RefUnwindSafe for SpinLock<T> {}
+
 /// Exclusive access to a [`SpinLock`]'s value; unlocks on drop.
 pub(crate) struct SpinLockGuard<'a, T> {
     lock: &'a SpinLock<T>,
@@ -58,12 +66,18 @@ pub(crate) struct SpinLockGuard<'a, T> {
 }
 
 impl<T> SpinLock<T> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new(value: T) -> Self {
+        Self {
+            locked: AtomicBool::new(false),
+            value: std::cell::UnsafeCell::new(value),
+        }
+    }
+
+    #[cfg(loom)]
     pub(crate) fn new(value: T) -> Self {
         Self {
             locked: AtomicBool::new(false),
-            #[cfg(not(loom))]
-            value: std::cell::UnsafeCell::new(value),
-            #[cfg(loom)]
             value: loom::cell::UnsafeCell::new(value),
         }
     }

@@ -8,8 +8,9 @@
 //! wake-up value a notifier hands over, and the `state` the notifier marks.
 //!
 //! A [`List`] is only ever reached through its backend's lock, a
-//! [`ListLock`]: a `Mutex` for the thread-safe backends, a `RefCell` for the
-//! single-thread [`Local`](super::Local) queue. So a method that takes
+//! [`ListLock`]: the crate's spin lock for [`Intrusive`](super::Intrusive),
+//! a `Mutex` for the kernel-path backends, a `RefCell` for the single-thread
+//! [`Local`](super::Local) queue. So a method that takes
 //! `&mut List` runs under the list lock; the `unsafe` ones add that the node
 //! is linked into *this* list, whose lock guards it. `notify`, `notify_all`
 //! and `notify_while` take the lock themselves, because they wake with it
@@ -57,6 +58,21 @@ impl<T> ListLock<T> for Mutex<T> {
 
     fn lock(&self) -> MutexGuard<'_, T> {
         lock(self)
+    }
+}
+
+/// The lock of the thread-safe `Intrusive` queue: a spin lock whose unlock
+/// is a plain store (see `crate::spin_lock`). The list's sections are a few
+/// pointer writes and never run user code.
+impl<T> ListLock<T> for crate::spin_lock::SpinLock<T> {
+    type Guard<'a>
+        = crate::spin_lock::SpinLockGuard<'a, T>
+    where
+        T: 'a;
+
+    #[inline]
+    fn lock(&self) -> Self::Guard<'_> {
+        crate::spin_lock::SpinLock::lock(self)
     }
 }
 
