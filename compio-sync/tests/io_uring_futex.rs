@@ -595,7 +595,11 @@ fn waker_path_waits_on_a_parked_runtime_are_woken_from_another_thread() {
         }
     });
     assert_eq!(woken_count.load(SeqCst), ROUNDS);
-    assert_eq!(wakes.load(SeqCst), ROUNDS, "one wake per notify, through the waker");
+    assert_eq!(
+        wakes.load(SeqCst),
+        ROUNDS,
+        "one wake per notify, through the waker"
+    );
     assert!(!q.notify_one(ONE));
 }
 
