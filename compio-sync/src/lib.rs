@@ -75,8 +75,9 @@
 //! which keeps a hot permit on the thread that uses it and is many times
 //! faster under contention ([BENCHMARKS.md] has the figures). Starvation is
 //! bounded instead: a waiter passed over for longer than
-//! [`STARVATION_BOUND`], or an `acquire_many(n > 1)` at the head of the
-//! queue, closes the fast path and has the permits handed to it.
+//! [`STARVATION_BOUND`] or [`STARVATION_PASSES`] times, or an
+//! `acquire_many(n > 1)` at the head of the queue, closes the fast path and
+//! has the permits handed to it.
 //!
 //! What follows from barging, on the default policy only:
 //!
@@ -207,11 +208,11 @@ pub use rwlock::{
     OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-#[cfg(not(loom))]
-pub use semaphore::STARVATION_BOUND;
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+#[cfg(not(loom))]
+pub use semaphore::{STARVATION_BOUND, STARVATION_PASSES};
 pub use set_once::SetOnce;
 
 /// Named future types, at tokio's path (`tokio::sync::futures`), for code

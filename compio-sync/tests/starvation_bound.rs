@@ -1,9 +1,10 @@
 //! The per-instance starvation bound (`.starvation_bound(Duration)`) of the
 //! default policy: a waiter that was woken and found the permits taken by a
-//! barging task gets them handed to it once it has waited that long, and
-//! not before. The two extremes make the behaviour exact without timing:
-//! `Duration::ZERO` (every passed-over waiter has starved) and
-//! `Duration::MAX` (none ever has).
+//! barging task gets them handed to it once it has waited that long, or
+//! been passed over `STARVATION_PASSES` times, and not before. The extremes
+//! make the behaviour exact without timing: `Duration::ZERO` (every
+//! passed-over waiter has starved), `Duration::MAX` (none ever has), and an
+//! hour (only the count can run out).
 #![cfg(not(loom))]
 
 mod common;
@@ -15,7 +16,7 @@ use std::{
 };
 
 use common::*;
-use compio_sync::{Mutex, STARVATION_BOUND, Semaphore, TryAcquireError};
+use compio_sync::{Mutex, STARVATION_BOUND, STARVATION_PASSES, Semaphore, TryAcquireError};
 
 /// One round of "passed over": `waiter` queues behind a held permit, the
 /// permit is released (waking it), a barging `try_acquire` takes it before
@@ -146,35 +147,24 @@ fn const_builder_in_a_static() {
     assert_eq!(LIMIT.available_permits(), 2);
 }
 
-/// A waiter passed over much faster than its bound runs out reads the clock
-/// only every few of those wake-ups (at most 8 apart), not on each: once the
-/// bound is past, it claims the permits within 8 more passes, and the next
-/// release is handed to it. The sleep only makes sure the bound is past; a
-/// machine slow enough to pass it earlier ends the test earlier, with the
-/// same hand-over.
-macro_rules! starving_waiter_claims_within_a_few_passes {
+/// A waiter woken after its bound ran out, and passed over once, claims the
+/// permits: the next release is handed to it. (The clock is read at the
+/// first pass; later ones read it only every few passes, and
+/// `STARVATION_PASSES` ends the wait by count before many are skipped.)
+macro_rules! waiter_past_its_bound_claims_at_its_first_pass {
     ($sem:expr, $bound:expr) => {{
         let sem = $sem;
         let mut waiter = pin!(sem.acquire());
-        let mut handed = false;
-        for _ in 0..32 {
-            drop(pass_over!(sem, waiter));
-            if sem.available_permits() == 0 {
-                handed = true;
-                break;
-            }
-        }
-        if !handed {
-            std::thread::sleep($bound * 2);
-            for _ in 0..8 {
-                drop(pass_over!(sem, waiter));
-                if sem.available_permits() == 0 {
-                    handed = true;
-                    break;
-                }
-            }
-        }
-        assert!(handed, "not handed over within 8 passes past its bound");
+        let held = sem.try_acquire().unwrap();
+        assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+        std::thread::sleep($bound * 2);
+        drop(held);
+        let barger = sem
+            .try_acquire()
+            .expect("nobody has claimed the permits yet");
+        assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+        drop(barger);
+        assert_eq!(sem.available_permits(), 0, "handed to the starving waiter");
         assert!(sem.try_acquire().is_err(), "barging is closed");
         assert!(matches!(
             poll_once(waiter.as_mut(), Waker::noop()),
@@ -185,16 +175,92 @@ macro_rules! starving_waiter_claims_within_a_few_passes {
 }
 
 #[test]
-fn starving_waiter_claims_within_a_few_passes_after_its_bound() {
+fn waiter_past_its_bound_claims_at_its_first_pass() {
     let bound = Duration::from_millis(2);
-    starving_waiter_claims_within_a_few_passes!(Semaphore::new(1).starvation_bound(bound), bound);
+    waiter_past_its_bound_claims_at_its_first_pass!(
+        Semaphore::new(1).starvation_bound(bound),
+        bound
+    );
 }
 
 #[test]
-fn local_starving_waiter_claims_within_a_few_passes_after_its_bound() {
+fn local_waiter_past_its_bound_claims_at_its_first_pass() {
     let bound = Duration::from_millis(2);
-    starving_waiter_claims_within_a_few_passes!(
+    waiter_past_its_bound_claims_at_its_first_pass!(
         compio_sync::local::Semaphore::new(1).starvation_bound(bound),
         bound
     );
+}
+
+/// Passed over `STARVATION_PASSES - 1` times, a waiter whose bound is far
+/// off still leaves the released permit to bargers; the next pass makes it
+/// the priority waiter, and the release after it is handed to it.
+macro_rules! starving_after_the_passes {
+    ($sem:expr) => {{
+        let sem = $sem;
+        let mut waiter = pin!(sem.acquire());
+        let mut held = sem.try_acquire().unwrap();
+        assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+        for pass in 1..=STARVATION_PASSES {
+            // The release wakes the waiter; a barger takes the permit first.
+            drop(held);
+            held = sem
+                .try_acquire()
+                .unwrap_or_else(|_| panic!("pass {pass}: the release is not handed over yet"));
+            assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+        }
+        drop(held);
+        assert_eq!(
+            sem.available_permits(),
+            0,
+            "after {STARVATION_PASSES} passes the release is handed to the waiter"
+        );
+        assert!(sem.try_acquire().is_err(), "barging is closed");
+        assert!(matches!(
+            poll_once(waiter.as_mut(), Waker::noop()),
+            Poll::Ready(Ok(_))
+        ));
+        assert_eq!(sem.available_permits(), 1);
+        assert!(
+            sem.try_acquire().is_ok(),
+            "barging reopens once it is served"
+        );
+    }};
+}
+
+#[test]
+fn waiter_passed_over_starvation_passes_times_is_handed_the_permit() {
+    starving_after_the_passes!(Semaphore::new(1).starvation_bound(Duration::from_secs(3600)));
+}
+
+#[test]
+fn local_waiter_passed_over_starvation_passes_times_is_handed_the_permit() {
+    starving_after_the_passes!(
+        compio_sync::local::Semaphore::new(1).starvation_bound(Duration::from_secs(3600))
+    );
+}
+
+/// The default bound counts passes too: a `Mutex` whose holder takes the
+/// lock back at every release, before the woken waiter runs (one runtime's
+/// pattern), hands it over after `STARVATION_PASSES` passes.
+#[test]
+fn mutex_with_the_default_bound_hands_over_after_the_passes() {
+    let mutex = Mutex::new(0u32);
+    let mut waiter = pin!(mutex.lock());
+    let mut held = mutex.try_lock().unwrap();
+    assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+    for pass in 1..=STARVATION_PASSES {
+        drop(held);
+        held = mutex
+            .try_lock()
+            .unwrap_or_else(|_| panic!("pass {pass}: the release is not handed over yet"));
+        *held += 1;
+        assert!(poll_once(waiter.as_mut(), Waker::noop()).is_pending());
+    }
+    drop(held);
+    assert!(mutex.try_lock().is_err(), "handed to the starving waiter");
+    let Poll::Ready(guard) = poll_once(waiter.as_mut(), Waker::noop()) else {
+        panic!("the lock was handed to the waiter");
+    };
+    assert_eq!(*guard, STARVATION_PASSES);
 }

@@ -396,7 +396,10 @@ pub use self::{
         OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,
     },
-    semaphore::{Acquire, OwnedSemaphorePermit, STARVATION_BOUND, Semaphore, SemaphorePermit},
+    semaphore::{
+        Acquire, OwnedSemaphorePermit, STARVATION_BOUND, STARVATION_PASSES, Semaphore,
+        SemaphorePermit,
+    },
     set_once::SetOnce,
 };
 pub use crate::error::{AcquireError, SetError, SetOnceError, TryAcquireError};

@@ -9,8 +9,8 @@ use std::{
 };
 
 use super::{
-    AcquireError, CLOSED, PRIORITY, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED,
-    WAKE_GRANTED, WAKE_RETRY, available,
+    AcquireError, CLOSED, PRIORITY, STARVATION_PASSES, Semaphore, SemaphorePermit, TryAcquireError,
+    WAKE_CLOSED, WAKE_GRANTED, WAKE_RETRY, available,
     flavor::{DefaultBackend, Ordering::*, fence},
 };
 use crate::backend::{Cancelled, WaitQueue, Woken};
@@ -208,6 +208,11 @@ impl AcquireState {
                     skip,
                 } => {
                     *passes = passes.saturating_add(1);
+                    // Starving by count, whatever the clock says (see
+                    // `STARVATION_PASSES`).
+                    if *passes >= STARVATION_PASSES {
+                        return true;
+                    }
                     if *skip > 0 {
                         *skip -= 1;
                         return false;
