@@ -8,9 +8,11 @@ use std::{
     task::{Context, Poll},
 };
 
+#[cfg(not(loom))]
+use super::STARVATION_PASSES;
 use super::{
-    AcquireError, CLOSED, PRIORITY, STARVATION_PASSES, Semaphore, SemaphorePermit, TryAcquireError,
-    WAKE_CLOSED, WAKE_GRANTED, WAKE_RETRY, available,
+    AcquireError, CLOSED, PRIORITY, Semaphore, SemaphorePermit, TryAcquireError, WAKE_CLOSED,
+    WAKE_GRANTED, WAKE_RETRY, available,
     flavor::{DefaultBackend, Ordering::*, fence},
 };
 use crate::backend::{Cancelled, WaitQueue, Woken};
