@@ -86,7 +86,8 @@
 //! The wait columns of S4 and S6 are the starvation figure. Barging shows as
 //! a tiny p50 and a long tail; strict FIFO as a p50 of roughly (tasks x hold
 //! time). `compio_sync::STARVATION_BOUND` counts from when a waiter first
-//! queues, but a waiter notices it only when it is woken and loses the race
+//! queues (and `STARVATION_PASSES` counts the wake-ups it loses), but a
+//! waiter notices either only when it is woken and loses the race
 //! again, and waiters are woken one at a time in queue order: once every
 //! waiter is past the bound, each one's turn costs two wake-ups (the one it
 //! loses, then the hand-over), so a long queue's tail is longer than the
@@ -247,11 +248,13 @@ fn main() {
     };
     println!(
         "compio-sync-bench: {mode} mode, {} cores, compio {} (compio-runtime {}), {repeats} repeats, medians; \
-         compio-sync default policy: barging, STARVATION_BOUND {:?}; load average {}",
+         compio-sync default policy: barging, STARVATION_BOUND {:?}, STARVATION_PASSES {}; \
+         load average {}",
         machine.cpus,
         env!("BENCH_COMPIO_VERSION"),
         env!("BENCH_COMPIO_RUNTIME_VERSION"),
         compio_sync::STARVATION_BOUND,
+        compio_sync::STARVATION_PASSES,
         machine.load_average,
     );
     println!("platform: {}", machine.platform);
@@ -327,6 +330,7 @@ fn write_outputs(paths: &Paths, info: &RunInfo, results: &[BenchResult], verdict
         "compio_runtime_version": env!("BENCH_COMPIO_RUNTIME_VERSION"),
         "repeats": info.repeats,
         "starvation_bound_us": compio_sync::STARVATION_BOUND.as_micros() as u64,
+        "starvation_passes": compio_sync::STARVATION_PASSES,
         "default_backend": registry::default_backend(),
         "seconds": info.seconds,
         "hung_runs": info.hangs,
@@ -378,9 +382,11 @@ fn write_outputs(paths: &Paths, info: &RunInfo, results: &[BenchResult], verdict
         (
             "compio-sync",
             format!(
-                "default backend {}, default policy barging with STARVATION_BOUND {:?}",
+                "default backend {}, default policy barging with STARVATION_BOUND {:?} \
+                 and STARVATION_PASSES {}",
                 registry::default_backend(),
-                compio_sync::STARVATION_BOUND
+                compio_sync::STARVATION_BOUND,
+                compio_sync::STARVATION_PASSES
             ),
         ),
         (
