@@ -126,6 +126,32 @@ fn upgradable_read_vs_direct_writer<B: Backend>(strict: bool) {
     });
 }
 
+/// A writer holding the writers' turn waits for a reader (default policy;
+/// under strict FIFO it queues for the read permits directly). The reader
+/// leaves on one thread and an upgradable read, which needs the turn,
+/// starts on another: the writer gives the turn back when it gets the lock,
+/// racing the upgradable reader's registration for it. The turn is not
+/// lost: the upgradable reader gets it, and after it the turn is free.
+fn turn_given_back_vs_upgradable_reader<B: Backend>(strict: bool) {
+    check_on::<B>(Class::Primitive, move || {
+        let l = lock::<B>(strict);
+        let held = l.clone().try_read_owned().unwrap();
+        let mut writer = Box::pin(l.clone().write_owned());
+        let cx = &mut Context::from_waker(Waker::noop());
+        assert!(writer.as_mut().poll(cx).is_pending());
+        let reader = thread::spawn(move || drop(held));
+        let upgradable = {
+            let l = l.clone();
+            thread::spawn(move || block_on(l.upgradable_read()).get())
+        };
+        block_on(writer).bump();
+        reader.join().unwrap();
+        assert!(upgradable.join().unwrap() <= 1);
+        drop(l.try_upgradable_read().expect("the turn is free"));
+        assert_eq!(l.try_write().expect("free at the end").get(), 1);
+    });
+}
+
 /// A writer queued behind a reader is cancelled on one thread while a
 /// second reader, queued behind the writer, waits on another: the cancel
 /// releases the second reader although the first still holds the lock.
@@ -341,6 +367,14 @@ macro_rules! loom_suite {
             #[test]
             fn cancelled_writer_waiting_for_its_turn_strict_fifo() {
                 super::cancelled_writer_waiting_for_its_turn::<B>(true);
+            }
+            #[test]
+            fn turn_given_back_vs_upgradable_reader() {
+                super::turn_given_back_vs_upgradable_reader::<B>(false);
+            }
+            #[test]
+            fn turn_given_back_vs_upgradable_reader_strict_fifo() {
+                super::turn_given_back_vs_upgradable_reader::<B>(true);
             }
             #[test]
             fn cohort_recipient_cancelled_holding_the_turn() {

@@ -19,9 +19,24 @@
 //!   [`COHORT_PASSES`] times in a row; otherwise, or then, it gives the turn
 //!   back to every thread. Then it lets the gate go, and the cohort's next
 //!   writer (a same-runtime wake-up) finds the turn passed to it.
-//! * Writers of other threads wait at most `COHORT_PASSES` local hand-overs
-//!   longer per cohort ahead of them, which keeps the policy
-//!   starvation-free.
+//! * A turn given back goes to whoever takes it first, under the lock's
+//!   policy: the writer of another thread that waits for it is woken, and
+//!   the cohort's next writer, running on the thread that gave it back,
+//!   may take it again first. Each time, that writer is passed over, so
+//!   after [`STARVATION_PASSES`] of them (or [`STARVATION_BOUND`]) it claims
+//!   the turn, and the policy stays starvation-free: each pass costs it at
+//!   most `COHORT_PASSES + 1` write sections of that cohort.
+//! * Handing the turn given back to the waiting writer instead (the queue
+//!   first, as `Semaphore::release_to_waiters` does) bounds that wait by
+//!   `COHORT_PASSES + 1` sections, but measured worse: in S9 with 4
+//!   runtimes on 2 vCPUs the writers' p99 wait went from 78-113 µs to
+//!   283-357 µs (p99.9 121-169 to 378-491 µs; 3 alternated quick runs), as
+//!   the turn waited for a runtime that was not running, while a running
+//!   one had writers ready. With 2 runtimes the runs did not tell them
+//!   apart. `tests/rwlock_cohort.rs` pins the passes.
+//!
+//! [`STARVATION_PASSES`]: crate::STARVATION_PASSES
+//! [`STARVATION_BOUND`]: crate::STARVATION_BOUND
 //!
 //! The cohort's bookkeeping sits under a short lock (`state`): `waiting`
 //! counts the writers that arrived and have not yet taken the gate, and
@@ -157,6 +172,8 @@ impl<'a, B: WaitQueue> Place<'a, B> {
             }
         };
         if !pass {
+            // To whoever takes it first, not to the queue first: see the
+            // module docs.
             self.turn.release(1);
         }
     }

@@ -1,6 +1,6 @@
 //! The releasing side of the permit protocol: how permits come back.
 //! `release` (a permit's drop, `add_permits`, a `Mutex` guard's unlock) and
-//! `release_to_waiters` (an `RwLock` writer's unlock) serve queued waiters
+//! `release_to_waiters` (an `RwLock` writer's downgrade) serve queued waiters
 //! first or add the permits to the `permits` word (`add_to_word`, which
 //! panics past `MAX_PERMITS` with the semaphore left as it was), then wake
 //! the next waiter. The hand-over and the wake-up themselves are in
@@ -114,7 +114,7 @@ impl<B: WaitQueue> Semaphore<B> {
     /// [`release`](Self::release).
     ///
     /// For a release that many waiters can share at once (an `RwLock`
-    /// writer unlocking): the queued readers are woken in one batch instead
+    /// writer downgrading): the queued readers are woken in one batch instead
     /// of one by one along the barging policy's wake chain.
     #[track_caller]
     pub(crate) fn release_to_waiters(&self, n: usize) {
