@@ -6,8 +6,8 @@
 //! thread).
 //!
 //! ```text
-//! cargo run --release -p compio-sync-bench [-- --quick] [--md PATH] [--svg PATH]
-//!     [--json PATH] [--only NAME]... [--scenario ID]...
+//! cargo run --release -p compio-sync-bench [-- --quick] [--pin] [--md PATH]
+//!     [--svg PATH] [--json PATH] [--only NAME]... [--scenario ID]...
 //! ```
 //!
 //! `--help` lists the options with their defaults and examples (the
@@ -93,6 +93,23 @@
 //! loses, then the hand-over), so a long queue's tail is longer than the
 //! bound. On a loaded machine p99.9 and max also include OS preemption of
 //! whole threads, for every implementation.
+//!
+//! # Thread placement (`--pin`)
+//!
+//! Without `--pin` the OS places the runtime threads, and a scenario with
+//! two runtimes on 2 CPUs runs in one of two modes, for every
+//! implementation alike: the two threads share a CPU (a cross-thread
+//! wake-up is a context switch; S9_t2_r90 about 130 ns per operation), or
+//! they run in parallel (every cross-thread wake-up goes through compio's
+//! eventfd and the other runtime's io_uring wait; about 280 ns). Which one
+//! a process gets is decided by the scheduler, so a row's repeats, and the
+//! ratios between rows, move with it. `--pin` pins each runtime thread a
+//! scenario starts to one CPU, round robin, as a thread-per-core server
+//! does: the threads of a 2-runtime scenario then always run in parallel
+//! (measured: S9_t2_r90 276-285 ns in 4 of 4 pinned runs, against 132-232
+//! ns unpinned). The report and the JSON (`pinned_cpus`) say which was
+//! used. The default stays unpinned, so that the committed report is
+//! comparable with earlier ones.
 
 mod cli;
 mod goals;
@@ -232,6 +249,8 @@ impl Paths {
 struct RunInfo {
     machine: Machine,
     mode: &'static str,
+    /// CPUs the runtime threads were pinned to, round robin (`--pin`).
+    pinned_cpus: Option<usize>,
     repeats: usize,
     seconds: f64,
     load_at_end: String,
@@ -241,6 +260,12 @@ struct RunInfo {
 fn main() {
     let options = parse_args();
     let machine = Machine::now();
+    let pinned_cpus = options.pin.then(|| {
+        harness::rt::pin_runtimes().unwrap_or_else(|error| {
+            eprintln!("compio-sync-bench: --pin: {error}");
+            std::process::exit(2)
+        })
+    });
     let (mode, repeats, sizes) = if options.quick {
         ("quick", 7, registry::Sizes::QUICK)
     } else {
@@ -258,6 +283,7 @@ fn main() {
         machine.load_average,
     );
     println!("platform: {}", machine.platform);
+    println!("{}", placement(pinned_cpus));
     // A run takes well under a second on these machines; the limit only
     // has to tell a hang from a slow run.
     let settings = Settings {
@@ -275,6 +301,7 @@ fn main() {
     let info = RunInfo {
         machine,
         mode,
+        pinned_cpus,
         repeats,
         seconds: started.elapsed().as_secs_f64(),
         load_at_end: load_average(),
@@ -293,6 +320,19 @@ fn main() {
             eprintln!("  {hang}");
         }
         std::process::exit(3);
+    }
+}
+
+/// Where the runtime threads ran, as the outputs say it.
+fn placement(pinned_cpus: Option<usize>) -> String {
+    match pinned_cpus {
+        Some(cpus) => format!(
+            "runtime threads pinned round robin to {cpus} CPUs (--pin): a scenario's threads \
+             on distinct CPUs while there are enough"
+        ),
+        None => "runtime threads placed by the OS (no --pin): two runtimes may share a CPU in \
+                 some runs and not in others"
+            .into(),
     }
 }
 
@@ -329,6 +369,7 @@ fn write_outputs(paths: &Paths, info: &RunInfo, results: &[BenchResult], verdict
         "compio_version": env!("BENCH_COMPIO_VERSION"),
         "compio_runtime_version": env!("BENCH_COMPIO_RUNTIME_VERSION"),
         "repeats": info.repeats,
+        "pinned_cpus": info.pinned_cpus,
         "starvation_bound_us": compio_sync::STARVATION_BOUND.as_micros() as u64,
         "starvation_passes": compio_sync::STARVATION_PASSES,
         "default_backend": registry::default_backend(),
@@ -366,6 +407,7 @@ fn write_outputs(paths: &Paths, info: &RunInfo, results: &[BenchResult], verdict
         ),
         ("kernel", machine.kernel.clone()),
         ("platform", machine.platform.clone()),
+        ("runtime threads", placement(info.pinned_cpus)),
         (
             "load average (1/5/15 min)",
             format!(

@@ -35,7 +35,16 @@ fn no_arguments_is_a_full_run_with_every_default() {
 fn the_readme_command_is_a_quick_full_run() {
     let options = run(&["--quick"]);
     assert!(options.quick);
+    assert!(!options.pin);
     assert!(!options.narrowed());
+}
+
+#[test]
+fn pin_is_a_flag_that_does_not_narrow_the_run() {
+    let options = run(&["--pin", "--quick"]);
+    assert!(options.pin && options.quick);
+    assert!(!options.narrowed());
+    assert!(error(&["--pin=yes"]).contains("--pin"));
 }
 
 #[test]
@@ -107,6 +116,7 @@ fn unknown_options_stray_arguments_and_missing_values_are_errors() {
 fn the_help_names_every_option_and_the_readme_and_ci_commands() {
     for option in [
         "--quick",
+        "--pin",
         "--md PATH",
         "--svg PATH",
         "--json PATH",
