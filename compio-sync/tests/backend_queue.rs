@@ -195,6 +195,11 @@ macro_rules! contract_suite {
             case!(release_drops_the_retired_waker_and_leaves_the_waiter_idle);
             case!(stale_cancelled_waiters_never_eat_notify_one);
             case!(notify_one_is_fifo);
+
+            #[test]
+            fn notify_one_near_notifies_one_and_reaches_the_head() {
+                cases::notify_one_near_notifies_one_and_reaches_the_head::<B>();
+            }
             case!(fifo_holds_when_first_waiter_leaves_while_others_queue);
             case!(notify_all_wakes_only_earlier_registrations);
             case!(notify_while_offers_oldest_first_and_stops_at_keep);
@@ -222,6 +227,24 @@ macro_rules! contract_suite {
 }
 
 for_each_backend!(contract_suite, once);
+
+/// `Intrusive` wakes this thread's waiters first: the head, of another
+/// thread, is passed over 4 times in a row, then notified (the other
+/// backends notify it first).
+#[test]
+fn intrusive_notify_one_near_passes_the_head_four_times_at_most() {
+    assert_eq!(
+        cases::notify_one_near_notifies_one_and_reaches_the_head::<compio_sync::backend::Intrusive>(
+        ),
+        5
+    );
+    assert_eq!(
+        cases::notify_one_near_notifies_one_and_reaches_the_head::<
+            compio_sync::backend::MutexVecDeque,
+        >(),
+        1
+    );
+}
 
 /// The single-thread queue is not `ThreadSafe`, so the suite above does not
 /// instantiate it; these cases are generic over any `WaitQueue`.

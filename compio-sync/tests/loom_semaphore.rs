@@ -266,6 +266,37 @@ pub fn semaphore_partial_hand_overs_never_strand_every_permit<B: Backend>() {
     });
 }
 
+/// Semaphore (default policy): a waiter of another thread queues first, one
+/// of this thread behind it, and this thread releases the held permit. Its
+/// wake-up goes to this thread's waiter, past the head
+/// (`WaitQueue::notify_one_near` on `Intrusive`), or to the head: either
+/// way both are served, and the permit is back.
+pub fn semaphore_near_wake_passes_the_head<B: Backend>() {
+    check_on::<B>(Class::Primitive, || {
+        let s = Arc::new(sem::<B>(1, false));
+        let held = s.try_acquire().unwrap();
+        let queued = Arc::new(AtomicBool::new(false));
+        let other = {
+            let (s, queued) = (s.clone(), queued.clone());
+            thread::spawn(move || {
+                let mut acquire = pin!(s.acquire());
+                assert!(poll_once(acquire.as_mut()).is_pending());
+                queued.store(true, SeqCst);
+                drop(loom::future::block_on(acquire).unwrap());
+            })
+        };
+        while !queued.load(SeqCst) {
+            thread::yield_now();
+        }
+        let mut mine = pin!(s.acquire());
+        assert!(poll_once(mine.as_mut()).is_pending());
+        drop(held);
+        drop(loom::future::block_on(mine).unwrap());
+        other.join().unwrap();
+        assert_eq!(s.available_permits(), 1);
+    });
+}
+
 macro_rules! loom_suite {
     ($name:ident, $backend:ty, $($order:tt)+) => {
         mod $name {
@@ -274,6 +305,10 @@ macro_rules! loom_suite {
             #[test]
             fn semaphore_strict_hand_over_races_registration() {
                 super::semaphore_strict_hand_over_races_registration::<B>();
+            }
+            #[test]
+            fn semaphore_near_wake_passes_the_head() {
+                super::semaphore_near_wake_passes_the_head::<B>();
             }
             #[test]
             fn semaphore_acquire_release_barging() {

@@ -132,6 +132,10 @@ unsafe impl WaitQueue for Intrusive {
         List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
     }
 
+    fn notify_one_near(&self, wakeup: usize) -> bool {
+        List::notify_near(&self.list, wakeup, |(), _| {}, || {})
+    }
+
     fn notify_last(&self, wakeup: usize) -> bool {
         List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
     }

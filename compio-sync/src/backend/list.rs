@@ -125,6 +125,8 @@ struct Links<T> {
     /// The value the notifier handed over; written by `mark` before the
     /// Release store of `NOTIFIED`, read by the owner after its Acquire load.
     wakeup: usize,
+    /// The registering thread ([`home`]), for `notify_near`.
+    home: usize,
 }
 
 /// A waiter type that embeds a [`Node`].
@@ -153,7 +155,40 @@ pub(super) struct List<T, X = ()> {
     tail: Option<NonNull<T>>,
     /// Bumped by every `notify_all`.
     epoch: u64,
+    /// `notify_near`'s wake-ups in a row that went past the head.
+    near_skips: u32,
     pub(super) extra: X,
+}
+
+/// Waiters from the head among which `notify_near` looks for one of the
+/// calling thread.
+const NEAR_WINDOW: usize = 4;
+
+/// Wake-ups in a row that `notify_near` may give past the head: the next one
+/// goes to the head, whatever thread it waits on.
+const NEAR_SKIPS: u32 = 4;
+
+/// An id of the calling thread, unique among live threads: the address of a
+/// thread-local (0 while the thread's locals are torn down, where any value
+/// will do: it only steers `notify_near`).
+#[cfg(not(loom))]
+fn home() -> usize {
+    std::thread_local! {
+        static HOME: u8 = const { 0 };
+    }
+    HOME.try_with(|home| std::ptr::from_ref(home) as usize)
+        .unwrap_or(0)
+}
+
+/// [`home`] under loom: the model's threads are not OS threads, so their
+/// ids come from loom (a hash of its `ThreadId`; the same in every
+/// execution of a model).
+#[cfg(loom)]
+fn home() -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    loom::thread::current().id().hash(&mut hasher);
+    hasher.finish() as usize
 }
 
 // SAFETY: `List` holds pointers to linked waiters, which are `Sync`, and only
@@ -171,6 +206,7 @@ impl<T> Node<T> {
                 waker: None,
                 tag: 0,
                 wakeup: 0,
+                home: 0,
             }),
             _pin: PhantomPinned,
         }
@@ -388,6 +424,7 @@ impl<T: Linked, X> List<T, X> {
             head: None,
             tail: None,
             epoch: 0,
+            near_skips: 0,
             extra,
         }
     }
@@ -418,6 +455,7 @@ impl<T: Linked, X> List<T, X> {
                     waker,
                     tag,
                     wakeup: 0,
+                    home: home(),
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -458,6 +496,7 @@ impl<T: Linked, X> List<T, X> {
                     waker,
                     tag,
                     wakeup: 0,
+                    home: home(),
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -658,18 +697,72 @@ impl<T: Linked, X> List<T, X> {
         unlocked: impl FnOnce(),
         otherwise: impl FnOnce(),
     ) -> bool {
+        let pick = |list: &mut Self| match end {
+            End::Head => list.head,
+            End::Tail => list.tail,
+        };
+        Self::notify_picked(list, pick, wakeup, select, unlocked, otherwise)
+    }
+
+    /// Notifies a waiter of the calling thread if one is among the first
+    /// [`NEAR_WINDOW`], else the head (`WaitQueue::notify_one_near`): a
+    /// wake-up that stays on this thread (this runtime) costs no
+    /// cross-thread wake-up. At most [`NEAR_SKIPS`] wake-ups in a row go
+    /// past the head; the next goes to it. `select` and `unlocked` as in
+    /// [`notify`](Self::notify).
+    pub(super) fn notify_near(
+        list: &impl ListLock<Self>,
+        wakeup: usize,
+        select: impl FnOnce(&mut X, &T),
+        unlocked: impl FnOnce(),
+    ) -> bool {
+        Self::notify_picked(list, Self::pick_near, wakeup, select, unlocked, || {})
+    }
+
+    /// `notify_near`'s choice (under the lock), counting the skips.
+    fn pick_near(&mut self) -> Option<NonNull<T>> {
+        let head = self.head?;
+        if self.near_skips >= NEAR_SKIPS {
+            self.near_skips = 0;
+            return Some(head);
+        }
+        let me = home();
+        let mut node = Some(head);
+        for at in 0..NEAR_WINDOW {
+            let Some(waiter) = node else { break };
+            // SAFETY: `waiter` is linked (the head, or the `next` of a linked
+            // node), hence alive; we hold the lock (`&mut self`) that guards
+            // its links.
+            let (its_home, next) = unsafe { waiter.as_ref().node().links(|l| (l.home, l.next)) };
+            if its_home == me {
+                self.near_skips = if at == 0 { 0 } else { self.near_skips + 1 };
+                return Some(waiter);
+            }
+            node = next;
+        }
+        self.near_skips = 0;
+        Some(head)
+    }
+
+    /// Notifies the waiter `pick` chooses under the lock, or runs `otherwise`
+    /// there if it chooses none (`notify_or`, `notify_near`).
+    fn notify_picked(
+        list: &impl ListLock<Self>,
+        pick: impl FnOnce(&mut Self) -> Option<NonNull<T>>,
+        wakeup: usize,
+        select: impl FnOnce(&mut X, &T),
+        unlocked: impl FnOnce(),
+        otherwise: impl FnOnce(),
+    ) -> bool {
         let waker = {
             let mut list = list.lock();
-            let picked = match end {
-                End::Head => list.head,
-                End::Tail => list.tail,
-            };
-            let Some(waiter) = picked else {
+            let Some(waiter) = pick(&mut list) else {
                 otherwise();
                 return false;
             };
-            // SAFETY: the head or tail is linked; we hold the lock and do not
-            // touch the waiter afterwards.
+            // SAFETY: `pick` chose a linked waiter (the head, the tail, or one
+            // reached from the head); we hold the lock and do not touch the
+            // waiter afterwards.
             unsafe { list.mark(waiter, wakeup, select) }
         };
         // Woken with the lock released (contract point 5).

@@ -510,6 +510,24 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// Returns whether one was notified.
     fn notify_one(&self, wakeup: usize) -> bool;
 
+    /// Notifies one waiter, if any, handing it `wakeup`, preferring one that
+    /// registered on the calling thread. Returns whether one was notified.
+    ///
+    /// For a wake-up that any waiter may answer, where the one woken only
+    /// gets to try (the barging semaphore's): a waiter of this thread (of
+    /// this runtime, on a thread-per-core runtime) is woken without a
+    /// cross-thread wake-up, and runs soon, instead of holding the wake-up
+    /// in flight until another runtime gets to it. The longest-waiting
+    /// waiter must still be woken regularly: a semaphore waiter counts the
+    /// wake-ups it loses toward its starvation bound.
+    ///
+    /// The default is [`notify_one`](Self::notify_one). `Intrusive` looks at
+    /// the first 4 waiters for one of this thread, and gives at most 4
+    /// wake-ups in a row past the head.
+    fn notify_one_near(&self, wakeup: usize) -> bool {
+        self.notify_one(wakeup)
+    }
+
     /// Notifies the most recently registered waiter, if any (LIFO). Backends
     /// that cannot pick the newest document it and notify some waiter.
     fn notify_last(&self, wakeup: usize) -> bool {

@@ -67,7 +67,8 @@
 //!   once and counts nothing, so an uncontended write costs what tokio's
 //!   does.
 //! * **A writer's unlock gives the permits back as any release does.**
-//!   Under the default policy that wakes the head of the queue, which takes
+//!   Under the default policy that wakes one waiter (the head, or the
+//!   unlocking thread's own near it: see the semaphore's docs), which takes
 //!   its permit and wakes the next (the semaphore's wake chain, as
 //!   async-lock's `no_writer` event wakes one reader that wakes the next):
 //!   the queued readers come back one per task switch, so few hold the lock

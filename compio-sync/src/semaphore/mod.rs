@@ -24,7 +24,12 @@
 //!   release wakes one waiter with `RETRY` unless one is already on its way
 //!   (`PENDING`); the woken waiter clears `PENDING` and, if permits remain
 //!   after it took its share, wakes the next (a wake chain, as in Go's
-//!   `sync.Mutex`), so a burst of releases is not a burst of wakes. To bound
+//!   `sync.Mutex`), so a burst of releases is not a burst of wakes. The
+//!   waiter woken is one of the releasing thread's, if the queue finds one
+//!   near its head (`WaitQueue::notify_one_near`): on a thread-per-core
+//!   runtime it runs on the releaser's runtime soon, with no cross-thread
+//!   wake-up, so the wake-up in flight, which holds back every other, is
+//!   short. The head is still woken at least every fifth time. To bound
 //!   starvation, a woken waiter that finds the permits taken and has waited
 //!   longer than [`STARVATION_BOUND`] or been passed over
 //!   [`STARVATION_PASSES`] times, or that needs more than one permit, sets
@@ -79,9 +84,11 @@ pub use crate::error::{AcquireError, TryAcquireError};
 /// reads the clock only at every few of them: at a steady pace it still
 /// notices the bound at once or one wake-up late, and if its wake-ups slow
 /// down meanwhile, at most seven late.)
-/// Waiters are woken in queue order, one wake-up in flight at a time, so a
-/// waiter deep in a long queue can wait longer than the bound before its turn
-/// to be woken comes; from then on, nobody barges past it.
+/// Waiters are woken one wake-up in flight at a time, in queue order but for
+/// the releasing thread's own waiters near the head, which may go first (the
+/// head at least every fifth wake-up), so a waiter deep in a long queue can
+/// wait longer than the bound before its turn to be woken comes; from then
+/// on, nobody barges past it.
 ///
 /// This is the default; [`Semaphore::starvation_bound`] sets another per
 /// semaphore (and `Mutex`/`RwLock` have the same builder).

@@ -155,10 +155,13 @@ impl<B: WaitQueue> Semaphore<B> {
                     Err(actual) => w = actual,
                 }
             }
-            // Read before `notify_one`: a waiter it cannot find links itself
-            // after it, and counts its registration after that.
+            // Read before `notify_one_near`: a waiter it cannot find links
+            // itself after it, and counts its registration after that.
             let seen = self.registrations.load(Relaxed);
-            if self.queue.notify_one(WAKE_RETRY) {
+            // Any waiter may answer a `RETRY` wake-up (it only gets to try
+            // for the permits), so one of this thread goes first, within the
+            // queue's bound (see `WaitQueue::notify_one_near`).
+            if self.queue.notify_one_near(WAKE_RETRY) {
                 return;
             }
             // Nobody was queued to wake (the waiters we counted are leaving):

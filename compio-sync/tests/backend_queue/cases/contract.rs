@@ -283,6 +283,46 @@ pub fn notify_one_is_fifo<B: ThreadSafe>() {
     assert!(!queue.notify_one(WAKEUP));
 }
 
+/// `notify_one_near`: the head is registered on another thread, six
+/// waiters behind it on this one. Every call notifies exactly one waiter,
+/// and the head within the first 5 calls (`Intrusive` prefers this
+/// thread's waiters, 4 wake-ups in a row at most; the others notify the
+/// head). Returns at which call the head was notified (1-based).
+pub fn notify_one_near_notifies_one_and_reaches_the_head<B: ThreadSafe>() -> usize {
+    let queue = B::new();
+    let waiters = waiters::<B>(7);
+    std::thread::scope(|s| {
+        let (head, _, waker) = &waiters[0];
+        s.spawn(|| register(&queue, head.as_ref(), waker, 0));
+    });
+    for (index, (waiter, _, waker)) in waiters.iter().enumerate().skip(1) {
+        register(&queue, waiter.as_ref(), waker, index);
+    }
+    let mut head_at = None;
+    for call in 1..=waiters.len() {
+        assert!(
+            queue.notify_one_near(WAKEUP),
+            "call {call}: nobody notified"
+        );
+        let woken: usize = waiters.iter().map(|(_, c, _)| c.count()).sum();
+        assert_eq!(woken, call, "call {call}: exactly one waiter per call");
+        if head_at.is_none() && waiters[0].1.count() == 1 {
+            head_at = Some(call);
+        }
+    }
+    assert!(!queue.notify_one_near(WAKEUP), "every waiter was notified");
+    for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
+        assert_eq!(poll(&queue, waiter.as_ref(), waker), ready(WAKEUP, index));
+    }
+    let head_at = head_at.expect("the head was never notified");
+    assert!(
+        head_at <= 5,
+        "the head was passed over {} times",
+        head_at - 1
+    );
+    head_at
+}
+
 /// The first waiter leaves (notified or cancelled) while others queue
 /// behind it; a later arrival still goes behind them. This is the
 /// hybrid's slot-to-list switch.
