@@ -122,11 +122,11 @@ struct Links<T> {
     /// The waiter's tag: set by `push_back`, lowered by `notify_while`
     /// selectors, read by the owner once the node is idle or notified.
     tag: usize,
-    /// The value the notifier handed over; written by `mark` before the
-    /// Release store of `NOTIFIED`, read by the owner after its Acquire load.
+    /// Once notified, the value the notifier handed over: written by `mark`
+    /// before the Release store of `NOTIFIED`, read by the owner after its
+    /// Acquire load. While linked, the registering thread ([`home`]), for
+    /// `notify_near` (a field of its own would grow every wait future).
     wakeup: usize,
-    /// The registering thread ([`home`]), for `notify_near`.
-    home: usize,
 }
 
 /// A waiter type that embeds a [`Node`].
@@ -206,7 +206,6 @@ impl<T> Node<T> {
                 waker: None,
                 tag: 0,
                 wakeup: 0,
-                home: 0,
             }),
             _pin: PhantomPinned,
         }
@@ -454,8 +453,8 @@ impl<T: Linked, X> List<T, X> {
                     epoch,
                     waker,
                     tag,
-                    wakeup: 0,
-                    home: home(),
+                    // Until `mark` writes the wake-up value.
+                    wakeup: home(),
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -495,8 +494,8 @@ impl<T: Linked, X> List<T, X> {
                     epoch,
                     waker,
                     tag,
-                    wakeup: 0,
-                    home: home(),
+                    // Until `mark` writes the wake-up value.
+                    wakeup: home(),
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -733,7 +732,8 @@ impl<T: Linked, X> List<T, X> {
             // SAFETY: `waiter` is linked (the head, or the `next` of a linked
             // node), hence alive; we hold the lock (`&mut self`) that guards
             // its links.
-            let (its_home, next) = unsafe { waiter.as_ref().node().links(|l| (l.home, l.next)) };
+            // (A linked node's `wakeup` is its `home`.)
+            let (its_home, next) = unsafe { waiter.as_ref().node().links(|l| (l.wakeup, l.next)) };
             if its_home == me {
                 self.near_skips = if at == 0 { 0 } else { self.near_skips + 1 };
                 return Some(waiter);
