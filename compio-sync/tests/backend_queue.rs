@@ -228,22 +228,24 @@ macro_rules! contract_suite {
 
 for_each_backend!(contract_suite, once);
 
-/// `Intrusive` wakes this thread's waiters first: the head, of another
-/// thread, is passed over 4 times in a row, then notified (the other
-/// backends notify it first).
+/// How many calls of `notify_one_near` reach a head registered on another
+/// thread, ahead of this thread's waiters (see the case).
+fn near_head_at<B: ThreadSafe>() -> usize {
+    cases::notify_one_near_notifies_one_and_reaches_the_head::<B>()
+}
+
+/// The intrusive-list backends wake this thread's waiters first: the head,
+/// of another thread, is passed over 4 times in a row, then notified. The
+/// other backends notify it first.
 #[test]
-fn intrusive_notify_one_near_passes_the_head_four_times_at_most() {
-    assert_eq!(
-        cases::notify_one_near_notifies_one_and_reaches_the_head::<compio_sync::backend::Intrusive>(
-        ),
-        5
-    );
-    assert_eq!(
-        cases::notify_one_near_notifies_one_and_reaches_the_head::<
-            compio_sync::backend::MutexVecDeque,
-        >(),
-        1
-    );
+fn intrusive_list_backends_pass_the_head_four_times_at_most() {
+    use compio_sync::backend::{Intrusive, MutexVecDeque};
+    assert_eq!(near_head_at::<Intrusive>(), 5);
+    #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+    assert_eq!(near_head_at::<compio_sync::backend::IoUringFutex>(), 5);
+    #[cfg(all(windows, feature = "iocp"))]
+    assert_eq!(near_head_at::<compio_sync::backend::Iocp>(), 5);
+    assert_eq!(near_head_at::<MutexVecDeque>(), 1);
 }
 
 /// The single-thread queue is not `ThreadSafe`, so the suite above does not

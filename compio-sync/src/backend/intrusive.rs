@@ -26,7 +26,7 @@ use std::{
 
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{End, Linked, List, Node},
+    list::{End, Linked, List, Node, Pick},
 };
 use crate::loom::atomic::Ordering::*;
 
@@ -129,21 +129,21 @@ unsafe impl WaitQueue for Intrusive {
     // `Intrusive` keeps no bookkeeping beyond the list: no hooks.
 
     fn notify_one(&self, wakeup: usize) -> bool {
-        List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
+        List::notify(&self.list, Pick::Head, wakeup, |(), _| {}, || {})
     }
 
     fn notify_one_near(&self, wakeup: usize) -> bool {
-        List::notify_near(&self.list, wakeup, |(), _| {}, || {})
+        List::notify(&self.list, Pick::Near, wakeup, |(), _| {}, || {})
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {
-        List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
+        List::notify(&self.list, Pick::Tail, wakeup, |(), _| {}, || {})
     }
 
     // `otherwise` runs under the list lock, which `register` takes too.
     fn notify_or(&self, last: bool, wakeup: usize, otherwise: impl FnOnce()) -> bool {
-        let end = if last { End::Tail } else { End::Head };
-        List::notify_or(&self.list, end, wakeup, |(), _| {}, || {}, otherwise)
+        let pick = if last { Pick::Tail } else { Pick::Head };
+        List::notify_or(&self.list, pick, wakeup, |(), _| {}, || {}, otherwise)
     }
 
     fn notify_all(&self, wakeup: usize) -> usize {

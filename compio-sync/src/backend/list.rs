@@ -125,7 +125,7 @@ struct Links<T> {
     /// Once notified, the value the notifier handed over: written by `mark`
     /// before the Release store of `NOTIFIED`, read by the owner after its
     /// Acquire load. While linked, the registering thread ([`home`]), for
-    /// `notify_near` (a field of its own would grow every wait future).
+    /// `Pick::Near` (a field of its own would grow every wait future).
     wakeup: usize,
 }
 
@@ -139,13 +139,24 @@ pub(super) unsafe trait Linked: Sized {
     fn node(&self) -> &Node<Self>;
 }
 
-/// Which end of the list a notify takes a waiter from, or a register links
-/// one at.
+/// Which end of the list a register links a waiter at.
 pub(super) enum End {
-    /// The longest-waiting node (FIFO); `register_front`.
+    /// Ahead of every other (`register_front`).
     Head,
-    /// The most recently linked node (LIFO); `register`.
+    /// Behind every other (`register`).
     Tail,
+}
+
+/// Which waiter a notify takes.
+#[derive(Clone, Copy)]
+pub(super) enum Pick {
+    /// The longest-waiting one (FIFO): `notify_one`.
+    Head,
+    /// The most recently linked one (LIFO): `notify_last`.
+    Tail,
+    /// One of the calling thread near the head, else the head:
+    /// `notify_one_near` (see [`List::pick_near`]).
+    Near,
 }
 
 /// The list. `X` is the backend's own bookkeeping, guarded by the same lock
@@ -155,22 +166,22 @@ pub(super) struct List<T, X = ()> {
     tail: Option<NonNull<T>>,
     /// Bumped by every `notify_all`.
     epoch: u64,
-    /// `notify_near`'s wake-ups in a row that went past the head.
+    /// `Pick::Near`'s wake-ups in a row that went past the head.
     near_skips: u32,
     pub(super) extra: X,
 }
 
-/// Waiters from the head among which `notify_near` looks for one of the
+/// Waiters from the head among which `Pick::Near` looks for one of the
 /// calling thread.
 const NEAR_WINDOW: usize = 4;
 
-/// Wake-ups in a row that `notify_near` may give past the head: the next one
+/// Wake-ups in a row that `Pick::Near` may give past the head: the next one
 /// goes to the head, whatever thread it waits on.
 const NEAR_SKIPS: u32 = 4;
 
 /// An id of the calling thread, unique among live threads: the address of a
 /// thread-local (0 while the thread's locals are torn down, where any value
-/// will do: it only steers `notify_near`).
+/// will do: it only steers `Pick::Near`).
 #[cfg(not(loom))]
 fn home() -> usize {
     std::thread_local! {
@@ -669,19 +680,19 @@ impl<T: Linked, X> List<T, X> {
         }
     }
 
-    /// Notifies the waiter at `end`, if any; returns whether there was one.
+    /// Notifies the waiter `pick` names, if any; returns whether there was one.
     ///
     /// Under the lock, `select` runs on the chosen waiter before it is
     /// marked, with the backend's bookkeeping. With the lock released,
     /// `unlocked` runs, then the waiter's waker is woken (contract point 5).
     pub(super) fn notify(
         list: &impl ListLock<Self>,
-        end: End,
+        pick: Pick,
         wakeup: usize,
         select: impl FnOnce(&mut X, &T),
         unlocked: impl FnOnce(),
     ) -> bool {
-        Self::notify_or(list, end, wakeup, select, unlocked, || {})
+        Self::notify_or(list, pick, wakeup, select, unlocked, || {})
     }
 
     /// [`notify`](Self::notify), running `otherwise` under the lock if the
@@ -690,35 +701,41 @@ impl<T: Linked, X> List<T, X> {
     /// `otherwise`.
     pub(super) fn notify_or(
         list: &impl ListLock<Self>,
-        end: End,
+        pick: Pick,
         wakeup: usize,
         select: impl FnOnce(&mut X, &T),
         unlocked: impl FnOnce(),
         otherwise: impl FnOnce(),
     ) -> bool {
-        let pick = |list: &mut Self| match end {
-            End::Head => list.head,
-            End::Tail => list.tail,
+        let waker = {
+            let mut list = list.lock();
+            let picked = match pick {
+                Pick::Head => list.head,
+                Pick::Tail => list.tail,
+                Pick::Near => list.pick_near(),
+            };
+            let Some(waiter) = picked else {
+                otherwise();
+                return false;
+            };
+            // SAFETY: the head, the tail, or a waiter reached from the head:
+            // linked; we hold the lock and do not touch the waiter
+            // afterwards.
+            unsafe { list.mark(waiter, wakeup, select) }
         };
-        Self::notify_picked(list, pick, wakeup, select, unlocked, otherwise)
+        // Woken with the lock released (contract point 5).
+        unlocked();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
     }
 
-    /// Notifies a waiter of the calling thread if one is among the first
-    /// [`NEAR_WINDOW`], else the head (`WaitQueue::notify_one_near`): a
+    /// [`Pick::Near`]'s choice (under the lock): a waiter of the calling
+    /// thread if one is among the first [`NEAR_WINDOW`], else the head. A
     /// wake-up that stays on this thread (this runtime) costs no
     /// cross-thread wake-up. At most [`NEAR_SKIPS`] wake-ups in a row go
-    /// past the head; the next goes to it. `select` and `unlocked` as in
-    /// [`notify`](Self::notify).
-    pub(super) fn notify_near(
-        list: &impl ListLock<Self>,
-        wakeup: usize,
-        select: impl FnOnce(&mut X, &T),
-        unlocked: impl FnOnce(),
-    ) -> bool {
-        Self::notify_picked(list, Self::pick_near, wakeup, select, unlocked, || {})
-    }
-
-    /// `notify_near`'s choice (under the lock), counting the skips.
+    /// past the head; the next goes to it.
     fn pick_near(&mut self) -> Option<NonNull<T>> {
         let head = self.head?;
         if self.near_skips >= NEAR_SKIPS {
@@ -742,35 +759,6 @@ impl<T: Linked, X> List<T, X> {
         }
         self.near_skips = 0;
         Some(head)
-    }
-
-    /// Notifies the waiter `pick` chooses under the lock, or runs `otherwise`
-    /// there if it chooses none (`notify_or`, `notify_near`).
-    fn notify_picked(
-        list: &impl ListLock<Self>,
-        pick: impl FnOnce(&mut Self) -> Option<NonNull<T>>,
-        wakeup: usize,
-        select: impl FnOnce(&mut X, &T),
-        unlocked: impl FnOnce(),
-        otherwise: impl FnOnce(),
-    ) -> bool {
-        let waker = {
-            let mut list = list.lock();
-            let Some(waiter) = pick(&mut list) else {
-                otherwise();
-                return false;
-            };
-            // SAFETY: `pick` chose a linked waiter (the head, the tail, or one
-            // reached from the head); we hold the lock and do not touch the
-            // waiter afterwards.
-            unsafe { list.mark(waiter, wakeup, select) }
-        };
-        // Woken with the lock released (contract point 5).
-        unlocked();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        true
     }
 
     /// Notifies every waiter linked before the call, and none linked after it

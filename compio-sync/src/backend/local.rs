@@ -18,7 +18,7 @@ use std::{
 
 use super::{
     Cancelled, Intrusive, IntrusiveWaiter, Select, WaitQueue, Woken,
-    list::{End, List},
+    list::{End, List, Pick},
 };
 
 /// A single-thread FIFO wait queue: no lock, no atomic read-modify-write and
@@ -105,11 +105,11 @@ unsafe impl WaitQueue for Local {
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {
-        List::notify(&self.list, End::Head, wakeup, |(), _| {}, || {})
+        List::notify(&self.list, Pick::Head, wakeup, |(), _| {}, || {})
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {
-        List::notify(&self.list, End::Tail, wakeup, |(), _| {}, || {})
+        List::notify(&self.list, Pick::Tail, wakeup, |(), _| {}, || {})
     }
 
     fn notify_all(&self, wakeup: usize) -> usize {

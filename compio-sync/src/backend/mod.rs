@@ -521,9 +521,10 @@ pub unsafe trait WaitQueue: Sized + 'static {
     /// waiter must still be woken regularly: a semaphore waiter counts the
     /// wake-ups it loses toward its starvation bound.
     ///
-    /// The default is [`notify_one`](Self::notify_one). `Intrusive` looks at
-    /// the first 4 waiters for one of this thread, and gives at most 4
-    /// wake-ups in a row past the head.
+    /// The default is [`notify_one`](Self::notify_one). The backends on the
+    /// intrusive list (`Intrusive`, `IoUringFutex`, `Iocp`) look at the
+    /// first 4 waiters for one of this thread, and give at most 4 wake-ups
+    /// in a row past the head.
     fn notify_one_near(&self, wakeup: usize) -> bool {
         self.notify_one(wakeup)
     }

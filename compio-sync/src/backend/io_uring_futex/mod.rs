@@ -42,7 +42,7 @@ use std::{
 use self::{bits::Bits, op::InFlight};
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    list::{self, IDLE, Linked, NOTIFIED, Node, Pick, WAITING},
     retired::reuse_or_clone,
 };
 use crate::loom::{
@@ -389,11 +389,11 @@ impl IoUringFutex {
     /// Notifies the waiter at `end`, handing it `wakeup`: through its waker,
     /// or by bumping and waking the futex word with its bit after the lock is
     /// released.
-    fn notify(&self, end: End, wakeup: usize) -> bool {
+    fn notify(&self, pick: Pick, wakeup: usize) -> bool {
         let mask = Cell::new(0);
         List::notify(
             &self.list,
-            end,
+            pick,
             wakeup,
             |bits, waiter| {
                 self.note_notifier();
@@ -671,11 +671,15 @@ unsafe impl WaitQueue for IoUringFutex {
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {
-        self.notify(End::Head, wakeup)
+        self.notify(Pick::Head, wakeup)
+    }
+
+    fn notify_one_near(&self, wakeup: usize) -> bool {
+        self.notify(Pick::Near, wakeup)
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {
-        self.notify(End::Tail, wakeup)
+        self.notify(Pick::Tail, wakeup)
     }
 
     fn notify_all(&self, wakeup: usize) -> usize {

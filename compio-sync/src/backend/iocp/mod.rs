@@ -45,7 +45,7 @@ use self::{
 };
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{self, End, IDLE, Linked, NOTIFIED, Node, WAITING},
+    list::{self, IDLE, Linked, NOTIFIED, Node, Pick, WAITING},
     retired::reuse_or_clone,
     thread_bound::ThreadBound,
 };
@@ -361,11 +361,11 @@ impl Iocp {
 
     /// Notifies the waiter at `end`, handing it `wakeup`, and wakes it the
     /// way it sleeps.
-    fn notify(&self, end: End, wakeup: usize) -> bool {
+    fn notify(&self, pick: Pick, wakeup: usize) -> bool {
         let wakes = RefCell::new(Wakes::default());
         let notified = List::notify(
             &self.list,
-            end,
+            pick,
             wakeup,
             |_, waiter| wakes.borrow_mut().selected(waiter),
             || self.deliver(&mut wakes.borrow_mut()),
@@ -553,11 +553,15 @@ unsafe impl WaitQueue for Iocp {
     }
 
     fn notify_one(&self, wakeup: usize) -> bool {
-        self.notify(End::Head, wakeup)
+        self.notify(Pick::Head, wakeup)
+    }
+
+    fn notify_one_near(&self, wakeup: usize) -> bool {
+        self.notify(Pick::Near, wakeup)
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {
-        self.notify(End::Tail, wakeup)
+        self.notify(Pick::Tail, wakeup)
     }
 
     fn notify_all(&self, wakeup: usize) -> usize {
