@@ -23,73 +23,20 @@
 
 use std::{
     marker::PhantomPinned,
-    ops::DerefMut,
     pin::Pin,
     ptr::NonNull,
     task::{Context, Poll, Waker},
 };
 
+use self::near::home;
+use super::list_lock::ListLock;
 use super::{Cancelled, Select, WakeBatch, Woken, retired::reuse_or_clone};
 use crate::loom::{
-    Mutex, MutexGuard, UnsafeCell,
+    UnsafeCell,
     atomic::{AtomicU8, Ordering::*},
-    lock,
 };
 
-/// The lock a [`List`] is reached through.
-///
-/// The list runs no user code while it holds the lock (contract point 5), so
-/// a lock is never taken twice by one thread.
-pub(super) trait ListLock<T> {
-    /// Exclusive access to the list, until dropped.
-    type Guard<'a>: DerefMut<Target = T>
-    where
-        Self: 'a;
-
-    fn lock(&self) -> Self::Guard<'_>;
-}
-
-/// The thread-safe backends' lock (`std`'s, or loom's in the models).
-impl<T> ListLock<T> for Mutex<T> {
-    type Guard<'a>
-        = MutexGuard<'a, T>
-    where
-        T: 'a;
-
-    fn lock(&self) -> MutexGuard<'_, T> {
-        lock(self)
-    }
-}
-
-/// The lock of the thread-safe `Intrusive` queue: a spin lock whose unlock
-/// is a plain store (see `crate::spin_lock`). The list's sections are a few
-/// pointer writes and never run user code.
-impl<T> ListLock<T> for crate::spin_lock::SpinLock<T> {
-    type Guard<'a>
-        = crate::spin_lock::SpinLockGuard<'a, T>
-    where
-        T: 'a;
-
-    #[inline]
-    fn lock(&self) -> Self::Guard<'_> {
-        crate::spin_lock::SpinLock::lock(self)
-    }
-}
-
-/// The single-thread lock: a `RefCell` is `!Sync`, so only its own thread
-/// reaches the list, and its borrow flag (a plain counter, no atomics) turns
-/// a re-entrant lock, which would be a bug of ours, into a panic instead of
-/// two `&mut` to one list.
-impl<T> ListLock<T> for std::cell::RefCell<T> {
-    type Guard<'a>
-        = std::cell::RefMut<'a, T>
-    where
-        T: 'a;
-
-    fn lock(&self) -> std::cell::RefMut<'_, T> {
-        self.borrow_mut()
-    }
-}
+mod near;
 
 /// Not linked; no list holds a pointer to the node.
 pub(super) const IDLE: u8 = 0;
@@ -169,37 +116,6 @@ pub(super) struct List<T, X = ()> {
     /// `Pick::Near`'s wake-ups in a row that went past the head.
     near_skips: u32,
     pub(super) extra: X,
-}
-
-/// Waiters from the head among which `Pick::Near` looks for one of the
-/// calling thread.
-const NEAR_WINDOW: usize = 4;
-
-/// Wake-ups in a row that `Pick::Near` may give past the head: the next one
-/// goes to the head, whatever thread it waits on.
-const NEAR_SKIPS: u32 = 4;
-
-/// An id of the calling thread, unique among live threads: the address of a
-/// thread-local (0 while the thread's locals are torn down, where any value
-/// will do: it only steers `Pick::Near`).
-#[cfg(not(loom))]
-fn home() -> usize {
-    std::thread_local! {
-        static HOME: u8 = const { 0 };
-    }
-    HOME.try_with(|home| std::ptr::from_ref(home) as usize)
-        .unwrap_or(0)
-}
-
-/// [`home`] under loom: the model's threads are not OS threads, so their
-/// ids come from loom (a hash of its `ThreadId`; the same in every
-/// execution of a model).
-#[cfg(loom)]
-fn home() -> usize {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    loom::thread::current().id().hash(&mut hasher);
-    hasher.finish() as usize
 }
 
 // SAFETY: `List` holds pointers to linked waiters, which are `Sync`, and only
@@ -729,36 +645,6 @@ impl<T: Linked, X> List<T, X> {
             waker.wake();
         }
         true
-    }
-
-    /// [`Pick::Near`]'s choice (under the lock): a waiter of the calling
-    /// thread if one is among the first [`NEAR_WINDOW`], else the head. A
-    /// wake-up that stays on this thread (this runtime) costs no
-    /// cross-thread wake-up. At most [`NEAR_SKIPS`] wake-ups in a row go
-    /// past the head; the next goes to it.
-    fn pick_near(&mut self) -> Option<NonNull<T>> {
-        let head = self.head?;
-        if self.near_skips >= NEAR_SKIPS {
-            self.near_skips = 0;
-            return Some(head);
-        }
-        let me = home();
-        let mut node = Some(head);
-        for at in 0..NEAR_WINDOW {
-            let Some(waiter) = node else { break };
-            // SAFETY: `waiter` is linked (the head, or the `next` of a linked
-            // node), hence alive; we hold the lock (`&mut self`) that guards
-            // its links.
-            // (A linked node's `wakeup` is its `home`.)
-            let (its_home, next) = unsafe { waiter.as_ref().node().links(|l| (l.wakeup, l.next)) };
-            if its_home == me {
-                self.near_skips = if at == 0 { 0 } else { self.near_skips + 1 };
-                return Some(waiter);
-            }
-            node = next;
-        }
-        self.near_skips = 0;
-        Some(head)
     }
 
     /// Notifies every waiter linked before the call, and none linked after it

@@ -190,6 +190,7 @@ mod io_uring_futex;
 #[cfg(all(windows, feature = "iocp", not(loom)))]
 mod iocp;
 mod list;
+mod list_lock;
 mod local;
 mod mutex_vecdeque;
 mod parking_lot_hybrid;

@@ -13,8 +13,12 @@ use crate::{backend::WaitQueue, coop::poll_proceed};
 /// Future returned by [`Mutex::lock`]: the uncontended lock in its first
 /// poll, otherwise a wait on the mutex's semaphore.
 ///
-/// The wait future ([`Acquire`], with its queue node) is built only once the
-/// first attempt has failed, so an uncontended lock initialises no node.
+/// The wait future ([`Acquire`]) is built only once the first attempt has
+/// failed. The `Acquire` itself writes its queue node only when it has to
+/// wait; this first attempt also skips building its state. Measured against
+/// a `Lock` that is just an `Acquire` (same-run A/B, 4 rounds, S10_S6): the
+/// local Mutex 126-132 ns per lock here against 130-135 ns, the thread-safe
+/// one unchanged (151-157 ns).
 pub(super) struct Lock<'a, T: ?Sized, B: WaitQueue> {
     mutex: &'a Mutex<T, B>,
     /// The wait, once the first attempt failed. Structurally pinned: set
