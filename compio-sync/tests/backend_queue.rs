@@ -200,6 +200,15 @@ macro_rules! contract_suite {
             fn notify_one_near_notifies_one_and_reaches_the_head() {
                 cases::notify_one_near_notifies_one_and_reaches_the_head::<B>();
             }
+
+            /// Whatever the patience, one waiter per call, every one once.
+            #[test]
+            fn notify_one_near_within_notifies_one_and_reaches_everyone() {
+                use std::time::Duration;
+                for patience in [Duration::ZERO, Duration::from_secs(3600)] {
+                    cases::notify_one_near_within_head_at::<B>(patience, None);
+                }
+            }
             case!(fifo_holds_when_first_waiter_leaves_while_others_queue);
             case!(notify_all_wakes_only_earlier_registrations);
             case!(notify_while_offers_oldest_first_and_stops_at_keep);
@@ -246,6 +255,38 @@ fn intrusive_list_backends_pass_the_head_four_times_at_most() {
     #[cfg(all(windows, feature = "iocp"))]
     assert_eq!(near_head_at::<compio_sync::backend::Iocp>(), 5);
     assert_eq!(near_head_at::<MutexVecDeque>(), 1);
+}
+
+/// `notify_one_near_within` on the intrusive-list backends: this thread's
+/// waiters go first for as long as the head (of another thread) has been
+/// passed over for less than the patience, however many wake-ups that
+/// takes; a patience of zero never passes it over; once the patience has
+/// run out since the first call passed it over, the head is next. The
+/// other backends notify the head first (their `notify_one_near`).
+#[test]
+fn intrusive_list_backends_pass_the_head_while_patient() {
+    use std::time::Duration;
+
+    use compio_sync::backend::{Intrusive, MutexVecDeque};
+    fn head_at<B: compio_sync::backend::ThreadSafe>(
+        patience: Duration,
+        pause: Option<Duration>,
+    ) -> usize {
+        cases::notify_one_near_within_head_at::<B>(patience, pause)
+    }
+    fn list_backend<B: compio_sync::backend::ThreadSafe>() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(head_at::<B>(hour, None), 7, "six passes, not four");
+        assert_eq!(head_at::<B>(Duration::ZERO, None), 1);
+        let patience = Duration::from_millis(20);
+        assert_eq!(head_at::<B>(patience, Some(2 * patience)), 2);
+    }
+    list_backend::<Intrusive>();
+    #[cfg(all(target_os = "linux", feature = "io-uring-futex"))]
+    list_backend::<compio_sync::backend::IoUringFutex>();
+    #[cfg(all(windows, feature = "iocp"))]
+    list_backend::<compio_sync::backend::Iocp>();
+    assert_eq!(head_at::<MutexVecDeque>(Duration::from_secs(3600), None), 1);
 }
 
 /// The single-thread queue is not `ThreadSafe`, so the suite above does not

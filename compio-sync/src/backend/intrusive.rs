@@ -26,7 +26,7 @@ use std::{
 
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{End, Linked, List, Node, Pick},
+    list::{End, Linked, List, Node, Patience, Pick},
 };
 use crate::loom::atomic::Ordering::*;
 
@@ -133,7 +133,18 @@ unsafe impl WaitQueue for Intrusive {
     }
 
     fn notify_one_near(&self, wakeup: usize) -> bool {
-        List::notify(&self.list, Pick::Near, wakeup, |(), _| {}, || {})
+        List::notify(
+            &self.list,
+            Pick::Near(Patience::Skips),
+            wakeup,
+            |(), _| {},
+            || {},
+        )
+    }
+
+    fn notify_one_near_within(&self, wakeup: usize, patience: std::time::Duration) -> bool {
+        let pick = Pick::Near(Patience::Within(patience));
+        List::notify(&self.list, pick, wakeup, |(), _| {}, || {})
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {

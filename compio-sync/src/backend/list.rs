@@ -28,6 +28,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+pub(super) use self::near::Patience;
 use self::near::home;
 use super::list_lock::ListLock;
 use super::{Cancelled, Select, WakeBatch, Woken, retired::reuse_or_clone};
@@ -74,6 +75,10 @@ struct Links<T> {
     /// Acquire load. While linked, the registering thread ([`home`]), for
     /// `Pick::Near` (a field of its own would grow every wait future).
     wakeup: usize,
+    /// When a `Patience::Within` pick first passed the waiter over (its
+    /// clock, 0 until then): reset by every registration.
+    #[cfg(not(loom))]
+    seen: u64,
 }
 
 /// A waiter type that embeds a [`Node`].
@@ -101,9 +106,10 @@ pub(super) enum Pick {
     Head,
     /// The most recently linked one (LIFO): `notify_last`.
     Tail,
-    /// One of the calling thread near the head, else the head:
-    /// `notify_one_near` (see [`List::pick_near`]).
-    Near,
+    /// One of the calling thread near the head, else the head, as long as
+    /// the head may still be passed over: `notify_one_near` and
+    /// `notify_one_near_within` (see [`List::pick_near`]).
+    Near(Patience),
 }
 
 /// The list. `X` is the backend's own bookkeeping, guarded by the same lock
@@ -133,6 +139,8 @@ impl<T> Node<T> {
                 waker: None,
                 tag: 0,
                 wakeup: 0,
+                #[cfg(not(loom))]
+                seen: 0,
             }),
             _pin: PhantomPinned,
         }
@@ -189,6 +197,25 @@ impl<T> Node<T> {
             self.links(|l| Woken {
                 wakeup: l.wakeup,
                 tag: l.tag,
+            })
+        }
+    }
+
+    /// When a `Patience::Within` pick first passed this waiter over: that
+    /// stamp, or `now`, which becomes its stamp.
+    ///
+    /// # Safety
+    ///
+    /// The node is linked into a list whose lock the caller holds.
+    #[cfg(not(loom))]
+    unsafe fn stamp(&self, now: u64) -> u64 {
+        // SAFETY: guaranteed by the caller: the lock guards the links.
+        unsafe {
+            self.links_mut(|l| {
+                if l.seen == 0 {
+                    l.seen = now;
+                }
+                l.seen
             })
         }
     }
@@ -382,6 +409,8 @@ impl<T: Linked, X> List<T, X> {
                     tag,
                     // Until `mark` writes the wake-up value.
                     wakeup: home(),
+                    #[cfg(not(loom))]
+                    seen: 0,
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -423,6 +452,8 @@ impl<T: Linked, X> List<T, X> {
                     tag,
                     // Until `mark` writes the wake-up value.
                     wakeup: home(),
+                    #[cfg(not(loom))]
+                    seen: 0,
                 }
             });
             let waiter = NonNull::from(waiter.get_ref());
@@ -628,7 +659,7 @@ impl<T: Linked, X> List<T, X> {
             let picked = match pick {
                 Pick::Head => list.head,
                 Pick::Tail => list.tail,
-                Pick::Near => list.pick_near(),
+                Pick::Near(patience) => list.pick_near(patience),
             };
             let Some(waiter) = picked else {
                 otherwise();

@@ -530,6 +530,26 @@ pub unsafe trait WaitQueue: Sized + 'static {
         self.notify_one(wakeup)
     }
 
+    /// [`notify_one_near`](Self::notify_one_near) with a bound in time
+    /// rather than in wake-ups: a waiter of this thread goes first for as
+    /// long as the longest-waiting waiter has waited less than `patience`
+    /// (counted from when a near wake-up first looked at it), and it may be
+    /// further from the head. Returns whether one was notified.
+    ///
+    /// For waiters that all proceed together once woken (an `RwLock`'s
+    /// readers after a write): waking this thread's first lets a burst of
+    /// them run on this runtime before the others are brought in, at the
+    /// price of `patience` more wait for the others.
+    ///
+    /// The default is [`notify_one_near`](Self::notify_one_near). The
+    /// backends on the intrusive list look at the first 32 waiters for one
+    /// of this thread (under loom, which has no clock, they keep
+    /// `notify_one_near`'s bound).
+    fn notify_one_near_within(&self, wakeup: usize, patience: std::time::Duration) -> bool {
+        let _ = patience;
+        self.notify_one_near(wakeup)
+    }
+
     /// Notifies the most recently registered waiter, if any (LIFO). Backends
     /// that cannot pick the newest document it and notify some waiter.
     fn notify_last(&self, wakeup: usize) -> bool {

@@ -93,8 +93,14 @@ impl<B: WaitQueue> Cohorts<B> {
     }
 
     /// Counts a writer that has to wait into its thread's cohort, or `None`
-    /// where this flavor has no cohorts. `turn` is the writers' turn.
-    pub(super) fn arrive<'a>(&'a self, turn: &'a Semaphore<B>) -> Option<Place<'a, B>> {
+    /// where this flavor has no cohorts. `turn` is the writers' turn;
+    /// `readers` the lock's read permits, whose local phases pause while
+    /// the writer waits for the turn.
+    pub(super) fn arrive<'a>(
+        &'a self,
+        turn: &'a Semaphore<B>,
+        readers: &'a Semaphore<B>,
+    ) -> Option<Place<'a, B>> {
         if !WRITER_COHORTS {
             return None;
         }
@@ -104,11 +110,14 @@ impl<B: WaitQueue> Cohorts<B> {
                 state: Mutex::new(CohortState::default()),
             })
         });
-        let cohort = &cohorts[wait_shard()];
+        let shard = wait_shard();
+        let cohort = &cohorts[shard];
         cohort.state.lock().waiting += 1;
         Some(Place {
             cohort,
+            shard,
             turn,
+            readers,
             phase: Phase::Waiting,
         })
     }
@@ -119,8 +128,32 @@ impl<B: WaitQueue> Cohorts<B> {
 /// cohort and the turn as they would be had it never come.
 pub(super) struct Place<'a, B: WaitQueue> {
     cohort: &'a Cohort<B>,
+    /// The wait shard of `cohort`.
+    shard: usize,
     turn: &'a Semaphore<B>,
+    readers: &'a Semaphore<B>,
     phase: Phase,
+}
+
+/// Pauses the readers' local phases on the other shards' threads while a
+/// writer waits for the turn (see `Semaphore::keeps_local_phase`), until
+/// dropped: it holds the turn, or was cancelled.
+struct PhasePause<'a, B: WaitQueue> {
+    readers: &'a Semaphore<B>,
+    shard: usize,
+}
+
+impl<'a, B: WaitQueue> PhasePause<'a, B> {
+    fn new(readers: &'a Semaphore<B>, shard: usize) -> Self {
+        readers.pause_local_phases(shard);
+        Self { readers, shard }
+    }
+}
+
+impl<B: WaitQueue> Drop for PhasePause<'_, B> {
+    fn drop(&mut self) {
+        self.readers.resume_local_phases(self.shard);
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -148,7 +181,9 @@ impl<'a, B: WaitQueue> Place<'a, B> {
         };
         self.phase = Phase::Entered { owns_turn: passed };
         if !passed {
+            let pause = PhasePause::new(self.readers, self.shard);
             never_closed(self.turn.acquire().await).forget();
+            drop(pause);
             self.phase = Phase::Entered { owns_turn: true };
         }
         gate

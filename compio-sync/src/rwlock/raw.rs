@@ -75,8 +75,10 @@ impl<B: WaitQueue> RawRwLock<B> {
             max_readers <= MAX_READS,
             "a RwLock may not be created with more than {MAX_READS} readers"
         );
+        let mut readers = Semaphore::with_backend(max_readers as usize);
+        readers.set_local_phases();
         Self {
-            readers: Semaphore::with_backend(max_readers as usize),
+            readers,
             upgrade: Semaphore::with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
@@ -96,8 +98,10 @@ impl<B: WaitQueue> RawRwLock<B> {
             max_readers <= MAX_READS,
             "a RwLock may not be created with more than u32::MAX >> 3 readers"
         );
+        let mut readers = Semaphore::const_with_backend(max_readers as usize);
+        readers.set_local_phases();
         Self {
-            readers: Semaphore::const_with_backend(max_readers as usize),
+            readers,
             upgrade: Semaphore::const_with_backend(1),
             upgraders: AtomicUsize::new(0),
             direct_writers: AtomicUsize::new(0),
@@ -166,7 +170,7 @@ impl<B: WaitQueue> RawRwLock<B> {
         // Default policy: the turn passes within the writer's thread first
         // (see `cohort.rs`). Strict FIFO keeps arrival order.
         if !self.is_strict_fifo()
-            && let Some(mut place) = self.cohorts.arrive(&self.upgrade)
+            && let Some(mut place) = self.cohorts.arrive(&self.upgrade, &self.readers)
         {
             let gate = place.take_turn().await;
             self.acquire_write_permits().await;

@@ -160,8 +160,15 @@ impl<B: WaitQueue> Semaphore<B> {
             let seen = self.registrations.load(Relaxed);
             // Any waiter may answer a `RETRY` wake-up (it only gets to try
             // for the permits), so one of this thread goes first, within the
-            // queue's bound (see `WaitQueue::notify_one_near`).
-            if self.queue.notify_one_near(WAKE_RETRY) {
+            // queue's bound (see `WaitQueue::notify_one_near`), or for up to
+            // half the starvation bound (`set_local_phases`).
+            let woke = if self.keeps_local_phase() {
+                let patience = self.starvation_bound / 2;
+                self.queue.notify_one_near_within(WAKE_RETRY, patience)
+            } else {
+                self.queue.notify_one_near(WAKE_RETRY)
+            };
+            if woke {
                 return;
             }
             // Nobody was queued to wake (the waiters we counted are leaving):
@@ -418,5 +425,85 @@ impl<B: WaitQueue> Semaphore<B> {
         self.permits.fetch_add(n << PERMIT_SHIFT, SeqCst);
         self.wake_next_after_add();
         false
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::{
+        pin::Pin,
+        task::{Context, Poll, Waker},
+        time::Duration,
+    };
+
+    use crate::backend::Intrusive;
+
+    type Waiting<'a> = Option<Pin<Box<crate::semaphore::Acquire<'a, Intrusive>>>>;
+
+    /// Polls a waiting acquire (with a waker that does nothing: a waiter
+    /// that was not woken stays `Pending`, so the one served shows which
+    /// was woken); `true` once served, the permit forgotten.
+    fn served(acquire: &mut Waiting<'_>) -> bool {
+        let Some(future) = acquire.as_mut() else {
+            return false;
+        };
+        let cx = &mut Context::from_waker(Waker::noop());
+        match std::future::Future::poll(future.as_mut(), cx) {
+            Poll::Pending => false,
+            Poll::Ready(permit) => {
+                permit.expect("never closed").forget();
+                *acquire = None;
+                true
+            }
+        }
+    }
+
+    /// A semaphore with local phases and no permits: a waiter of another
+    /// thread at the head of its queue, six of this thread behind it; if
+    /// `paused_shard`, local phases are paused for that wait shard. Releases
+    /// one permit at a time and serves the waiter woken. Returns at which
+    /// release the head was served (1-based).
+    fn head_served_at(paused_shard: Option<usize>) -> usize {
+        // The thread-safe semaphore (this file is built for both flavors).
+        let mut sem = crate::Semaphore::<Intrusive>::with_backend(0);
+        sem.set_local_phases();
+        sem.set_starvation_bound(Duration::from_secs(3600));
+        let mut acquires: Vec<Waiting<'_>> =
+            (0..7).map(|_| Some(Box::pin(sem.acquire()))).collect();
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(!served(&mut acquires[0])));
+        });
+        for acquire in &mut acquires[1..] {
+            assert!(!served(acquire));
+        }
+        if let Some(shard) = paused_shard {
+            sem.pause_local_phases(shard);
+        }
+        for release in 1..=7 {
+            sem.release(1);
+            let woken: Vec<usize> = (0..7).filter(|&n| served(&mut acquires[n])).collect();
+            assert_eq!(woken.len(), 1, "release {release}: served {woken:?}");
+            if woken[0] == 0 {
+                return release;
+            }
+        }
+        unreachable!("the head was served by the 7th release at the latest")
+    }
+
+    /// Local phases keep to this thread's waiters past the 4 wake-ups in a
+    /// row of `notify_one_near`, unless a writer of another wait shard
+    /// waits for the writers' turn (`pause_local_phases`); one of this
+    /// thread's own shard does not pause them.
+    #[test]
+    fn local_phases_pause_for_another_shard_only() {
+        if !super::super::flavor::WRITER_COHORTS {
+            // This file's `local` build: the same test, already run.
+            return;
+        }
+        let mine = crate::flavor::wait_shard();
+        let other = (mine + 1) % crate::flavor::WAIT_SHARDS;
+        assert_eq!(head_served_at(None), 7, "all six of ours first");
+        assert_eq!(head_served_at(Some(mine)), 7, "our own shard's writer");
+        assert_eq!(head_served_at(Some(other)), 5, "as notify_one_near");
     }
 }

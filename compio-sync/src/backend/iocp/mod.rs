@@ -45,7 +45,7 @@ use self::{
 };
 use super::{
     Cancelled, Select, WaitQueue, Woken,
-    list::{self, IDLE, Linked, NOTIFIED, Node, Pick, WAITING},
+    list::{self, IDLE, Linked, NOTIFIED, Node, Patience, Pick, WAITING},
     retired::reuse_or_clone,
     thread_bound::ThreadBound,
 };
@@ -557,7 +557,11 @@ unsafe impl WaitQueue for Iocp {
     }
 
     fn notify_one_near(&self, wakeup: usize) -> bool {
-        self.notify(Pick::Near, wakeup)
+        self.notify(Pick::Near(Patience::Skips), wakeup)
+    }
+
+    fn notify_one_near_within(&self, wakeup: usize, patience: std::time::Duration) -> bool {
+        self.notify(Pick::Near(Patience::Within(patience)), wakeup)
     }
 
     fn notify_last(&self, wakeup: usize) -> bool {

@@ -323,6 +323,52 @@ pub fn notify_one_near_notifies_one_and_reaches_the_head<B: ThreadSafe>() -> usi
     head_at
 }
 
+/// `notify_one_near_within`: as in
+/// [`notify_one_near_notifies_one_and_reaches_the_head`], a head of another
+/// thread and six waiters of this one behind it; every call notifies
+/// exactly one waiter. `pause`, if any, is slept after the first call (which
+/// passes the head over, or not). Returns at which call the head was
+/// notified (1-based).
+pub fn notify_one_near_within_head_at<B: ThreadSafe>(
+    patience: std::time::Duration,
+    pause: Option<std::time::Duration>,
+) -> usize {
+    let queue = B::new();
+    let waiters = waiters::<B>(7);
+    std::thread::scope(|s| {
+        let (head, _, waker) = &waiters[0];
+        s.spawn(|| register(&queue, head.as_ref(), waker, 0));
+    });
+    for (index, (waiter, _, waker)) in waiters.iter().enumerate().skip(1) {
+        register(&queue, waiter.as_ref(), waker, index);
+    }
+    let mut head_at = None;
+    for call in 1..=waiters.len() {
+        assert!(
+            queue.notify_one_near_within(WAKEUP, patience),
+            "call {call}: nobody notified"
+        );
+        let woken: usize = waiters.iter().map(|(_, c, _)| c.count()).sum();
+        assert_eq!(woken, call, "call {call}: exactly one waiter per call");
+        if head_at.is_none() && waiters[0].1.count() == 1 {
+            head_at = Some(call);
+        }
+        if call == 1
+            && let Some(pause) = pause
+        {
+            std::thread::sleep(pause);
+        }
+    }
+    assert!(
+        !queue.notify_one_near_within(WAKEUP, patience),
+        "every waiter was notified"
+    );
+    for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
+        assert_eq!(poll(&queue, waiter.as_ref(), waker), ready(WAKEUP, index));
+    }
+    head_at.expect("the head was never notified")
+}
+
 /// The first waiter leaves (notified or cancelled) while others queue
 /// behind it; a later arrival still goes behind them. This is the
 /// hybrid's slot-to-list switch.
