@@ -19,8 +19,11 @@ pub enum Command {
 pub struct Options {
     /// `--quick`: the quick sizes and repeats.
     pub quick: bool,
-    /// `--pin`: each runtime thread pinned to one CPU, round robin.
-    pub pin: bool,
+    /// `--pin` (`Some(true)`: each runtime thread pinned to one CPU, round
+    /// robin, or an error where that cannot be done) or `--no-pin`
+    /// (`Some(false)`: the OS places them). `None`: pinned where the OS
+    /// allows it (Linux), placed by the OS elsewhere.
+    pub pin: Option<bool>,
     /// `--json PATH`: where the JSON goes.
     pub json: Option<PathBuf>,
     /// `--svg PATH`: where the chart goes.
@@ -43,8 +46,8 @@ impl Options {
 }
 
 /// The one-line synopsis, also printed under a command-line error.
-pub const USAGE: &str = "usage: compio-sync-bench [--quick] [--pin] [--md PATH] [--svg PATH] \
-                         [--json PATH] [--only NAME]... [--scenario ID]...";
+pub const USAGE: &str = "usage: compio-sync-bench [--quick] [--pin | --no-pin] [--md PATH] \
+                         [--svg PATH] [--json PATH] [--only NAME]... [--scenario ID]...";
 
 /// The `--help` text.
 pub const HELP: &str = "\
@@ -52,16 +55,19 @@ compio-sync-bench: compio-sync's primitives on every wait-queue backend and both
 against tokio, async-lock, event-listener, futures-intrusive, maitake-sync and the channel and
 local peers, all on the compio runtime; interleaved repeats, medians, ratios within one run.
 
-usage: compio-sync-bench [--quick] [--pin] [--md PATH] [--svg PATH] [--json PATH]
-                         [--only NAME]... [--scenario ID]...
+usage: compio-sync-bench [--quick] [--pin | --no-pin] [--md PATH] [--svg PATH]
+                         [--json PATH] [--only NAME]... [--scenario ID]...
 
 options:
   --quick          quick mode: smaller sizes, 7 repeats (full mode: 11) and a 20 s hang
                    deadline per run (full mode: 60 s)
   --pin            pin each runtime thread a scenario starts to one CPU, round robin over the
-                   CPUs the process may use, as a thread-per-core server does (Linux only).
-                   Without it the OS places the threads, and the runs of a multi-runtime
-                   scenario fall into two modes: runtimes sharing a CPU, or running in parallel
+                   CPUs the process may use, as a thread-per-core server does; an error where
+                   the OS does not allow it. The default on Linux; elsewhere the default is
+                   --no-pin
+  --no-pin         let the OS place the runtime threads: the runs of a multi-runtime scenario
+                   then fall into two modes, runtimes sharing a CPU or running in parallel,
+                   which moves its rows and ratios from run to run
   --md PATH        the Markdown report (default: BENCHMARKS.md at the workspace root; for a
                    run narrowed by --only or --scenario, bench-results.md in the target dir)
   --svg PATH       the chart (default: benchmarks.svg next to the report; for a narrowed run,
@@ -86,7 +92,7 @@ examples:
   cargo run --release -p compio-sync-bench -- --quick
   cargo run --release -p compio-sync-bench -- --quick --scenario S1 --scenario S5b
   cargo run --release -p compio-sync-bench -- --only Intrusive --scenario S4
-  cargo run --release -p compio-sync-bench -- --quick --pin --scenario S9_
+  cargo run --release -p compio-sync-bench -- --quick --no-pin --scenario S9_
   cargo run --release -p compio-sync-bench -- --quick --json target/ci-bench.json \\
       --svg target/ci-bench.svg --md target/ci-bench.md
 ";
@@ -102,7 +108,8 @@ pub fn parse(
     while let Some(arg) = parser.next()? {
         match arg {
             Long("quick") => options.quick = true,
-            Long("pin") => options.pin = true,
+            Long("pin") => options.pin = Some(true),
+            Long("no-pin") => options.pin = Some(false),
             Long("json") => options.json = Some(parser.value()?.into()),
             Long("svg") => options.svg = Some(parser.value()?.into()),
             Long("md") => options.md = Some(parser.value()?.into()),

@@ -35,16 +35,22 @@ fn no_arguments_is_a_full_run_with_every_default() {
 fn the_readme_command_is_a_quick_full_run() {
     let options = run(&["--quick"]);
     assert!(options.quick);
-    assert!(!options.pin);
+    assert_eq!(options.pin, None, "pinned where the OS allows it");
     assert!(!options.narrowed());
 }
 
 #[test]
-fn pin_is_a_flag_that_does_not_narrow_the_run() {
+fn pin_and_no_pin_are_flags_that_do_not_narrow_the_run() {
     let options = run(&["--pin", "--quick"]);
-    assert!(options.pin && options.quick);
+    assert!(options.pin == Some(true) && options.quick);
     assert!(!options.narrowed());
+    let options = run(&["--no-pin", "--quick"]);
+    assert!(options.pin == Some(false) && options.quick);
+    assert!(!options.narrowed());
+    // The last one given wins.
+    assert_eq!(run(&["--no-pin", "--pin"]).pin, Some(true));
     assert!(error(&["--pin=yes"]).contains("--pin"));
+    assert!(error(&["--no-pin=yes"]).contains("--no-pin"));
 }
 
 #[test]
@@ -117,6 +123,7 @@ fn the_help_names_every_option_and_the_readme_and_ci_commands() {
     for option in [
         "--quick",
         "--pin",
+        "--no-pin",
         "--md PATH",
         "--svg PATH",
         "--json PATH",
