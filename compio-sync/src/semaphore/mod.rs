@@ -86,9 +86,10 @@ pub use crate::error::{AcquireError, TryAcquireError};
 /// down meanwhile, at most seven late.)
 /// Waiters are woken one wake-up in flight at a time, in queue order but for
 /// the releasing thread's own waiters near the head, which may go first (the
-/// head at least every fifth wake-up), so a waiter deep in a long queue can
-/// wait longer than the bound before its turn to be woken comes; from then
-/// on, nobody barges past it.
+/// head at least every fifth wake-up; an [`RwLock`](crate::RwLock)'s readers
+/// for up to half the bound, see its docs), so a waiter deep in a long queue
+/// can wait longer than the bound before its turn to be woken comes; from
+/// then on, nobody barges past it.
 ///
 /// This is the default; [`Semaphore::starvation_bound`] sets another per
 /// semaphore (and `Mutex`/`RwLock` have the same builder).
@@ -385,10 +386,12 @@ impl<B: WaitQueue> Semaphore<B> {
     /// Whether a wake-up on this thread keeps to its local phase now (see
     /// [`set_local_phases`](Self::set_local_phases)): not while a writer of
     /// another wait shard waits for the writers' turn. Measured in S9 with
-    /// 4 runtimes on 2 vCPUs (50% writes), local phases that went on
+    /// 4 runtimes pinned on 2 vCPUs (50% writes), local phases that went on
     /// regardless raised the writers' p99.9 wait from 0.55-0.61x tokio's to
     /// 1.1-1.4x: the writers of the other runtimes, waiting for the turn,
-    /// were woken late, on runtimes idle for want of their readers.
+    /// were woken late, on runtimes idle for want of their readers. (Past
+    /// `WAIT_SHARDS` threads, threads share shards: a writer of a thread
+    /// that shares this one's shard does not pause it.)
     pub(super) fn keeps_local_phase(&self) -> bool {
         self.local_phases && self.phase_pauses.load(Relaxed) & !(1 << flavor::wait_shard()) == 0
     }
