@@ -96,11 +96,11 @@ mod affinity {
 #[cfg(not(target_os = "linux"))]
 mod affinity {
     pub fn allowed() -> Result<Vec<usize>, String> {
-        Err("--pin is supported on Linux only".into())
+        Err("pinning runtime threads is supported on Linux only".into())
     }
 
     pub fn pin(_cpu: usize) -> Result<(), String> {
-        Err("--pin is supported on Linux only".into())
+        Err("pinning runtime threads is supported on Linux only".into())
     }
 }
 

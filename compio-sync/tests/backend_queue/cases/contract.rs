@@ -283,55 +283,12 @@ pub fn notify_one_is_fifo<B: ThreadSafe>() {
     assert!(!queue.notify_one(WAKEUP));
 }
 
-/// `notify_one_near`: the head is registered on another thread, six
-/// waiters behind it on this one. Every call notifies exactly one waiter,
-/// and the head within the first 5 calls (`Intrusive` prefers this
-/// thread's waiters, 4 wake-ups in a row at most; the others notify the
-/// head). Returns at which call the head was notified (1-based).
-pub fn notify_one_near_notifies_one_and_reaches_the_head<B: ThreadSafe>() -> usize {
-    let queue = B::new();
-    let waiters = waiters::<B>(7);
-    std::thread::scope(|s| {
-        let (head, _, waker) = &waiters[0];
-        s.spawn(|| register(&queue, head.as_ref(), waker, 0));
-    });
-    for (index, (waiter, _, waker)) in waiters.iter().enumerate().skip(1) {
-        register(&queue, waiter.as_ref(), waker, index);
-    }
-    let mut head_at = None;
-    for call in 1..=waiters.len() {
-        assert!(
-            queue.notify_one_near(WAKEUP),
-            "call {call}: nobody notified"
-        );
-        let woken: usize = waiters.iter().map(|(_, c, _)| c.count()).sum();
-        assert_eq!(woken, call, "call {call}: exactly one waiter per call");
-        if head_at.is_none() && waiters[0].1.count() == 1 {
-            head_at = Some(call);
-        }
-    }
-    assert!(!queue.notify_one_near(WAKEUP), "every waiter was notified");
-    for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
-        assert_eq!(poll(&queue, waiter.as_ref(), waker), ready(WAKEUP, index));
-    }
-    let head_at = head_at.expect("the head was never notified");
-    assert!(
-        head_at <= 5,
-        "the head was passed over {} times",
-        head_at - 1
-    );
-    head_at
-}
-
-/// `notify_one_near_within`: as in
-/// [`notify_one_near_notifies_one_and_reaches_the_head`], a head of another
-/// thread and six waiters of this one behind it; every call notifies
-/// exactly one waiter. `pause`, if any, is slept after the first call (which
-/// passes the head over, or not). Returns at which call the head was
-/// notified (1-based).
-pub fn notify_one_near_within_head_at<B: ThreadSafe>(
-    patience: std::time::Duration,
-    pause: Option<std::time::Duration>,
+/// A waiter registered on another thread at the head of a queue, six of
+/// this thread behind it; `notify(queue, call)` is called until every one
+/// was notified, each call notifying exactly one. Returns at which call the
+/// head was notified (1-based).
+fn head_of_another_thread_notified_at<B: ThreadSafe>(
+    mut notify: impl FnMut(&B, usize) -> bool,
 ) -> usize {
     let queue = B::new();
     let waiters = waiters::<B>(7);
@@ -344,29 +301,55 @@ pub fn notify_one_near_within_head_at<B: ThreadSafe>(
     }
     let mut head_at = None;
     for call in 1..=waiters.len() {
-        assert!(
-            queue.notify_one_near_within(WAKEUP, patience),
-            "call {call}: nobody notified"
-        );
+        assert!(notify(&queue, call), "call {call}: nobody notified");
         let woken: usize = waiters.iter().map(|(_, c, _)| c.count()).sum();
         assert_eq!(woken, call, "call {call}: exactly one waiter per call");
         if head_at.is_none() && waiters[0].1.count() == 1 {
             head_at = Some(call);
         }
-        if call == 1
-            && let Some(pause) = pause
-        {
-            std::thread::sleep(pause);
-        }
     }
     assert!(
-        !queue.notify_one_near_within(WAKEUP, patience),
+        !notify(&queue, waiters.len() + 1),
         "every waiter was notified"
     );
     for (index, (waiter, _, waker)) in waiters.iter().enumerate() {
         assert_eq!(poll(&queue, waiter.as_ref(), waker), ready(WAKEUP, index));
     }
     head_at.expect("the head was never notified")
+}
+
+/// `notify_one_near`: the head is registered on another thread, six
+/// waiters behind it on this one. Every call notifies exactly one waiter,
+/// and the head within the first 5 calls (`Intrusive` prefers this
+/// thread's waiters, 4 wake-ups in a row at most; the others notify the
+/// head). Returns at which call the head was notified (1-based).
+pub fn notify_one_near_notifies_one_and_reaches_the_head<B: ThreadSafe>() -> usize {
+    let head_at = head_of_another_thread_notified_at::<B>(|queue, _| queue.notify_one_near(WAKEUP));
+    assert!(
+        head_at <= 5,
+        "the head was passed over {} times",
+        head_at - 1
+    );
+    head_at
+}
+
+/// `notify_one_near_within`: as in
+/// [`notify_one_near_notifies_one_and_reaches_the_head`], with this
+/// `patience`; `pause`, if any, is slept after the first call (which passes
+/// the head over, or not). Returns at which call the head was notified.
+pub fn notify_one_near_within_head_at<B: ThreadSafe>(
+    patience: std::time::Duration,
+    pause: Option<std::time::Duration>,
+) -> usize {
+    head_of_another_thread_notified_at::<B>(|queue, call| {
+        let notified = queue.notify_one_near_within(WAKEUP, patience);
+        if call == 1
+            && let Some(pause) = pause
+        {
+            std::thread::sleep(pause);
+        }
+        notified
+    })
 }
 
 /// The first waiter leaves (notified or cancelled) while others queue
