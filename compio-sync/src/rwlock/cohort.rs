@@ -135,33 +135,14 @@ pub(super) struct Place<'a, B: WaitQueue> {
     phase: Phase,
 }
 
-/// Pauses the readers' local phases on the other shards' threads while a
-/// writer waits for the turn (see `Semaphore::keeps_local_phase`), until
-/// dropped: it holds the turn, or was cancelled.
-struct PhasePause<'a, B: WaitQueue> {
-    readers: &'a Semaphore<B>,
-    shard: usize,
-}
-
-impl<'a, B: WaitQueue> PhasePause<'a, B> {
-    fn new(readers: &'a Semaphore<B>, shard: usize) -> Self {
-        readers.pause_local_phases(shard);
-        Self { readers, shard }
-    }
-}
-
-impl<B: WaitQueue> Drop for PhasePause<'_, B> {
-    fn drop(&mut self) {
-        self.readers.resume_local_phases(self.shard);
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Phase {
     /// Counted in `waiting`, not holding the gate.
     Waiting,
     /// Holding the gate (the caller holds its permit); `owns_turn` once it
-    /// holds the writers' turn, passed to it or acquired.
+    /// holds the writers' turn, passed to it or acquired. Until then it
+    /// waits for the turn, and the readers' local phases are paused for its
+    /// shard (see `Semaphore::keeps_local_phase`).
     Entered { owns_turn: bool },
     /// Handed the turn on.
     Done,
@@ -181,9 +162,10 @@ impl<'a, B: WaitQueue> Place<'a, B> {
         };
         self.phase = Phase::Entered { owns_turn: passed };
         if !passed {
-            let pause = PhasePause::new(self.readers, self.shard);
+            // Resumed once it holds the turn, or on drop (cancelled).
+            self.readers.pause_local_phases(self.shard);
             never_closed(self.turn.acquire().await).forget();
-            drop(pause);
+            self.readers.resume_local_phases(self.shard);
             self.phase = Phase::Entered { owns_turn: true };
         }
         gate
@@ -242,7 +224,11 @@ impl<B: WaitQueue> Drop for Place<'_, B> {
                 self.cohort.state.lock().passes = 0;
                 self.turn.release(1);
             }
-            Phase::Entered { owns_turn: false } | Phase::Done => {}
+            Phase::Entered { owns_turn: false } => {
+                // Cancelled waiting for the turn: local phases resume.
+                self.readers.resume_local_phases(self.shard);
+            }
+            Phase::Done => {}
         }
     }
 }
